@@ -1,0 +1,163 @@
+/*
+ * frost/dataset.h - node-classification datasets: the in-memory form, the
+ * HDF5 dataset file (format "frost.dataset", see datasets/README.md), the
+ * OGB raw-folder importer, the synthetic generator and summary statistics.
+ *
+ *     frost_import_opts io = frost_import_opts_default();
+ *     io.add_inverse_edges = true;                 // tolokers lists each edge once
+ *     if (frost_import_ogb("datasets/tolokers", "tolokers.h5", &io) < 0) ...
+ *
+ *     frost_dataset ds;
+ *     if (frost_dataset_load(&ds, "tolokers.h5") < 0) ...
+ *     const frost_split *sp = frost_dataset_split(&ds, "yandex-0");
+ *     ...
+ *     frost_dataset_release(&ds);
+ */
+#ifndef FROST_DATASET_H
+#define FROST_DATASET_H
+
+#include "frost/status.h"
+#include "frost/graph.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FROST_DATASET_FORMAT "frost.dataset"
+#define FROST_DATASET_VERSION 1
+
+typedef enum frost_task {
+    FROST_TASK_MULTICLASS = 0, /* one label column, classes 0 .. C-1 */
+    FROST_TASK_BINARY = 1      /* T label columns of 0/1 (multi-task) */
+} frost_task;
+
+typedef enum frost_metric {
+    FROST_METRIC_ACCURACY = 0, /* fraction of correct argmax, mean over tasks */
+    FROST_METRIC_ROCAUC = 1    /* ROC-AUC per task with both classes, averaged */
+} frost_metric;
+
+typedef struct frost_split {
+    char name[64];
+    int64_t n_train, n_valid, n_test;
+    int64_t *train; /* (n_train) node ids */
+    int64_t *valid; /* (n_valid) */
+    int64_t *test;  /* (n_test) */
+} frost_split;
+
+typedef struct frost_dataset {
+    char name[128];
+    char source[1024];          /* provenance: import folder or synth parameters */
+    int64_t num_nodes;          /* N */
+    int64_t num_features;       /* F (0: no node features) */
+    int32_t num_classes;        /* C (binary tasks: 2) */
+    int32_t num_tasks;          /* T label columns */
+    frost_task task_type;
+    frost_metric metric;
+    /* Adjacency: row i lists the targets j of the stored edges i -> j. */
+    frost_csr graph;
+    bool symmetric;             /* every stored (i, j) has (j, i) */
+    bool inverse_edges_added;   /* reverse edges were added on import */
+    bool deduplicated;          /* repeated pairs were dropped */
+    frost_self_loops self_loops;/* how self-loops were treated on import */
+    int64_t edge_list_edges;    /* lines of the source edge list */
+    float *feat;                /* (N, F) row-major; NULL if F = 0 */
+    int64_t num_edge_features;  /* Fe (0: none) */
+    float *edge_feat;           /* (nnz, Fe), aligned with graph.indices */
+    int32_t *label;             /* (N, T) row-major; -1 = unlabelled */
+    int32_t *year;              /* (N) or NULL */
+    int32_t num_splits;
+    frost_split *splits;        /* (num_splits) */
+} frost_dataset;
+
+/* Read a dataset file; checks format and version. On failure nothing is
+ * left allocated and the error names the file and the field. */
+FROST_API frost_status frost_dataset_load(frost_dataset *ds, const char *path);
+
+/* Write a dataset file atomically (temporary name, then rename). */
+FROST_API frost_status frost_dataset_save(const frost_dataset *ds, const char *path, int compression);
+
+FROST_API void frost_dataset_release(frost_dataset *ds);
+
+/* Split by name, or NULL. */
+FROST_API const frost_split *frost_dataset_split(const frost_dataset *ds, const char *name);
+
+/* Validate a dataset in memory (graph invariants, label and split ranges,
+ * no repeated ids in a split). */
+FROST_API frost_status frost_dataset_check(const frost_dataset *ds);
+
+FROST_API const char *frost_task_name(frost_task t);
+FROST_API const char *frost_metric_name(frost_metric m);
+
+/* Progress of long operations: stage name, fraction done in [0, 1]. */
+typedef void (*frost_progress_fn)(const char *stage, double fraction, void *user);
+
+/* ---- import from the OGB raw layout ------------------------------------ */
+
+typedef struct frost_import_opts {
+    const char *name;           /* dataset name (default: the folder's name) */
+    bool add_inverse_edges;     /* store (j, i) for every (i, j), like OGB's add_inverse_edge */
+    bool keep_duplicates;       /* default false: repeated pairs dropped */
+    frost_self_loops self_loops;/* default KEEP */
+    int32_t num_classes;        /* 0: infer max label + 1 */
+    int task_type;              /* -1: infer (several label columns = binary) */
+    int metric;                 /* -1: infer (binary -> rocauc, else accuracy) */
+    int compression;            /* deflate level 0..9 for large arrays (default 1) */
+    frost_progress_fn progress;
+    void *progress_user;
+} frost_import_opts;
+
+FROST_API frost_import_opts frost_import_opts_default(void);
+
+/* Import DIR (raw/ and split/ subfolders, .csv.gz or .csv) into OUT. Streams
+ * node features straight into the file. On any error OUT is not created (or
+ * left untouched if it existed). */
+FROST_API frost_status frost_import_ogb(const char *dir, const char *out_path,
+                                        const frost_import_opts *opts);
+
+/* ---- synthetic graphs --------------------------------------------------- */
+
+typedef struct frost_synth_opts {
+    const char *name;           /* default "synth" */
+    int64_t num_nodes;          /* N */
+    int64_t num_edges;          /* undirected edges (distinct pairs, no self-loops) */
+    int64_t num_features;       /* F */
+    int32_t num_classes;        /* C */
+    double homophily;           /* target fraction of edges inside a class, [0, 1] */
+    double feature_signal;      /* class-mean norm relative to unit noise per dimension */
+    double degree_exponent;     /* power-law exponent of expected degrees (> 2; 0 = uniform) */
+    double train_fraction, valid_fraction; /* rest is test */
+    bool symmetrize;            /* store both directions (default true) */
+    uint64_t seed;
+    int compression;            /* deflate level for the features (default 1) */
+    frost_progress_fn progress;
+    void *progress_user;
+} frost_synth_opts;
+
+FROST_API frost_synth_opts frost_synth_opts_default(void);
+
+/* Contextual stochastic block model with heavy-tailed degrees, written
+ * straight to OUT (features streamed in blocks). */
+FROST_API frost_status frost_synth(const char *out_path, const frost_synth_opts *opts);
+
+/* ---- statistics (frost info) ------------------------------------------- */
+
+typedef struct frost_dataset_stats {
+    int64_t num_nodes, stored_edges, self_loops, isolated;
+    bool symmetric;
+    int64_t deg_min, deg_max, deg_median; /* out-degree (row length) */
+    double deg_mean, deg_std;
+    int64_t in_deg_max;
+    double feature_density;     /* nonzero fraction of /node/feat */
+    int64_t labelled;           /* nodes with at least one label */
+    int64_t *class_counts;      /* (C) multiclass; (T) positives per task for binary; malloc'd */
+    double edge_homophily;      /* multiclass: fraction of edges (both ends labelled) inside a class; NaN otherwise */
+    int64_t homophily_edges;    /* edges counted */
+} frost_dataset_stats;
+
+FROST_API frost_status frost_dataset_stats_compute(const frost_dataset *ds, frost_dataset_stats *st);
+FROST_API void frost_dataset_stats_release(frost_dataset_stats *st);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

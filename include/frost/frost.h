@@ -1,0 +1,30 @@
+/*
+ * frost/frost.h - umbrella header of libfrost.
+ *
+ * frost trains graph neural networks on node-classification datasets stored
+ * as HDF5 files, searches strong lottery tickets in partially frozen random
+ * networks, and tunes portable rewards. Link with `pkg-config --libs frost`.
+ *
+ *     #include <frost/frost.h>
+ *     frost_set_threads(2);
+ */
+#ifndef FROST_FROST_H
+#define FROST_FROST_H
+
+#include "frost/status.h"
+#include "frost/rng.h"
+#include "frost/graph.h"
+#include "frost/dataset.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Worker threads for frost's kernels and for OpenBLAS (n >= 1). */
+FROST_API void frost_set_threads(int n);
+FROST_API int frost_get_threads(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

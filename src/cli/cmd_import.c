@@ -1,0 +1,92 @@
+/*
+ * cmd_import.c - `frost import ogb DIR OUT.h5`.
+ */
+#include "cli/cli.h"
+
+#include <string.h>
+
+static void help(void)
+{
+    printf("usage: frost import ogb DIR OUT.h5 [options]\n\n"
+           "Import a dataset folder in OGB's raw layout (DIR/raw/*.csv[.gz], DIR/split/NAME/...)\n"
+           "into a frost dataset file. The file is written under a temporary name and renamed\n"
+           "when complete.\n\n"
+           "options (what OGB keeps outside the folder):\n"
+           "  --add-inverse-edges     store (j, i) for every edge (i, j), as OGB's add_inverse_edge\n"
+           "  --keep-duplicates       keep repeated (i, j) pairs (default: dropped)\n"
+           "  --self-loops MODE       keep (default) | drop | add\n"
+           "  --num-classes C         number of classes (default: max label + 1)\n"
+           "  --task TYPE             multiclass | binary (default: binary if several label columns)\n"
+           "  --metric M              accuracy | rocauc (default: rocauc for binary tasks)\n"
+           "  --name NAME             dataset name (default: the folder's name)\n"
+           "  --compression L         deflate level 0..9 for large arrays (default 1)\n"
+           "  --quiet                 no progress display\n");
+}
+
+int cli_import(int argc, char **argv)
+{
+    const char *pos[3] = {NULL, NULL, NULL};
+    int npos = 0;
+    bool quiet = false;
+    frost_import_opts o = frost_import_opts_default();
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int64_t iv;
+        if (cli_is_help(argv[i])) {
+            help();
+            return 0;
+        } else if (cli_flag(argv, i, "--add-inverse-edges")) {
+            o.add_inverse_edges = true;
+        } else if (cli_flag(argv, i, "--keep-duplicates")) {
+            o.keep_duplicates = true;
+        } else if (cli_flag(argv, i, "--quiet")) {
+            quiet = true;
+        } else if (cli_opt(argc, argv, &i, "--self-loops", &v)) {
+            if (v && strcmp(v, "keep") == 0) o.self_loops = FROST_SELF_LOOPS_KEEP;
+            else if (v && strcmp(v, "drop") == 0) o.self_loops = FROST_SELF_LOOPS_DROP;
+            else if (v && strcmp(v, "add") == 0) o.self_loops = FROST_SELF_LOOPS_ADD;
+            else return cli_usage_error("import", "--self-loops expects keep, drop or add");
+        } else if (cli_opt(argc, argv, &i, "--num-classes", &v)) {
+            if (!cli_i64("import", "--num-classes", v, &iv)) return CLI_EXIT_USAGE;
+            if (iv < 1 || iv > (1 << 20)) return cli_usage_error("import", "--num-classes expects 1 .. 1048576");
+            o.num_classes = (int32_t)iv;
+        } else if (cli_opt(argc, argv, &i, "--task", &v)) {
+            if (v && strcmp(v, "multiclass") == 0) o.task_type = FROST_TASK_MULTICLASS;
+            else if (v && strcmp(v, "binary") == 0) o.task_type = FROST_TASK_BINARY;
+            else return cli_usage_error("import", "--task expects multiclass or binary");
+        } else if (cli_opt(argc, argv, &i, "--metric", &v)) {
+            if (v && strcmp(v, "accuracy") == 0) o.metric = FROST_METRIC_ACCURACY;
+            else if (v && strcmp(v, "rocauc") == 0) o.metric = FROST_METRIC_ROCAUC;
+            else return cli_usage_error("import", "--metric expects accuracy or rocauc");
+        } else if (cli_opt(argc, argv, &i, "--name", &v)) {
+            if (!v || !*v) return cli_usage_error("import", "--name needs a value");
+            o.name = v;
+        } else if (cli_opt(argc, argv, &i, "--compression", &v)) {
+            if (!cli_i64("import", "--compression", v, &iv)) return CLI_EXIT_USAGE;
+            if (iv < 0 || iv > 9) return cli_usage_error("import", "--compression expects 0 .. 9");
+            o.compression = (int)iv;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            return cli_usage_error("import", "unknown option '%s'", argv[i]);
+        } else {
+            if (npos == 3) return cli_usage_error("import", "too many arguments");
+            pos[npos++] = argv[i];
+        }
+    }
+    if (npos < 3) return cli_usage_error("import", "expected: frost import ogb DIR OUT.h5");
+    if (strcmp(pos[0], "ogb") != 0)
+        return cli_usage_error("import", "unknown source format '%s' (supported: ogb)", pos[0]);
+    cli_progress pr;
+    cli_progress_init(&pr, quiet);
+    o.progress = cli_progress_cb;
+    o.progress_user = &pr;
+    double t0 = frost__now();
+    frost_status st = frost_import_ogb(pos[1], pos[2], &o);
+    cli_progress_done(&pr);
+    if (st < 0) return cli_fail();
+    if (!quiet) {
+        char b[32];
+        fprintf(stderr, "imported %s -> %s in %.2f s (peak memory %s)\n", pos[1], pos[2],
+                frost__now() - t0, cli_bytes((double)frost__peak_rss(), b, sizeof b));
+    }
+    return 0;
+}

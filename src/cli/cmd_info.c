@@ -1,0 +1,118 @@
+/*
+ * cmd_info.c - `frost info FILE`: what a dataset, results or model file holds.
+ */
+#include "cli/cli.h"
+#include "io/h5_impl.h"
+
+#include <math.h>
+#include <string.h>
+
+static void help(void)
+{
+    printf("usage: frost info FILE\n\n"
+           "Summarise a frost file. For a dataset: nodes, stored edges, symmetry, self-loops,\n"
+           "degree statistics, isolated nodes, feature dimension and density, classes with\n"
+           "counts, split sizes and edge homophily.\n");
+}
+
+static int info_dataset(const char *path)
+{
+    frost_dataset ds;
+    frost_dataset_stats s;
+    if (frost_dataset_load(&ds, path) < 0) return cli_fail();
+    if (frost_dataset_stats_compute(&ds, &s) < 0) {
+        frost_dataset_release(&ds);
+        return cli_fail();
+    }
+    printf("file         %s (%s v%d)\n", path, FROST_DATASET_FORMAT, FROST_DATASET_VERSION);
+    printf("name         %s\n", ds.name);
+    if (ds.source[0]) printf("source       %s\n", ds.source);
+    printf("nodes        %lld\n", (long long)s.num_nodes);
+    printf("edges        %lld stored (edge list: %lld)\n", (long long)s.stored_edges,
+           (long long)ds.edge_list_edges);
+    printf("symmetric    %s%s\n", s.symmetric ? "yes" : "no",
+           ds.inverse_edges_added ? " (inverse edges added on import)" : "");
+    printf("self-loops   %lld (%s)\n", (long long)s.self_loops,
+           ds.self_loops == FROST_SELF_LOOPS_DROP  ? "dropped on import"
+           : ds.self_loops == FROST_SELF_LOOPS_ADD ? "added on import"
+                                                   : "as given");
+    printf("duplicates   %s\n", ds.deduplicated ? "dropped" : "kept");
+    printf("out-degree   min %lld  median %lld  mean %.2f  std %.2f  max %lld%s\n", (long long)s.deg_min,
+           (long long)s.deg_median, s.deg_mean, s.deg_std, (long long)s.deg_max,
+           s.symmetric ? "" : "");
+    if (!s.symmetric) printf("in-degree    max %lld\n", (long long)s.in_deg_max);
+    printf("isolated     %lld nodes\n", (long long)s.isolated);
+    if (ds.num_features > 0)
+        printf("features     %lld (density %.2f%%)\n", (long long)ds.num_features, 100.0 * s.feature_density);
+    else
+        printf("features     none\n");
+    if (ds.num_edge_features > 0) printf("edge feat    %lld\n", (long long)ds.num_edge_features);
+    if (ds.year) {
+        int32_t lo = ds.year[0], hi = ds.year[0];
+        for (int64_t i = 1; i < ds.num_nodes; i++) {
+            if (ds.year[i] < lo) lo = ds.year[i];
+            if (ds.year[i] > hi) hi = ds.year[i];
+        }
+        printf("year         %d .. %d\n", lo, hi);
+    }
+    printf("task         %s, %d %s, metric %s\n", frost_task_name(ds.task_type),
+           ds.task_type == FROST_TASK_BINARY ? ds.num_tasks : ds.num_classes,
+           ds.task_type == FROST_TASK_BINARY ? (ds.num_tasks == 1 ? "task" : "tasks") : "classes",
+           frost_metric_name(ds.metric));
+    printf("labelled     %lld nodes\n", (long long)s.labelled);
+    if (ds.task_type == FROST_TASK_MULTICLASS) {
+        printf("classes      %d:", ds.num_classes);
+        for (int32_t c = 0; c < ds.num_classes; c++) {
+            if (c == 64) {
+                printf(" ...");
+                break;
+            }
+            printf(" %d:%lld", c, (long long)s.class_counts[c]);
+        }
+        printf("\n");
+    } else {
+        printf("positives    ");
+        for (int32_t t = 0; t < ds.num_tasks && t < 32; t++)
+            printf("%s%lld", t ? " " : "", (long long)s.class_counts[t]);
+        printf("%s\n", ds.num_tasks > 32 ? " ..." : "");
+    }
+    if (!isnan(s.edge_homophily))
+        printf("homophily    %.4f (edge homophily over %lld labelled edges)\n", s.edge_homophily,
+               (long long)s.homophily_edges);
+    printf("splits       %d\n", ds.num_splits);
+    for (int32_t k = 0; k < ds.num_splits; k++)
+        printf("  %-16s train %lld / valid %lld / test %lld\n", ds.splits[k].name,
+               (long long)ds.splits[k].n_train, (long long)ds.splits[k].n_valid,
+               (long long)ds.splits[k].n_test);
+    frost_dataset_stats_release(&s);
+    frost_dataset_release(&ds);
+    return 0;
+}
+
+int cli_info(int argc, char **argv)
+{
+    const char *path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (cli_is_help(argv[i])) {
+            help();
+            return 0;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            return cli_usage_error("info", "unknown option '%s'", argv[i]);
+        } else if (path) {
+            return cli_usage_error("info", "expected one FILE");
+        } else {
+            path = argv[i];
+        }
+    }
+    if (!path) return cli_usage_error("info", "expected: frost info FILE");
+    char fmt[128];
+    if (frost__h5_peek_format(path, fmt, sizeof fmt) < 0) return cli_fail();
+    if (strcmp(fmt, FROST_DATASET_FORMAT) == 0) return info_dataset(path);
+    if (!fmt[0])
+        fprintf(stderr, "frost: %s: attribute 'format' missing, expected a frost dataset, results or model file\n",
+                path);
+    else
+        fprintf(stderr, "frost: %s: attribute 'format' is \"%s\", expected a frost dataset, results or model file\n",
+                path, fmt);
+    return CLI_EXIT_RUNTIME;
+}

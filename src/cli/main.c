@@ -1,0 +1,52 @@
+/*
+ * main.c - the `frost` program: one binary, one verb per task.
+ * Exit status: 0 success, 1 runtime error (bad file, bad data), 2 usage error.
+ */
+#include "cli/cli.h"
+
+#include <string.h>
+
+typedef struct verb {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+} verb;
+
+static const verb verbs[] = {
+    {"import", cli_import, "OGB raw folder -> dataset file"},
+    {"info", cli_info, "summary of a dataset, results or model file"},
+    {"synth", cli_synth, "synthetic graph (CSBM) straight to a dataset file"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: frost VERB [ARGS...]\n"
+            "       frost VERB --help\n"
+            "       frost --version\n\n"
+            "Graph neural network experiments: train GNNs, search strong lottery tickets\n"
+            "in partially frozen random networks, tune portable rewards.\n\n"
+            "verbs:\n");
+    for (size_t k = 0; k < sizeof verbs / sizeof verbs[0]; k++)
+        fprintf(f, "  %-8s %s\n", verbs[k].name, verbs[k].summary);
+    fprintf(f, "\nExit status: 0 success, 1 runtime error, 2 usage error.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    if (cli_is_help(argv[1])) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("frost %s\n", frost_version());
+        return 0;
+    }
+    for (size_t k = 0; k < sizeof verbs / sizeof verbs[0]; k++)
+        if (strcmp(argv[1], verbs[k].name) == 0) return verbs[k].fn(argc - 1, argv + 1);
+    return cli_usage_error(NULL, "unknown verb '%s'", argv[1]);
+}

@@ -1,0 +1,87 @@
+/*
+ * core_impl.h - internals shared by every frost module: error reporting,
+ * cleanup macros, assertions, logging and small helpers.
+ */
+#ifndef FROST_CORE_IMPL_H
+#define FROST_CORE_IMPL_H
+
+#include "frost/status.h"
+#include "frost_config.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+
+/* Record an error for the current thread and return its status.
+ * The message is what a user sees: name the file, the line or field, and
+ * what was expected. The source location is kept separately. */
+#define frost__error(st, ...) \
+    frost__set_error((st), __func__, __FILE__, __LINE__, __VA_ARGS__)
+
+frost_status frost__set_error(frost_status st, const char *func, const char *file,
+                              int line, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* Prefix the current error message with "prefix: " (used to add the file
+ * name when an inner routine only knows the line). */
+void frost__error_prefix(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* One cleanup path per function: FROST_TRY jumps to `fail` with `st` set. */
+#define FROST_TRY(call)                   \
+    do {                                  \
+        st = (call);                      \
+        if (st < 0) goto fail;            \
+    } while (0)
+
+#define FROST_FAIL(code, ...)                          \
+    do {                                               \
+        st = frost__error((code), __VA_ARGS__);        \
+        goto fail;                                     \
+    } while (0)
+
+/* Jump to `fail` with a status whose message is already set. */
+#define FROST_FAILED(expr)   \
+    do {                     \
+        st = (expr);         \
+        goto fail;           \
+    } while (0)
+
+/* Allocation that reports FROST_ERR_NOMEM with the size asked for. */
+#define FROST_ALLOC(ptr, count)                                                   \
+    do {                                                                          \
+        size_t n__ = (size_t)(count);                                             \
+        (ptr) = malloc(n__ ? n__ * sizeof(*(ptr)) : 1);                           \
+        if (!(ptr)) FROST_FAIL(FROST_ERR_NOMEM, "out of memory allocating %zu bytes", \
+                               n__ * sizeof(*(ptr)));                             \
+    } while (0)
+
+#define FROST_CALLOC(ptr, count)                                                  \
+    do {                                                                          \
+        size_t n__ = (size_t)(count);                                             \
+        (ptr) = calloc(n__ ? n__ : 1, sizeof(*(ptr)));                            \
+        if (!(ptr)) FROST_FAIL(FROST_ERR_NOMEM, "out of memory allocating %zu bytes", \
+                               n__ * sizeof(*(ptr)));                             \
+    } while (0)
+
+/* Internal invariants: always compiled in, kept out of inner loops. They
+ * call a settable hook (default abort()); bad *input* never reaches them. */
+typedef void (*frost__abort_fn)(const char *msg);
+void frost__set_abort_hook(frost__abort_fn fn);
+_Noreturn void frost__assert_fail(const char *expr, const char *file, int line);
+#define FROST_ASSERT(x) \
+    do { if (!(x)) frost__assert_fail(#x, __FILE__, __LINE__); } while (0)
+
+void frost__log(frost_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Monotonic wall clock in seconds. */
+double frost__now(void);
+
+/* Peak resident set size of this process in bytes (getrusage). */
+size_t frost__peak_rss(void);
+
+/* snprintf into a fixed buffer, always terminated. */
+void frost__strlcpy(char *dst, const char *src, size_t cap);
+
+/* Worker threads for OpenMP regions: 0 = library default. */
+int frost__threads(void);
+
+#endif

@@ -1,0 +1,140 @@
+/*
+ * status.c - per-thread error messages, logging hook, assertion hook, and
+ * small process helpers (clock, peak RSS, thread count).
+ */
+#include "core/core_impl.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <sys/resource.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#define FROST_ERRMSG_CAP 1024
+
+static _Thread_local char err_msg[FROST_ERRMSG_CAP];
+static _Thread_local char err_origin[256];
+
+static frost_log_fn log_fn = NULL;
+static void *log_user = NULL;
+
+static void default_abort(const char *msg)
+{
+    fprintf(stderr, "frost: internal error: %s\n", msg);
+    abort();
+}
+static frost__abort_fn abort_hook = default_abort;
+
+const char *frost_version(void) { return FROST_VERSION_STRING; }
+
+const char *frost_status_str(frost_status st)
+{
+    switch (st) {
+    case FROST_OK: return "FROST_OK";
+    case FROST_DONE: return "FROST_DONE";
+    case FROST_ERR_NOMEM: return "FROST_ERR_NOMEM";
+    case FROST_ERR_IO: return "FROST_ERR_IO";
+    case FROST_ERR_SHAPE: return "FROST_ERR_SHAPE";
+    case FROST_ERR_INVALID: return "FROST_ERR_INVALID";
+    case FROST_ERR_CONFIG: return "FROST_ERR_CONFIG";
+    case FROST_ERR_RANGE: return "FROST_ERR_RANGE";
+    case FROST_ERR_HDF5: return "FROST_ERR_HDF5";
+    case FROST_ERR_METIS: return "FROST_ERR_METIS";
+    case FROST_ERR_FORMAT: return "FROST_ERR_FORMAT";
+    case FROST_ERR_NUMERIC: return "FROST_ERR_NUMERIC";
+    case FROST_ERR_MPI: return "FROST_ERR_MPI";
+    case FROST_ERR_INTERRUPTED: return "FROST_ERR_INTERRUPTED";
+    }
+    return "FROST_ERR_UNKNOWN";
+}
+
+const char *frost_last_error(void) { return err_msg; }
+const char *frost_last_error_origin(void) { return err_origin; }
+void frost_clear_error(void) { err_msg[0] = 0; err_origin[0] = 0; }
+
+frost_status frost__set_error(frost_status st, const char *func, const char *file,
+                              int line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err_msg, sizeof err_msg, fmt, ap);
+    va_end(ap);
+    /* Keep messages on one line whatever the caller formatted. */
+    for (char *p = err_msg; *p; p++)
+        if (*p == '\n' || *p == '\r') *p = ' ';
+    snprintf(err_origin, sizeof err_origin, "%s (%s:%d)", func, file, line);
+    return st;
+}
+
+void frost__error_prefix(const char *fmt, ...)
+{
+    char prefix[512];
+    char old[FROST_ERRMSG_CAP];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    va_end(ap);
+    memcpy(old, err_msg, sizeof old);
+    snprintf(err_msg, sizeof err_msg, "%s: %s", prefix, old);
+}
+
+void frost_log_set(frost_log_fn fn, void *user)
+{
+    log_fn = fn;
+    log_user = user;
+}
+
+void frost__log(frost_log_level level, const char *fmt, ...)
+{
+    if (!log_fn) return;
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    log_fn(level, buf, log_user);
+}
+
+void frost__set_abort_hook(frost__abort_fn fn) { abort_hook = fn ? fn : default_abort; }
+
+_Noreturn void frost__assert_fail(const char *expr, const char *file, int line)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf, "assertion '%s' failed at %s:%d", expr, file, line);
+    abort_hook(buf);
+    abort(); /* the hook must not return; make sure */
+}
+
+double frost__now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+size_t frost__peak_rss(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
+    return (size_t)ru.ru_maxrss * 1024u; /* Linux reports KiB */
+}
+
+void frost__strlcpy(char *dst, const char *src, size_t cap)
+{
+    if (!cap) return;
+    size_t n = strlen(src);
+    if (n >= cap) n = cap - 1;
+    memcpy(dst, src, n);
+    dst[n] = 0;
+}
+
+int frost__threads(void)
+{
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}

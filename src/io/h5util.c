@@ -1,0 +1,511 @@
+/*
+ * h5util.c - HDF5 helpers: atomic files, attributes, whole arrays and
+ * streamed row blocks, all reporting one-line errors that name the file.
+ */
+#include "io/h5_impl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static pthread_once_t h5_once = PTHREAD_ONCE_INIT;
+static void h5_init_once(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+void frost__h5_init(void) { pthread_once(&h5_once, h5_init_once); }
+
+/* Innermost (first pushed) HDF5 error description. */
+static herr_t walk_first(unsigned n, const H5E_error2_t *e, void *data)
+{
+    char *out = data;
+    if (n == 0 && e->desc) frost__strlcpy(out, e->desc, 200);
+    return 0;
+}
+
+frost_status frost__h5_fail(const char *ctx, const char *fmt, ...)
+{
+    char what[512], reason[200] = "";
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_first, reason);
+    H5Eclear2(H5E_DEFAULT);
+    if (reason[0])
+        return frost__error(FROST_ERR_HDF5, "%s: %s (HDF5: %s)", ctx, what, reason);
+    return frost__error(FROST_ERR_HDF5, "%s: %s", ctx, what);
+}
+
+frost_status frost__h5_out_create(frost__h5_out *o, const char *path)
+{
+    frost__h5_init();
+    memset(o, 0, sizeof *o);
+    o->file = H5I_INVALID_HID;
+    frost__strlcpy(o->path, path, sizeof o->path);
+    snprintf(o->tmp, sizeof o->tmp, "%s.tmp.%ld", path, (long)getpid());
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    /* The newest format that HDF5 1.10 readers (and h5py) understand. */
+    H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V110);
+    o->file = H5Fcreate(o->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    H5Pclose(fapl);
+    if (o->file < 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return frost__error(FROST_ERR_IO, "%s: cannot create (%s)", o->tmp,
+                            errno ? strerror(errno) : "HDF5 create failed");
+    }
+    return FROST_OK;
+}
+
+static void fsync_path(const char *path)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+frost_status frost__h5_out_commit(frost__h5_out *o)
+{
+    if (o->file >= 0) {
+        if (H5Fclose(o->file) < 0) {
+            o->file = H5I_INVALID_HID;
+            frost_status st = frost__h5_fail(o->tmp, "cannot close");
+            unlink(o->tmp);
+            return st;
+        }
+        o->file = H5I_INVALID_HID;
+    }
+    fsync_path(o->tmp);
+    if (rename(o->tmp, o->path) != 0) {
+        int e = errno;
+        unlink(o->tmp);
+        return frost__error(FROST_ERR_IO, "%s: cannot rename the finished file into place: %s",
+                            o->path, strerror(e));
+    }
+    /* Make the rename itself durable. */
+    char dir[1024];
+    frost__strlcpy(dir, o->path, sizeof dir);
+    char *slash = strrchr(dir, '/');
+    if (slash) {
+        *slash = 0;
+        fsync_path(dir[0] ? dir : "/");
+    } else {
+        fsync_path(".");
+    }
+    return FROST_OK;
+}
+
+void frost__h5_out_abort(frost__h5_out *o)
+{
+    if (o->file >= 0) H5Fclose(o->file);
+    H5Eclear2(H5E_DEFAULT);
+    o->file = H5I_INVALID_HID;
+    if (o->tmp[0]) unlink(o->tmp);
+}
+
+frost_status frost__h5_peek_format(const char *path, char *format, size_t cap)
+{
+    frost__h5_init();
+    format[0] = 0;
+    if (access(path, R_OK) != 0)
+        return frost__error(FROST_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    htri_t is = H5Fis_hdf5(path);
+    if (is <= 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return frost__error(FROST_ERR_FORMAT, "%s: not an HDF5 file", path);
+    }
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) return frost__h5_fail(path, "cannot open the HDF5 file");
+    if (frost__h5_has_attr(f, "format")) {
+        frost_status st = frost__h5_read_attr_strbuf(f, "format", format, cap, path);
+        if (st < 0) {
+            H5Fclose(f);
+            return st;
+        }
+    }
+    H5Fclose(f);
+    return FROST_OK;
+}
+
+frost_status frost__h5_open_read(hid_t *file, const char *path, const char *format,
+                                 int64_t max_version, int64_t *version)
+{
+    char fmt[128];
+    frost_status st = frost__h5_peek_format(path, fmt, sizeof fmt);
+    *file = H5I_INVALID_HID;
+    if (st < 0) return st;
+    if (strcmp(fmt, format) != 0) {
+        if (!fmt[0])
+            return frost__error(FROST_ERR_FORMAT,
+                                "%s: attribute 'format' missing, expected \"%s\" (not a frost file)",
+                                path, format);
+        return frost__error(FROST_ERR_FORMAT, "%s: attribute 'format' is \"%s\", expected \"%s\"",
+                            path, fmt, format);
+    }
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) return frost__h5_fail(path, "cannot open");
+    int64_t v = 0;
+    st = frost__h5_read_attr_i64(f, "version", &v, path);
+    if (st < 0) {
+        H5Fclose(f);
+        return st;
+    }
+    if (v < 1 || v > max_version) {
+        H5Fclose(f);
+        return frost__error(FROST_ERR_FORMAT,
+                            "%s: attribute 'version' is %lld, this frost reads %s versions 1 .. %lld;"
+                            " re-create the file with this frost",
+                            path, (long long)v, format, (long long)max_version);
+    }
+    if (version) *version = v;
+    *file = f;
+    return FROST_OK;
+}
+
+hid_t frost__h5_group(hid_t loc, const char *name)
+{
+    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+    H5Pset_create_intermediate_group(lcpl, 1);
+    hid_t g = H5Gcreate2(loc, name, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+    H5Pclose(lcpl);
+    return g;
+}
+
+static frost_status attr_write(hid_t obj, const char *name, hid_t type, const void *v, const char *ctx)
+{
+    hid_t sp = H5Screate(H5S_SCALAR);
+    if (H5Aexists(obj, name) > 0) H5Adelete(obj, name);
+    hid_t a = H5Acreate2(obj, name, type, sp, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t e = a >= 0 ? H5Awrite(a, type, v) : -1;
+    if (a >= 0) H5Aclose(a);
+    H5Sclose(sp);
+    if (e < 0) return frost__h5_fail(ctx, "cannot write attribute '%s'", name);
+    return FROST_OK;
+}
+
+frost_status frost__h5_attr_str(hid_t obj, const char *name, const char *value, const char *ctx)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    const char *v = value ? value : "";
+    frost_status st = attr_write(obj, name, t, &v, ctx);
+    H5Tclose(t);
+    return st;
+}
+
+frost_status frost__h5_attr_i64(hid_t obj, const char *name, int64_t value, const char *ctx)
+{
+    return attr_write(obj, name, H5T_NATIVE_INT64, &value, ctx);
+}
+
+frost_status frost__h5_attr_f64(hid_t obj, const char *name, double value, const char *ctx)
+{
+    return attr_write(obj, name, H5T_NATIVE_DOUBLE, &value, ctx);
+}
+
+bool frost__h5_has_attr(hid_t obj, const char *name)
+{
+    htri_t e = H5Aexists(obj, name);
+    if (e < 0) H5Eclear2(H5E_DEFAULT);
+    return e > 0;
+}
+
+bool frost__h5_exists(hid_t loc, const char *path)
+{
+    /* H5Lexists needs every intermediate link to exist: walk the path. */
+    char buf[512];
+    frost__strlcpy(buf, path, sizeof buf);
+    for (char *p = buf + (buf[0] == '/'); ; p++) {
+        char c = *p;
+        if (c == '/' || c == 0) {
+            *p = 0;
+            htri_t e = H5Lexists(loc, buf, H5P_DEFAULT);
+            if (e <= 0) {
+                H5Eclear2(H5E_DEFAULT);
+                return false;
+            }
+            if (c == 0) return true;
+            *p = '/';
+        }
+    }
+}
+
+static hid_t attr_open(hid_t obj, const char *name, const char *ctx, frost_status *st)
+{
+    if (!frost__h5_has_attr(obj, name)) {
+        *st = frost__error(FROST_ERR_FORMAT, "%s: attribute '%s' missing", ctx, name);
+        return H5I_INVALID_HID;
+    }
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    if (a < 0) *st = frost__h5_fail(ctx, "cannot open attribute '%s'", name);
+    return a;
+}
+
+frost_status frost__h5_read_attr_str(hid_t obj, const char *name, char **out, const char *ctx)
+{
+    frost_status st = FROST_OK;
+    *out = NULL;
+    hid_t a = attr_open(obj, name, ctx, &st);
+    if (a < 0) return st;
+    hid_t t = H5Aget_type(a);
+    hid_t sp = H5Aget_space(a);
+    if (H5Tget_class(t) != H5T_STRING || H5Sget_simple_extent_npoints(sp) != 1) {
+        st = frost__error(FROST_ERR_FORMAT, "%s: attribute '%s' is not a text string", ctx, name);
+    } else if (H5Tis_variable_str(t) > 0) {
+        hid_t mt = H5Tcopy(H5T_C_S1);
+        H5Tset_size(mt, H5T_VARIABLE);
+        H5Tset_cset(mt, H5Tget_cset(t));
+        char *v = NULL;
+        if (H5Aread(a, mt, &v) < 0) {
+            st = frost__h5_fail(ctx, "cannot read attribute '%s'", name);
+        } else {
+            *out = strdup(v ? v : "");
+            H5free_memory(v);
+            if (!*out) st = frost__error(FROST_ERR_NOMEM, "out of memory");
+        }
+        H5Tclose(mt);
+    } else {
+        size_t n = H5Tget_size(t);
+        if (n > (1u << 24)) {
+            st = frost__error(FROST_ERR_FORMAT, "%s: attribute '%s' is implausibly long", ctx, name);
+        } else {
+            char *v = calloc(n + 1, 1);
+            hid_t mt = H5Tcopy(H5T_C_S1);
+            H5Tset_size(mt, n + 1);
+            H5Tset_strpad(mt, H5T_STR_NULLTERM);
+            if (!v) st = frost__error(FROST_ERR_NOMEM, "out of memory");
+            else if (H5Aread(a, mt, v) < 0) {
+                free(v);
+                st = frost__h5_fail(ctx, "cannot read attribute '%s'", name);
+            } else {
+                *out = v;
+            }
+            H5Tclose(mt);
+        }
+    }
+    H5Sclose(sp);
+    H5Tclose(t);
+    H5Aclose(a);
+    return st;
+}
+
+frost_status frost__h5_read_attr_strbuf(hid_t obj, const char *name, char *buf, size_t cap,
+                                        const char *ctx)
+{
+    char *s = NULL;
+    frost_status st = frost__h5_read_attr_str(obj, name, &s, ctx);
+    if (st < 0) return st;
+    frost__strlcpy(buf, s, cap);
+    free(s);
+    return FROST_OK;
+}
+
+static frost_status attr_read_num(hid_t obj, const char *name, hid_t mt, void *v, const char *ctx)
+{
+    frost_status st = FROST_OK;
+    hid_t a = attr_open(obj, name, ctx, &st);
+    if (a < 0) return st;
+    hid_t t = H5Aget_type(a);
+    hid_t sp = H5Aget_space(a);
+    H5T_class_t c = H5Tget_class(t);
+    if ((c != H5T_INTEGER && c != H5T_FLOAT) || H5Sget_simple_extent_npoints(sp) != 1)
+        st = frost__error(FROST_ERR_FORMAT, "%s: attribute '%s' is not a number", ctx, name);
+    else if (H5Aread(a, mt, v) < 0)
+        st = frost__h5_fail(ctx, "cannot read attribute '%s'", name);
+    H5Sclose(sp);
+    H5Tclose(t);
+    H5Aclose(a);
+    return st;
+}
+
+frost_status frost__h5_read_attr_i64(hid_t obj, const char *name, int64_t *value, const char *ctx)
+{
+    return attr_read_num(obj, name, H5T_NATIVE_INT64, value, ctx);
+}
+
+frost_status frost__h5_read_attr_f64(hid_t obj, const char *name, double *value, const char *ctx)
+{
+    return attr_read_num(obj, name, H5T_NATIVE_DOUBLE, value, ctx);
+}
+
+int64_t frost__h5_chunk_rows(int64_t rows, int64_t cols, size_t elsize)
+{
+    int64_t row_bytes = (cols > 0 ? cols : 1) * (int64_t)elsize;
+    int64_t r = (int64_t)(1u << 20) / row_bytes;
+    if (r < 1) r = 1;
+    if (r > rows) r = rows > 0 ? rows : 1;
+    return r;
+}
+
+static hid_t make_dcpl(int rank, const int64_t *dims, size_t elsize, int level, bool force_chunk)
+{
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    int64_t total = (int64_t)elsize;
+    for (int i = 0; i < rank; i++) total *= dims[i];
+    if ((total > (64 << 10) || force_chunk) && dims[0] > 0) {
+        hsize_t chunk[2];
+        int64_t cols = rank == 2 ? dims[1] : 1;
+        chunk[0] = (hsize_t)frost__h5_chunk_rows(dims[0], cols, elsize);
+        if (rank == 2) chunk[1] = (hsize_t)(cols > 0 ? cols : 1);
+        H5Pset_chunk(dcpl, rank, chunk);
+        if (level > 0) {
+            H5Pset_shuffle(dcpl);
+            H5Pset_deflate(dcpl, (unsigned)level);
+        }
+    }
+    return dcpl;
+}
+
+frost_status frost__h5_write(hid_t loc, const char *name, hid_t memtype, hid_t filetype, int rank,
+                             const int64_t *dims, const void *data, int level, const char *ctx)
+{
+    hsize_t hd[2] = {(hsize_t)dims[0], rank == 2 ? (hsize_t)dims[1] : 1};
+    hid_t sp = H5Screate_simple(rank, hd, NULL);
+    hid_t dcpl = make_dcpl(rank, dims, H5Tget_size(filetype), level, false);
+    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+    H5Pset_create_intermediate_group(lcpl, 1);
+    hid_t d = H5Dcreate2(loc, name, filetype, sp, lcpl, dcpl, H5P_DEFAULT);
+    herr_t e = -1;
+    if (d >= 0) {
+        bool empty = hd[0] == 0 || hd[1] == 0;
+        e = empty ? 0 : H5Dwrite(d, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
+        H5Dclose(d);
+    }
+    H5Pclose(lcpl);
+    H5Pclose(dcpl);
+    H5Sclose(sp);
+    if (e < 0) return frost__h5_fail(ctx, "cannot write dataset '%s'", name);
+    return FROST_OK;
+}
+
+static frost_status open_checked(hid_t loc, const char *name, int rank, int64_t dims[2], hid_t *dset,
+                                 const char *ctx)
+{
+    if (!frost__h5_exists(loc, name))
+        return frost__error(FROST_ERR_FORMAT, "%s: dataset '%s' missing", ctx, name);
+    hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
+    if (d < 0) return frost__h5_fail(ctx, "cannot open dataset '%s'", name);
+    hid_t sp = H5Dget_space(d);
+    int r = H5Sget_simple_extent_ndims(sp);
+    hsize_t hd[2] = {0, 1};
+    if (r == 1 || r == 2) H5Sget_simple_extent_dims(sp, hd, NULL);
+    H5Sclose(sp);
+    if ((rank != 0 && r != rank) || (r != 1 && r != 2)) {
+        H5Dclose(d);
+        return frost__error(FROST_ERR_FORMAT, "%s: dataset '%s' has %d dimensions, expected %d",
+                            ctx, name, r, rank ? rank : 1);
+    }
+    dims[0] = (int64_t)hd[0];
+    dims[1] = r == 2 ? (int64_t)hd[1] : 1;
+    *dset = d;
+    return FROST_OK;
+}
+
+frost_status frost__h5_read(hid_t loc, const char *name, hid_t memtype, int rank, int64_t dims[2],
+                            void **data, const char *ctx)
+{
+    hid_t d;
+    *data = NULL;
+    frost_status st = open_checked(loc, name, rank, dims, &d, ctx);
+    if (st < 0) return st;
+    size_t n = (size_t)dims[0] * (size_t)dims[1];
+    size_t el = H5Tget_size(memtype);
+    void *buf = malloc(n ? n * el : 1);
+    if (!buf) {
+        H5Dclose(d);
+        return frost__error(FROST_ERR_NOMEM, "%s: out of memory reading '%s' (%zu bytes)", ctx, name,
+                            n * el);
+    }
+    if (n > 0 && H5Dread(d, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
+        free(buf);
+        H5Dclose(d);
+        return frost__h5_fail(ctx, "cannot read dataset '%s'", name);
+    }
+    H5Dclose(d);
+    *data = buf;
+    return FROST_OK;
+}
+
+frost_status frost__h5_read_into(hid_t loc, const char *name, hid_t memtype, int rank,
+                                 const int64_t *dims, void *data, const char *ctx)
+{
+    hid_t d;
+    int64_t got[2];
+    frost_status st = open_checked(loc, name, rank, got, &d, ctx);
+    if (st < 0) return st;
+    if (got[0] != dims[0] || (rank == 2 && got[1] != dims[1])) {
+        H5Dclose(d);
+        if (rank == 2)
+            return frost__error(FROST_ERR_FORMAT, "%s: dataset '%s' is %lld x %lld, expected %lld x %lld",
+                                ctx, name, (long long)got[0], (long long)got[1], (long long)dims[0],
+                                (long long)dims[1]);
+        return frost__error(FROST_ERR_FORMAT, "%s: dataset '%s' has %lld entries, expected %lld", ctx,
+                            name, (long long)got[0], (long long)dims[0]);
+    }
+    if (got[0] * got[1] > 0 && H5Dread(d, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
+        H5Dclose(d);
+        return frost__h5_fail(ctx, "cannot read dataset '%s'", name);
+    }
+    H5Dclose(d);
+    return FROST_OK;
+}
+
+frost_status frost__h5_rows_begin(frost__h5_rows *w, hid_t loc, const char *name, hid_t memtype,
+                                  hid_t filetype, int64_t rows, int64_t cols, int level,
+                                  const char *ctx)
+{
+    memset(w, 0, sizeof *w);
+    w->dset = H5I_INVALID_HID;
+    w->memtype = memtype;
+    w->rows = rows;
+    w->cols = cols;
+    w->ctx = ctx;
+    frost__strlcpy(w->name, name, sizeof w->name);
+    int64_t dims[2] = {rows, cols};
+    hsize_t hd[2] = {(hsize_t)rows, (hsize_t)cols};
+    hid_t sp = H5Screate_simple(2, hd, NULL);
+    hid_t dcpl = make_dcpl(2, dims, H5Tget_size(filetype), level, true);
+    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+    H5Pset_create_intermediate_group(lcpl, 1);
+    w->dset = H5Dcreate2(loc, name, filetype, sp, lcpl, dcpl, H5P_DEFAULT);
+    H5Pclose(lcpl);
+    H5Pclose(dcpl);
+    H5Sclose(sp);
+    if (w->dset < 0) return frost__h5_fail(ctx, "cannot create dataset '%s'", name);
+    return FROST_OK;
+}
+
+frost_status frost__h5_rows_write(frost__h5_rows *w, const void *block, int64_t nrows)
+{
+    if (nrows <= 0) return FROST_OK;
+    if (w->written + nrows > w->rows)
+        return frost__error(FROST_ERR_SHAPE, "%s: '%s' given %lld rows, expected %lld", w->ctx,
+                            w->name, (long long)(w->written + nrows), (long long)w->rows);
+    hsize_t off[2] = {(hsize_t)w->written, 0}, cnt[2] = {(hsize_t)nrows, (hsize_t)w->cols};
+    hid_t fs = H5Dget_space(w->dset);
+    H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL);
+    hid_t ms = H5Screate_simple(2, cnt, NULL);
+    herr_t e = H5Dwrite(w->dset, w->memtype, ms, fs, H5P_DEFAULT, block);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    if (e < 0) return frost__h5_fail(w->ctx, "cannot write rows of '%s'", w->name);
+    w->written += nrows;
+    return FROST_OK;
+}
+
+frost_status frost__h5_rows_end(frost__h5_rows *w)
+{
+    frost_status st = FROST_OK;
+    if (w->dset >= 0) {
+        if (w->written != w->rows)
+            st = frost__error(FROST_ERR_SHAPE, "%s: '%s' got %lld rows, expected %lld", w->ctx,
+                              w->name, (long long)w->written, (long long)w->rows);
+        if (H5Dclose(w->dset) < 0 && st == FROST_OK)
+            st = frost__h5_fail(w->ctx, "cannot close '%s'", w->name);
+    }
+    w->dset = H5I_INVALID_HID;
+    return st;
+}
