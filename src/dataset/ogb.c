@@ -470,7 +470,7 @@ static frost_status stream_features(const char *path, hid_t file, int64_t n, int
                 st = frost__error(FROST_ERR_NOMEM, "out of memory for a feature block");
                 goto done;
             }
-            if ((st = frost__h5_rows_begin(&w, file, "node/feat", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, n, F,
+            if ((st = frost__h5_rows_begin(&w, file, "node/feat", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, 2, n, F,
                                            level, out_path)) < 0)
                 goto done;
             started = true;
@@ -501,10 +501,7 @@ static frost_status stream_features(const char *path, hid_t file, int64_t n, int
     st = frost__h5_rows_end(&w);
     *nfeat = F;
 done:
-    if (st < 0 && w.dset >= 0) {
-        H5Dclose(w.dset);
-        H5Eclear2(H5E_DEFAULT);
-    }
+    if (st < 0) frost__h5_rows_abort(&w);
     free(block);
     frost__lines_close(&r);
     return st;

@@ -75,20 +75,40 @@ frost_status frost__h5_read_into(hid_t loc, const char *name, hid_t memtype, int
 
 bool frost__h5_exists(hid_t loc, const char *path);
 
-/* Streaming writer of a (rows, cols) array in blocks of whole rows. */
+/* Streaming writer of a (rows) or (rows, cols) array in blocks of whole
+ * rows. With compression on, chunks are shuffled and deflated by frost on
+ * all threads and handed to HDF5 with H5Dwrite_chunk; the bytes on disk are
+ * exactly what HDF5's own shuffle + deflate filters would write, so every
+ * HDF5 reader (h5py, h5dump) decodes them as usual. Blocks may have any
+ * number of rows; a partial chunk is staged until the next call. */
 typedef struct frost__h5_rows {
     hid_t dset;
     hid_t memtype;
-    int64_t rows, cols, written;
+    int rank;
+    int level;
+    bool direct;            /* frost compresses the chunks itself */
+    int64_t rows, cols;
+    int64_t written;        /* rows accepted so far (staged included) */
+    int64_t chunk_rows;
+    size_t elsize, row_bytes, chunk_bytes;
+    unsigned char *stage;   /* (chunk_bytes): the current partial chunk */
+    int64_t staged;         /* rows in stage */
+    unsigned char *work;    /* per-chunk shuffle + deflate buffers of a batch */
+    size_t *work_len;
+    unsigned *work_mask;
+    size_t work_stride;
     const char *ctx;
     char name[256];
 } frost__h5_rows;
 
 frost_status frost__h5_rows_begin(frost__h5_rows *w, hid_t loc, const char *name, hid_t memtype,
-                                  hid_t filetype, int64_t rows, int64_t cols, int level,
+                                  hid_t filetype, int rank, int64_t rows, int64_t cols, int level,
                                   const char *ctx);
 frost_status frost__h5_rows_write(frost__h5_rows *w, const void *block, int64_t nrows);
+/* Flush the staged rows and close; checks that exactly `rows` were given. */
 frost_status frost__h5_rows_end(frost__h5_rows *w);
+/* Close without checking (error paths). */
+void frost__h5_rows_abort(frost__h5_rows *w);
 /* Rows per chunk used for a (rows, cols) array of element size `elsize`. */
 int64_t frost__h5_chunk_rows(int64_t rows, int64_t cols, size_t elsize);
 

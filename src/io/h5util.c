@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 static pthread_once_t h5_once = PTHREAD_ONCE_INIT;
 static void h5_init_once(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
@@ -362,12 +363,23 @@ static hid_t make_dcpl(int rank, const int64_t *dims, size_t elsize, int level, 
 frost_status frost__h5_write(hid_t loc, const char *name, hid_t memtype, hid_t filetype, int rank,
                              const int64_t *dims, const void *data, int level, const char *ctx)
 {
+    int64_t total = (int64_t)H5Tget_size(filetype) * dims[0] * (rank == 2 ? dims[1] : 1);
+    if (total > (64 << 10)) {
+        /* large: chunked, compressed on all threads */
+        frost__h5_rows w;
+        frost_status st = frost__h5_rows_begin(&w, loc, name, memtype, filetype, rank, dims[0],
+                                               rank == 2 ? dims[1] : 1, level, ctx);
+        if (st < 0) return st;
+        st = frost__h5_rows_write(&w, data, dims[0]);
+        if (st == FROST_OK) st = frost__h5_rows_end(&w);
+        else frost__h5_rows_abort(&w);
+        return st;
+    }
     hsize_t hd[2] = {(hsize_t)dims[0], rank == 2 ? (hsize_t)dims[1] : 1};
     hid_t sp = H5Screate_simple(rank, hd, NULL);
-    hid_t dcpl = make_dcpl(rank, dims, H5Tget_size(filetype), level, false);
     hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
     H5Pset_create_intermediate_group(lcpl, 1);
-    hid_t d = H5Dcreate2(loc, name, filetype, sp, lcpl, dcpl, H5P_DEFAULT);
+    hid_t d = H5Dcreate2(loc, name, filetype, sp, lcpl, H5P_DEFAULT, H5P_DEFAULT);
     herr_t e = -1;
     if (d >= 0) {
         bool empty = hd[0] == 0 || hd[1] == 0;
@@ -375,7 +387,6 @@ frost_status frost__h5_write(hid_t loc, const char *name, hid_t memtype, hid_t f
         H5Dclose(d);
     }
     H5Pclose(lcpl);
-    H5Pclose(dcpl);
     H5Sclose(sp);
     if (e < 0) return frost__h5_fail(ctx, "cannot write dataset '%s'", name);
     return FROST_OK;
@@ -453,21 +464,33 @@ frost_status frost__h5_read_into(hid_t loc, const char *name, hid_t memtype, int
     return FROST_OK;
 }
 
+/* Chunks compressed per batch: bounds the work memory (about 2 MiB each). */
+#define ROWS_BATCH 16
+
 frost_status frost__h5_rows_begin(frost__h5_rows *w, hid_t loc, const char *name, hid_t memtype,
-                                  hid_t filetype, int64_t rows, int64_t cols, int level,
+                                  hid_t filetype, int rank, int64_t rows, int64_t cols, int level,
                                   const char *ctx)
 {
     memset(w, 0, sizeof *w);
     w->dset = H5I_INVALID_HID;
     w->memtype = memtype;
+    w->rank = rank;
+    w->level = level;
     w->rows = rows;
-    w->cols = cols;
+    w->cols = rank == 2 ? cols : 1;
     w->ctx = ctx;
     frost__strlcpy(w->name, name, sizeof w->name);
-    int64_t dims[2] = {rows, cols};
-    hsize_t hd[2] = {(hsize_t)rows, (hsize_t)cols};
-    hid_t sp = H5Screate_simple(2, hd, NULL);
-    hid_t dcpl = make_dcpl(2, dims, H5Tget_size(filetype), level, true);
+    w->elsize = H5Tget_size(filetype);
+    w->row_bytes = (size_t)w->cols * w->elsize;
+    w->chunk_rows = frost__h5_chunk_rows(rows, w->cols, w->elsize);
+    w->chunk_bytes = (size_t)w->chunk_rows * w->row_bytes;
+    /* Direct chunk writes need the memory layout to be the file layout. */
+    w->direct = level > 0 && rows > 0 && w->cols > 0 && H5Tequal(memtype, filetype) > 0;
+
+    int64_t dims[2] = {rows, w->cols};
+    hsize_t hd[2] = {(hsize_t)rows, (hsize_t)w->cols};
+    hid_t sp = H5Screate_simple(rank, hd, NULL);
+    hid_t dcpl = make_dcpl(rank, dims, w->elsize, level, true);
     hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
     H5Pset_create_intermediate_group(lcpl, 1);
     w->dset = H5Dcreate2(loc, name, filetype, sp, lcpl, dcpl, H5P_DEFAULT);
@@ -475,6 +498,79 @@ frost_status frost__h5_rows_begin(frost__h5_rows *w, hid_t loc, const char *name
     H5Pclose(dcpl);
     H5Sclose(sp);
     if (w->dset < 0) return frost__h5_fail(ctx, "cannot create dataset '%s'", name);
+    if (w->direct) {
+        w->work_stride = w->chunk_bytes + compressBound((uLong)w->chunk_bytes);
+        w->stage = malloc(w->chunk_bytes);
+        w->work = malloc(ROWS_BATCH * w->work_stride);
+        w->work_len = malloc(ROWS_BATCH * sizeof *w->work_len);
+        w->work_mask = malloc(ROWS_BATCH * sizeof *w->work_mask);
+        if (!w->stage || !w->work || !w->work_len || !w->work_mask) {
+            frost__h5_rows_abort(w);
+            return frost__error(FROST_ERR_NOMEM, "%s: out of memory for compression buffers", ctx);
+        }
+    }
+    return FROST_OK;
+}
+
+/* HDF5's shuffle filter: byte j of element i goes to j * n + i. */
+static void shuffle_bytes(unsigned char *dst, const unsigned char *src, size_t nbytes, size_t es)
+{
+    size_t n = nbytes / es;
+    if (es == 4) {
+        for (size_t i = 0; i < n; i++) {
+            dst[i] = src[4 * i];
+            dst[n + i] = src[4 * i + 1];
+            dst[2 * n + i] = src[4 * i + 2];
+            dst[3 * n + i] = src[4 * i + 3];
+        }
+    } else {
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < es; j++) dst[j * n + i] = src[i * es + j];
+    }
+}
+
+/* Write n whole chunks starting at chunk index c0 from data. */
+static frost_status rows_flush(frost__h5_rows *w, const unsigned char *data, int64_t n, int64_t c0)
+{
+    if (!w->direct) {
+        int64_t r0 = c0 * w->chunk_rows;
+        int64_t nr = n * w->chunk_rows;
+        if (r0 + nr > w->rows) nr = w->rows - r0;
+        hsize_t off[2] = {(hsize_t)r0, 0}, cnt[2] = {(hsize_t)nr, (hsize_t)w->cols};
+        hid_t fs = H5Dget_space(w->dset);
+        H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL);
+        hid_t ms = H5Screate_simple(w->rank, cnt, NULL);
+        herr_t e = nr > 0 ? H5Dwrite(w->dset, w->memtype, ms, fs, H5P_DEFAULT, data) : 0;
+        H5Sclose(ms);
+        H5Sclose(fs);
+        if (e < 0) return frost__h5_fail(w->ctx, "cannot write rows of '%s'", w->name);
+        return FROST_OK;
+    }
+    for (int64_t b0 = 0; b0 < n; b0 += ROWS_BATCH) {
+        int64_t nb = n - b0 < ROWS_BATCH ? n - b0 : ROWS_BATCH;
+#pragma omp parallel for schedule(dynamic, 1)
+        for (int64_t k = 0; k < nb; k++) {
+            unsigned char *shuf = w->work + (size_t)k * w->work_stride;
+            unsigned char *comp = shuf + w->chunk_bytes;
+            shuffle_bytes(shuf, data + (size_t)(b0 + k) * w->chunk_bytes, w->chunk_bytes, w->elsize);
+            uLongf clen = (uLongf)(w->work_stride - w->chunk_bytes);
+            int zr = compress2(comp, &clen, shuf, (uLong)w->chunk_bytes, w->level);
+            if (zr == Z_OK && clen < w->chunk_bytes) {
+                w->work_len[k] = clen;
+                w->work_mask[k] = 0;           /* both filters applied */
+            } else {
+                w->work_len[k] = w->chunk_bytes; /* deflate skipped: optional filter 1 */
+                w->work_mask[k] = 1u << 1;
+            }
+        }
+        for (int64_t k = 0; k < nb; k++) {
+            hsize_t off[2] = {(hsize_t)((c0 + b0 + k) * w->chunk_rows), 0};
+            unsigned char *shuf = w->work + (size_t)k * w->work_stride;
+            const void *buf = w->work_mask[k] ? shuf : shuf + w->chunk_bytes;
+            if (H5Dwrite_chunk(w->dset, H5P_DEFAULT, w->work_mask[k], off, w->work_len[k], buf) < 0)
+                return frost__h5_fail(w->ctx, "cannot write a chunk of '%s'", w->name);
+        }
+    }
     return FROST_OK;
 }
 
@@ -484,28 +580,85 @@ frost_status frost__h5_rows_write(frost__h5_rows *w, const void *block, int64_t 
     if (w->written + nrows > w->rows)
         return frost__error(FROST_ERR_SHAPE, "%s: '%s' given %lld rows, expected %lld", w->ctx,
                             w->name, (long long)(w->written + nrows), (long long)w->rows);
-    hsize_t off[2] = {(hsize_t)w->written, 0}, cnt[2] = {(hsize_t)nrows, (hsize_t)w->cols};
-    hid_t fs = H5Dget_space(w->dset);
-    H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL);
-    hid_t ms = H5Screate_simple(2, cnt, NULL);
-    herr_t e = H5Dwrite(w->dset, w->memtype, ms, fs, H5P_DEFAULT, block);
-    H5Sclose(ms);
-    H5Sclose(fs);
-    if (e < 0) return frost__h5_fail(w->ctx, "cannot write rows of '%s'", w->name);
-    w->written += nrows;
+    const unsigned char *p = block;
+    frost_status st;
+    if (!w->direct) {
+        /* one hyperslab write: HDF5 applies any filters itself */
+        int64_t r0 = w->written;
+        hsize_t off[2] = {(hsize_t)r0, 0}, cnt[2] = {(hsize_t)nrows, (hsize_t)w->cols};
+        hid_t fs = H5Dget_space(w->dset);
+        H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL);
+        hid_t ms = H5Screate_simple(w->rank, cnt, NULL);
+        herr_t e = H5Dwrite(w->dset, w->memtype, ms, fs, H5P_DEFAULT, block);
+        H5Sclose(ms);
+        H5Sclose(fs);
+        if (e < 0) return frost__h5_fail(w->ctx, "cannot write rows of '%s'", w->name);
+        w->written += nrows;
+        return FROST_OK;
+    }
+    int64_t left = nrows;
+    if (w->staged > 0) {
+        int64_t t = w->chunk_rows - w->staged;
+        if (t > left) t = left;
+        memcpy(w->stage + (size_t)w->staged * w->row_bytes, p, (size_t)t * w->row_bytes);
+        w->staged += t;
+        p += (size_t)t * w->row_bytes;
+        left -= t;
+        if (w->staged == w->chunk_rows) {
+            int64_t c = (w->written + t - w->staged) / w->chunk_rows;
+            if ((st = rows_flush(w, w->stage, 1, c)) < 0) return st;
+            w->staged = 0;
+        }
+        w->written += t;
+    }
+    int64_t full = left / w->chunk_rows;
+    if (full > 0) {
+        if ((st = rows_flush(w, p, full, w->written / w->chunk_rows)) < 0) return st;
+        p += (size_t)full * w->chunk_bytes;
+        left -= full * w->chunk_rows;
+        w->written += full * w->chunk_rows;
+    }
+    if (left > 0) {
+        memcpy(w->stage, p, (size_t)left * w->row_bytes);
+        w->staged = left;
+        w->written += left;
+    }
     return FROST_OK;
+}
+
+void frost__h5_rows_abort(frost__h5_rows *w)
+{
+    if (w->dset >= 0) H5Dclose(w->dset);
+    H5Eclear2(H5E_DEFAULT);
+    w->dset = H5I_INVALID_HID;
+    free(w->stage);
+    free(w->work);
+    free(w->work_len);
+    free(w->work_mask);
+    w->stage = w->work = NULL;
+    w->work_len = NULL;
+    w->work_mask = NULL;
 }
 
 frost_status frost__h5_rows_end(frost__h5_rows *w)
 {
     frost_status st = FROST_OK;
-    if (w->dset >= 0) {
-        if (w->written != w->rows)
-            st = frost__error(FROST_ERR_SHAPE, "%s: '%s' got %lld rows, expected %lld", w->ctx,
-                              w->name, (long long)w->written, (long long)w->rows);
-        if (H5Dclose(w->dset) < 0 && st == FROST_OK)
-            st = frost__h5_fail(w->ctx, "cannot close '%s'", w->name);
+    if (w->dset < 0) return FROST_OK;
+    if (w->written != w->rows) {
+        st = frost__error(FROST_ERR_SHAPE, "%s: '%s' got %lld rows, expected %lld", w->ctx, w->name,
+                          (long long)w->written, (long long)w->rows);
+    } else if (w->direct && w->staged > 0) {
+        /* the last chunk reaches past the end: pad it (HDF5 ignores the rest) */
+        memset(w->stage + (size_t)w->staged * w->row_bytes, 0,
+               (size_t)(w->chunk_rows - w->staged) * w->row_bytes);
+        st = rows_flush(w, w->stage, 1, (w->rows - 1) / w->chunk_rows);
+        w->staged = 0;
     }
-    w->dset = H5I_INVALID_HID;
+    if (st == FROST_OK && H5Dclose(w->dset) < 0) {
+        w->dset = H5I_INVALID_HID;
+        st = frost__h5_fail(w->ctx, "cannot close '%s'", w->name);
+    }
+    if (st == FROST_OK) w->dset = H5I_INVALID_HID;
+    frost__h5_rows_abort(w);
     return st;
 }

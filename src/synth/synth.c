@@ -184,6 +184,50 @@ static void progress(const frost_synth_opts *o, const char *stage, double f)
     if (o->progress) o->progress(stage, f, o->progress_user);
 }
 
+static inline uint64_t pair_key(int32_t u, int32_t v) { return ((uint64_t)(uint32_t)u << 32) | (uint32_t)v; }
+
+/* Fill eu/ev[have .. E) with distinct pairs absent from g (g holds eu/ev[0 .. have)). */
+static frost_status top_up(const synth_state *s, const frost_synth_opts *o, const frost_csr *g, int64_t E,
+                           int64_t have, int32_t *eu, int32_t *ev)
+{
+    frost_status st = FROST_OK;
+    const int64_t need = E - have;
+    uint64_t *set = NULL;
+    int32_t *cu = NULL, *cv = NULL;
+    if (need == 0) return FROST_OK;
+    uint64_t cap = 16;
+    while (cap < 2 * (uint64_t)need) cap <<= 1;
+    FROST_ALLOC(set, cap);
+    memset(set, 0xff, cap * sizeof *set); /* UINT64_MAX = empty (never a valid key) */
+    FROST_ALLOC(cu, need);
+    FROST_ALLOC(cv, need);
+    int64_t got = 0;
+    for (int round = 1; got < need; round++) {
+        if (round > 200)
+            FROST_FAIL(FROST_ERR_RANGE, "could not draw %lld distinct edges (got %lld): the graph is too dense "
+                       "for these degree weights", (long long)E, (long long)(have + got));
+        int64_t want = need - got;
+        draw_edges(s, o->seed, round, want, cu, cv);
+        for (int64_t k = 0; k < want && got < need; k++) {
+            if (frost_csr_find(g, cu[k], cv[k]) >= 0) continue;
+            uint64_t key = pair_key(cu[k], cv[k]);
+            uint64_t h = (key * UINT64_C(0x9E3779B97F4A7C15)) & (cap - 1);
+            while (set[h] != UINT64_MAX && set[h] != key) h = (h + 1) & (cap - 1);
+            if (set[h] == key) continue;
+            set[h] = key;
+            eu[have + got] = cu[k];
+            ev[have + got] = cv[k];
+            got++;
+        }
+        progress(o, "edges", (double)(have + got) / (double)E);
+    }
+fail:
+    free(set);
+    free(cu);
+    free(cv);
+    return st;
+}
+
 frost_status frost_synth(const char *out_path, const frost_synth_opts *opts)
 {
     frost_status st = FROST_OK;
@@ -283,30 +327,28 @@ frost_status frost_synth(const char *out_path, const frost_synth_opts *opts)
     wclass = NULL;
     progress(&o, "weights", 1.0);
 
-    /* edges: draw, deduplicate, top up until exactly E distinct pairs */
+    /* edges: draw E pairs, deduplicate with one counting-sort build, then top
+     * up: candidates already in the graph or already drawn are rejected
+     * (binary search in the sorted rows; a hash set for the new ones) until
+     * exactly E distinct pairs exist. */
     FROST_ALLOC(eu, E);
     FROST_ALLOC(ev, E);
     draw_edges(&s, o.seed, 0, E, eu, ev);
-    int64_t have = 0;
-    for (int round = 1; ; round++) {
+    {
         frost_csr g;
         frost_csr_build_opts bo = frost_csr_build_opts_default();
         FROST_TRY(frost_csr_from_edges(&g, n, E, eu, ev, &bo, NULL));
-        /* unique pairs back into the edge arrays */
-        have = 0;
+        int64_t have = 0;
         for (int64_t i = 0; i < n; i++)
             for (int64_t k = g.indptr[i]; k < g.indptr[i + 1]; k++) {
                 eu[have] = (int32_t)i;
                 ev[have] = g.indices[k];
                 have++;
             }
-        frost_csr_release(&g);
         progress(&o, "edges", (double)have / (double)(E ? E : 1));
-        if (have == E) break;
-        if (round > 50)
-            FROST_FAIL(FROST_ERR_RANGE, "could not draw %lld distinct edges (got %lld): the graph is too dense "
-                       "for these degree weights", (long long)E, (long long)have);
-        draw_edges(&s, o.seed, round, E - have, eu + have, ev + have);
+        st = top_up(&s, &o, &g, E, have, eu, ev);
+        frost_csr_release(&g);
+        if (st < 0) goto fail;
     }
 
     /* the dataset */
@@ -398,7 +440,7 @@ frost_status frost_synth(const char *out_path, const frost_synth_opts *opts)
         }
         const int64_t brows = frost__h5_chunk_rows(n, F, sizeof(float)) * 8;
         FROST_ALLOC(block, brows * F);
-        FROST_TRY(frost__h5_rows_begin(&w, out.file, "node/feat", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, n, F,
+        FROST_TRY(frost__h5_rows_begin(&w, out.file, "node/feat", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, 2, n, F,
                                        o.compression, out_path));
         const uint64_t fstream = frost_rng_stream(FROST_RNG_SYNTH, 3);
         const int64_t q = (F + 3) / 4; /* Philox blocks per row */
@@ -425,10 +467,7 @@ frost_status frost_synth(const char *out_path, const frost_synth_opts *opts)
     progress(&o, "done", 1.0);
     st = FROST_OK;
 fail:
-    if (w.dset >= 0) {
-        H5Dclose(w.dset);
-        H5Eclear2(H5E_DEFAULT);
-    }
+    if (st < 0) frost__h5_rows_abort(&w);
     if (out_open) frost__h5_out_abort(&out);
     free(s.y);
     free(s.by_class);

@@ -1,0 +1,125 @@
+/*
+ * test_cli.c - the `frost` program as users meet it: exit status 0/1/2, one
+ * line on stderr for every error, naming the file; no output left behind.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "testutil.h"
+
+TestSuite(cli, .timeout = 120);
+
+typedef struct run_result {
+    int status;
+    char out[1 << 16];
+    char err[1 << 14];
+    int err_lines;
+} run_result;
+
+static void run(run_result *r, const char *args)
+{
+    char *d = tu_tmpdir();
+    char cmd[4096];
+    const char *bin = getenv("FROST_BIN");
+    cr_assert_not_null(bin, "FROST_BIN not set");
+    snprintf(cmd, sizeof cmd, "%s %s >%s/o 2>%s/e", bin, args, d, d);
+    int st = system(cmd);
+    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    FILE *f = fopen(tu_path(d, "o"), "r");
+    size_t n = fread(r->out, 1, sizeof r->out - 1, f);
+    r->out[n] = 0;
+    fclose(f);
+    f = fopen(tu_path(d, "e"), "r");
+    n = fread(r->err, 1, sizeof r->err - 1, f);
+    r->err[n] = 0;
+    fclose(f);
+    r->err_lines = 0;
+    for (char *p = r->err; *p; p++) r->err_lines += *p == '\n';
+    tu_rmtree(d);
+    free(d);
+}
+
+static run_result R;
+
+Test(cli, help_and_version)
+{
+    run(&R, "--help");
+    cr_assert_eq(R.status, 0);
+    cr_assert(strstr(R.out, "import") && strstr(R.out, "synth") && strstr(R.out, "info"));
+    run(&R, "--version");
+    cr_assert_eq(R.status, 0);
+    cr_assert(strstr(R.out, "frost "));
+    run(&R, "import --help");
+    cr_assert_eq(R.status, 0);
+    cr_assert(strstr(R.out, "--add-inverse-edges"));
+}
+
+Test(cli, usage_errors_exit_2)
+{
+    run(&R, "");
+    cr_assert_eq(R.status, 2);
+    run(&R, "frobnicate");
+    cr_assert_eq(R.status, 2);
+    cr_assert_eq(R.err_lines, 1, "%s", R.err);
+    run(&R, "import ogb");
+    cr_assert_eq(R.status, 2);
+    cr_assert_eq(R.err_lines, 1, "%s", R.err);
+    run(&R, "synth x.h5 --nodes ten");
+    cr_assert_eq(R.status, 2);
+    cr_assert(strstr(R.err, "--nodes expects an integer, got 'ten'"), "%s", R.err);
+    run(&R, "info a b");
+    cr_assert_eq(R.status, 2);
+}
+
+Test(cli, import_then_info_on_cora)
+{
+    char *d = tu_tmpdir();
+    char args[2048];
+    snprintf(args, sizeof args, "import ogb %s/datasets/cora %s/cora.h5 --quiet", tu_source_root(), d);
+    run(&R, args);
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    snprintf(args, sizeof args, "info %s/cora.h5", d);
+    run(&R, args);
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    cr_assert(strstr(R.out, "nodes        2708\n"), "%s", R.out);
+    cr_assert(strstr(R.out, "edges        10556 stored"), "%s", R.out);
+    cr_assert(strstr(R.out, "features     1433"), "%s", R.out);
+    cr_assert(strstr(R.out, "7 classes"), "%s", R.out);
+    cr_assert(strstr(R.out, "public           train 140 / valid 500 / test 1000"), "%s", R.out);
+    tu_rmtree(d);
+    free(d);
+}
+
+Test(cli, runtime_errors_are_one_line_exit_1)
+{
+    char *d = tu_tmpdir();
+    char *src = tu_tmpdir();
+    tu_make_ogb(src);
+    tu_writef(src, "raw/node-feat.csv.gz", "1,0,0\n0,1,0\n0,abc,1\n0,0,0\n1,1,1\n");
+    char args[2048];
+    snprintf(args, sizeof args, "import ogb %s %s/out.h5", src, d);
+    run(&R, args);
+    cr_assert_eq(R.status, 1);
+    cr_assert_eq(R.err_lines, 1, "%s", R.err);
+    cr_assert(strstr(R.err, "node-feat.csv.gz:3: column 2: expected a number, found 'abc'"), "%s", R.err);
+    cr_assert_not(tu_any_with_prefix(d, "out.h5"));
+
+    tu_writef(d, "not.h5", "plain text");
+    snprintf(args, sizeof args, "info %s/not.h5", d);
+    run(&R, args);
+    cr_assert_eq(R.status, 1);
+    cr_assert_eq(R.err_lines, 1, "%s", R.err);
+    cr_assert(strstr(R.err, "not.h5: not an HDF5 file"), "%s", R.err);
+
+    snprintf(args, sizeof args, "info %s/missing.h5", d);
+    run(&R, args);
+    cr_assert_eq(R.status, 1);
+    cr_assert(strstr(R.err, "missing.h5: cannot open"), "%s", R.err);
+    tu_rmtree(d);
+    tu_rmtree(src);
+    free(d);
+    free(src);
+}

@@ -1,0 +1,140 @@
+/*
+ * testutil.c - see testutil.h.
+ */
+#include "testutil.h"
+
+#include <dirent.h>
+#include <ftw.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+char *tu_tmpdir(void)
+{
+    const char *base = getenv("TMPDIR");
+    char tmpl[512];
+    snprintf(tmpl, sizeof tmpl, "%s/frost-test-XXXXXX", base && *base ? base : "/tmp");
+    char *d = mkdtemp(tmpl);
+    if (!d) {
+        perror("mkdtemp");
+        abort();
+    }
+    return strdup(d);
+}
+
+static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(p);
+}
+
+void tu_rmtree(const char *path)
+{
+    if (path) nftw(path, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static bool ends_with(const char *s, const char *suf)
+{
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && strcmp(s + a - b, suf) == 0;
+}
+
+static void mkdirs_for(const char *path)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p == '/') {
+            *p = 0;
+            mkdir(buf, 0755);
+            *p = '/';
+        }
+    }
+}
+
+void tu_write(const char *path, const char *text)
+{
+    mkdirs_for(path);
+    if (ends_with(path, ".gz")) {
+        gzFile g = gzopen(path, "wb6");
+        if (!g) abort();
+        size_t n = strlen(text);
+        if (n && gzwrite(g, text, (unsigned)n) != (int)n) abort();
+        gzclose(g);
+    } else {
+        FILE *f = fopen(path, "wb");
+        if (!f) abort();
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
+void tu_writef(const char *dir, const char *name, const char *text) { tu_write(tu_path(dir, name), text); }
+
+void tu_truncate(const char *path, long keep)
+{
+    if (truncate(path, keep) != 0) abort();
+}
+
+long tu_file_size(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 ? (long)sb.st_size : -1;
+}
+
+bool tu_exists(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0;
+}
+
+bool tu_any_with_prefix(const char *dir, const char *prefix)
+{
+    DIR *d = opendir(dir);
+    if (!d) return false;
+    struct dirent *e;
+    bool found = false;
+    while ((e = readdir(d)))
+        if (strncmp(e->d_name, prefix, strlen(prefix)) == 0) found = true;
+    closedir(d);
+    return found;
+}
+
+void tu_make_ogb(const char *dir)
+{
+    tu_writef(dir, "raw/num-node-list.csv.gz", "5\n");
+    tu_writef(dir, "raw/num-edge-list.csv.gz", "6\n");
+    tu_writef(dir, "raw/edge.csv.gz", "0,1\n1,2\n2,3\n3,4\n0,2\n4,0\n");
+    tu_writef(dir, "raw/node-feat.csv.gz", "1,0,0\n0,1,0\n0,0,1\n0.5,0.25,-1e-3\n1e2,2.5,0\n");
+    tu_writef(dir, "raw/node-label.csv.gz", "0\n1\n0\n1\n1\n");
+    tu_writef(dir, "split/s0/train.csv.gz", "0\n1\n");
+    tu_writef(dir, "split/s0/valid.csv.gz", "2\n");
+    tu_writef(dir, "split/s0/test.csv.gz", "3\n4\n");
+}
+
+const char *tu_source_root(void)
+{
+    const char *r = getenv("FROST_SOURCE_ROOT");
+    return r && *r ? r : ".";
+}
+
+const char *tu_path(const char *dir, const char *name)
+{
+    static _Thread_local char bufs[8][1024];
+    static _Thread_local int k = 0;
+    char *b = bufs[k++ & 7];
+    snprintf(b, 1024, "%s/%s", dir, name);
+    return b;
+}
+
+double tu_rel(double a, double b, double floor)
+{
+    double m = fmax(fmax(fabs(a), fabs(b)), floor);
+    return fabs(a - b) / m;
+}

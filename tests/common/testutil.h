@@ -1,0 +1,41 @@
+/*
+ * testutil.h - helpers shared by frost's Criterion tests: temporary folders,
+ * small OGB-layout fixtures, file checks and tolerances.
+ */
+#ifndef FROST_TESTUTIL_H
+#define FROST_TESTUTIL_H
+
+#include "frost/frost.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* A fresh temporary directory (removed by tu_rmtree). */
+char *tu_tmpdir(void);
+void tu_rmtree(const char *path);
+
+/* Write text to a file, gzip-compressed if the name ends in .gz. */
+void tu_write(const char *path, const char *text);
+/* Write a file by joining dir and name. */
+void tu_writef(const char *dir, const char *name, const char *text);
+/* Truncate a file to `keep` bytes. */
+void tu_truncate(const char *path, long keep);
+long tu_file_size(const char *path);
+bool tu_exists(const char *path);
+/* True if any file in dir starts with `prefix` (e.g. "out.h5" catches out.h5.tmp.123). */
+bool tu_any_with_prefix(const char *dir, const char *prefix);
+
+/* A tiny valid OGB raw folder in dir: 5 nodes, 6 edges (a path plus a chord),
+ * 3 features, 2 classes, one split "s0" (train 0,1 / valid 2 / test 3,4). */
+void tu_make_ogb(const char *dir);
+
+/* Root of the source tree (FROST_SOURCE_ROOT, set by meson). */
+const char *tu_source_root(void);
+
+/* Path join into a static rotating buffer. */
+const char *tu_path(const char *dir, const char *name);
+
+/* Relative difference |a-b| / max(|a|, |b|, floor). */
+double tu_rel(double a, double b, double floor);
+
+#endif
