@@ -81,7 +81,22 @@ size_t frost__peak_rss(void);
 /* snprintf into a fixed buffer, always terminated. */
 void frost__strlcpy(char *dst, const char *src, size_t cap);
 
+/* Hot kernels are compiled for several instruction sets and picked at load
+ * time (GCC function multi-versioning), so one binary is fast on AVX-512 and
+ * AVX2 machines and still runs anywhere. Off with -Dnative=true (then the
+ * whole build targets this CPU) and on compilers without the feature. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(FROST_NATIVE) && \
+    !defined(__SANITIZE_ADDRESS__)
+#define FROST_KERNEL_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define FROST_KERNEL_CLONES
+#endif
+
 /* Worker threads for OpenMP regions: 0 = library default. */
 int frost__threads(void);
+
+/* Inside a parallel region: this thread's share [lo, hi) of n items, split
+ * into equal contiguous ranges. */
+void frost__thread_range(int64_t n, int64_t *lo, int64_t *hi);
 
 #endif

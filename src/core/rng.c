@@ -1,44 +1,17 @@
 /*
  * rng.c - Philox4x32-10 (Salmon et al., "Parallel random numbers: as easy as
- * 1, 2, 3", SC 2011). Key = 64-bit seed, counter = (block, stream).
+ * 1, 2, 3", SC 2011). Key = 64-bit seed, counter = (block, stream); the
+ * rounds are in core/philox.h.
  */
 #include "frost/rng.h"
 
 #include <math.h>
 
-#define PHILOX_M0 0xD2511F53u
-#define PHILOX_M1 0xCD9E8D57u
-#define PHILOX_W0 0x9E3779B9u
-#define PHILOX_W1 0xBB67AE85u
-
-static inline void philox_round(uint32_t c[4], const uint32_t k[2])
-{
-    uint64_t p0 = (uint64_t)PHILOX_M0 * c[0];
-    uint64_t p1 = (uint64_t)PHILOX_M1 * c[2];
-    uint32_t hi0 = (uint32_t)(p0 >> 32), lo0 = (uint32_t)p0;
-    uint32_t hi1 = (uint32_t)(p1 >> 32), lo1 = (uint32_t)p1;
-    uint32_t n0 = hi1 ^ c[1] ^ k[0];
-    uint32_t n2 = hi0 ^ c[3] ^ k[1];
-    c[0] = n0;
-    c[1] = lo1;
-    c[2] = n2;
-    c[3] = lo0;
-}
+#include "core/philox.h"
 
 void frost_rng_block(uint64_t seed, uint64_t stream, uint64_t block, uint32_t out[4])
 {
-    uint32_t k[2] = {(uint32_t)seed, (uint32_t)(seed >> 32)};
-    uint32_t c[4] = {(uint32_t)block, (uint32_t)(block >> 32),
-                     (uint32_t)stream, (uint32_t)(stream >> 32)};
-    for (int r = 0; r < 10; r++) {
-        philox_round(c, k);
-        k[0] += PHILOX_W0;
-        k[1] += PHILOX_W1;
-    }
-    out[0] = c[0];
-    out[1] = c[1];
-    out[2] = c[2];
-    out[3] = c[3];
+    frost__philox(seed, stream, block, out);
 }
 
 uint32_t frost_rng_u32(uint64_t seed, uint64_t stream, uint64_t index)

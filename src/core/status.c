@@ -138,3 +138,14 @@ int frost__threads(void)
     return 1;
 #endif
 }
+
+void frost__thread_range(int64_t n, int64_t *lo, int64_t *hi)
+{
+#ifdef _OPENMP
+    int64_t t = omp_get_thread_num(), T = omp_get_num_threads();
+#else
+    int64_t t = 0, T = 1;
+#endif
+    *lo = n * t / T;
+    *hi = n * (t + 1) / T;
+}

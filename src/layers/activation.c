@@ -1,14 +1,17 @@
 /*
  * activation.c - ReLU, dropout and the bias broadcast.
  *
- * Dropout masks come from Philox: element e uses the 16-bit half (e & 1) of
- * word ((e >> 1) & 3) of block e >> 3 of the stream, so one block serves 8
- * elements, the mask is the same for any thread count, and backward
+ * Dropout masks come from Philox: element e = 64 c + 8 q + j uses the 16-bit
+ * half (q & 1) of word (q >> 1) of block 8 c + j of the stream, so one block
+ * serves 8 elements, eight consecutive elements compare eight blocks at once
+ * (SIMD), the mask is the same for any thread count, and backward
  * regenerates it instead of storing it.
  */
 #include "frost/layers.h"
 #include "frost/rng.h"
 #include "layers/layers_impl.h"
+#include "core/philox.h"
+#include "core/core_impl.h"
 
 #include <math.h>
 #include <string.h>
@@ -34,6 +37,32 @@ void frost_relu_backward(float *dX, const float *dY, const float *Y, int64_t n)
     for (int64_t k = 0; k < n; k++) dX[k] = Y[k] > 0.0f ? dY[k] : 0.0f;
 }
 
+/* One chunk of 64 elements from 8 Philox blocks: element 8q + j of the chunk
+ * takes 16-bit half (q & 1) of word (q >> 1) of block j, so 8 consecutive
+ * elements read the same half-word of 8 blocks: one SIMD compare-and-select. */
+static inline void dropout_64(float *restrict y, const float *restrict x, uint64_t seed, uint64_t stream,
+                              uint64_t block0, uint32_t thr, float scale)
+{
+    uint32_t w[4][8];
+    frost__philox8(seed, stream, block0, w);
+    for (int q = 0; q < 8; q++) {
+        const uint32_t shift = 16u * (uint32_t)(q & 1);
+        for (int j = 0; j < 8; j++) {
+            uint32_t r = (w[q >> 1][j] >> shift) & 0xFFFFu;
+            float m = r >= thr ? scale : 0.0f;
+            y[8 * q + j] = x[8 * q + j] * m;
+        }
+    }
+}
+
+/* Chunks [c0, c1): the per-ISA clone is chosen once per call. */
+FROST_KERNEL_CLONES
+static void dropout_chunks(float *Y, const float *X, int64_t c0, int64_t c1, uint64_t seed, uint64_t stream,
+                           uint32_t thr, float scale)
+{
+    for (int64_t c = c0; c < c1; c++) dropout_64(Y + c * 64, X + c * 64, seed, stream, (uint64_t)c * 8, thr, scale);
+}
+
 static void dropout_apply(float *Y, const float *X, int64_t n, float p, uint64_t seed, uint64_t stream)
 {
     if (p <= 0.0f) {
@@ -46,18 +75,20 @@ static void dropout_apply(float *Y, const float *X, int64_t n, float p, uint64_t
     }
     const uint32_t thr = (uint32_t)lrintf(p * 65536.0f);
     const float scale = 1.0f / (1.0f - p);
-    const int64_t nb = (n + 7) / 8;
-#pragma omp parallel for schedule(static) if (n > 65536)
-    for (int64_t b = 0; b < nb; b++) {
+    const int64_t nc = n / 64; /* chunks of 64 elements; the tail below */
+#pragma omp parallel if (n > 65536)
+    {
+        int64_t lo, hi;
+        frost__thread_range(nc, &lo, &hi);
+        dropout_chunks(Y, X, lo, hi, seed, stream, thr, scale);
+    }
+    for (int64_t e = nc * 64; e < n; e++) {
+        /* the same mapping as dropout_64 for the last partial chunk */
         uint32_t w[4];
-        frost_rng_block(seed, stream, (uint64_t)b, w);
-        const int64_t e0 = b * 8;
-        const int64_t e1 = e0 + 8 < n ? e0 + 8 : n;
-        for (int64_t e = e0; e < e1; e++) {
-            int64_t q = e - e0;
-            uint32_t r = (w[q >> 1] >> (16 * (q & 1))) & 0xFFFFu;
-            Y[e] = r >= thr ? X[e] * scale : 0.0f;
-        }
+        int64_t q = (e % 64) / 8, j = e % 8;
+        frost__philox(seed, stream, (uint64_t)(nc * 8 + j), w);
+        uint32_t r = (w[q >> 1] >> (16 * (q & 1))) & 0xFFFFu;
+        Y[e] = r >= thr ? X[e] * scale : 0.0f;
     }
 }
 

@@ -1,0 +1,181 @@
+/*
+ * frost/model.h - GNN models for full-batch node classification.
+ *
+ * A model is a stack of graph layers (GCN, GraphSAGE, GIN in two forms, or
+ * plain linear layers for an MLP), each followed, except the last, by an
+ * optional BatchNorm, ReLU and dropout, with optional residual connections.
+ * Its weight matrices are either trained (ordinary floats) or supermasked:
+ * fixed random weights regenerated from the seed, a trainable score per
+ * weight, and a ternary freeze code (pruned / free / locked), as in the
+ * strong-lottery-ticket method (see frost/slt.h).
+ *
+ * The model owns every buffer it needs for a graph of N nodes, allocated
+ * once: parameters, gradients and activations each live in one slab, and a
+ * training step allocates nothing.
+ *
+ *     frost_model_spec s = frost_model_spec_default();
+ *     s.arch = FROST_ARCH_GCN; s.layers = 2; s.in_dim = F; s.hidden = 16; s.out_dim = C;
+ *     frost_model *m;
+ *     frost_model_new(&m, &s, &A, &AT, N);       // A: row i = nodes i aggregates from
+ *     frost_model_init(m, seed);
+ *     frost_model_forward(m, X, true, seed, epoch);
+ *     ... loss gradient into frost_model_dlogits(m) ...
+ *     frost_model_zero_grad(m);
+ *     frost_model_backward(m, X, seed, epoch);
+ *     ... optimizer step over frost_model_params(m) ...
+ *     frost_model_after_step(m);                 // supermask: new threshold and masks
+ *     frost_model_free(&m);
+ */
+#ifndef FROST_MODEL_H
+#define FROST_MODEL_H
+
+#include "frost/status.h"
+#include "frost/graph.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum frost_arch {
+    FROST_ARCH_MLP = 0,     /* linear layers, the graph unused */
+    FROST_ARCH_GCN = 1,     /* Kipf & Welling */
+    FROST_ARCH_SAGE = 2,    /* mean aggregation + root weight */
+    FROST_ARCH_GIN = 3,     /* (1 + eps) x + mean, one linear map (slt.md section 5) */
+    FROST_ARCH_GIN_MLP = 4  /* (1 + eps) x + sum, two-layer MLP (Xu et al.) */
+} frost_arch;
+
+typedef enum frost_norm {
+    FROST_NORM_NONE = 0,
+    FROST_NORM_BATCH = 1,          /* BatchNorm1d with gamma, beta */
+    FROST_NORM_BATCH_NONAFFINE = 2 /* BatchNorm1d without */
+} frost_norm;
+
+typedef enum frost_init {
+    FROST_INIT_DEFAULT = 0,         /* per architecture: glorot for GCN, torch Linear otherwise */
+    FROST_INIT_GLOROT = 1,          /* U(+-sqrt(6 / (fan_in + fan_out))) */
+    FROST_INIT_TORCH_LINEAR = 2,    /* U(+-1/sqrt(fan_in)) (nn.Linear's default) */
+    FROST_INIT_KAIMING_UNIFORM = 3, /* U(+-sqrt(6 / fan_in)) (ReLU gain) */
+    FROST_INIT_KAIMING_NORMAL = 4,  /* N(0, 2 / fan_in) */
+    FROST_INIT_SIGNED_CONSTANT = 5  /* +-sqrt(2 / fan_in) with random signs */
+} frost_init;
+
+typedef enum frost_weights {
+    FROST_WEIGHTS_TRAINED = 0,
+    FROST_WEIGHTS_SUPERMASK = 1
+} frost_weights;
+
+typedef enum frost_freeze_dist {
+    FROST_DIST_EPL = 0,     /* equal number of surviving weights per layer (slt.md section 3) */
+    FROST_DIST_ERK = 1,     /* Erdos-Renyi-kernel */
+    FROST_DIST_UNIFORM = 2  /* the same ratio in every layer */
+} frost_freeze_dist;
+
+typedef enum frost_threshold_scope {
+    FROST_THRESHOLD_GLOBAL = 0, /* one threshold over every masked matrix */
+    FROST_THRESHOLD_LAYER = 1   /* one per matrix */
+} frost_threshold_scope;
+
+typedef enum frost_mask_scale {
+    FROST_SCALE_NONE = 0,
+    FROST_SCALE_STATIC = 1,  /* weights times 1/sqrt(1 - s) */
+    FROST_SCALE_DYNAMIC = 2  /* weights times 1/sqrt(density of the matrix) */
+} frost_mask_scale;
+
+typedef struct frost_supermask_spec {
+    double sparsity;          /* s: fraction of all masked weights that are zero */
+    double prune_ratio;       /* p: fraction frozen as pruned */
+    double lock_ratio;        /* r: fraction frozen as kept */
+    frost_freeze_dist distribution;
+    frost_threshold_scope scope;
+    frost_init weight_init;   /* default Kaiming uniform */
+    frost_init score_init;    /* default Kaiming normal */
+    frost_mask_scale scale;
+} frost_supermask_spec;
+
+typedef struct frost_model_spec {
+    frost_arch arch;
+    int32_t layers;           /* graph layers (>= 1) */
+    int64_t in_dim, hidden, out_dim;
+    int64_t mlp_hidden;       /* GIN_MLP inner width (0 = hidden) */
+    bool bias;
+    frost_norm norm;
+    bool norm_last;           /* norm and ReLU after the last layer too */
+    bool skip_head;           /* logits = (head(h_{L-1}) + h_L) / 2 (slt.md section 5) */
+    bool residual;            /* h_{l+1} += h_l where widths match */
+    float dropout;            /* after each hidden layer */
+    float input_dropout;      /* on the input features */
+    float gin_eps;
+    float bn_momentum, bn_eps;
+    frost_init weight_init;
+    frost_weights weights;
+    frost_supermask_spec mask;
+} frost_model_spec;
+
+FROST_API frost_model_spec frost_model_spec_default(void);
+
+/* Check a spec; returns FROST_ERR_CONFIG with a message naming the field. */
+FROST_API frost_status frost_model_spec_check(const frost_model_spec *s);
+
+typedef struct frost_model frost_model;
+
+/* A trainable tensor as the optimizer sees it. */
+typedef struct frost_param {
+    char name[48];
+    float *value;  /* (n) */
+    float *grad;   /* (n) */
+    int64_t n;
+} frost_param;
+
+/* Build a model for a graph of N nodes. A: row i lists the nodes i
+ * aggregates from; AT its transpose (pass A again if symmetric). Both are
+ * borrowed and must outlive the model. */
+FROST_API frost_status frost_model_new(frost_model **out, const frost_model_spec *spec, const frost_csr *A,
+                                       const frost_csr *AT, int64_t N);
+FROST_API void frost_model_free(frost_model **m);
+
+/* Initialise weights (and scores, freeze codes, batch-norm statistics) from
+ * the seed. The same seed gives the same model for any thread count. */
+FROST_API frost_status frost_model_init(frost_model *m, uint64_t seed);
+
+/* Forward pass over all N nodes. train: batch statistics and dropout (whose
+ * masks derive from seed and epoch). */
+FROST_API void frost_model_forward(frost_model *m, const float *X, bool train, uint64_t seed, int64_t epoch);
+
+/* Logits (N, out_dim) of the last forward. */
+FROST_API const float *frost_model_logits(const frost_model *m);
+
+/* Buffer (N, out_dim) the caller fills with dLoss/dlogits before backward;
+ * rows not written must be zero (frost_model_zero_grad clears it). */
+FROST_API float *frost_model_dlogits(frost_model *m);
+
+/* Clear parameter gradients and dlogits. */
+FROST_API void frost_model_zero_grad(frost_model *m);
+
+/* Backward pass of the last train-mode forward (same seed and epoch). */
+FROST_API void frost_model_backward(frost_model *m, const float *X, uint64_t seed, int64_t epoch);
+
+/* After each optimizer step: supermask models recompute the threshold and
+ * the effective weights. A no-op for trained weights. */
+FROST_API void frost_model_after_step(frost_model *m);
+
+/* The trainable tensors (weights or scores, biases, batch-norm affine). */
+FROST_API int32_t frost_model_params(frost_model *m, frost_param **params);
+
+/* Weights of the trained counterpart (32 bits each, batch-norm statistics
+ * included) and, for supermask models, the bits the ticket needs. */
+FROST_API int64_t frost_model_num_weights(const frost_model *m);     /* maskable / trainable matrix entries */
+FROST_API int64_t frost_model_num_bn_values(const frost_model *m);   /* running mean + var entries */
+FROST_API int64_t frost_model_num_bias_values(const frost_model *m); /* biases + affine gamma/beta */
+
+FROST_API const frost_model_spec *frost_model_get_spec(const frost_model *m);
+FROST_API int64_t frost_model_num_nodes(const frost_model *m);
+
+/* Bytes held by the model's slabs (parameters, gradients, activations). */
+FROST_API size_t frost_model_bytes(const frost_model *m);
+
+FROST_API const char *frost_arch_name(frost_arch a);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,103 @@
+/*
+ * frost/train.h - full-batch training with the OGB protocol: train on the
+ * split's training nodes, evaluate every k epochs, keep the epoch with the
+ * best validation metric and report the test metric there.
+ *
+ *     frost_task_data d = {...};                 // features, labels, split
+ *     frost_train_opts o = frost_train_opts_default();
+ *     o.epochs = 200; o.seed = run;
+ *     frost_run_result r;
+ *     frost_train(model, &d, &o, &r);            // model ends in its best state
+ *     printf("%g\n", r.test_at_best);
+ *     frost_run_result_release(&r);
+ */
+#ifndef FROST_TRAIN_H
+#define FROST_TRAIN_H
+
+#include "frost/status.h"
+#include "frost/dataset.h"
+#include "frost/model.h"
+#include "frost/optim.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct frost_task_data {
+    int64_t N, F;
+    const float *X;             /* (N, F) */
+    const int32_t *labels;      /* (N) multiclass or (N, T) binary; -1 = none */
+    frost_task task;
+    frost_metric metric;
+    int64_t C;                  /* model outputs: classes (multiclass) or tasks (binary) */
+    const int64_t *train, *valid, *test;
+    int64_t n_train, n_valid, n_test;
+    /* Portable reward tuning: (N, C) log-probabilities of a frozen base model
+     * added to the model's output before the loss and the metrics (NULL: none). */
+    const float *prior;
+} frost_task_data;
+
+typedef struct frost_epoch_record {
+    int64_t epoch;              /* 1-based */
+    double loss;
+    double train_metric, valid_metric, test_metric; /* NaN when not evaluated this epoch */
+    double train_seconds;       /* forward, backward, update */
+    double eval_seconds;
+    double lr;
+} frost_epoch_record;
+
+typedef void (*frost_epoch_fn)(const frost_epoch_record *rec, void *user);
+
+typedef struct frost_train_opts {
+    int64_t epochs;
+    int64_t eval_every;         /* evaluate every k epochs (and at the last) */
+    int64_t patience;           /* stop after this many evaluations without improvement (0: never) */
+    frost_optim_spec optim;
+    uint64_t seed;              /* dropout masks (the model's init seed is separate) */
+    double entropy_alpha;       /* PRT: loss - alpha * mean entropy of softmax(model output) */
+    frost_epoch_fn on_epoch;
+    void *user;
+    const volatile int *stop;   /* set non-zero to stop after the current epoch */
+} frost_train_opts;
+
+FROST_API frost_train_opts frost_train_opts_default(void);
+
+typedef struct frost_run_result {
+    int64_t best_epoch;         /* 1-based; 0 if no evaluation happened */
+    int64_t epochs_run;
+    double best_valid, test_at_best, train_at_best;
+    double final_loss;
+    double train_seconds, eval_seconds; /* totals */
+    frost_epoch_record *history;        /* (n_history) */
+    int64_t n_history;
+    bool diverged;
+    bool stopped;               /* interrupted through opts.stop */
+    char message[256];          /* why training stopped early */
+} frost_run_result;
+
+FROST_API void frost_run_result_release(frost_run_result *r);
+
+/* Train from the model's current state; on return the model holds the
+ * best-validation state (weights or scores, batch-norm statistics) and its
+ * eval-mode logits. A diverging run (NaN or Inf loss) stops cleanly with
+ * diverged = true; that is not an error status. */
+FROST_API frost_status frost_train(frost_model *m, const frost_task_data *d, const frost_train_opts *o,
+                                   frost_run_result *res);
+
+/* Eval-mode forward and the metric on the three parts of the split. */
+FROST_API frost_status frost_evaluate(frost_model *m, const frost_task_data *d, double *train, double *valid,
+                                      double *test);
+
+/* Copy of everything that defines the model's predictions (trainable values,
+ * batch-norm statistics, supermask state): size, save, load. */
+FROST_API size_t frost_model_state_size(const frost_model *m);
+FROST_API void frost_model_state_save(const frost_model *m, void *buf);
+FROST_API void frost_model_state_load(frost_model *m, const void *buf);
+
+/* 64-bit FNV-1a hash of n bytes: fingerprints of logits. */
+FROST_API uint64_t frost_hash64(const void *data, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,635 @@
+/*
+ * model.c - assembling GNN layers into a model: memory layout, parameter
+ * initialisation, forward and backward over all nodes.
+ *
+ * Shape legend: N nodes, F input features, D hidden width, C outputs.
+ *
+ * Layer l (0 .. L-1) maps h_l (N, fin) to h_{l+1} (N, fout):
+ *   z = conv(h_l)                                  (kept)
+ *   h = dropout(relu(norm(z)))   for hidden layers (post block; h kept)
+ *   h_{l+1} = h + h_l            when residual and fin == fout
+ * The last layer's z are the logits, unless norm_last (post block without
+ * dropout) or skip_head (logits = (head(h_{L-1}) + h_L) / 2, slt.md 5).
+ *
+ * Backward walks the layers in reverse with two gradient buffers used in
+ * turn; the post block is undone from what forward kept (z, batch
+ * statistics, h) and the dropout mask is regenerated from the seed.
+ *
+ * Memory: four slabs allocated once by a two-pass layout (sizes, then
+ * pointers): trainable values, their gradients, fixed values (supermask
+ * weights and codes, batch-norm running statistics) and activations.
+ */
+#include "model/model_impl.h"
+#include "frost/layers.h"
+#include "frost/rng.h"
+#include "frost/train.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+frost_model_spec frost_model_spec_default(void)
+{
+    frost_model_spec s;
+    memset(&s, 0, sizeof s);
+    s.arch = FROST_ARCH_GCN;
+    s.layers = 2;
+    s.hidden = 64;
+    s.bias = true;
+    s.norm = FROST_NORM_NONE;
+    s.dropout = 0.5f;
+    s.gin_eps = 0.0f;
+    s.bn_momentum = 0.1f;
+    s.bn_eps = 1e-5f;
+    s.weight_init = FROST_INIT_DEFAULT;
+    s.weights = FROST_WEIGHTS_TRAINED;
+    s.mask.sparsity = 0.5;
+    s.mask.distribution = FROST_DIST_EPL;
+    s.mask.scope = FROST_THRESHOLD_GLOBAL;
+    s.mask.weight_init = FROST_INIT_KAIMING_UNIFORM;
+    s.mask.score_init = FROST_INIT_KAIMING_NORMAL;
+    s.mask.scale = FROST_SCALE_NONE;
+    return s;
+}
+
+const char *frost_arch_name(frost_arch a)
+{
+    switch (a) {
+    case FROST_ARCH_MLP: return "mlp";
+    case FROST_ARCH_GCN: return "gcn";
+    case FROST_ARCH_SAGE: return "sage";
+    case FROST_ARCH_GIN: return "gin";
+    case FROST_ARCH_GIN_MLP: return "gin_mlp";
+    }
+    return "?";
+}
+
+frost_status frost_model_spec_check(const frost_model_spec *s)
+{
+    if ((unsigned)s->arch > FROST_ARCH_GIN_MLP)
+        return frost__error(FROST_ERR_CONFIG, "model.name: unknown architecture %d", (int)s->arch);
+    if (s->layers < 1 || s->layers > 64)
+        return frost__error(FROST_ERR_CONFIG, "model.layers is %d, expected 1 .. 64", s->layers);
+    if (s->in_dim < 1) return frost__error(FROST_ERR_CONFIG, "the dataset has no node features (in_dim %lld)",
+                                           (long long)s->in_dim);
+    if (s->hidden < 1 || s->hidden > (1 << 20))
+        return frost__error(FROST_ERR_CONFIG, "model.hidden is %lld, expected 1 .. 1048576", (long long)s->hidden);
+    if (s->out_dim < 1) return frost__error(FROST_ERR_CONFIG, "model output width %lld", (long long)s->out_dim);
+    if (!(s->dropout >= 0.0f && s->dropout < 1.0f))
+        return frost__error(FROST_ERR_CONFIG, "model.dropout is %g, expected 0 <= p < 1", (double)s->dropout);
+    if (!(s->input_dropout >= 0.0f && s->input_dropout < 1.0f))
+        return frost__error(FROST_ERR_CONFIG, "model.input_dropout is %g, expected 0 <= p < 1",
+                            (double)s->input_dropout);
+    if (s->skip_head && s->layers < 2)
+        return frost__error(FROST_ERR_CONFIG, "model.skip_head needs at least 2 layers");
+    if (s->weights == FROST_WEIGHTS_SUPERMASK) {
+        const frost_supermask_spec *k = &s->mask;
+        if (!(k->sparsity >= 0 && k->sparsity <= 1))
+            return frost__error(FROST_ERR_CONFIG, "slt.sparsity is %g, expected 0 .. 1", k->sparsity);
+        if (!(k->prune_ratio >= 0 && k->prune_ratio <= 1))
+            return frost__error(FROST_ERR_CONFIG, "slt.prune_ratio is %g, expected 0 .. 1", k->prune_ratio);
+        if (!(k->lock_ratio >= 0 && k->lock_ratio <= 1))
+            return frost__error(FROST_ERR_CONFIG, "slt.lock_ratio is %g, expected 0 .. 1", k->lock_ratio);
+        if (k->prune_ratio + k->lock_ratio > 1)
+            return frost__error(FROST_ERR_CONFIG, "slt.prune_ratio + slt.lock_ratio = %g, expected at most 1",
+                                k->prune_ratio + k->lock_ratio);
+        /* p <= s <= 1 - r, with a little room for the decimal spelling of ratios */
+        if (k->sparsity + 1e-12 < k->prune_ratio)
+            return frost__error(FROST_ERR_CONFIG,
+                                "slt.sparsity %g is below slt.prune_ratio %g: the pruned weights alone are "
+                                "sparser than the target (need prune_ratio <= sparsity <= 1 - lock_ratio)",
+                                k->sparsity, k->prune_ratio);
+        if (k->sparsity > 1 - k->lock_ratio + 1e-12)
+            return frost__error(FROST_ERR_CONFIG,
+                                "slt.sparsity %g is above 1 - slt.lock_ratio = %g: the locked weights alone are "
+                                "denser than the target (need prune_ratio <= sparsity <= 1 - lock_ratio)",
+                                k->sparsity, 1 - k->lock_ratio);
+    }
+    return FROST_OK;
+}
+
+/* ---- memory layout ---------------------------------------------------------- */
+
+typedef struct slab {
+    char *base;
+    size_t off;
+} slab;
+
+static void *take(slab *s, size_t bytes)
+{
+    size_t o = (s->off + 63) & ~(size_t)63; /* cache-line aligned */
+    s->off = o + bytes;
+    return s->base ? (void *)(s->base + o) : NULL;
+}
+#define TAKE(s, n, T) ((T *)take((s), (size_t)(n) * sizeof(T)))
+
+/* Width of the tensor a layer's conv keeps (cache0) and its scratch needs. */
+static int64_t cache0_width(const frost_model_spec *s, int64_t fin, int64_t fout)
+{
+    switch (s->arch) {
+    case FROST_ARCH_GCN: return fout <= fin ? fout : fin;
+    case FROST_ARCH_SAGE:
+    case FROST_ARCH_GIN:
+    case FROST_ARCH_GIN_MLP: return fin;
+    default: return 0;
+    }
+}
+
+/* One pass of the layout: with null bases it only measures. */
+static void layout(frost_model *m, slab *P, slab *G, slab *X, slab *A)
+{
+    const frost_model_spec *s = &m->spec;
+    const int64_t N = m->N;
+    const bool sm = m->supermask;
+    int64_t maxw = s->out_dim, work1 = 0, work2 = 0, total_masked = 0;
+
+    m->opv0 = TAKE(X, N, float);
+    m->opv1 = TAKE(X, N, float);
+    for (int32_t k = 0; k < m->n_wmats; k++) {
+        frost__wmat *w = &m->wmats[k];
+        total_masked += w->n;
+        if (sm) {
+            /* trainable: scores; fixed: base weights, codes; effective weights with the activations */
+            w->score = TAKE(P, w->n, float);
+            w->dscore = TAKE(G, w->n, float);
+            w->base = TAKE(X, w->n, float);
+            w->code = TAKE(X, w->n, int8_t);
+            w->keep = TAKE(A, w->n, uint8_t);
+            w->w = TAKE(A, w->n, float);
+            w->dw = TAKE(A, w->n, float);
+        } else {
+            w->w = TAKE(P, w->n, float);
+            w->dw = TAKE(G, w->n, float);
+        }
+    }
+    if (sm) m->keys = TAKE(A, total_masked, float);
+    for (int32_t l = 0; l < m->L; l++) {
+        frost__layer *ly = &m->layer[l];
+        const int64_t fin = ly->fin, fout = ly->fout;
+        if (s->bias) {
+            int64_t nb0 = s->arch == FROST_ARCH_GIN_MLP ? ly->k : fout;
+            ly->b0 = TAKE(P, nb0, float);
+            ly->db0 = TAKE(G, nb0, float);
+            if (s->arch == FROST_ARCH_GIN_MLP) {
+                ly->b1 = TAKE(P, fout, float);
+                ly->db1 = TAKE(G, fout, float);
+            }
+        }
+        if (ly->post && s->norm != FROST_NORM_NONE) {
+            if (s->norm == FROST_NORM_BATCH) {
+                ly->gamma = TAKE(P, fout, float);
+                ly->beta = TAKE(P, fout, float);
+                ly->dgamma = TAKE(G, fout, float);
+                ly->dbeta = TAKE(G, fout, float);
+            }
+            ly->rmean = TAKE(X, fout, float);
+            ly->rvar = TAKE(X, fout, float);
+            ly->bmean = TAKE(A, fout, float);
+            ly->binvstd = TAKE(A, fout, float);
+        }
+        int64_t c0 = cache0_width(s, fin, fout);
+        if (c0) ly->cache0 = TAKE(A, N * c0, float);
+        if (s->arch == FROST_ARCH_GIN_MLP) ly->cache1 = TAKE(A, N * ly->k, float);
+        ly->z = TAKE(A, N * fout, float);
+        ly->h = ly->post ? TAKE(A, N * fout, float) : ly->z;
+        if (ly->residual) ly->hres = TAKE(A, N * fout, float);
+        if (fout > maxw) maxw = fout;
+        if (l > 0 && fin > maxw) maxw = fin;
+        int64_t w1 = c0 > fin ? c0 : fin;
+        if (s->arch == FROST_ARCH_GIN_MLP) {
+            if (ly->k > w1) w1 = ly->k;
+            if (fin > work2) work2 = fin;
+        }
+        if (w1 > work1) work1 = w1;
+    }
+    if (m->head) {
+        if (s->bias) {
+            m->head_b = TAKE(P, s->out_dim, float);
+            m->head_db = TAKE(G, s->out_dim, float);
+        }
+        m->head_out = TAKE(A, N * s->out_dim, float);
+    }
+    if (m->head) m->logit_buf = TAKE(A, N * s->out_dim, float);
+    m->dlogits = TAKE(A, N * s->out_dim, float);
+    if (s->input_dropout > 0.0f) m->xin = TAKE(A, N * s->in_dim, float);
+    m->dbuf[0] = TAKE(A, N * maxw, float);
+    m->dbuf[1] = TAKE(A, N * maxw, float);
+    m->work1 = TAKE(A, N * work1, float);
+    m->work2 = work2 ? TAKE(A, N * work2, float) : NULL;
+    m->bnwork = TAKE(A, 2 * maxw, double);
+}
+
+static void add_param(frost_model *m, const char *name, float *v, float *g, int64_t n)
+{
+    frost_param *p = &m->params[m->n_params++];
+    snprintf(p->name, sizeof p->name, "%s", name);
+    p->value = v;
+    p->grad = g;
+    p->n = n;
+}
+
+frost_status frost_model_new(frost_model **out, const frost_model_spec *spec, const frost_csr *A,
+                             const frost_csr *AT, int64_t N)
+{
+    frost_status st = FROST_OK;
+    frost_model *m = NULL;
+    *out = NULL;
+    FROST_TRY(frost_model_spec_check(spec));
+    if (spec->arch != FROST_ARCH_MLP && (!A || A->n_rows != N || A->n_cols != N))
+        return frost__error(FROST_ERR_SHAPE, "the graph does not match the %lld nodes", (long long)N);
+    FROST_CALLOC(m, 1);
+    m->spec = *spec;
+    m->N = N;
+    m->A = A;
+    m->AT = AT ? AT : A;
+    m->L = spec->layers;
+    m->supermask = spec->weights == FROST_WEIGHTS_SUPERMASK;
+    FROST_CALLOC(m->layer, m->L);
+    const int32_t per_layer = (spec->arch == FROST_ARCH_SAGE || spec->arch == FROST_ARCH_GIN_MLP) ? 2 : 1;
+    m->n_wmats = m->L * per_layer + (spec->skip_head ? 1 : 0);
+    FROST_CALLOC(m->wmats, m->n_wmats);
+    int32_t wi = 0;
+    for (int32_t l = 0; l < m->L; l++) {
+        frost__layer *ly = &m->layer[l];
+        ly->fin = l == 0 ? spec->in_dim : spec->hidden;
+        ly->fout = l == m->L - 1 ? spec->out_dim : spec->hidden;
+        ly->k = spec->mlp_hidden > 0 ? spec->mlp_hidden : spec->hidden;
+        bool last = l == m->L - 1;
+        ly->post = !last || spec->norm_last;
+        ly->dropout = !last && spec->dropout > 0.0f;
+        ly->residual = spec->residual && l > 0 && ly->fin == ly->fout && !last;
+        ly->W0 = &m->wmats[wi];
+        if (spec->arch == FROST_ARCH_GIN_MLP) {
+            ly->W0->rows = ly->fin, ly->W0->cols = ly->k;
+            ly->W1 = &m->wmats[wi + 1];
+            ly->W1->rows = ly->k, ly->W1->cols = ly->fout;
+        } else {
+            ly->W0->rows = ly->fin, ly->W0->cols = ly->fout;
+            if (per_layer == 2) {
+                ly->W1 = &m->wmats[wi + 1];
+                ly->W1->rows = ly->fin, ly->W1->cols = ly->fout;
+            }
+        }
+        wi += per_layer;
+    }
+    if (spec->skip_head) {
+        m->head = &m->wmats[wi];
+        m->head->rows = spec->hidden;
+        m->head->cols = spec->out_dim;
+    }
+    for (int32_t k = 0; k < m->n_wmats; k++) {
+        m->wmats[k].n = m->wmats[k].rows * m->wmats[k].cols;
+        m->wmats[k].index = k;
+        m->wmats[k].scale = 1.0f;
+    }
+
+    /* measure, allocate, point */
+    slab P = {0}, G = {0}, X = {0}, Ac = {0};
+    layout(m, &P, &G, &X, &Ac);
+    m->bytes_params = P.off, m->bytes_grads = G.off, m->bytes_fixed = X.off, m->bytes_acts = Ac.off;
+    m->slab_params = calloc(1, P.off + 64);
+    m->slab_grads = calloc(1, G.off + 64);
+    m->slab_fixed = calloc(1, X.off + 64);
+    m->slab_acts = malloc(Ac.off + 64);
+    if (!m->slab_params || !m->slab_grads || !m->slab_fixed || !m->slab_acts)
+        FROST_FAIL(FROST_ERR_NOMEM, "out of memory for a model of %lld nodes (%.1f GiB of activations)",
+                   (long long)N, (double)Ac.off / 1073741824.0);
+    P = (slab){m->slab_params, 0}, G = (slab){m->slab_grads, 0};
+    X = (slab){m->slab_fixed, 0}, Ac = (slab){m->slab_acts, 0};
+    layout(m, &P, &G, &X, &Ac);
+
+    /* the trainable tensors, in a fixed order */
+    FROST_CALLOC(m->params, 6 * m->L + 4);
+    char name[48];
+    for (int32_t l = 0; l < m->L; l++) {
+        frost__layer *ly = &m->layer[l];
+        frost__wmat *ws[2] = {ly->W0, ly->W1};
+        const char *wn[2] = {spec->arch == FROST_ARCH_SAGE ? "weight_neigh" : "weight",
+                             spec->arch == FROST_ARCH_SAGE ? "weight_root" : "weight2"};
+        for (int k = 0; k < 2; k++) {
+            if (!ws[k]) continue;
+            snprintf(name, sizeof name, "layer%d.%s%s", l, wn[k], m->supermask ? ".scores" : "");
+            if (m->supermask) add_param(m, name, ws[k]->score, ws[k]->dscore, ws[k]->n);
+            else add_param(m, name, ws[k]->w, ws[k]->dw, ws[k]->n);
+        }
+        if (ly->b0) {
+            snprintf(name, sizeof name, "layer%d.bias", l);
+            add_param(m, name, ly->b0, ly->db0, spec->arch == FROST_ARCH_GIN_MLP ? ly->k : ly->fout);
+        }
+        if (ly->b1) {
+            snprintf(name, sizeof name, "layer%d.bias2", l);
+            add_param(m, name, ly->b1, ly->db1, ly->fout);
+        }
+        if (ly->gamma) {
+            snprintf(name, sizeof name, "layer%d.norm.weight", l);
+            add_param(m, name, ly->gamma, ly->dgamma, ly->fout);
+            snprintf(name, sizeof name, "layer%d.norm.bias", l);
+            add_param(m, name, ly->beta, ly->dbeta, ly->fout);
+        }
+    }
+    if (m->head) {
+        if (m->supermask) add_param(m, "head.weight.scores", m->head->score, m->head->dscore, m->head->n);
+        else add_param(m, "head.weight", m->head->w, m->head->dw, m->head->n);
+        if (m->head_b) add_param(m, "head.bias", m->head_b, m->head_db, spec->out_dim);
+    }
+
+    /* the aggregation operator */
+    switch (spec->arch) {
+    case FROST_ARCH_GCN: frost_aggr_gcn(&m->op, m->A, m->AT, m->opv0, m->opv1); break;
+    case FROST_ARCH_SAGE: frost_aggr_mean(&m->op, m->A, m->AT, m->opv0, NULL, 0.0f); break;
+    case FROST_ARCH_GIN: frost_aggr_mean(&m->op, m->A, m->AT, m->opv0, m->opv1, 1.0f + spec->gin_eps); break;
+    case FROST_ARCH_GIN_MLP: frost_aggr_sum(&m->op, m->A, m->AT, m->opv1, 1.0f + spec->gin_eps); break;
+    case FROST_ARCH_MLP: break;
+    }
+    *out = m;
+    return FROST_OK;
+fail:
+    frost_model_free(&m);
+    return st;
+}
+
+void frost_model_free(frost_model **pm)
+{
+    if (!pm || !*pm) return;
+    frost_model *m = *pm;
+    free(m->slab_params);
+    free(m->slab_grads);
+    free(m->slab_fixed);
+    free(m->slab_acts);
+    free(m->layer);
+    free(m->wmats);
+    free(m->params);
+    free(m);
+    *pm = NULL;
+}
+
+/* ---- initialisation --------------------------------------------------------- */
+
+void frost__init_values(float *v, int64_t rows, int64_t cols, frost_init how, uint64_t seed, uint64_t stream)
+{
+    const int64_t n = rows * cols;
+    const double fan_in = (double)rows, fan_out = (double)cols;
+    double bound = 0;
+    switch (how) {
+    case FROST_INIT_GLOROT: bound = sqrt(6.0 / (fan_in + fan_out)); break;
+    case FROST_INIT_TORCH_LINEAR:
+    case FROST_INIT_DEFAULT: bound = 1.0 / sqrt(fan_in); break;
+    case FROST_INIT_KAIMING_UNIFORM: bound = sqrt(6.0 / fan_in); break;
+    case FROST_INIT_KAIMING_NORMAL: bound = sqrt(2.0 / fan_in); break; /* the std */
+    case FROST_INIT_SIGNED_CONSTANT: bound = sqrt(2.0 / fan_in); break;
+    }
+#pragma omp parallel for schedule(static) if (n > 65536)
+    for (int64_t i = 0; i < n; i++) {
+        double x;
+        if (how == FROST_INIT_KAIMING_NORMAL) x = bound * (double)frost_rng_normal(seed, stream, (uint64_t)i);
+        else if (how == FROST_INIT_SIGNED_CONSTANT) x = (frost_rng_u32(seed, stream, (uint64_t)i) & 1u) ? bound : -bound;
+        else x = bound * (2.0 * (double)frost_rng_uniform(seed, stream, (uint64_t)i) - 1.0);
+        v[i] = (float)x;
+    }
+}
+
+static void init_bias(float *b, int64_t n, int64_t fan_in, bool zero, uint64_t seed, uint64_t sub)
+{
+    const uint64_t stream = frost_rng_stream(FROST_RNG_BIAS, sub);
+    const double bound = 1.0 / sqrt((double)fan_in);
+    for (int64_t j = 0; j < n; j++)
+        b[j] = zero ? 0.0f : (float)(bound * (2.0 * (double)frost_rng_uniform(seed, stream, (uint64_t)j) - 1.0));
+}
+
+frost_status frost_model_init(frost_model *m, uint64_t seed)
+{
+    const frost_model_spec *s = &m->spec;
+    m->seed = seed;
+    if (m->supermask) {
+        frost_status st = frost__supermask_init(m, seed);
+        if (st < 0) return st;
+    } else {
+        frost_init how = s->weight_init;
+        if (how == FROST_INIT_DEFAULT) how = s->arch == FROST_ARCH_GCN ? FROST_INIT_GLOROT : FROST_INIT_TORCH_LINEAR;
+        for (int32_t k = 0; k < m->n_wmats; k++) {
+            frost__wmat *w = &m->wmats[k];
+            frost__init_values(w->w, w->rows, w->cols, how, seed, frost_rng_stream(FROST_RNG_WEIGHT, (uint64_t)k));
+        }
+    }
+    /* biases: zero for GCN (PyG GCNConv), nn.Linear's U(+-1/sqrt(fan_in)) otherwise */
+    for (int32_t l = 0; l < m->L; l++) {
+        frost__layer *ly = &m->layer[l];
+        if (ly->b0) init_bias(ly->b0, ly->W0->cols, ly->W0->rows, s->arch == FROST_ARCH_GCN, seed, 2 * (uint64_t)l);
+        if (ly->b1) init_bias(ly->b1, ly->W1->cols, ly->W1->rows, false, seed, 2 * (uint64_t)l + 1);
+        if (ly->gamma)
+            for (int64_t j = 0; j < ly->fout; j++) ly->gamma[j] = 1.0f, ly->beta[j] = 0.0f;
+        if (ly->rmean)
+            for (int64_t j = 0; j < ly->fout; j++) ly->rmean[j] = 0.0f, ly->rvar[j] = 1.0f;
+    }
+    if (m->head_b) init_bias(m->head_b, s->out_dim, s->hidden, false, seed, 1u << 20);
+    return FROST_OK;
+}
+
+/* ---- forward ------------------------------------------------------------------ */
+
+static uint64_t dropout_stream(int64_t epoch, int32_t layer, int kind)
+{
+    return frost_rng_stream(FROST_RNG_DROPOUT, ((uint64_t)epoch << 20) | ((uint64_t)layer << 1) | (uint64_t)kind);
+}
+
+static void conv_forward(frost_model *m, frost__layer *ly, const float *x)
+{
+    const int64_t N = m->N, fin = ly->fin, fout = ly->fout;
+    switch (m->spec.arch) {
+    case FROST_ARCH_MLP: frost_linear_forward(ly->z, x, ly->W0->w, ly->b0, N, fin, fout); break;
+    case FROST_ARCH_GCN: frost_gcn_forward(ly->z, ly->cache0, &m->op, x, ly->W0->w, ly->b0, N, fin, fout); break;
+    case FROST_ARCH_SAGE:
+        frost_sage_forward(ly->z, ly->cache0, &m->op, x, ly->W0->w, ly->W1->w, ly->b0, N, fin, fout);
+        break;
+    case FROST_ARCH_GIN: frost_gin_forward(ly->z, ly->cache0, &m->op, x, ly->W0->w, ly->b0, N, fin, fout); break;
+    case FROST_ARCH_GIN_MLP:
+        frost_gin_mlp_forward(ly->z, ly->cache0, ly->cache1, &m->op, x, ly->W0->w, ly->b0, ly->W1->w, ly->b1, N, fin,
+                              ly->k, fout);
+        break;
+    }
+}
+
+static void conv_backward(frost_model *m, frost__layer *ly, const float *x, const float *dz, float *dx)
+{
+    const int64_t N = m->N, fin = ly->fin, fout = ly->fout;
+    float *db0 = ly->db0;
+    switch (m->spec.arch) {
+    case FROST_ARCH_MLP: frost_linear_backward(dx, ly->W0->dw, db0, dz, x, ly->W0->w, N, fin, fout); break;
+    case FROST_ARCH_GCN:
+        frost_gcn_backward(dx, ly->W0->dw, db0, m->work1, dz, ly->cache0, &m->op, x, ly->W0->w, N, fin, fout);
+        break;
+    case FROST_ARCH_SAGE:
+        frost_sage_backward(dx, ly->W0->dw, ly->W1->dw, db0, m->work1, dz, ly->cache0, &m->op, x, ly->W0->w,
+                            ly->W1->w, N, fin, fout);
+        break;
+    case FROST_ARCH_GIN:
+        frost_gin_backward(dx, ly->W0->dw, db0, m->work1, dz, ly->cache0, &m->op, x, ly->W0->w, N, fin, fout);
+        break;
+    case FROST_ARCH_GIN_MLP:
+        frost_gin_mlp_backward(dx, ly->W0->dw, db0, ly->W1->dw, ly->db1, m->work1, m->work2, dz, ly->cache0,
+                               ly->cache1, &m->op, x, ly->W0->w, ly->W1->w, N, fin, ly->k, fout);
+        break;
+    }
+}
+
+/* Output of layer l as the next layer sees it. */
+static const float *layer_out(const frost__layer *ly) { return ly->residual ? ly->hres : ly->h; }
+
+void frost_model_forward(frost_model *m, const float *X, bool train, uint64_t seed, int64_t epoch)
+{
+    const frost_model_spec *s = &m->spec;
+    const int64_t N = m->N;
+    const float *x = X;
+    if (train && m->xin) {
+        frost_dropout_forward(m->xin, X, N * s->in_dim, s->input_dropout, seed, dropout_stream(epoch, 0, 0));
+        x = m->xin;
+    }
+    for (int32_t l = 0; l < m->L; l++) {
+        frost__layer *ly = &m->layer[l];
+        const int64_t nf = N * ly->fout;
+        conv_forward(m, ly, x);
+        if (ly->post) {
+            if (s->norm == FROST_NORM_NONE) {
+                frost_relu_forward(ly->h, ly->z, nf);
+            } else {
+                if (train)
+                    frost_batchnorm_forward_train(ly->h, ly->bmean, ly->binvstd, ly->rmean, ly->rvar, ly->z, ly->gamma,
+                                                  ly->beta, N, ly->fout, s->bn_momentum, s->bn_eps);
+                else
+                    frost_batchnorm_forward_eval(ly->h, ly->z, ly->rmean, ly->rvar, ly->gamma, ly->beta, N, ly->fout,
+                                                 s->bn_eps);
+                frost_relu_forward(ly->h, ly->h, nf);
+            }
+            if (train && ly->dropout)
+                frost_dropout_forward(ly->h, ly->h, nf, s->dropout, seed, dropout_stream(epoch, l, 1));
+        }
+        if (ly->residual) {
+            for (int64_t k = 0; k < nf; k++) ly->hres[k] = ly->h[k] + x[k];
+        }
+        x = layer_out(ly);
+    }
+    frost__layer *last = &m->layer[m->L - 1];
+    const int64_t no = N * s->out_dim;
+    if (m->head) {
+        const frost__layer *pen = &m->layer[m->L - 2];
+        frost_linear_forward(m->head_out, layer_out(pen), m->head->w, m->head_b, N, s->hidden, s->out_dim);
+        for (int64_t k = 0; k < no; k++) m->logit_buf[k] = 0.5f * (m->head_out[k] + last->h[k]);
+        m->logits = m->logit_buf;
+    } else {
+        m->logits = last->h;
+    }
+}
+
+const float *frost_model_logits(const frost_model *m) { return m->logits; }
+float *frost_model_dlogits(frost_model *m) { return m->dlogits; }
+
+void frost_model_zero_grad(frost_model *m)
+{
+    memset(m->slab_grads, 0, m->bytes_grads);
+    memset(m->dlogits, 0, (size_t)(m->N * m->spec.out_dim) * sizeof(float));
+    for (int32_t k = 0; k < m->n_wmats; k++)
+        if (m->supermask) memset(m->wmats[k].dw, 0, (size_t)m->wmats[k].n * sizeof(float));
+}
+
+/* ---- backward ----------------------------------------------------------------- */
+
+void frost_model_backward(frost_model *m, const float *X, uint64_t seed, int64_t epoch)
+{
+    const frost_model_spec *s = &m->spec;
+    const int64_t N = m->N;
+    /* gradient of the last layer's output h_L */
+    float *g = m->dbuf[m->L & 1];
+    const int64_t no = N * s->out_dim;
+    const float half = m->head ? 0.5f : 1.0f;
+    for (int64_t k = 0; k < no; k++) g[k] = half * m->dlogits[k];
+
+    for (int32_t l = m->L - 1; l >= 0; l--) {
+        frost__layer *ly = &m->layer[l];
+        const int64_t nf = N * ly->fout;
+        const float *x = l == 0 ? (m->xin ? m->xin : X) : layer_out(&m->layer[l - 1]);
+        float *gx = l > 0 ? m->dbuf[l & 1] : NULL; /* gradient of this layer's input */
+        if (gx) {
+            memset(gx, 0, (size_t)(N * ly->fin) * sizeof(float));
+            if (ly->residual)
+                for (int64_t k = 0; k < nf; k++) gx[k] = g[k];
+            if (m->head && l == m->L - 1) {
+                /* the head reads h_{L-1}, this layer's input; g still holds
+                 * dlogits / 2, the head's share */
+                frost_linear_backward(gx, m->head->dw, m->head_db, g, x, m->head->w, N, s->hidden, s->out_dim);
+            }
+        }
+        if (ly->post) {
+            if (ly->dropout) frost_dropout_backward(g, g, nf, s->dropout, seed, dropout_stream(epoch, l, 1));
+            frost_relu_backward(g, g, ly->h, nf);
+            if (s->norm != FROST_NORM_NONE)
+                frost_batchnorm_backward(g, ly->dgamma, ly->dbeta, m->bnwork, g, ly->z, ly->bmean, ly->binvstd,
+                                         ly->gamma, N, ly->fout);
+        }
+        conv_backward(m, ly, x, g, gx);
+        g = gx;
+    }
+    if (m->supermask) frost__supermask_backward(m);
+}
+
+void frost_model_after_step(frost_model *m)
+{
+    if (m->supermask) frost__supermask_update(m);
+}
+
+int32_t frost_model_params(frost_model *m, frost_param **params)
+{
+    *params = m->params;
+    return m->n_params;
+}
+
+int64_t frost_model_num_weights(const frost_model *m)
+{
+    int64_t n = 0;
+    for (int32_t k = 0; k < m->n_wmats; k++) n += m->wmats[k].n;
+    return n;
+}
+
+int64_t frost_model_num_bn_values(const frost_model *m)
+{
+    int64_t n = 0;
+    for (int32_t l = 0; l < m->L; l++)
+        if (m->layer[l].rmean) n += 2 * m->layer[l].fout;
+    return n;
+}
+
+int64_t frost_model_num_bias_values(const frost_model *m)
+{
+    int64_t n = 0;
+    for (int32_t k = 0; k < m->n_params; k++) {
+        const char *nm = m->params[k].name;
+        if (strstr(nm, "bias") || strstr(nm, "norm.weight")) n += m->params[k].n;
+    }
+    return n;
+}
+
+const frost_model_spec *frost_model_get_spec(const frost_model *m) { return &m->spec; }
+int64_t frost_model_num_nodes(const frost_model *m) { return m->N; }
+
+size_t frost_model_bytes(const frost_model *m)
+{
+    return m->bytes_params + m->bytes_grads + m->bytes_fixed + m->bytes_acts;
+}
+
+/* ---- state snapshots ---------------------------------------------------------- */
+
+/* The trainable values and the fixed slab (running statistics, supermask
+ * weights and codes) define the predictions; masks follow from the scores. */
+size_t frost_model_state_size(const frost_model *m) { return m->bytes_params + m->bytes_fixed; }
+
+void frost_model_state_save(const frost_model *m, void *buf)
+{
+    memcpy(buf, m->slab_params, m->bytes_params);
+    memcpy((char *)buf + m->bytes_params, m->slab_fixed, m->bytes_fixed);
+}
+
+void frost_model_state_load(frost_model *m, const void *buf)
+{
+    memcpy(m->slab_params, buf, m->bytes_params);
+    memcpy(m->slab_fixed, (const char *)buf + m->bytes_params, m->bytes_fixed);
+    if (m->supermask) frost__supermask_update(m);
+}

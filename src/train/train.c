@@ -1,0 +1,219 @@
+/*
+ * train.c - the full-batch training loop (OGB leaderboard protocol).
+ *
+ * Per epoch e (0-based; records say e + 1):
+ *   forward in train mode (dropout masks from (seed, e)), loss on the
+ *   training nodes, backward, optimizer step with the schedule's lr for e,
+ *   supermask threshold update; then, every eval_every epochs and at the
+ *   last, an eval-mode forward and the metric on train / valid / test.
+ * The state with the best validation metric is copied aside and restored at
+ * the end, so the model leaves in the state whose test metric is reported.
+ *
+ * PRT: when d->prior is set, the loss and the metrics see prior + output
+ * (log p_base + r); with entropy_alpha > 0 the loss subtracts alpha times
+ * the mean entropy of softmax(r) over the training nodes (prt.md 1.6).
+ */
+#include "frost/train.h"
+#include "frost/layers.h"
+#include "frost/metrics.h"
+#include "core/core_impl.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+frost_train_opts frost_train_opts_default(void)
+{
+    frost_train_opts o;
+    memset(&o, 0, sizeof o);
+    o.epochs = 200;
+    o.eval_every = 1;
+    o.optim = frost_optim_spec_default();
+    return o;
+}
+
+void frost_run_result_release(frost_run_result *r)
+{
+    if (!r) return;
+    free(r->history);
+    r->history = NULL;
+    r->n_history = 0;
+}
+
+uint64_t frost_hash64(const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    uint64_t h = UINT64_C(1469598103934665603);
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= UINT64_C(1099511628211);
+    }
+    return h;
+}
+
+/* The scores the loss and metrics see: output, or prior + output. */
+static const float *combined(const frost_model *m, const frost_task_data *d, float *buf)
+{
+    const float *z = frost_model_logits(m);
+    if (!d->prior) return z;
+    const int64_t n = d->N * d->C;
+#pragma omp parallel for schedule(static) if (n > 65536)
+    for (int64_t k = 0; k < n; k++) buf[k] = d->prior[k] + z[k];
+    return buf;
+}
+
+/* alpha * mean over labelled training nodes of -H(softmax(r_i)); adds its
+ * gradient into dz: d(-H)/dr_j = rho_j (log rho_j + H). */
+static double entropy_term(float *dz, const float *r, const frost_task_data *d, double alpha)
+{
+    int64_t cnt = 0;
+    for (int64_t k = 0; k < d->n_train; k++) cnt += d->labels[d->train[k]] >= 0;
+    if (cnt == 0) return 0.0;
+    double total = 0;
+    const int64_t C = d->C;
+    for (int64_t k = 0; k < d->n_train; k++) {
+        const int64_t i = d->train[k];
+        if (d->labels[i] < 0) continue;
+        const float *ri = r + i * C;
+        double mx = (double)ri[0];
+        for (int64_t c = 1; c < C; c++) mx = fmax(mx, (double)ri[c]);
+        double se = 0;
+        for (int64_t c = 0; c < C; c++) se += exp((double)ri[c] - mx);
+        double lse = mx + log(se), H = 0;
+        for (int64_t c = 0; c < C; c++) {
+            double lp = (double)ri[c] - lse;
+            H -= exp(lp) * lp;
+        }
+        total += -H;
+        for (int64_t c = 0; c < C; c++) {
+            double lp = (double)ri[c] - lse;
+            dz[i * C + c] += (float)(alpha * exp(lp) * (lp + H) / (double)cnt);
+        }
+    }
+    return alpha * total / (double)cnt;
+}
+
+static frost_status eval_metrics(frost_model *m, const frost_task_data *d, float *buf, double *tr, double *va,
+                                 double *te)
+{
+    frost_model_forward(m, d->X, false, 0, 0);
+    const float *s = combined(m, d, buf);
+    const int64_t T = d->task == FROST_TASK_BINARY ? d->C : 1;
+    frost_status st;
+    if ((st = frost_metric_compute(tr, d->metric, d->task, s, d->labels, d->train, d->n_train, d->C, T)) < 0) return st;
+    if ((st = frost_metric_compute(va, d->metric, d->task, s, d->labels, d->valid, d->n_valid, d->C, T)) < 0) return st;
+    return frost_metric_compute(te, d->metric, d->task, s, d->labels, d->test, d->n_test, d->C, T);
+}
+
+frost_status frost_evaluate(frost_model *m, const frost_task_data *d, double *train, double *valid, double *test)
+{
+    float *buf = NULL;
+    if (d->prior) {
+        buf = malloc((size_t)(d->N * d->C) * sizeof *buf);
+        if (!buf) return frost__error(FROST_ERR_NOMEM, "out of memory");
+    }
+    frost_status st = eval_metrics(m, d, buf, train, valid, test);
+    free(buf);
+    return st;
+}
+
+frost_status frost_train(frost_model *m, const frost_task_data *d, const frost_train_opts *o, frost_run_result *res)
+{
+    frost_status st = FROST_OK;
+    frost_optim *opt = NULL;
+    unsigned char *best_state = NULL;
+    float *comb = NULL;
+    frost_param *params;
+    memset(res, 0, sizeof *res);
+    res->best_valid = -INFINITY;
+    res->test_at_best = res->train_at_best = (double)NAN;
+    if (o->epochs < 0) return frost__error(FROST_ERR_CONFIG, "epochs is %lld, expected >= 0", (long long)o->epochs);
+    const int64_t every = o->eval_every > 0 ? o->eval_every : 1;
+    int32_t np = frost_model_params(m, &params);
+    FROST_TRY(frost_optim_new(&opt, &o->optim, params, np));
+    FROST_ALLOC(best_state, frost_model_state_size(m));
+    FROST_CALLOC(res->history, o->epochs > 0 ? o->epochs : 1);
+    if (d->prior) FROST_ALLOC(comb, d->N * d->C);
+    frost_model_state_save(m, best_state);
+
+    int64_t since_best = 0;
+    for (int64_t e = 0; e < o->epochs; e++) {
+        frost_epoch_record *rec = &res->history[res->n_history];
+        memset(rec, 0, sizeof *rec);
+        rec->epoch = e + 1;
+        rec->lr = frost_optim_lr(&o->optim, e);
+        rec->train_metric = rec->valid_metric = rec->test_metric = (double)NAN;
+
+        double t0 = frost__now();
+        frost_model_forward(m, d->X, true, o->seed, e);
+        frost_model_zero_grad(m);
+        const float *z = combined(m, d, comb);
+        float *dz = frost_model_dlogits(m);
+        double loss = d->task == FROST_TASK_MULTICLASS
+                          ? frost_softmax_ce(dz, z, d->labels, d->train, d->n_train, d->C)
+                          : frost_bce_logits(dz, z, d->labels, d->train, d->n_train, d->C);
+        if (d->prior && o->entropy_alpha > 0)
+            loss += entropy_term(dz, frost_model_logits(m), d, o->entropy_alpha);
+        rec->loss = loss;
+        res->final_loss = loss;
+        if (!isfinite(loss)) {
+            res->diverged = true;
+            snprintf(res->message, sizeof res->message, "epoch %lld: the training loss is %s; run stopped",
+                     (long long)(e + 1), isnan(loss) ? "NaN" : "infinite");
+            res->n_history++;
+            res->epochs_run = e + 1;
+            break;
+        }
+        frost_model_backward(m, d->X, o->seed, e);
+        frost_optim_step(opt, e);
+        frost_model_after_step(m);
+        double t1 = frost__now();
+        rec->train_seconds = t1 - t0;
+        res->train_seconds += rec->train_seconds;
+
+        if ((e + 1) % every == 0 || e == o->epochs - 1) {
+            FROST_TRY(eval_metrics(m, d, comb, &rec->train_metric, &rec->valid_metric, &rec->test_metric));
+            rec->eval_seconds = frost__now() - t1;
+            res->eval_seconds += rec->eval_seconds;
+            /* no validation nodes: the last evaluation is the one kept */
+            double v = isnan(rec->valid_metric) ? (double)e : rec->valid_metric;
+            if (!isfinite(rec->train_metric) && !isnan(rec->train_metric)) v = -INFINITY;
+            if (v > res->best_valid) {
+                res->best_valid = v;
+                res->best_epoch = e + 1;
+                res->test_at_best = rec->test_metric;
+                res->train_at_best = rec->train_metric;
+                frost_model_state_save(m, best_state);
+                since_best = 0;
+            } else if (++since_best >= o->patience && o->patience > 0) {
+                res->n_history++;
+                res->epochs_run = e + 1;
+                snprintf(res->message, sizeof res->message, "early stop at epoch %lld (best %lld)",
+                         (long long)(e + 1), (long long)res->best_epoch);
+                if (o->on_epoch) o->on_epoch(rec, o->user);
+                break;
+            }
+        }
+        res->n_history++;
+        res->epochs_run = e + 1;
+        if (o->on_epoch) o->on_epoch(rec, o->user);
+        if (o->stop && *o->stop) {
+            res->stopped = true;
+            snprintf(res->message, sizeof res->message, "interrupted at epoch %lld", (long long)(e + 1));
+            break;
+        }
+    }
+    /* best_valid held a stand-in when there was no validation set: report the real value */
+    if (res->best_epoch == 0) res->best_valid = (double)NAN;
+    for (int64_t k = 0; k < res->n_history; k++)
+        if (res->history[k].epoch == res->best_epoch) res->best_valid = res->history[k].valid_metric;
+    /* leave the model in its best state, with its eval-mode output computed */
+    frost_model_state_load(m, best_state);
+    frost_model_forward(m, d->X, false, 0, 0);
+fail:
+    frost_optim_free(&opt);
+    free(best_state);
+    free(comb);
+    if (st < 0) frost_run_result_release(res);
+    return st;
+}
