@@ -2,7 +2,7 @@
 # if any is missing (as root, or through sudo). A second run installs nothing.
 FROST_PACKAGES=(
   meson ninja-build pkg-config gcc
-  libopenblas-dev libhdf5-dev libconfig-dev libcriterion-dev libmetis-dev zlib1g-dev
+  libopenblas-dev libopenblas-openmp-dev libhdf5-dev libconfig-dev libcriterion-dev libmetis-dev zlib1g-dev
   gnuplot-nox
 )
 

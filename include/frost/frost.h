@@ -15,6 +15,16 @@
 #include "frost/rng.h"
 #include "frost/graph.h"
 #include "frost/dataset.h"
+#include "frost/tensor.h"
+#include "frost/layers.h"
+#include "frost/model.h"
+#include "frost/slt.h"
+#include "frost/optim.h"
+#include "frost/metrics.h"
+#include "frost/train.h"
+#include "frost/config.h"
+#include "frost/results.h"
+#include "frost/runner.h"
 
 #ifdef __cplusplus
 extern "C" {

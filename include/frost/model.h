@@ -175,6 +175,33 @@ FROST_API size_t frost_model_bytes(const frost_model *m);
 
 FROST_API const char *frost_arch_name(frost_arch a);
 
+/* ---- the state that defines a model's predictions ----------------------------
+ * params: every trainable float except supermask scores, in parameter order
+ *         (weights, biases, affine batch norm);
+ * bn:     batch-norm running mean and variance of every normalised layer;
+ * mask:   one bit per free (searched) weight of a supermask model, matrix by
+ *         matrix, LSB first (1 = kept).
+ * A trained model is its params and bn; a ticket is its seed, mask and bn
+ * (plus params if it has trainable biases). */
+typedef struct frost_model_state_sizes {
+    int64_t params;  /* floats */
+    int64_t bn;      /* floats */
+    int64_t mask;    /* bits */
+} frost_model_state_sizes;
+
+FROST_API frost_model_state_sizes frost_model_state_counts(const frost_model *m);
+FROST_API void frost_model_state_export(const frost_model *m, float *params, float *bn, uint8_t *mask);
+/* Load a state exported from a model with the same spec and seed (call
+ * frost_model_init(m, seed) first). */
+FROST_API frost_status frost_model_state_import(frost_model *m, const float *params, const float *bn,
+                                                const uint8_t *mask);
+
+/* Bits to store the model as exported: trained 32 per float; a ticket one per
+ * free weight + 64 for the seed + 32 per other float. dense: 32 per float of
+ * the weight-trained counterpart (weights, biases, affine, running stats). */
+FROST_API int64_t frost_model_bits(const frost_model *m);
+FROST_API int64_t frost_model_dense_bits(const frost_model *m);
+
 #ifdef __cplusplus
 }
 #endif

@@ -45,5 +45,9 @@ const char *cli_bytes(double b, char *buf, size_t cap);
 int cli_import(int argc, char **argv);
 int cli_info(int argc, char **argv);
 int cli_synth(int argc, char **argv);
+int cli_run(int argc, char **argv);
+
+/* Print the summary table of a results file; returns an exit status. */
+int cli_print_summary(const char *path, FILE *out);
 
 #endif

@@ -16,6 +16,7 @@ static const verb verbs[] = {
     {"import", cli_import, "OGB raw folder -> dataset file"},
     {"info", cli_info, "summary of a dataset, results or model file"},
     {"synth", cli_synth, "synthetic graph (CSBM) straight to a dataset file"},
+    {"run", cli_run, "an experiment from a libconfig file: training, SLT search, sweeps"},
 };
 
 static void usage(FILE *f)

@@ -169,7 +169,13 @@ hid_t frost__h5_group(hid_t loc, const char *name)
 {
     hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
     H5Pset_create_intermediate_group(lcpl, 1);
-    hid_t g = H5Gcreate2(loc, name, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+    /* Keep attributes in the object header (compact) however many there are:
+     * HDF5 1.10's H5Ocopy crashes copying dense attribute storage that holds
+     * variable-length strings, and results files copy run groups. */
+    hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
+    H5Pset_attr_phase_change(gcpl, 1000, 900);
+    hid_t g = H5Gcreate2(loc, name, lcpl, gcpl, H5P_DEFAULT);
+    H5Pclose(gcpl);
     H5Pclose(lcpl);
     return g;
 }

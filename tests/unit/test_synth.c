@@ -51,14 +51,21 @@ Test(synth, sizes_symmetry_and_split)
     cr_assert(fabs(st.edge_homophily - 0.8) < 0.03, "homophily %g, target 0.8", st.edge_homophily);
     cr_assert_gt(st.deg_max, 5 * st.deg_mean, "heavy tail: max degree %lld, mean %g", (long long)st.deg_max,
                  st.deg_mean);
-    /* features carry the class: class means are apart */
-    double m0 = 0, m1 = 0;
-    int64_t c0 = 0, c1 = 0;
-    for (int64_t i = 0; i < ds.num_nodes; i++) {
-        if (ds.label[i] == 0) m0 += ds.feat[i * 16], c0++;
-        if (ds.label[i] == 1) m1 += ds.feat[i * 16], c1++;
+    /* features carry the class: each class mean has norm = signal (1 here),
+     * the overall mean is near 0 */
+    for (int32_t c = 0; c < 2; c++) {
+        double mean[16] = {0};
+        int64_t cnt = 0;
+        for (int64_t i = 0; i < ds.num_nodes; i++) {
+            if (ds.label[i] != c) continue;
+            for (int k = 0; k < 16; k++) mean[k] += (double)ds.feat[i * 16 + k];
+            cnt++;
+        }
+        cr_assert_gt(cnt, 400);
+        double nrm = 0;
+        for (int k = 0; k < 16; k++) nrm += (mean[k] / (double)cnt) * (mean[k] / (double)cnt);
+        cr_assert(fabs(sqrt(nrm) - 1.0) < 0.1, "class %d mean norm %g, expected about 1", c, sqrt(nrm));
     }
-    cr_assert(c0 > 400 && c1 > 400);
     frost_dataset_stats_release(&st);
     frost_dataset_release(&ds);
     tu_rmtree(d);

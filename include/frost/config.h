@@ -1,0 +1,125 @@
+/*
+ * frost/config.h - experiment configuration: a plain struct, defaults, a
+ * libconfig reader with line-numbered errors, --set overrides and sweeps.
+ *
+ * One table of keys (name, type, default, range, meaning) drives parsing,
+ * checking, the text written with every run and experiments/README.md
+ * (`frost run --list-keys`), so the documentation cannot drift.
+ *
+ *     frost_config c;
+ *     frost_config_default(&c);
+ *     if (frost_config_load(&c, "experiments/cora-gcn.cfg") < 0 ||
+ *         frost_config_set(&c, "model.hidden", "32", "--set model.hidden=32") < 0)
+ *         fprintf(stderr, "%s\n", frost_last_error());
+ *
+ * A list in place of a scalar (slt.sparsity = [0.3, 0.5];) makes a sweep:
+ * runs are the cartesian product of all lists, times the seeds.
+ */
+#ifndef FROST_CONFIG_H
+#define FROST_CONFIG_H
+
+#include "frost/status.h"
+#include "frost/model.h"
+#include "frost/optim.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum frost_method {
+    FROST_METHOD_TRAINED = 0, /* weights trained */
+    FROST_METHOD_SLT = 1,     /* strong lottery ticket: supermask search */
+    FROST_METHOD_PRT = 2,     /* portable reward tuning */
+    FROST_METHOD_EFT = 3      /* emulated fine-tuning baseline (inference only) */
+} frost_method;
+
+typedef enum frost_feature_norm { FROST_FEAT_NONE = 0, FROST_FEAT_ROW = 1 } frost_feature_norm;
+
+#define FROST_MAX_AXES 8
+#define FROST_MAX_AXIS_VALUES 64
+#define FROST_MAX_SEEDS 1024
+
+typedef struct frost_sweep_axis {
+    int32_t key;                              /* index into the key table */
+    int32_t n;
+    char values[FROST_MAX_AXIS_VALUES][64];   /* each value as config text */
+} frost_sweep_axis;
+
+typedef struct frost_prt_spec {
+    char base_old[1024];   /* exported model file: the old (pre-trained) base */
+    char base_new[1024];   /* exported model file: the new base (inference) */
+    char finetuned[1024];  /* exported model file: the old base fine-tuned (EFT) */
+    char task_split[64];   /* split whose train part tunes the reward */
+    int32_t init;          /* 0 = copy the old base's weights, 1 = zero last layer */
+    double entropy_alpha;
+    double eft_alpha;      /* EFT strength */
+} frost_prt_spec;
+
+typedef struct frost_config {
+    char path[1024];            /* file read (for messages and relative paths) */
+    char dataset[1024];
+    char split[64];
+    char output[1024];
+    frost_method method;
+    int64_t epochs, runs, seed, threads, eval_every, patience;
+    frost_feature_norm feature_norm;
+    bool undirected;
+    int32_t self_loops;         /* frost_self_loops: keep or drop before building operators */
+    frost_model_spec model;
+    frost_optim_spec optim;
+    frost_prt_spec prt;
+    double slt_freeze;          /* f = p + r when >= 0 (then p = f * share, r = f - p); -1: unset */
+    double slt_prune_share;     /* share of f that is pruned */
+    int32_t n_seeds;            /* explicit seed list (seeds = [...]) or 0 */
+    int64_t seeds[FROST_MAX_SEEDS];
+    int32_t n_axes;
+    frost_sweep_axis axes[FROST_MAX_AXES];
+} frost_config;
+
+FROST_API void frost_config_default(frost_config *c);
+
+/* Read a libconfig file over the current values. Errors: one line "FILE:LINE:
+ * ..." naming the key and what was expected (unknown key, wrong type, value
+ * out of range, syntax error). */
+FROST_API frost_status frost_config_load(frost_config *c, const char *path);
+
+/* Set one key from text written as the config file would ("gcn" in
+ * quotes, lists in [ ], numbers). `ctx` names the source in errors. A list
+ * makes (or replaces) a sweep axis. */
+FROST_API frost_status frost_config_set(frost_config *c, const char *key, const char *value, const char *ctx);
+
+/* Parse "key=value" (an argument of --set). */
+FROST_API frost_status frost_config_set_arg(frost_config *c, const char *arg);
+
+/* Resolve derived values (slt.freeze into prune and lock ratios). Called by
+ * frost_config_point and frost_config_check; idempotent. */
+FROST_API void frost_config_finalize(frost_config *c);
+
+/* Cross-field checks (p <= s <= 1 - r, ...); message names the key. */
+FROST_API frost_status frost_config_check(const frost_config *c);
+
+/* The effective configuration as libconfig text (keys that matter for the
+ * method, no sweep lists); caller frees. */
+FROST_API char *frost_config_to_text(const frost_config *c);
+
+/* Sweep expansion: number of points (product of axis lengths), and the
+ * configuration of point k (axes applied, lists removed). */
+FROST_API int64_t frost_config_num_points(const frost_config *c);
+FROST_API frost_status frost_config_point(const frost_config *c, int64_t k, frost_config *out);
+
+/* Seeds of the runs: explicit list, or seed .. seed + runs - 1. */
+FROST_API int32_t frost_config_seeds(const frost_config *c, int64_t *seeds, int32_t cap);
+
+/* A short readable run id for one point and seed ("slt-gin-s0.5-p0.2-r0.2-seed3"). */
+FROST_API void frost_config_run_id(const frost_config *point, const frost_config *sweep, int64_t seed, char *buf,
+                                   size_t cap);
+
+/* Markdown table of every key: name, type, default, range, meaning. */
+FROST_API char *frost_config_keys_markdown(void);
+
+FROST_API const char *frost_method_name(frost_method m);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,107 @@
+/*
+ * frost/results.h - the results file (format "frost.results"; layout in
+ * results/README.md): one group per finished run with its configuration,
+ * outcome, per-epoch history and the state needed to export the model, and a
+ * /summary table per distinct configuration.
+ *
+ * Runs are appended atomically: the file is rewritten under a temporary name
+ * (existing runs copied unchanged) and renamed over the old one, so a crash
+ * at any moment leaves either the old file or the new one.
+ *
+ *     frost_results r;
+ *     if (frost_results_load(&r, "results/cora-gcn.h5") == FROST_OK) {
+ *         const frost_run_info *run = frost_results_find(&r, "trained-gcn-seed0");
+ *         ...
+ *         frost_results_release(&r);
+ *     }
+ */
+#ifndef FROST_RESULTS_H
+#define FROST_RESULTS_H
+
+#include "frost/status.h"
+#include "frost/train.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FROST_RESULTS_FORMAT "frost.results"
+#define FROST_RESULTS_VERSION 1
+
+typedef struct frost_run_info {
+    char id[160];
+    char *config;             /* the effective configuration (libconfig text), owned */
+    char dataset[256], split[64], model[32], method[16], metric[16];
+    int64_t seed;
+    double sparsity, prune_ratio, lock_ratio; /* NaN unless method slt */
+    int64_t best_epoch, epochs_run;
+    double val_metric, test_metric, train_metric;
+    double train_seconds, eval_seconds;
+    int64_t model_bits, dense_bits;
+    int64_t threads;
+    char status[16];          /* "ok", "diverged" */
+    char message[256];
+    char logits_hash[24];     /* hex FNV-1a of the best state's eval logits */
+    int64_t order;            /* position in append order */
+} frost_run_info;
+
+typedef struct frost_results {
+    int64_t n;
+    frost_run_info *runs;     /* in append order */
+} frost_results;
+
+/* The heavy parts of a run. */
+typedef struct frost_run_payload {
+    const frost_epoch_record *history;
+    int64_t n_history;
+    const float *params;      /* frost_model_state_export arrays */
+    int64_t n_params;
+    const float *bn;
+    int64_t n_bn;
+    const uint8_t *mask;
+    int64_t mask_bits;
+} frost_run_payload;
+
+/* An owned copy of a payload read back from a file. */
+typedef struct frost_run_state {
+    float *params;
+    int64_t n_params;
+    float *bn;
+    int64_t n_bn;
+    uint8_t *mask;
+    int64_t mask_bits;
+} frost_run_state;
+
+FROST_API frost_status frost_results_load(frost_results *r, const char *path);
+FROST_API void frost_results_release(frost_results *r);
+FROST_API const frost_run_info *frost_results_find(const frost_results *r, const char *id);
+
+/* Append one run (and refresh /summary) atomically. The file is created if
+ * it does not exist. */
+FROST_API frost_status frost_results_append(const char *path, const frost_run_info *info,
+                                            const frost_run_payload *payload);
+
+/* Read a run's model state. */
+FROST_API frost_status frost_results_read_state(const char *path, const char *id, frost_run_state *out);
+FROST_API void frost_run_state_release(frost_run_state *s);
+
+/* One row per distinct configuration (the run's configuration without its
+ * seed): mean and sample standard deviation over its runs. */
+typedef struct frost_summary_row {
+    char method[16], model[32], dataset[256], split[64];
+    double sparsity, prune_ratio, lock_ratio;
+    int64_t runs;
+    double val_mean, val_std, test_mean, test_std;
+    double train_seconds_mean;
+    int64_t model_bits, dense_bits;
+    char first_id[160];       /* a run of the group */
+    char *config;             /* the group's configuration without its seed line, owned */
+} frost_summary_row;
+
+FROST_API frost_status frost_results_summarize(const frost_results *r, frost_summary_row **rows, int64_t *n);
+FROST_API void frost_summary_release(frost_summary_row *rows, int64_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

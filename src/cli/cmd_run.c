@@ -1,0 +1,215 @@
+/*
+ * cmd_run.c - `frost run FILE [--set key=value]...`: an experiment from a
+ * libconfig file, with progress on the terminal and a summary table.
+ */
+#include "cli/cli.h"
+#include "frost/frost.h"
+
+#include <math.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+static volatile int stop_flag = 0;
+static void on_sigint(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+static void help(void)
+{
+    printf("usage: frost run FILE [--set key=value]... [options]\n\n"
+           "Run the experiment FILE (libconfig, see experiments/README.md). Every run (sweep point x\n"
+           "seed) is appended to the results file when it finishes; running the same command again\n"
+           "skips finished runs. Ctrl-C stops after the current epoch (that run is not kept).\n\n"
+           "  --set key=value   override a setting, written as in the file: --set model.hidden=64,\n"
+           "                    --set 'model.name=\"sage\"', --set 'slt.sparsity=[0.3, 0.5]'\n"
+           "  --dry-run         list the runs and print the effective configuration, train nothing\n"
+           "  --list-keys       print every setting (markdown table) and exit\n"
+           "  --quiet           no progress display\n");
+}
+
+typedef struct ui {
+    bool tty, quiet;
+    double t0, run_t0;
+    int64_t total, done_before, index, epochs;
+    int64_t epochs_done_total;   /* over this invocation */
+    char id[160];
+} ui;
+
+static void fmt_eta(double s, char *buf, size_t cap)
+{
+    if (!isfinite(s) || s < 0) {
+        snprintf(buf, cap, "--:--");
+        return;
+    }
+    long t = lround(s);
+    if (t >= 3600) snprintf(buf, cap, "%ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);
+    else snprintf(buf, cap, "%ld:%02ld", t / 60, t % 60);
+}
+
+static void ev_start(int64_t total, int64_t done, const char *output, void *user)
+{
+    ui *u = user;
+    u->total = total;
+    u->done_before = done;
+    if (!u->quiet)
+        fprintf(stderr, "%lld runs -> %s (%lld already there)\n", (long long)total, output, (long long)done);
+}
+
+static void ev_run_start(const char *id, int64_t index, int64_t total, int64_t epochs, void *user)
+{
+    ui *u = user;
+    snprintf(u->id, sizeof u->id, "%s", id);
+    u->index = index;
+    u->epochs = epochs;
+    u->run_t0 = frost__now();
+}
+
+static void ev_epoch(const char *id, const frost_epoch_record *r, void *user)
+{
+    ui *u = user;
+    u->epochs_done_total++;
+    if (!u->tty || u->quiet) return;
+    double now = frost__now();
+    /* ETA over the whole sweep: mean seconds per epoch so far x epochs left */
+    int64_t runs_left = u->total - u->index - 1;
+    double per_epoch = (now - u->t0) / (double)u->epochs_done_total;
+    double eta = per_epoch * (double)((u->epochs - r->epoch) + runs_left * u->epochs);
+    char e[32];
+    fmt_eta(eta, e, sizeof e);
+    char v[64] = "";
+    if (!isnan(r->valid_metric))
+        snprintf(v, sizeof v, " valid %.4f test %.4f", r->valid_metric, r->test_metric);
+    fprintf(stderr, "\r\033[Krun %lld/%lld %s  epoch %lld/%lld  loss %.4f%s  %.1f ms/epoch  ETA %s",
+            (long long)(u->index + 1), (long long)u->total, id, (long long)r->epoch, (long long)u->epochs, r->loss, v,
+            1e3 * r->train_seconds, e);
+    fflush(stderr);
+}
+
+static void ev_run_end(const frost_run_info *info, void *user)
+{
+    ui *u = user;
+    if (u->quiet) return;
+    if (u->tty) fprintf(stderr, "\r\033[K");
+    fprintf(stderr, "run %lld/%lld %s: best epoch %lld, valid %.4f, test %.4f (%s), %.2f s%s%s\n",
+            (long long)(u->index + 1), (long long)u->total, info->id, (long long)info->best_epoch, info->val_metric,
+            info->test_metric, info->metric, frost__now() - u->run_t0, strcmp(info->status, "ok") ? " " : "",
+            strcmp(info->status, "ok") ? info->message : "");
+}
+
+/* The summary table of a results file. */
+int cli_print_summary(const char *path, FILE *out)
+{
+    frost_results r;
+    if (frost_results_load(&r, path) < 0) return cli_fail();
+    frost_summary_row *rows;
+    int64_t n;
+    if (frost_results_summarize(&r, &rows, &n) < 0) {
+        frost_results_release(&r);
+        return cli_fail();
+    }
+    bool slt = false;
+    for (int64_t k = 0; k < n; k++) slt |= !isnan(rows[k].sparsity);
+    fprintf(out, "%-8s %-8s %-10s %-12s", "method", "model", "dataset", "split");
+    if (slt) fprintf(out, " %5s %5s %5s", "p", "r", "s");
+    fprintf(out, " %4s  %-17s %-17s %10s %8s %9s\n", "runs", "test (mean+-std)", "valid (mean+-std)", "model KiB",
+            "compr.", "s/run");
+    for (int64_t k = 0; k < n; k++) {
+        const frost_summary_row *w = &rows[k];
+        fprintf(out, "%-8s %-8s %-10.10s %-12.12s", w->method, w->model, w->dataset, w->split);
+        if (slt) {
+            if (isnan(w->sparsity)) fprintf(out, " %5s %5s %5s", "-", "-", "-");
+            else fprintf(out, " %5.2f %5.2f %5.2f", w->prune_ratio, w->lock_ratio, w->sparsity);
+        }
+        char t[32], v[32];
+        snprintf(t, sizeof t, "%.2f +- %.2f", 100 * w->test_mean, 100 * w->test_std);
+        snprintf(v, sizeof v, "%.2f +- %.2f", 100 * w->val_mean, 100 * w->val_std);
+        fprintf(out, " %4lld  %-17s %-17s %10.1f %7.1fx %9.2f\n", (long long)w->runs, t, v,
+                (double)w->model_bits / 8192.0, (double)w->dense_bits / (double)w->model_bits, w->train_seconds_mean);
+    }
+    frost_summary_release(rows, n);
+    frost_results_release(&r);
+    return 0;
+}
+
+int cli_run(int argc, char **argv)
+{
+    const char *file = NULL;
+    bool quiet = false, dry = false;
+    frost_config c;
+    frost_config_default(&c);
+    /* the file first, so --set applies on top wherever it is written */
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        if (cli_is_help(argv[i])) {
+            help();
+            return 0;
+        } else if (cli_flag(argv, i, "--list-keys")) {
+            char *md = frost_config_keys_markdown();
+            if (!md) return cli_fail();
+            fputs(md, stdout);
+            free(md);
+            return 0;
+        } else if (cli_opt(argc, argv, &i, "--set", &v)) {
+            if (!v) return cli_usage_error("run", "--set needs key=value");
+        } else if (cli_flag(argv, i, "--quiet")) {
+            quiet = true;
+        } else if (cli_flag(argv, i, "--dry-run")) {
+            dry = true;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            return cli_usage_error("run", "unknown option '%s'", argv[i]);
+        } else if (file) {
+            return cli_usage_error("run", "expected one experiment file");
+        } else {
+            file = argv[i];
+        }
+    }
+    if (!file) return cli_usage_error("run", "expected: frost run FILE [--set key=value]...");
+    if (frost_config_load(&c, file) < 0) return cli_fail();
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        if (cli_opt(argc, argv, &i, "--set", &v) && frost_config_set_arg(&c, v) < 0) return cli_fail();
+    }
+    if (frost_config_check(&c) < 0) return cli_fail();
+
+    if (dry) {
+        int64_t seeds[FROST_MAX_SEEDS];
+        int32_t ns = frost_config_seeds(&c, seeds, FROST_MAX_SEEDS);
+        char out[1200];
+        frost_experiment_output(&c, out, sizeof out);
+        printf("# output: %s\n# runs:\n", out);
+        for (int64_t k = 0; k < frost_config_num_points(&c); k++) {
+            frost_config pt;
+            if (frost_config_point(&c, k, &pt) < 0) return cli_fail();
+            for (int32_t s = 0; s < ns; s++) {
+                char id[160];
+                frost_config_run_id(&pt, &c, seeds[s], id, sizeof id);
+                printf("#   %s\n", id);
+            }
+        }
+        frost_config first;
+        if (frost_config_point(&c, 0, &first) < 0) return cli_fail();
+        char *text = frost_config_to_text(&first);
+        printf("%s", text ? text : "");
+        free(text);
+        return 0;
+    }
+
+    ui u;
+    memset(&u, 0, sizeof u);
+    u.tty = isatty(STDERR_FILENO);
+    u.quiet = quiet;
+    u.t0 = frost__now();
+    frost_runner_events ev = {ev_start, ev_run_start, ev_epoch, ev_run_end, &u, &stop_flag};
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigaction(SIGINT, &sa, NULL);
+    char out[1200];
+    frost_status st = frost_experiment_run(&c, &ev, out, sizeof out);
+    if (u.tty && !quiet) fprintf(stderr, "\r\033[K");
+    if (st < 0) return cli_fail();
+    return cli_print_summary(out, stdout);
+}

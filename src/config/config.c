@@ -1,0 +1,766 @@
+/*
+ * config.c - the experiment configuration and its libconfig reader. This is
+ * the only file that includes libconfig.h.
+ *
+ * Everything about a key lives in one row of `keys`: where its value goes,
+ * its type and range, whether a list of values makes a sweep, for which
+ * method it matters, and its meaning. Parsing, --set, checks, the effective
+ * configuration text and the documentation all read that table.
+ */
+#include "frost/config.h"
+#include "core/core_impl.h"
+
+#include <ctype.h>
+#include <libconfig.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef enum ktype { KT_INT64, KT_INT32, KT_DOUBLE, KT_FLOAT, KT_BOOL, KT_STRING, KT_ENUM, KT_SEEDS } ktype;
+
+enum {
+    K_SWEEP = 1,     /* a list of values makes a sweep axis */
+    K_SLT = 2,       /* matters only for method slt */
+    K_PRT = 4,       /* matters only for methods prt / eft */
+    K_NOID = 8       /* never part of a run id */
+};
+
+typedef struct key_def {
+    const char *name;
+    ktype type;
+    size_t off;
+    size_t cap;                 /* strings: buffer size */
+    double lo, hi;              /* numbers: inclusive range */
+    const char *const *names;   /* enums: names in value order */
+    unsigned flags;
+    const char *doc;
+} key_def;
+
+static const char *const method_names[] = {"trained", "slt", "prt", "eft", NULL};
+static const char *const featnorm_names[] = {"none", "row", NULL};
+static const char *const loops_names[] = {"keep", "drop", NULL};
+static const char *const arch_names[] = {"mlp", "gcn", "sage", "gin", "gin_mlp", NULL};
+static const char *const norm_names[] = {"none", "batch", "batch_nonaffine", NULL};
+static const char *const init_names[] = {"default", "glorot", "torch", "kaiming_uniform", "kaiming_normal",
+                                         "signed_constant", NULL};
+static const char *const optim_names[] = {"sgd", "adam", "adamw", NULL};
+static const char *const sched_names[] = {"constant", "cosine", "step", NULL};
+static const char *const dist_names[] = {"epl", "erk", "uniform", NULL};
+static const char *const scope_names[] = {"global", "layer", NULL};
+static const char *const scale_names[] = {"none", "static", "dynamic", NULL};
+static const char *const prtinit_names[] = {"base", "zero", NULL};
+
+#define OFF(f) offsetof(frost_config, f)
+#define BIG 9.0e15
+
+static const key_def keys[] = {
+    {"dataset", KT_STRING, OFF(dataset), 1024, 0, 0, NULL, K_NOID,
+     "dataset file (.h5), or the name of a bundled dataset (datasets/NAME.h5)"},
+    {"split", KT_STRING, OFF(split), 64, 0, 0, NULL, K_SWEEP,
+     "split inside the dataset (empty: the dataset's only split)"},
+    {"output", KT_STRING, OFF(output), 1024, 0, 0, NULL, K_NOID,
+     "results file (empty: results/CONFIG-NAME.h5)"},
+    {"method", KT_ENUM, OFF(method), 0, 0, 0, method_names, K_SWEEP,
+     "trained (weights trained), slt (supermask search), prt (reward tuning), eft (baseline)"},
+    {"epochs", KT_INT64, OFF(epochs), 0, 0, 1e7, NULL, K_SWEEP, "training epochs per run (full batch: one step each)"},
+    {"runs", KT_INT64, OFF(runs), 0, 1, FROST_MAX_SEEDS, NULL, K_NOID, "runs per configuration, seeds seed .. seed+runs-1"},
+    {"seed", KT_INT64, OFF(seed), 0, 0, BIG, NULL, K_NOID, "first seed"},
+    {"seeds", KT_SEEDS, OFF(seeds), 0, 0, BIG, NULL, K_NOID, "explicit list of seeds (replaces runs and seed)"},
+    {"threads", KT_INT64, OFF(threads), 0, 0, 1024, NULL, K_NOID, "worker threads (0: all cores)"},
+    {"eval_every", KT_INT64, OFF(eval_every), 0, 1, 1e7, NULL, 0, "evaluate every k epochs (and at the last)"},
+    {"patience", KT_INT64, OFF(patience), 0, 0, 1e7, NULL, 0,
+     "stop after this many evaluations without a better validation metric (0: never)"},
+    {"features.normalize", KT_ENUM, OFF(feature_norm), 0, 0, 0, featnorm_names, 0,
+     "none, or row (divide each feature row by its sum, as Kipf & Welling)"},
+    {"graph.undirected", KT_BOOL, OFF(undirected), 0, 0, 0, NULL, 0,
+     "add the reverse of every edge before building the aggregation"},
+    {"graph.self_loops", KT_ENUM, OFF(self_loops), 0, 0, 0, loops_names, 0,
+     "keep or drop stored self-loops (GCN adds exactly one per node in its normalisation)"},
+    {"model.name", KT_ENUM, OFF(model.arch), 0, 0, 0, arch_names, K_SWEEP,
+     "mlp, gcn, sage (mean + root weight), gin ((1+eps)x + mean, one linear), gin_mlp ((1+eps)x + sum, 2-layer MLP)"},
+    {"model.layers", KT_INT32, OFF(model.layers), 0, 1, 64, NULL, K_SWEEP, "graph layers"},
+    {"model.hidden", KT_INT64, OFF(model.hidden), 0, 1, 1 << 20, NULL, K_SWEEP, "hidden width"},
+    {"model.mlp_hidden", KT_INT64, OFF(model.mlp_hidden), 0, 0, 1 << 20, NULL, 0,
+     "gin_mlp inner width (0: model.hidden)"},
+    {"model.dropout", KT_FLOAT, OFF(model.dropout), 0, 0, 0.99, NULL, K_SWEEP, "dropout after each hidden layer"},
+    {"model.input_dropout", KT_FLOAT, OFF(model.input_dropout), 0, 0, 0.99, NULL, 0,
+     "dropout on the input features"},
+    {"model.norm", KT_ENUM, OFF(model.norm), 0, 0, 0, norm_names, 0, "none, batch, batch_nonaffine"},
+    {"model.norm_last", KT_BOOL, OFF(model.norm_last), 0, 0, 0, NULL, 0,
+     "norm and ReLU after the last layer too (the SLT paper's GIN)"},
+    {"model.skip_head", KT_BOOL, OFF(model.skip_head), 0, 0, 0, NULL, 0,
+     "logits = (head(h_{L-1}) + h_L) / 2 (the SLT paper's GIN)"},
+    {"model.residual", KT_BOOL, OFF(model.residual), 0, 0, 0, NULL, 0,
+     "residual connections between hidden layers of equal width"},
+    {"model.bias", KT_BOOL, OFF(model.bias), 0, 0, 0, NULL, 0, "biases in the layers"},
+    {"model.gin_eps", KT_FLOAT, OFF(model.gin_eps), 0, -1, 100, NULL, 0, "GIN's eps (fixed)"},
+    {"model.init", KT_ENUM, OFF(model.weight_init), 0, 0, 0, init_names, 0,
+     "weight init of trained weights: default (glorot for gcn, torch's Linear otherwise), glorot, torch, "
+     "kaiming_uniform, kaiming_normal, signed_constant"},
+    {"model.bn_momentum", KT_FLOAT, OFF(model.bn_momentum), 0, 0, 1, NULL, 0, "batch-norm running-statistics momentum"},
+    {"optim.name", KT_ENUM, OFF(optim.kind), 0, 0, 0, optim_names, K_SWEEP, "sgd, adam, adamw (PyTorch semantics)"},
+    {"optim.lr", KT_DOUBLE, OFF(optim.lr), 0, 0, 10, NULL, K_SWEEP, "learning rate"},
+    {"optim.weight_decay", KT_DOUBLE, OFF(optim.weight_decay), 0, 0, 1, NULL, K_SWEEP,
+     "weight decay (coupled for sgd/adam, decoupled for adamw)"},
+    {"optim.momentum", KT_DOUBLE, OFF(optim.momentum), 0, 0, 0.999, NULL, 0, "sgd momentum"},
+    {"optim.nesterov", KT_BOOL, OFF(optim.nesterov), 0, 0, 0, NULL, 0, "sgd Nesterov momentum"},
+    {"optim.schedule", KT_ENUM, OFF(optim.schedule), 0, 0, 0, sched_names, 0,
+     "constant, cosine (period = epochs, floor optim.lr_min), step (optim.step_size, optim.gamma)"},
+    {"optim.lr_min", KT_DOUBLE, OFF(optim.lr_min), 0, 0, 10, NULL, 0, "cosine schedule floor"},
+    {"optim.step_size", KT_INT64, OFF(optim.step_size), 0, 1, 1e7, NULL, 0, "step schedule period (epochs)"},
+    {"optim.gamma", KT_DOUBLE, OFF(optim.gamma), 0, 0, 1, NULL, 0, "step schedule factor"},
+    {"slt.sparsity", KT_DOUBLE, OFF(model.mask.sparsity), 0, 0, 1, NULL, K_SWEEP | K_SLT,
+     "s: fraction of all masked weights that are zero, frozen ones included"},
+    {"slt.prune_ratio", KT_DOUBLE, OFF(model.mask.prune_ratio), 0, 0, 1, NULL, K_SWEEP | K_SLT,
+     "p: fraction of weights frozen as pruned (p <= s)"},
+    {"slt.lock_ratio", KT_DOUBLE, OFF(model.mask.lock_ratio), 0, 0, 1, NULL, K_SWEEP | K_SLT,
+     "r: fraction of weights frozen as kept (s <= 1 - r)"},
+    {"slt.freeze", KT_DOUBLE, OFF(slt_freeze), 0, -1, 1, NULL, K_SWEEP | K_SLT,
+     "f = p + r; when >= 0, p = f * slt.prune_share and r = f - p replace the two ratios (-1: unset)"},
+    {"slt.prune_share", KT_DOUBLE, OFF(slt_prune_share), 0, 0, 1, NULL, K_SWEEP | K_SLT,
+     "share of the frozen weights that are pruned when slt.freeze is used"},
+    {"slt.distribution", KT_ENUM, OFF(model.mask.distribution), 0, 0, 0, dist_names, K_SLT,
+     "layer-wise split of p and r: epl (equal survivors per layer), erk, uniform"},
+    {"slt.threshold", KT_ENUM, OFF(model.mask.scope), 0, 0, 0, scope_names, K_SLT,
+     "global (one threshold over all layers) or layer"},
+    {"slt.weight_init", KT_ENUM, OFF(model.mask.weight_init), 0, 0, 0, init_names, K_SLT,
+     "random weights: kaiming_uniform, kaiming_normal or signed_constant"},
+    {"slt.score_init", KT_ENUM, OFF(model.mask.score_init), 0, 0, 0, init_names, K_SLT, "initial scores"},
+    {"slt.scale", KT_ENUM, OFF(model.mask.scale), 0, 0, 0, scale_names, K_SLT,
+     "kept weights times none, static (1/sqrt(1-s)) or dynamic (1/sqrt(layer density))"},
+    {"prt.base_old", KT_STRING, OFF(prt.base_old), 1024, 0, 0, NULL, K_PRT | K_NOID,
+     "exported model file of the old base (reward training)"},
+    {"prt.base_new", KT_STRING, OFF(prt.base_new), 1024, 0, 0, NULL, K_PRT | K_NOID,
+     "exported model file of the new base (inference)"},
+    {"prt.finetuned", KT_STRING, OFF(prt.finetuned), 1024, 0, 0, NULL, K_PRT | K_NOID,
+     "exported model file of the old base fine-tuned on the task (EFT)"},
+    {"prt.init", KT_ENUM, OFF(prt.init), 0, 0, 0, prtinit_names, K_PRT,
+     "reward initialisation: base (copy the old base, as the paper) or zero (last layer zeroed)"},
+    {"prt.entropy_alpha", KT_DOUBLE, OFF(prt.entropy_alpha), 0, 0, 100, NULL, K_PRT | K_SWEEP,
+     "entropy regulariser alpha * H(softmax(r))"},
+    {"prt.eft_alpha", KT_DOUBLE, OFF(prt.eft_alpha), 0, 0, 100, NULL, K_PRT, "EFT strength"},
+};
+#define NKEYS ((int32_t)(sizeof keys / sizeof keys[0]))
+
+const char *frost_method_name(frost_method m) { return (unsigned)m < 4 ? method_names[m] : "?"; }
+
+void frost_config_default(frost_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->method = FROST_METHOD_TRAINED;
+    c->epochs = 200;
+    c->runs = 1;
+    c->eval_every = 1;
+    c->feature_norm = FROST_FEAT_NONE;
+    c->undirected = true;
+    c->self_loops = FROST_SELF_LOOPS_DROP;
+    c->model = frost_model_spec_default();
+    c->optim = frost_optim_spec_default();
+    c->prt.init = 0;
+    c->prt.eft_alpha = 1.0;
+    c->slt_freeze = -1.0;
+    c->slt_prune_share = 0.5;
+}
+
+static const key_def *find_key(const char *name, int32_t *idx)
+{
+    for (int32_t k = 0; k < NKEYS; k++)
+        if (strcmp(keys[k].name, name) == 0) {
+            if (idx) *idx = k;
+            return &keys[k];
+        }
+    return NULL;
+}
+
+/* Edit distance for "did you mean". */
+static int edit_distance(const char *a, const char *b)
+{
+    int la = (int)strlen(a), lb = (int)strlen(b);
+    if (la > 63 || lb > 63) return 99;
+    int d[64][64];
+    for (int i = 0; i <= la; i++) d[i][0] = i;
+    for (int j = 0; j <= lb; j++) d[0][j] = j;
+    for (int i = 1; i <= la; i++)
+        for (int j = 1; j <= lb; j++) {
+            int c = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < c) c = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < c) c = d[i][j - 1] + 1;
+            d[i][j] = c;
+        }
+    return d[la][lb];
+}
+
+static frost_status unknown_key(const char *where, const char *name)
+{
+    int best = 99;
+    const char *sug = NULL;
+    for (int32_t k = 0; k < NKEYS; k++) {
+        int d = edit_distance(name, keys[k].name);
+        if (d < best) best = d, sug = keys[k].name;
+    }
+    if (sug && best <= 3)
+        return frost__error(FROST_ERR_CONFIG, "%s: unknown key '%s' (did you mean '%s'?)", where, name, sug);
+    return frost__error(FROST_ERR_CONFIG, "%s: unknown key '%s' (frost run --list-keys lists them)", where, name);
+}
+
+/* ---- values ------------------------------------------------------------------- */
+
+static const char *type_word(int t)
+{
+    switch (t) {
+    case CONFIG_TYPE_INT:
+    case CONFIG_TYPE_INT64: return "an integer";
+    case CONFIG_TYPE_FLOAT: return "a number";
+    case CONFIG_TYPE_STRING: return "a string";
+    case CONFIG_TYPE_BOOL: return "true or false";
+    case CONFIG_TYPE_GROUP: return "a group";
+    default: return "a list";
+    }
+}
+
+static const char *expect_word(const key_def *k)
+{
+    switch (k->type) {
+    case KT_INT64:
+    case KT_INT32: return "an integer";
+    case KT_DOUBLE:
+    case KT_FLOAT: return "a number";
+    case KT_BOOL: return "true or false";
+    case KT_STRING: return "a string in double quotes";
+    case KT_ENUM: return "a string in double quotes";
+    case KT_SEEDS: return "a list of integers";
+    }
+    return "?";
+}
+
+static frost_status apply_scalar(frost_config *c, const key_def *k, const config_setting_t *s, const char *where)
+{
+    int t = config_setting_type(s);
+    char *base = (char *)c;
+    if (k->type == KT_SEEDS) {
+        if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST && t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64)
+            return frost__error(FROST_ERR_CONFIG, "%s: seeds: expected a list of integers, found %s", where,
+                                type_word(t));
+        int n = (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64) ? 1 : config_setting_length(s);
+        if (n < 1 || n > FROST_MAX_SEEDS)
+            return frost__error(FROST_ERR_CONFIG, "%s: seeds: expected 1 .. %d seeds, found %d", where,
+                                FROST_MAX_SEEDS, n);
+        for (int i = 0; i < n; i++) {
+            const config_setting_t *e = (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64) ? s : config_setting_get_elem(s, (unsigned)i);
+            int et = config_setting_type(e);
+            if (et != CONFIG_TYPE_INT && et != CONFIG_TYPE_INT64)
+                return frost__error(FROST_ERR_CONFIG, "%s: seeds: expected integers, found %s", where, type_word(et));
+            long long v = config_setting_get_int64(e);
+            if (v < 0) return frost__error(FROST_ERR_CONFIG, "%s: seeds: %lld is negative", where, v);
+            c->seeds[i] = v;
+        }
+        c->n_seeds = n;
+        return FROST_OK;
+    }
+    switch (k->type) {
+    case KT_INT64:
+    case KT_INT32: {
+        if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64)
+            return frost__error(FROST_ERR_CONFIG, "%s: %s: expected %s, found %s", where, k->name, expect_word(k),
+                                type_word(t));
+        long long v = config_setting_get_int64(s);
+        if ((double)v < k->lo || (double)v > k->hi)
+            return frost__error(FROST_ERR_CONFIG, "%s: %s = %lld is out of range, expected %.15g .. %.15g", where,
+                                k->name, v, k->lo, k->hi);
+        if (k->type == KT_INT64) *(int64_t *)(base + k->off) = v;
+        else *(int32_t *)(base + k->off) = (int32_t)v;
+        return FROST_OK;
+    }
+    case KT_DOUBLE:
+    case KT_FLOAT: {
+        if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64 && t != CONFIG_TYPE_FLOAT)
+            return frost__error(FROST_ERR_CONFIG, "%s: %s: expected %s, found %s", where, k->name, expect_word(k),
+                                type_word(t));
+        double v = t == CONFIG_TYPE_FLOAT ? config_setting_get_float(s) : (double)config_setting_get_int64(s);
+        if (!(v >= k->lo && v <= k->hi))
+            return frost__error(FROST_ERR_CONFIG, "%s: %s = %g is out of range, expected %g .. %g", where, k->name, v,
+                                k->lo, k->hi);
+        if (k->type == KT_DOUBLE) {
+            *(double *)(base + k->off) = v;
+        } else {
+            *(float *)(base + k->off) = (float)v;
+        }
+        return FROST_OK;
+    }
+    case KT_BOOL:
+        if (t != CONFIG_TYPE_BOOL)
+            return frost__error(FROST_ERR_CONFIG, "%s: %s: expected true or false, found %s", where, k->name,
+                                type_word(t));
+        *(bool *)(base + k->off) = config_setting_get_bool(s) != 0;
+        return FROST_OK;
+    case KT_STRING: {
+        if (t != CONFIG_TYPE_STRING)
+            return frost__error(FROST_ERR_CONFIG, "%s: %s: expected %s, found %s", where, k->name, expect_word(k),
+                                type_word(t));
+        const char *v = config_setting_get_string(s);
+        if (strlen(v) >= k->cap)
+            return frost__error(FROST_ERR_CONFIG, "%s: %s: longer than %zu characters", where, k->name, k->cap - 1);
+        frost__strlcpy(base + k->off, v, k->cap);
+        return FROST_OK;
+    }
+    case KT_ENUM: {
+        if (t != CONFIG_TYPE_STRING)
+            return frost__error(FROST_ERR_CONFIG, "%s: %s: expected %s, found %s", where, k->name, expect_word(k),
+                                type_word(t));
+        const char *v = config_setting_get_string(s);
+        for (int i = 0; k->names[i]; i++)
+            if (strcmp(k->names[i], v) == 0) {
+                *(int *)(base + k->off) = i;
+                return FROST_OK;
+            }
+        char list[256] = "";
+        for (int i = 0; k->names[i]; i++) {
+            strncat(list, i ? ", " : "", sizeof list - strlen(list) - 1);
+            strncat(list, k->names[i], sizeof list - strlen(list) - 1);
+        }
+        return frost__error(FROST_ERR_CONFIG, "%s: %s = \"%s\": expected one of %s", where, k->name, v, list);
+    }
+    default: break;
+    }
+    return frost__error(FROST_ERR_CONFIG, "%s: %s: unsupported", where, k->name);
+}
+
+/* ---- text forms of values ---------------------------------------------------------- */
+
+/* Shortest decimal that reads back as the same double, always with a '.' or
+ * an exponent so libconfig reads it as a float. */
+static void format_double(char *buf, size_t cap, double v)
+{
+    for (int prec = 6; prec <= 17; prec++) {
+        snprintf(buf, cap, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v) break;
+    }
+    if (!strpbrk(buf, ".eEn")) strncat(buf, ".0", cap - strlen(buf) - 1);
+}
+
+static void format_setting(const config_setting_t *s, char *buf, size_t cap)
+{
+    switch (config_setting_type(s)) {
+    case CONFIG_TYPE_INT:
+    case CONFIG_TYPE_INT64: snprintf(buf, cap, "%lld", config_setting_get_int64(s)); break;
+    case CONFIG_TYPE_FLOAT: format_double(buf, cap, config_setting_get_float(s)); break;
+    case CONFIG_TYPE_BOOL: snprintf(buf, cap, "%s", config_setting_get_bool(s) ? "true" : "false"); break;
+    case CONFIG_TYPE_STRING: {
+        const char *v = config_setting_get_string(s);
+        size_t o = 0;
+        buf[o++] = '"';
+        for (; *v && o + 3 < cap; v++) {
+            if (*v == '"' || *v == '\\') buf[o++] = '\\';
+            buf[o++] = *v;
+        }
+        buf[o++] = '"';
+        buf[o] = 0;
+        break;
+    }
+    default: snprintf(buf, cap, "?"); break;
+    }
+}
+
+/* The current value of a key as config text. */
+static void format_value(const frost_config *c, const key_def *k, char *buf, size_t cap)
+{
+    const char *base = (const char *)c;
+    switch (k->type) {
+    case KT_INT64: snprintf(buf, cap, "%lld", (long long)*(const int64_t *)(base + k->off)); break;
+    case KT_INT32: snprintf(buf, cap, "%d", *(const int32_t *)(base + k->off)); break;
+    case KT_DOUBLE: format_double(buf, cap, *(const double *)(base + k->off)); break;
+    case KT_FLOAT: format_double(buf, cap, (double)*(const float *)(base + k->off)); break;
+    case KT_BOOL: snprintf(buf, cap, "%s", *(const bool *)(base + k->off) ? "true" : "false"); break;
+    case KT_STRING: snprintf(buf, cap, "\"%s\"", base + k->off); break;
+    case KT_ENUM: {
+        int v = *(const int *)(base + k->off);
+        snprintf(buf, cap, "\"%s\"", v >= 0 && k->names[v] ? k->names[v] : "?");
+        for (int i = 0; i <= v; i++)
+            if (!k->names[i]) snprintf(buf, cap, "\"?\"");
+        break;
+    }
+    case KT_SEEDS: {
+        size_t o = (size_t)snprintf(buf, cap, "[");
+        for (int32_t i = 0; i < c->n_seeds && o + 24 < cap; i++)
+            o += (size_t)snprintf(buf + o, cap - o, "%s%lld", i ? ", " : "", (long long)c->seeds[i]);
+        snprintf(buf + o, cap - o, "]");
+        break;
+    }
+    }
+}
+
+/* ---- reading ---------------------------------------------------------------------- */
+
+static frost_status add_axis(frost_config *c, int32_t key, const config_setting_t *list, const char *where)
+{
+    const key_def *k = &keys[key];
+    int n = config_setting_length(list);
+    if (n < 1) return frost__error(FROST_ERR_CONFIG, "%s: %s: empty list", where, k->name);
+    if (n > FROST_MAX_AXIS_VALUES)
+        return frost__error(FROST_ERR_CONFIG, "%s: %s: %d values, at most %d", where, k->name, n, FROST_MAX_AXIS_VALUES);
+    int32_t a;
+    for (a = 0; a < c->n_axes; a++)
+        if (c->axes[a].key == key) break;
+    if (a == c->n_axes) {
+        if (c->n_axes == FROST_MAX_AXES)
+            return frost__error(FROST_ERR_CONFIG, "%s: %s: at most %d swept keys", where, k->name, FROST_MAX_AXES);
+        c->n_axes++;
+    }
+    frost_sweep_axis *ax = &c->axes[a];
+    ax->key = key;
+    ax->n = n;
+    frost_config scratch = *c;
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *e = config_setting_get_elem(list, (unsigned)i);
+        int t = config_setting_type(e);
+        if (t == CONFIG_TYPE_GROUP || t == CONFIG_TYPE_LIST || t == CONFIG_TYPE_ARRAY)
+            return frost__error(FROST_ERR_CONFIG, "%s: %s: list element %d: expected %s", where, k->name, i + 1,
+                                expect_word(k));
+        frost_status st = apply_scalar(&scratch, k, e, where); /* type and range of every value */
+        if (st < 0) return st;
+        format_setting(e, ax->values[i], sizeof ax->values[i]);
+    }
+    /* the base value is the first one, so the struct is always valid */
+    return apply_scalar(c, k, config_setting_get_elem(list, 0), where);
+}
+
+static void remove_axis(frost_config *c, int32_t key)
+{
+    for (int32_t a = 0; a < c->n_axes; a++)
+        if (c->axes[a].key == key) {
+            memmove(&c->axes[a], &c->axes[a + 1], (size_t)(c->n_axes - a - 1) * sizeof c->axes[0]);
+            c->n_axes--;
+            return;
+        }
+}
+
+static frost_status apply_setting(frost_config *c, const char *name, const config_setting_t *s, const char *where)
+{
+    int32_t idx;
+    const key_def *k = find_key(name, &idx);
+    if (!k) return unknown_key(where, name);
+    int t = config_setting_type(s);
+    if ((t == CONFIG_TYPE_LIST || t == CONFIG_TYPE_ARRAY) && k->type != KT_SEEDS) {
+        if (!(k->flags & K_SWEEP))
+            return frost__error(FROST_ERR_CONFIG, "%s: %s: expected a single value, found a list (this key cannot be swept)",
+                                where, name);
+        return add_axis(c, idx, s, where);
+    }
+    remove_axis(c, idx);
+    return apply_scalar(c, k, s, where);
+}
+
+static bool is_group_prefix(const char *prefix)
+{
+    size_t n = strlen(prefix);
+    for (int32_t k = 0; k < NKEYS; k++)
+        if (strncmp(keys[k].name, prefix, n) == 0 && keys[k].name[n] == '.') return true;
+    return false;
+}
+
+static frost_status walk(frost_config *c, const config_setting_t *g, const char *prefix, const char *file)
+{
+    int n = config_setting_length(g);
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+        const char *nm = config_setting_name(s);
+        char full[256], where[1100];
+        snprintf(full, sizeof full, "%s%s%s", prefix, prefix[0] ? "." : "", nm ? nm : "?");
+        snprintf(where, sizeof where, "%s:%u", file, config_setting_source_line(s));
+        frost_status st;
+        if (config_setting_type(s) == CONFIG_TYPE_GROUP) {
+            if (!is_group_prefix(full)) return unknown_key(where, full);
+            st = walk(c, s, full, file);
+        } else {
+            st = apply_setting(c, full, s, where);
+        }
+        if (st < 0) return st;
+    }
+    return FROST_OK;
+}
+
+frost_status frost_config_load(frost_config *c, const char *path)
+{
+    config_t cfg;
+    config_init(&cfg);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        config_destroy(&cfg);
+        return frost__error(FROST_ERR_IO, "%s: cannot open the experiment file", path);
+    }
+    int ok = config_read(&cfg, f);
+    fclose(f);
+    if (!ok) {
+        frost_status st = frost__error(FROST_ERR_CONFIG, "%s:%d: syntax error: %s", path, config_error_line(&cfg),
+                                       config_error_text(&cfg));
+        config_destroy(&cfg);
+        return st;
+    }
+    frost__strlcpy(c->path, path, sizeof c->path);
+    frost_status st = walk(c, config_root_setting(&cfg), "", path);
+    config_destroy(&cfg);
+    return st;
+}
+
+frost_status frost_config_set(frost_config *c, const char *key, const char *value, const char *ctx)
+{
+    config_t cfg;
+    config_init(&cfg);
+    size_t n = strlen(value) + 16;
+    char *text = malloc(n);
+    if (!text) return frost__error(FROST_ERR_NOMEM, "out of memory");
+    snprintf(text, n, "v = %s;", value);
+    frost_status st;
+    if (!config_read_string(&cfg, text)) {
+        st = frost__error(FROST_ERR_CONFIG, "%s: cannot read the value '%s' (strings need double quotes, lists [ ]): %s",
+                          ctx, value, config_error_text(&cfg));
+    } else {
+        const config_setting_t *s = config_lookup(&cfg, "v");
+        if (!s) st = frost__error(FROST_ERR_CONFIG, "%s: no value", ctx);
+        else if (config_setting_type(s) == CONFIG_TYPE_GROUP)
+            st = frost__error(FROST_ERR_CONFIG, "%s: a group is not a value; address its keys with dots", ctx);
+        else st = apply_setting(c, key, s, ctx);
+    }
+    free(text);
+    config_destroy(&cfg);
+    return st;
+}
+
+frost_status frost_config_set_arg(frost_config *c, const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    char ctx[512];
+    snprintf(ctx, sizeof ctx, "--set %s", arg);
+    if (!eq || eq == arg) return frost__error(FROST_ERR_CONFIG, "%s: expected key=value", ctx);
+    char key[256];
+    size_t n = (size_t)(eq - arg);
+    if (n >= sizeof key) return frost__error(FROST_ERR_CONFIG, "%s: key too long", ctx);
+    memcpy(key, arg, n);
+    key[n] = 0;
+    while (n > 0 && isspace((unsigned char)key[n - 1])) key[--n] = 0;
+    return frost_config_set(c, key, eq + 1, ctx);
+}
+
+/* ---- derived values and checks ----------------------------------------------------- */
+
+void frost_config_finalize(frost_config *c)
+{
+    if (c->slt_freeze >= 0) {
+        c->model.mask.prune_ratio = c->slt_freeze * c->slt_prune_share;
+        c->model.mask.lock_ratio = c->slt_freeze - c->model.mask.prune_ratio;
+    }
+}
+
+static frost_status check_point(const frost_config *pc, const char *where)
+{
+    frost_config c = *pc;
+    frost_config_finalize(&c);
+    if (c.method == FROST_METHOD_SLT) {
+        const frost_supermask_spec *k = &c.model.mask;
+        if (k->prune_ratio + k->lock_ratio > 1 + 1e-12)
+            return frost__error(FROST_ERR_CONFIG, "%s: slt.prune_ratio + slt.lock_ratio = %g, expected at most 1", where,
+                                k->prune_ratio + k->lock_ratio);
+        if (k->sparsity + 1e-12 < k->prune_ratio)
+            return frost__error(FROST_ERR_CONFIG,
+                                "%s: slt.sparsity %g is below slt.prune_ratio %g; need prune_ratio <= sparsity <= "
+                                "1 - lock_ratio (a sparsity below the pruned share would mean no search at all)",
+                                where, k->sparsity, k->prune_ratio);
+        if (k->sparsity > 1 - k->lock_ratio + 1e-12)
+            return frost__error(FROST_ERR_CONFIG,
+                                "%s: slt.sparsity %g is above 1 - slt.lock_ratio = %g; need prune_ratio <= sparsity <= "
+                                "1 - lock_ratio",
+                                where, k->sparsity, 1 - k->lock_ratio);
+    }
+    if (c.method == FROST_METHOD_PRT || c.method == FROST_METHOD_EFT) {
+        if (!c.prt.base_old[0] || !c.prt.base_new[0])
+            return frost__error(FROST_ERR_CONFIG, "%s: method %s needs prt.base_old and prt.base_new", where,
+                                frost_method_name(c.method));
+        if (c.method == FROST_METHOD_EFT && !c.prt.finetuned[0])
+            return frost__error(FROST_ERR_CONFIG, "%s: method eft needs prt.finetuned", where);
+    }
+    if (c.model.skip_head && c.model.layers < 2)
+        return frost__error(FROST_ERR_CONFIG, "%s: model.skip_head needs model.layers >= 2", where);
+    if (!c.dataset[0]) return frost__error(FROST_ERR_CONFIG, "%s: dataset is not set", where);
+    return FROST_OK;
+}
+
+frost_status frost_config_check(const frost_config *c)
+{
+    const char *where = c->path[0] ? c->path : "configuration";
+    int64_t np = frost_config_num_points(c);
+    for (int64_t k = 0; k < np; k++) {
+        frost_config pt;
+        frost_status st = frost_config_point(c, k, &pt);
+        if (st < 0) return st;
+        char ctx[1200];
+        if (np > 1) {
+            char id[256];
+            frost_config_run_id(&pt, c, pt.n_seeds ? pt.seeds[0] : pt.seed, id, sizeof id);
+            snprintf(ctx, sizeof ctx, "%s (sweep point %s)", where, id);
+        } else {
+            snprintf(ctx, sizeof ctx, "%s", where);
+        }
+        if ((st = check_point(&pt, ctx)) < 0) return st;
+    }
+    return FROST_OK;
+}
+
+/* ---- sweeps and run ids ----------------------------------------------------------- */
+
+int64_t frost_config_num_points(const frost_config *c)
+{
+    int64_t n = 1;
+    for (int32_t a = 0; a < c->n_axes; a++) n *= c->axes[a].n;
+    return n;
+}
+
+frost_status frost_config_point(const frost_config *c, int64_t k, frost_config *out)
+{
+    *out = *c;
+    out->n_axes = 0;
+    /* mixed radix, the last axis fastest */
+    for (int32_t a = c->n_axes - 1; a >= 0; a--) {
+        const frost_sweep_axis *ax = &c->axes[a];
+        int64_t i = k % ax->n;
+        k /= ax->n;
+        frost_status st = frost_config_set(out, keys[ax->key].name, ax->values[i], "sweep");
+        if (st < 0) return st;
+    }
+    frost_config_finalize(out);
+    return FROST_OK;
+}
+
+int32_t frost_config_seeds(const frost_config *c, int64_t *seeds, int32_t cap)
+{
+    int32_t n = 0;
+    if (c->n_seeds > 0)
+        for (int32_t i = 0; i < c->n_seeds && n < cap; i++) seeds[n++] = c->seeds[i];
+    else
+        for (int64_t i = 0; i < c->runs && n < cap; i++) seeds[n++] = c->seed + i;
+    return n;
+}
+
+static bool relevant(const frost_config *c, const key_def *k)
+{
+    if ((k->flags & K_SLT) && c->method != FROST_METHOD_SLT) return false;
+    if ((k->flags & K_PRT) && c->method != FROST_METHOD_PRT && c->method != FROST_METHOD_EFT) return false;
+    return true;
+}
+
+static const char *short_name(const char *name)
+{
+    if (strcmp(name, "slt.sparsity") == 0) return "s";
+    if (strcmp(name, "slt.prune_ratio") == 0) return "p";
+    if (strcmp(name, "slt.lock_ratio") == 0) return "r";
+    if (strcmp(name, "slt.freeze") == 0) return "f";
+    const char *d = strrchr(name, '.');
+    return d ? d + 1 : name;
+}
+
+void frost_config_run_id(const frost_config *point, const frost_config *sweep, int64_t seed, char *buf, size_t cap)
+{
+    size_t o = (size_t)snprintf(buf, cap, "%s-%s", frost_method_name(point->method),
+                                frost_arch_name(point->model.arch));
+    for (int32_t a = 0; a < sweep->n_axes && o < cap; a++) {
+        const key_def *k = &keys[sweep->axes[a].key];
+        if (!relevant(point, k) || (k->flags & K_NOID)) continue;
+        if (strcmp(k->name, "method") == 0 || strcmp(k->name, "model.name") == 0) continue;
+        char v[64];
+        format_value(point, k, v, sizeof v);
+        /* strip quotes and a trailing ".0" for readability */
+        char *p = v, *q = v;
+        for (; *p; p++)
+            if (*p != '"') *q++ = *p;
+        *q = 0;
+        size_t L = strlen(v);
+        if (L > 2 && strcmp(v + L - 2, ".0") == 0) v[L - 2] = 0;
+        o += (size_t)snprintf(buf + o, cap - o, "-%s%s", short_name(k->name), v);
+    }
+    if (o < cap) snprintf(buf + o, cap - o, "-seed%lld", (long long)seed);
+}
+
+/* ---- writing -------------------------------------------------------------------------- */
+
+char *frost_config_to_text(const frost_config *pc)
+{
+    frost_config c = *pc;
+    frost_config_finalize(&c);
+    size_t cap = 16384, o = 0;
+    char *out = malloc(cap);
+    if (!out) return NULL;
+    char group[64] = "";
+    for (int32_t i = 0; i < NKEYS; i++) {
+        const key_def *k = &keys[i];
+        if (!relevant(&c, k)) continue;
+        if (k->type == KT_SEEDS && c.n_seeds == 0) continue;
+        if (strcmp(k->name, "slt.freeze") == 0 || strcmp(k->name, "slt.prune_share") == 0) continue;
+        const char *dot = strchr(k->name, '.');
+        char g[64] = "";
+        if (dot) snprintf(g, sizeof g, "%.*s", (int)(dot - k->name), k->name);
+        if (strcmp(g, group) != 0) {
+            if (group[0]) o += (size_t)snprintf(out + o, cap - o, "};\n");
+            if (g[0]) o += (size_t)snprintf(out + o, cap - o, "%s = {\n", g);
+            snprintf(group, sizeof group, "%s", g);
+        }
+        char v[1100];
+        format_value(&c, k, v, sizeof v);
+        o += (size_t)snprintf(out + o, cap - o, "%s%s = %s;\n", g[0] ? "  " : "", dot ? dot + 1 : k->name, v);
+        if (o + 1200 > cap) {
+            cap *= 2;
+            char *n = realloc(out, cap);
+            if (!n) {
+                free(out);
+                return NULL;
+            }
+            out = n;
+        }
+    }
+    if (group[0]) snprintf(out + o, cap - o, "};\n");
+    return out;
+}
+
+char *frost_config_keys_markdown(void)
+{
+    frost_config d;
+    frost_config_default(&d);
+    size_t cap = 65536, o = 0;
+    char *out = malloc(cap);
+    if (!out) return NULL;
+    o += (size_t)snprintf(out + o, cap - o,
+                          "| key | type | default | range or values | sweep | meaning |\n"
+                          "|---|---|---|---|---|---|\n");
+    for (int32_t i = 0; i < NKEYS; i++) {
+        const key_def *k = &keys[i];
+        const char *tn = "";
+        char range[512] = "";
+        switch (k->type) {
+        case KT_INT64:
+        case KT_INT32:
+            tn = "int";
+            snprintf(range, sizeof range, "%.15g .. %.15g", k->lo, k->hi);
+            break;
+        case KT_DOUBLE:
+        case KT_FLOAT:
+            tn = "float";
+            snprintf(range, sizeof range, "%g .. %g", k->lo, k->hi);
+            break;
+        case KT_BOOL: tn = "bool"; snprintf(range, sizeof range, "true, false"); break;
+        case KT_STRING: tn = "string"; break;
+        case KT_SEEDS: tn = "list of int"; snprintf(range, sizeof range, ">= 0"); break;
+        case KT_ENUM:
+            tn = "string";
+            for (int j = 0; k->names[j]; j++) {
+                strncat(range, j ? ", " : "", sizeof range - strlen(range) - 1);
+                strncat(range, k->names[j], sizeof range - strlen(range) - 1);
+            }
+            break;
+        }
+        char def[1100];
+        if (k->type == KT_SEEDS) snprintf(def, sizeof def, "(runs, seed)");
+        else format_value(&d, k, def, sizeof def);
+        o += (size_t)snprintf(out + o, cap - o, "| `%s` | %s | `%s` | %s | %s | %s |\n", k->name, tn, def, range,
+                              (k->flags & K_SWEEP) ? "yes" : "", k->doc);
+    }
+    return out;
+}

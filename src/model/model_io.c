@@ -1,0 +1,76 @@
+/*
+ * model_io.c - the state that defines a model's predictions, packed into
+ * three flat arrays (trainable floats, batch-norm statistics, mask bits),
+ * and the model-size accounting of the strong-lottery-ticket method
+ * (slt.md section 8).
+ */
+#include "model/model_impl.h"
+#include "frost/slt.h"
+
+#include <string.h>
+
+/* Supermask scores are not part of the state: the mask replaces them. */
+static bool is_score(const frost_param *p) { return strstr(p->name, ".scores") != NULL; }
+
+frost_model_state_sizes frost_model_state_counts(const frost_model *m)
+{
+    frost_model_state_sizes s = {0, 0, 0};
+    for (int32_t k = 0; k < m->n_params; k++)
+        if (!is_score(&m->params[k])) s.params += m->params[k].n;
+    s.bn = frost_model_num_bn_values(m);
+    s.mask = frost_slt_num_free(m);
+    return s;
+}
+
+void frost_model_state_export(const frost_model *m, float *params, float *bn, uint8_t *mask)
+{
+    int64_t o = 0;
+    for (int32_t k = 0; k < m->n_params; k++) {
+        const frost_param *p = &m->params[k];
+        if (is_score(p)) continue;
+        memcpy(params + o, p->value, (size_t)p->n * sizeof(float));
+        o += p->n;
+    }
+    o = 0;
+    for (int32_t l = 0; l < m->L; l++) {
+        const frost__layer *ly = &m->layer[l];
+        if (!ly->rmean) continue;
+        memcpy(bn + o, ly->rmean, (size_t)ly->fout * sizeof(float));
+        memcpy(bn + o + ly->fout, ly->rvar, (size_t)ly->fout * sizeof(float));
+        o += 2 * ly->fout;
+    }
+    if (m->supermask) frost_slt_get_mask_bits(m, mask, (frost_slt_num_free(m) + 7) / 8);
+}
+
+frost_status frost_model_state_import(frost_model *m, const float *params, const float *bn, const uint8_t *mask)
+{
+    int64_t o = 0;
+    for (int32_t k = 0; k < m->n_params; k++) {
+        frost_param *p = &m->params[k];
+        if (is_score(p)) continue;
+        memcpy(p->value, params + o, (size_t)p->n * sizeof(float));
+        o += p->n;
+    }
+    o = 0;
+    for (int32_t l = 0; l < m->L; l++) {
+        frost__layer *ly = &m->layer[l];
+        if (!ly->rmean) continue;
+        memcpy(ly->rmean, bn + o, (size_t)ly->fout * sizeof(float));
+        memcpy(ly->rvar, bn + o + ly->fout, (size_t)ly->fout * sizeof(float));
+        o += 2 * ly->fout;
+    }
+    if (m->supermask) return frost_slt_set_mask_bits(m, mask, frost_slt_num_free(m));
+    return FROST_OK;
+}
+
+int64_t frost_model_bits(const frost_model *m)
+{
+    frost_model_state_sizes s = frost_model_state_counts(m);
+    if (!m->supermask) return 32 * (s.params + s.bn);
+    return s.mask + 64 + 32 * (s.params + s.bn);
+}
+
+int64_t frost_model_dense_bits(const frost_model *m)
+{
+    return 32 * (frost_model_num_weights(m) + frost_model_num_bias_values(m) + frost_model_num_bn_values(m));
+}

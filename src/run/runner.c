@@ -1,0 +1,400 @@
+/*
+ * runner.c - experiments: expand the sweep, prepare the dataset once, train
+ * each run, append it to the results file.
+ *
+ * Graph preparation: the dataset stores row i = targets of edges i -> j;
+ * message passing needs row i = the nodes i aggregates from (sources of
+ * edges into i), which is the transpose. With graph.undirected the graph is
+ * symmetrised and both are the same. Stored self-loops are dropped by default
+ * (graph.self_loops = "drop"): GCN's normalisation adds exactly one per node.
+ */
+#include "frost/frost.h"
+#include "frost/runner.h"
+#include "frost/slt.h"
+#include "core/core_impl.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static bool file_exists(const char *p)
+{
+    struct stat sb;
+    return stat(p, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+frost_status frost_resolve_dataset(const char *name, const char *config_path, char *out, size_t cap)
+{
+    char dir[1024] = ".";
+    if (config_path && config_path[0]) {
+        frost__strlcpy(dir, config_path, sizeof dir);
+        char *s = strrchr(dir, '/');
+        if (s) *s = 0;
+        else frost__strlcpy(dir, ".", sizeof dir);
+    }
+    size_t L = strlen(name);
+    bool is_path = strchr(name, '/') || (L > 3 && strcmp(name + L - 3, ".h5") == 0);
+    char tried[3][1200];
+    int nt = 0;
+    if (is_path) {
+        snprintf(tried[nt++], sizeof tried[0], "%s", name);
+        if (name[0] != '/') snprintf(tried[nt++], sizeof tried[0], "%s/%s", dir, name);
+    } else {
+        snprintf(tried[nt++], sizeof tried[0], "%s/../datasets/%s.h5", dir, name);
+        snprintf(tried[nt++], sizeof tried[0], "datasets/%s.h5", name);
+    }
+    for (int k = 0; k < nt; k++)
+        if (file_exists(tried[k])) {
+            frost__strlcpy(out, tried[k], cap);
+            return FROST_OK;
+        }
+    return frost__error(FROST_ERR_IO,
+                        "%s: dataset '%s' not found (tried %s%s%s); import it with tools/import-datasets or "
+                        "frost import ogb",
+                        config_path && config_path[0] ? config_path : "configuration", name, tried[0],
+                        nt > 1 ? ", " : "", nt > 1 ? tried[1] : "");
+}
+
+void frost_experiment_output(const frost_config *c, char *out, size_t cap)
+{
+    if (c->output[0]) {
+        frost__strlcpy(out, c->output, cap);
+        return;
+    }
+    const char *b = strrchr(c->path, '/');
+    b = b ? b + 1 : (c->path[0] ? c->path : "experiment");
+    char name[512];
+    frost__strlcpy(name, b, sizeof name);
+    char *dot = strrchr(name, '.');
+    if (dot) *dot = 0;
+    snprintf(out, cap, "results/%s.h5", name);
+}
+
+void frost_prepared_release(frost_prepared *p)
+{
+    if (!p) return;
+    frost_dataset_release(&p->ds);
+    frost_csr_release(&p->A);
+    frost_csr_release(&p->AT);
+    free(p->X);
+    memset(p, 0, sizeof *p);
+}
+
+frost_status frost_prepare(frost_prepared *p, const frost_config *c)
+{
+    frost_status st = FROST_OK;
+    char path[1200];
+    memset(p, 0, sizeof *p);
+    FROST_TRY(frost_resolve_dataset(c->dataset, c->path, path, sizeof path));
+    FROST_TRY(frost_dataset_load(&p->ds, path));
+    frost_dataset *ds = &p->ds;
+    if (c->split[0]) {
+        p->split = frost_dataset_split(ds, c->split);
+        if (!p->split) {
+            char names[512] = "";
+            for (int32_t k = 0; k < ds->num_splits && strlen(names) < 400; k++) {
+                strncat(names, k ? ", " : "", sizeof names - strlen(names) - 1);
+                strncat(names, ds->splits[k].name, sizeof names - strlen(names) - 1);
+            }
+            FROST_FAIL(FROST_ERR_CONFIG, "%s: split '%s' is not in %s (it has: %s)", c->path[0] ? c->path : "split",
+                       c->split, path, names);
+        }
+    } else {
+        if (ds->num_splits != 1)
+            FROST_FAIL(FROST_ERR_CONFIG, "%s: split is not set and %s has %d splits; name one", c->path, path,
+                       ds->num_splits);
+        p->split = &ds->splits[0];
+    }
+    if (ds->num_features < 1)
+        FROST_FAIL(FROST_ERR_CONFIG, "%s: has no node features; frost's models need them", path);
+    /* features: finite values only, then the normalisation */
+    const int64_t N = ds->num_nodes, F = ds->num_features;
+    for (int64_t i = 0; i < N; i++)
+        for (int64_t f = 0; f < F; f++)
+            if (!isfinite(ds->feat[i * F + f]))
+                FROST_FAIL(FROST_ERR_NUMERIC, "%s: /node/feat of node %lld, column %lld is %s; features must be finite",
+                           path, (long long)i, (long long)f, isnan(ds->feat[i * F + f]) ? "NaN" : "infinite");
+    FROST_ALLOC(p->X, N * F);
+    for (int64_t i = 0; i < N; i++) {
+        const float *x = ds->feat + i * F;
+        float *y = p->X + i * F;
+        double s = 0;
+        if (c->feature_norm == FROST_FEAT_ROW)
+            for (int64_t f = 0; f < F; f++) s += (double)x[f];
+        float inv = (c->feature_norm == FROST_FEAT_ROW && s != 0) ? (float)(1.0 / s) : 1.0f;
+        for (int64_t f = 0; f < F; f++) y[f] = x[f] * inv;
+    }
+    /* the aggregation graph */
+    frost_csr_build_opts o = frost_csr_build_opts_default();
+    o.self_loops = (frost_self_loops)c->self_loops;
+    if (c->undirected || ds->symmetric) {
+        o.symmetrize = c->undirected;
+        FROST_TRY(frost_csr_rebuild(&p->A, &ds->graph, &o));
+        p->symmetric = true;
+    } else {
+        frost_csr cleaned;
+        FROST_TRY(frost_csr_rebuild(&cleaned, &ds->graph, &o));
+        st = frost_csr_transpose(&p->A, &cleaned); /* rows: in-neighbours */
+        p->AT = cleaned;
+        if (st < 0) goto fail;
+        p->symmetric = false;
+    }
+    return FROST_OK;
+fail:
+    frost_prepared_release(p);
+    return st;
+}
+
+frost_model_spec frost_prepared_spec(const frost_prepared *p, const frost_config *c)
+{
+    frost_model_spec s = c->model;
+    s.in_dim = p->ds.num_features;
+    s.out_dim = p->ds.task_type == FROST_TASK_BINARY ? p->ds.num_tasks : p->ds.num_classes;
+    s.weights = c->method == FROST_METHOD_SLT ? FROST_WEIGHTS_SUPERMASK : FROST_WEIGHTS_TRAINED;
+    return s;
+}
+
+frost_task_data frost_prepared_task(const frost_prepared *p)
+{
+    const frost_dataset *ds = &p->ds;
+    frost_task_data d;
+    memset(&d, 0, sizeof d);
+    d.N = ds->num_nodes;
+    d.F = ds->num_features;
+    d.X = p->X;
+    d.labels = ds->label;
+    d.task = ds->task_type;
+    d.metric = ds->metric;
+    d.C = ds->task_type == FROST_TASK_BINARY ? ds->num_tasks : ds->num_classes;
+    d.train = p->split->train;
+    d.valid = p->split->valid;
+    d.test = p->split->test;
+    d.n_train = p->split->n_train;
+    d.n_valid = p->split->n_valid;
+    d.n_test = p->split->n_test;
+    return d;
+}
+
+/* ---- the experiment ------------------------------------------------------------------ */
+
+typedef struct run_item {
+    char id[160];
+    int64_t point, seed;
+} run_item;
+
+typedef struct epoch_ctx {
+    const frost_runner_events *ev;
+    const char *id;
+} epoch_ctx;
+
+static void on_epoch(const frost_epoch_record *rec, void *user)
+{
+    epoch_ctx *e = user;
+    if (e->ev && e->ev->epoch) e->ev->epoch(e->id, rec, e->ev->user);
+}
+
+static frost_status mkdirs_for(const char *file)
+{
+    char d[1024];
+    frost__strlcpy(d, file, sizeof d);
+    char *s = strrchr(d, '/');
+    if (!s) return FROST_OK;
+    *s = 0;
+    for (char *q = d + 1; *q; q++) {
+        if (*q == '/') {
+            *q = 0;
+            mkdir(d, 0755);
+            *q = '/';
+        }
+    }
+    if (mkdir(d, 0755) != 0 && errno != EEXIST)
+        return frost__error(FROST_ERR_IO, "%s: cannot create the folder: %s", d, strerror(errno));
+    return FROST_OK;
+}
+
+/* Train one run and append it. */
+static frost_status one_run(const frost_prepared *p, const frost_config *pt, const run_item *it,
+                            const char *output, const frost_runner_events *ev, frost_run_info *info_out)
+{
+    frost_status st = FROST_OK;
+    frost_model *m = NULL;
+    frost_run_result res;
+    float *params = NULL, *bn = NULL;
+    uint8_t *mask = NULL;
+    char *text = NULL;
+    memset(&res, 0, sizeof res);
+    frost_config rc = *pt;
+    rc.seed = it->seed;
+    rc.runs = 1;
+    rc.n_seeds = 0;
+    text = frost_config_to_text(&rc);
+    if (!text) FROST_FAIL(FROST_ERR_NOMEM, "out of memory");
+
+    frost_model_spec spec = frost_prepared_spec(p, pt);
+    FROST_TRY(frost_model_new(&m, &spec, &p->A, p->symmetric ? &p->A : &p->AT, p->ds.num_nodes));
+    FROST_TRY(frost_model_init(m, (uint64_t)it->seed));
+    frost_task_data d = frost_prepared_task(p);
+    frost_train_opts o = frost_train_opts_default();
+    o.epochs = pt->epochs;
+    o.eval_every = pt->eval_every;
+    o.patience = pt->patience;
+    o.optim = pt->optim;
+    o.optim.t_max = pt->epochs;
+    o.seed = (uint64_t)it->seed;
+    epoch_ctx ec = {ev, it->id};
+    o.on_epoch = on_epoch;
+    o.user = &ec;
+    o.stop = ev ? ev->stop : NULL;
+    FROST_TRY(frost_train(m, &d, &o, &res));
+    if (res.stopped) FROST_FAIL(FROST_ERR_INTERRUPTED, "interrupted during run %s; it was not saved", it->id);
+
+    frost_model_state_sizes sz = frost_model_state_counts(m);
+    FROST_ALLOC(params, sz.params);
+    FROST_ALLOC(bn, sz.bn);
+    FROST_CALLOC(mask, (sz.mask + 7) / 8);
+    frost_model_state_export(m, params, bn, mask);
+
+    frost_run_info ri;
+    memset(&ri, 0, sizeof ri);
+    frost__strlcpy(ri.id, it->id, sizeof ri.id);
+    ri.config = text;
+    frost__strlcpy(ri.dataset, p->ds.name, sizeof ri.dataset);
+    frost__strlcpy(ri.split, p->split->name, sizeof ri.split);
+    frost__strlcpy(ri.model, frost_arch_name(spec.arch), sizeof ri.model);
+    frost__strlcpy(ri.method, frost_method_name(pt->method), sizeof ri.method);
+    frost__strlcpy(ri.metric, frost_metric_name(p->ds.metric), sizeof ri.metric);
+    ri.seed = it->seed;
+    ri.sparsity = ri.prune_ratio = ri.lock_ratio = (double)NAN;
+    if (pt->method == FROST_METHOD_SLT) {
+        ri.sparsity = spec.mask.sparsity;
+        ri.prune_ratio = spec.mask.prune_ratio;
+        ri.lock_ratio = spec.mask.lock_ratio;
+    }
+    ri.best_epoch = res.best_epoch;
+    ri.epochs_run = res.epochs_run;
+    ri.val_metric = res.best_valid;
+    ri.test_metric = res.test_at_best;
+    ri.train_metric = res.train_at_best;
+    ri.train_seconds = res.train_seconds;
+    ri.eval_seconds = res.eval_seconds;
+    ri.model_bits = frost_model_bits(m);
+    ri.dense_bits = frost_model_dense_bits(m);
+    ri.threads = frost_get_threads();
+    frost__strlcpy(ri.status, res.diverged ? "diverged" : "ok", sizeof ri.status);
+    frost__strlcpy(ri.message, res.message, sizeof ri.message);
+    const size_t nl = (size_t)(p->ds.num_nodes * spec.out_dim) * sizeof(float);
+    snprintf(ri.logits_hash, sizeof ri.logits_hash, "%016llx",
+             (unsigned long long)frost_hash64(frost_model_logits(m), nl));
+    frost_run_payload pay = {res.history, res.n_history, params, sz.params, bn, sz.bn, mask, sz.mask};
+    FROST_TRY(frost_results_append(output, &ri, &pay));
+    if (info_out) {
+        *info_out = ri;
+        info_out->config = NULL;
+    }
+    if (ev && ev->run_end) ev->run_end(&ri, ev->user);
+fail:
+    frost_run_result_release(&res);
+    frost_model_free(&m);
+    free(params);
+    free(bn);
+    free(mask);
+    free(text);
+    return st;
+}
+
+frost_status frost_experiment_run(const frost_config *c, const frost_runner_events *ev, char *output, size_t cap)
+{
+    frost_status st = FROST_OK;
+    frost_prepared prep;
+    frost_results done = {0, NULL};
+    run_item *items = NULL;
+    int64_t *seeds = NULL;
+    char *text = NULL;
+    memset(&prep, 0, sizeof prep);
+    FROST_TRY(frost_config_check(c));
+    frost_experiment_output(c, output, cap);
+    if (c->method == FROST_METHOD_PRT || c->method == FROST_METHOD_EFT)
+        FROST_FAIL(FROST_ERR_CONFIG, "%s: method %s runs through frost run's reward-tuning pipeline, not available here",
+                   c->path, frost_method_name(c->method));
+    for (int32_t a = 0; a < c->n_axes; a++) {
+        frost_config pt;
+        for (int64_t k = 0; k < frost_config_num_points(c); k++) {
+            FROST_TRY(frost_config_point(c, k, &pt));
+            if (pt.method == FROST_METHOD_PRT || pt.method == FROST_METHOD_EFT)
+                FROST_FAIL(FROST_ERR_CONFIG, "%s: reward-tuning methods cannot be swept with others", c->path);
+        }
+    }
+    if (c->threads > 0) frost_set_threads((int)c->threads);
+
+    /* the runs: points x seeds, duplicates (a trained run under an slt axis) once */
+    const int64_t np = frost_config_num_points(c);
+    FROST_ALLOC(seeds, FROST_MAX_SEEDS);
+    const int32_t ns = frost_config_seeds(c, seeds, FROST_MAX_SEEDS);
+    FROST_ALLOC(items, np * ns);
+    int64_t n_items = 0;
+    for (int64_t k = 0; k < np; k++) {
+        frost_config pt;
+        FROST_TRY(frost_config_point(c, k, &pt));
+        for (int32_t s = 0; s < ns; s++) {
+            run_item it = {.point = k, .seed = seeds[s]};
+            frost_config_run_id(&pt, c, seeds[s], it.id, sizeof it.id);
+            bool dup = false;
+            for (int64_t q = 0; q < n_items && !dup; q++) dup = strcmp(items[q].id, it.id) == 0;
+            if (!dup) items[n_items++] = it;
+        }
+    }
+
+    /* resume: runs already in the file are skipped, if their configuration matches */
+    if (file_exists(output)) FROST_TRY(frost_results_load(&done, output));
+    int64_t n_done = 0;
+    for (int64_t q = 0; q < n_items; q++) {
+        const frost_run_info *old = frost_results_find(&done, items[q].id);
+        if (!old) continue;
+        frost_config pt;
+        FROST_TRY(frost_config_point(c, items[q].point, &pt));
+        pt.seed = items[q].seed;
+        pt.runs = 1;
+        pt.n_seeds = 0;
+        text = frost_config_to_text(&pt);
+        if (!text) FROST_FAIL(FROST_ERR_NOMEM, "out of memory");
+        if (strcmp(text, old->config) != 0)
+            FROST_FAIL(FROST_ERR_CONFIG,
+                       "%s: holds a run '%s' made with a different configuration; choose another output "
+                       "(--set output=...) or remove the file",
+                       output, items[q].id);
+        free(text);
+        text = NULL;
+        n_done++;
+    }
+    if (ev && ev->start) ev->start(n_items, n_done, output, ev->user);
+    if (n_done == n_items) goto done;
+
+    FROST_TRY(mkdirs_for(output));
+    FROST_TRY(frost_prepare(&prep, c));
+    int64_t index = 0;
+    for (int64_t q = 0; q < n_items; q++) {
+        if (frost_results_find(&done, items[q].id)) continue;
+        frost_config pt;
+        FROST_TRY(frost_config_point(c, items[q].point, &pt));
+        if (ev && ev->run_start) ev->run_start(items[q].id, n_done + index, n_items, pt.epochs, ev->user);
+        st = one_run(&prep, &pt, &items[q], output, ev, NULL);
+        if (st < 0) {
+            if (st != FROST_ERR_INTERRUPTED) frost__error_prefix("run %s", items[q].id);
+            goto fail;
+        }
+        index++;
+        if (ev && ev->stop && *ev->stop) FROST_FAIL(FROST_ERR_INTERRUPTED, "interrupted after run %s", items[q].id);
+    }
+done:
+    st = FROST_OK;
+fail:
+    free(text);
+    free(items);
+    free(seeds);
+    frost_results_release(&done);
+    frost_prepared_release(&prep);
+    return st;
+}
