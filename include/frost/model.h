@@ -102,6 +102,7 @@ typedef struct frost_model_spec {
     bool norm_last;           /* norm and ReLU after the last layer too */
     bool skip_head;           /* logits = (head(h_{L-1}) + h_L) / 2 (slt.md section 5) */
     bool residual;            /* h_{l+1} += h_l where widths match */
+    bool input_proj;          /* a linear layer (F -> hidden, with the post block) before the graph layers */
     float dropout;            /* after each hidden layer */
     float input_dropout;      /* on the input features */
     float gin_eps;

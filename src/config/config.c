@@ -93,6 +93,8 @@ static const key_def keys[] = {
      "logits = (head(h_{L-1}) + h_L) / 2 (the SLT paper's GIN)"},
     {"model.residual", KT_BOOL, OFF(model.residual), 0, 0, 0, NULL, 0,
      "residual connections between hidden layers of equal width"},
+    {"model.input_proj", KT_BOOL, OFF(model.input_proj), 0, 0, 0, NULL, 0,
+     "a linear layer (features -> hidden, then the post block) before the graph layers"},
     {"model.bias", KT_BOOL, OFF(model.bias), 0, 0, 0, NULL, 0, "biases in the layers"},
     {"model.gin_eps", KT_FLOAT, OFF(model.gin_eps), 0, -1, 100, NULL, 0, "GIN's eps (fixed)"},
     {"model.init", KT_ENUM, OFF(model.weight_init), 0, 0, 0, init_names, 0,
@@ -507,12 +509,25 @@ frost_status frost_config_set(frost_config *c, const char *key, const char *valu
 {
     config_t cfg;
     config_init(&cfg);
-    size_t n = strlen(value) + 16;
+    size_t n = strlen(value) + 18;
     char *text = malloc(n);
     if (!text) return frost__error(FROST_ERR_NOMEM, "out of memory");
     snprintf(text, n, "v = %s;", value);
     frost_status st;
-    if (!config_read_string(&cfg, text)) {
+    int ok = config_read_string(&cfg, text);
+    if (!ok) {
+        /* convenience: a bare word (gcn, row) is read as a string */
+        bool word = value[0] && (isalpha((unsigned char)value[0]) || value[0] == '_' || value[0] == '/' || value[0] == '.');
+        for (const char *q = value; *q && word; q++)
+            word = isalnum((unsigned char)*q) || *q == '_' || *q == '-' || *q == '.' || *q == '/';
+        if (word) {
+            config_destroy(&cfg);
+            config_init(&cfg);
+            snprintf(text, n, "v = \"%s\";", value);
+            ok = config_read_string(&cfg, text);
+        }
+    }
+    if (!ok) {
         st = frost__error(FROST_ERR_CONFIG, "%s: cannot read the value '%s' (strings need double quotes, lists [ ]): %s",
                           ctx, value, config_error_text(&cfg));
     } else {

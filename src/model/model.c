@@ -124,9 +124,9 @@ static void *take(slab *s, size_t bytes)
 #define TAKE(s, n, T) ((T *)take((s), (size_t)(n) * sizeof(T)))
 
 /* Width of the tensor a layer's conv keeps (cache0) and its scratch needs. */
-static int64_t cache0_width(const frost_model_spec *s, int64_t fin, int64_t fout)
+static int64_t cache0_width(frost_arch arch, int64_t fin, int64_t fout)
 {
-    switch (s->arch) {
+    switch (arch) {
     case FROST_ARCH_GCN: return fout <= fin ? fout : fin;
     case FROST_ARCH_SAGE:
     case FROST_ARCH_GIN:
@@ -167,10 +167,10 @@ static void layout(frost_model *m, slab *P, slab *G, slab *X, slab *A)
         frost__layer *ly = &m->layer[l];
         const int64_t fin = ly->fin, fout = ly->fout;
         if (s->bias) {
-            int64_t nb0 = s->arch == FROST_ARCH_GIN_MLP ? ly->k : fout;
+            int64_t nb0 = ly->arch == FROST_ARCH_GIN_MLP ? ly->k : fout;
             ly->b0 = TAKE(P, nb0, float);
             ly->db0 = TAKE(G, nb0, float);
-            if (s->arch == FROST_ARCH_GIN_MLP) {
+            if (ly->arch == FROST_ARCH_GIN_MLP) {
                 ly->b1 = TAKE(P, fout, float);
                 ly->db1 = TAKE(G, fout, float);
             }
@@ -187,16 +187,16 @@ static void layout(frost_model *m, slab *P, slab *G, slab *X, slab *A)
             ly->bmean = TAKE(A, fout, float);
             ly->binvstd = TAKE(A, fout, float);
         }
-        int64_t c0 = cache0_width(s, fin, fout);
+        int64_t c0 = cache0_width(ly->arch, fin, fout);
         if (c0) ly->cache0 = TAKE(A, N * c0, float);
-        if (s->arch == FROST_ARCH_GIN_MLP) ly->cache1 = TAKE(A, N * ly->k, float);
+        if (ly->arch == FROST_ARCH_GIN_MLP) ly->cache1 = TAKE(A, N * ly->k, float);
         ly->z = TAKE(A, N * fout, float);
         ly->h = ly->post ? TAKE(A, N * fout, float) : ly->z;
         if (ly->residual) ly->hres = TAKE(A, N * fout, float);
         if (fout > maxw) maxw = fout;
         if (l > 0 && fin > maxw) maxw = fin;
         int64_t w1 = c0 > fin ? c0 : fin;
-        if (s->arch == FROST_ARCH_GIN_MLP) {
+        if (ly->arch == FROST_ARCH_GIN_MLP) {
             if (ly->k > w1) w1 = ly->k;
             if (fin > work2) work2 = fin;
         }
@@ -242,15 +242,20 @@ frost_status frost_model_new(frost_model **out, const frost_model_spec *spec, co
     m->N = N;
     m->A = A;
     m->AT = AT ? AT : A;
-    m->L = spec->layers;
+    const int32_t first = spec->input_proj ? 1 : 0; /* index of the first graph layer */
+    m->L = spec->layers + first;
     m->supermask = spec->weights == FROST_WEIGHTS_SUPERMASK;
     FROST_CALLOC(m->layer, m->L);
-    const int32_t per_layer = (spec->arch == FROST_ARCH_SAGE || spec->arch == FROST_ARCH_GIN_MLP) ? 2 : 1;
-    m->n_wmats = m->L * per_layer + (spec->skip_head ? 1 : 0);
+    m->n_wmats = spec->skip_head ? 1 : 0;
+    for (int32_t l = 0; l < m->L; l++) {
+        m->layer[l].arch = l < first ? FROST_ARCH_MLP : spec->arch;
+        m->n_wmats += (m->layer[l].arch == FROST_ARCH_SAGE || m->layer[l].arch == FROST_ARCH_GIN_MLP) ? 2 : 1;
+    }
     FROST_CALLOC(m->wmats, m->n_wmats);
     int32_t wi = 0;
     for (int32_t l = 0; l < m->L; l++) {
         frost__layer *ly = &m->layer[l];
+        const int32_t per_layer = (ly->arch == FROST_ARCH_SAGE || ly->arch == FROST_ARCH_GIN_MLP) ? 2 : 1;
         ly->fin = l == 0 ? spec->in_dim : spec->hidden;
         ly->fout = l == m->L - 1 ? spec->out_dim : spec->hidden;
         ly->k = spec->mlp_hidden > 0 ? spec->mlp_hidden : spec->hidden;
@@ -259,7 +264,7 @@ frost_status frost_model_new(frost_model **out, const frost_model_spec *spec, co
         ly->dropout = !last && spec->dropout > 0.0f;
         ly->residual = spec->residual && l > 0 && ly->fin == ly->fout && !last;
         ly->W0 = &m->wmats[wi];
-        if (spec->arch == FROST_ARCH_GIN_MLP) {
+        if (ly->arch == FROST_ARCH_GIN_MLP) {
             ly->W0->rows = ly->fin, ly->W0->cols = ly->k;
             ly->W1 = &m->wmats[wi + 1];
             ly->W1->rows = ly->k, ly->W1->cols = ly->fout;
@@ -304,8 +309,8 @@ frost_status frost_model_new(frost_model **out, const frost_model_spec *spec, co
     for (int32_t l = 0; l < m->L; l++) {
         frost__layer *ly = &m->layer[l];
         frost__wmat *ws[2] = {ly->W0, ly->W1};
-        const char *wn[2] = {spec->arch == FROST_ARCH_SAGE ? "weight_neigh" : "weight",
-                             spec->arch == FROST_ARCH_SAGE ? "weight_root" : "weight2"};
+        const char *wn[2] = {ly->arch == FROST_ARCH_SAGE ? "weight_neigh" : "weight",
+                             ly->arch == FROST_ARCH_SAGE ? "weight_root" : "weight2"};
         for (int k = 0; k < 2; k++) {
             if (!ws[k]) continue;
             snprintf(name, sizeof name, "layer%d.%s%s", l, wn[k], m->supermask ? ".scores" : "");
@@ -314,7 +319,7 @@ frost_status frost_model_new(frost_model **out, const frost_model_spec *spec, co
         }
         if (ly->b0) {
             snprintf(name, sizeof name, "layer%d.bias", l);
-            add_param(m, name, ly->b0, ly->db0, spec->arch == FROST_ARCH_GIN_MLP ? ly->k : ly->fout);
+            add_param(m, name, ly->b0, ly->db0, ly->arch == FROST_ARCH_GIN_MLP ? ly->k : ly->fout);
         }
         if (ly->b1) {
             snprintf(name, sizeof name, "layer%d.bias2", l);
@@ -404,17 +409,21 @@ frost_status frost_model_init(frost_model *m, uint64_t seed)
         frost_status st = frost__supermask_init(m, seed);
         if (st < 0) return st;
     } else {
-        frost_init how = s->weight_init;
-        if (how == FROST_INIT_DEFAULT) how = s->arch == FROST_ARCH_GCN ? FROST_INIT_GLOROT : FROST_INIT_TORCH_LINEAR;
         for (int32_t k = 0; k < m->n_wmats; k++) {
             frost__wmat *w = &m->wmats[k];
+            /* the default: glorot for GCN layers (PyG GCNConv), nn.Linear's otherwise */
+            bool gcn = false;
+            for (int32_t l = 0; l < m->L; l++)
+                if (m->layer[l].W0 == w && m->layer[l].arch == FROST_ARCH_GCN) gcn = true;
+            frost_init how = s->weight_init;
+            if (how == FROST_INIT_DEFAULT) how = gcn ? FROST_INIT_GLOROT : FROST_INIT_TORCH_LINEAR;
             frost__init_values(w->w, w->rows, w->cols, how, seed, frost_rng_stream(FROST_RNG_WEIGHT, (uint64_t)k));
         }
     }
     /* biases: zero for GCN (PyG GCNConv), nn.Linear's U(+-1/sqrt(fan_in)) otherwise */
     for (int32_t l = 0; l < m->L; l++) {
         frost__layer *ly = &m->layer[l];
-        if (ly->b0) init_bias(ly->b0, ly->W0->cols, ly->W0->rows, s->arch == FROST_ARCH_GCN, seed, 2 * (uint64_t)l);
+        if (ly->b0) init_bias(ly->b0, ly->W0->cols, ly->W0->rows, ly->arch == FROST_ARCH_GCN, seed, 2 * (uint64_t)l);
         if (ly->b1) init_bias(ly->b1, ly->W1->cols, ly->W1->rows, false, seed, 2 * (uint64_t)l + 1);
         if (ly->gamma)
             for (int64_t j = 0; j < ly->fout; j++) ly->gamma[j] = 1.0f, ly->beta[j] = 0.0f;
@@ -435,7 +444,7 @@ static uint64_t dropout_stream(int64_t epoch, int32_t layer, int kind)
 static void conv_forward(frost_model *m, frost__layer *ly, const float *x)
 {
     const int64_t N = m->N, fin = ly->fin, fout = ly->fout;
-    switch (m->spec.arch) {
+    switch (ly->arch) {
     case FROST_ARCH_MLP: frost_linear_forward(ly->z, x, ly->W0->w, ly->b0, N, fin, fout); break;
     case FROST_ARCH_GCN: frost_gcn_forward(ly->z, ly->cache0, &m->op, x, ly->W0->w, ly->b0, N, fin, fout); break;
     case FROST_ARCH_SAGE:
@@ -453,7 +462,7 @@ static void conv_backward(frost_model *m, frost__layer *ly, const float *x, cons
 {
     const int64_t N = m->N, fin = ly->fin, fout = ly->fout;
     float *db0 = ly->db0;
-    switch (m->spec.arch) {
+    switch (ly->arch) {
     case FROST_ARCH_MLP: frost_linear_backward(dx, ly->W0->dw, db0, dz, x, ly->W0->w, N, fin, fout); break;
     case FROST_ARCH_GCN:
         frost_gcn_backward(dx, ly->W0->dw, db0, m->work1, dz, ly->cache0, &m->op, x, ly->W0->w, N, fin, fout);

@@ -29,6 +29,7 @@ typedef struct frost__wmat {
 } frost__wmat;
 
 typedef struct frost__layer {
+    frost_arch arch;        /* the layer's kind (MLP for an input projection) */
     int64_t fin, fout, k;
     frost__wmat *W0, *W1;   /* GCN/GIN/MLP: W0; SAGE: W0 = neighbours, W1 = root; GIN_MLP: W0 (F,K), W1 (K,H) */
     float *b0, *db0;        /* (fout) or (K) for GIN_MLP */

@@ -1,0 +1,194 @@
+/*
+ * test_model.c - whole models: the composed backward pass (batch norm,
+ * dropout, residuals, input projection, skip head) against finite
+ * differences of the loss, and reproducibility: the same seed gives the same
+ * numbers, with 1 or 2 threads.
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frost/frost.h"
+#include "testutil.h"
+
+TestSuite(model, .timeout = 120);
+
+enum { NN = 40, FF = 6, CC = 3 };
+
+static frost_csr A, AT;
+static float X[NN * FF];
+static int32_t Y[NN];
+static int64_t IDX[NN];
+
+static void fixture(void)
+{
+    int32_t s[160], d[160];
+    frost_rng r;
+    frost_rng_init(&r, 3, 3);
+    for (int e = 0; e < 160; e++) {
+        s[e] = (int32_t)frost_rng_next_below(&r, NN);
+        d[e] = (int32_t)frost_rng_next_below(&r, NN - 2); /* the last nodes receive nothing */
+    }
+    frost_csr_build_opts o = frost_csr_build_opts_default();
+    o.self_loops = FROST_SELF_LOOPS_DROP;
+    cr_assert_eq(frost_csr_from_edges(&A, NN, 160, s, d, &o, NULL), FROST_OK);
+    cr_assert_eq(frost_csr_transpose(&AT, &A), FROST_OK);
+    for (int i = 0; i < NN * FF; i++) X[i] = frost_rng_normal(4, 4, (uint64_t)i);
+    for (int i = 0; i < NN; i++) {
+        Y[i] = i % 7 == 0 ? -1 : (int32_t)(i % CC);
+        IDX[i] = i;
+    }
+}
+
+static void fixture_fini(void)
+{
+    frost_csr_release(&A);
+    frost_csr_release(&AT);
+}
+
+static double loss_of(frost_model *m, uint64_t seed)
+{
+    frost_model_forward(m, X, true, seed, 5);
+    return frost_softmax_ce(NULL, frost_model_logits(m), Y, IDX, NN, CC);
+}
+
+static void grad_check(frost_model_spec s, const char *what)
+{
+    frost_model *m;
+    cr_assert_eq(frost_model_new(&m, &s, &A, &AT, NN), FROST_OK, "%s: %s", what, frost_last_error());
+    cr_assert_eq(frost_model_init(m, 11), FROST_OK);
+    /* analytic */
+    frost_model_forward(m, X, true, 9, 5);
+    frost_model_zero_grad(m);
+    frost_softmax_ce(frost_model_dlogits(m), frost_model_logits(m), Y, IDX, NN, CC);
+    frost_model_backward(m, X, 9, 5);
+    frost_param *ps;
+    int32_t np = frost_model_params(m, &ps);
+    float *g = malloc(4096 * sizeof *g);
+    for (int32_t k = 0; k < np; k++) {
+        int64_t n = ps[k].n < 24 ? ps[k].n : 24; /* a sample of each tensor */
+        memcpy(g, ps[k].grad, (size_t)ps[k].n * sizeof *g);
+        /* Central differences in float. A sample agrees when it is within 1%
+         * (or 5e-4, the float noise of the quotient); a few may not, where the
+         * step crosses a ReLU kink, but a wrong backward fails most of them. */
+        int64_t agree = 0;
+        for (int64_t q = 0; q < n; q++) {
+            int64_t e = (q * 7919) % ps[k].n;
+            float v = ps[k].value[e];
+            const float h = 1e-3f;
+            ps[k].value[e] = v + h;
+            double lp = loss_of(m, 9);
+            ps[k].value[e] = v - h;
+            double lm = loss_of(m, 9);
+            ps[k].value[e] = v;
+            double fd = (lp - lm) / (2.0 * (double)h);
+            agree += fabs(fd - (double)g[e]) <= 1e-2 * fmax(fabs(fd), fabs((double)g[e])) + 5e-4;
+        }
+        cr_assert_geq(agree, (n * 8 + 9) / 10, "%s: %s: only %lld of %lld sampled gradients agree", what, ps[k].name,
+                      (long long)agree, (long long)n);
+    }
+    free(g);
+    frost_model_free(&m);
+}
+
+Test(model, composed_gradients_match_finite_differences, .init = fixture, .fini = fixture_fini)
+{
+    const frost_arch archs[] = {FROST_ARCH_MLP, FROST_ARCH_GCN, FROST_ARCH_SAGE, FROST_ARCH_GIN, FROST_ARCH_GIN_MLP};
+    for (int a = 0; a < 5; a++) {
+        frost_model_spec s = frost_model_spec_default();
+        s.arch = archs[a];
+        s.layers = 3;
+        s.in_dim = FF;
+        s.hidden = 8;
+        s.out_dim = CC;
+        s.dropout = 0.3f; /* the mask is fixed by (seed, epoch) */
+        s.norm = FROST_NORM_BATCH;
+        s.residual = true;
+        grad_check(s, frost_arch_name(s.arch));
+        s.input_proj = true;
+        s.norm = FROST_NORM_BATCH_NONAFFINE;
+        s.skip_head = true;
+        s.norm_last = true;
+        s.bias = false;
+        s.input_dropout = 0.2f;
+        grad_check(s, "input_proj + skip head + norm_last");
+    }
+}
+
+/* Train a few epochs and return the final eval logits and history. */
+static void train_once(frost_model_spec s, int threads, uint64_t seed, float *logits, frost_run_result *res)
+{
+    frost_set_threads(threads);
+    frost_model *m;
+    cr_assert_eq(frost_model_new(&m, &s, &A, &AT, NN), FROST_OK, "%s", frost_last_error());
+    cr_assert_eq(frost_model_init(m, seed), FROST_OK);
+    int64_t tr[20], va[10], te[10];
+    for (int i = 0; i < 20; i++) tr[i] = i;
+    for (int i = 0; i < 10; i++) va[i] = 20 + i, te[i] = 30 + i;
+    frost_task_data d = {NN, FF, X, Y, FROST_TASK_MULTICLASS, FROST_METRIC_ACCURACY, CC, tr, va, te, 20, 10, 10, NULL};
+    frost_train_opts o = frost_train_opts_default();
+    o.epochs = 15;
+    o.seed = seed;
+    cr_assert_eq(frost_train(m, &d, &o, res), FROST_OK, "%s", frost_last_error());
+    memcpy(logits, frost_model_logits(m), NN * CC * sizeof(float));
+    frost_model_free(&m);
+}
+
+Test(model, same_seed_same_numbers_for_1_and_2_threads, .init = fixture, .fini = fixture_fini)
+{
+    for (int sm = 0; sm < 2; sm++) {
+        frost_model_spec s = frost_model_spec_default();
+        s.arch = sm ? FROST_ARCH_GIN : FROST_ARCH_GCN;
+        s.layers = 3;
+        s.in_dim = FF;
+        s.hidden = 16;
+        s.out_dim = CC;
+        s.norm = FROST_NORM_BATCH;
+        if (sm) {
+            s.weights = FROST_WEIGHTS_SUPERMASK;
+            s.mask.sparsity = 0.5;
+            s.mask.prune_ratio = 0.1;
+            s.mask.lock_ratio = 0.2;
+        }
+        float l1[NN * CC], l2[NN * CC], l3[NN * CC];
+        frost_run_result r1, r2, r3;
+        train_once(s, 1, 5, l1, &r1);
+        train_once(s, 2, 5, l2, &r2);
+        train_once(s, 1, 6, l3, &r3);
+        cr_assert(memcmp(l1, l2, sizeof l1) == 0, "logits differ between 1 and 2 threads");
+        cr_assert_eq(r1.n_history, r2.n_history);
+        for (int64_t k = 0; k < r1.n_history; k++) {
+            cr_assert_eq(r1.history[k].loss, r2.history[k].loss, "epoch %lld loss differs", (long long)k + 1);
+            cr_assert_eq(r1.history[k].valid_metric, r2.history[k].valid_metric);
+        }
+        cr_assert(memcmp(l1, l3, sizeof l1) != 0, "another seed gives other numbers");
+        frost_run_result_release(&r1);
+        frost_run_result_release(&r2);
+        frost_run_result_release(&r3);
+    }
+}
+
+Test(model, diverging_run_stops_cleanly, .init = fixture, .fini = fixture_fini)
+{
+    frost_model_spec s = frost_model_spec_default();
+    s.arch = FROST_ARCH_GCN;
+    s.in_dim = FF;
+    s.hidden = 8;
+    s.out_dim = CC;
+    frost_model *m;
+    cr_assert_eq(frost_model_new(&m, &s, &A, &AT, NN), FROST_OK);
+    cr_assert_eq(frost_model_init(m, 1), FROST_OK);
+    int64_t tr[] = {0, 1, 2, 3};
+    frost_task_data d = {NN, FF, X, Y, FROST_TASK_MULTICLASS, FROST_METRIC_ACCURACY, CC, tr, tr, tr, 4, 4, 4, NULL};
+    frost_train_opts o = frost_train_opts_default();
+    o.epochs = 50;
+    o.optim.lr = 1e30; /* blows up */
+    frost_run_result r;
+    cr_assert_eq(frost_train(m, &d, &o, &r), FROST_OK);
+    cr_assert(r.diverged);
+    cr_assert_lt(r.epochs_run, 50);
+    cr_assert(strstr(r.message, "the training loss is"), "%s", r.message);
+    frost_run_result_release(&r);
+    frost_model_free(&m);
+}
