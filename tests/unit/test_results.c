@@ -1,0 +1,155 @@
+/*
+ * test_results.c - the results file: append, read back, summary statistics,
+ * refusal of a duplicate run with the file left unchanged, and resume through
+ * the runner (finished runs are skipped).
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frost/frost.h"
+#include "testutil.h"
+
+TestSuite(results, .timeout = 120);
+
+static void add(const char *path, const char *id, const char *cfg, int64_t seed, double val, double test)
+{
+    frost_run_info ri;
+    memset(&ri, 0, sizeof ri);
+    snprintf(ri.id, sizeof ri.id, "%s", id);
+    ri.config = (char *)cfg;
+    snprintf(ri.dataset, sizeof ri.dataset, "toy");
+    snprintf(ri.method, sizeof ri.method, "trained");
+    snprintf(ri.model, sizeof ri.model, "gcn");
+    snprintf(ri.status, sizeof ri.status, "ok");
+    snprintf(ri.metric, sizeof ri.metric, "accuracy");
+    ri.seed = seed;
+    ri.val_metric = val;
+    ri.test_metric = test;
+    ri.sparsity = ri.prune_ratio = ri.lock_ratio = NAN;
+    ri.model_bits = 3200;
+    ri.dense_bits = 3200;
+    frost_epoch_record h[2] = {{1, 1.0, 0.5, val, test, 0.1, 0.01, 0.01}, {2, 0.5, 0.6, val, test, 0.1, 0.01, 0.01}};
+    float params[3] = {1, 2, 3};
+    uint8_t mask[1] = {0};
+    frost_run_payload p = {h, 2, params, 3, NULL, 0, mask, 0};
+    cr_assert_eq(frost_results_append(path, &ri, &p), FROST_OK, "%s", frost_last_error());
+}
+
+Test(results, append_read_summarize)
+{
+    char *d = tu_tmpdir();
+    const char *f = tu_path(d, "r.h5");
+    add(f, "a-seed0", "x = 1;\nseed = 0;\n", 0, 0.80, 0.70);
+    add(f, "a-seed1", "x = 1;\nseed = 1;\n", 1, 0.82, 0.74);
+    add(f, "a-seed2", "x = 1;\nseed = 2;\n", 2, 0.84, 0.72);
+    add(f, "b-seed0", "x = 2;\nseed = 0;\n", 0, 0.5, 0.4);
+    cr_assert_not(tu_any_with_prefix(d, "r.h5.tmp"));
+    frost_results r;
+    cr_assert_eq(frost_results_load(&r, f), FROST_OK, "%s", frost_last_error());
+    cr_assert_eq(r.n, 4);
+    cr_assert_str_eq(r.runs[0].id, "a-seed0"); /* append order */
+    cr_assert_str_eq(r.runs[3].id, "b-seed0");
+    cr_assert_str_eq(r.runs[1].config, "x = 1;\nseed = 1;\n");
+    frost_summary_row *rows;
+    int64_t n;
+    cr_assert_eq(frost_results_summarize(&r, &rows, &n), FROST_OK);
+    cr_assert_eq(n, 2);
+    cr_assert_eq(rows[0].runs, 3);
+    cr_assert_float_eq(rows[0].test_mean, 0.72, 1e-12);
+    cr_assert_float_eq(rows[0].test_std, 0.02, 1e-12); /* sample std of .70 .74 .72 */
+    cr_assert_float_eq(rows[0].val_std, 0.02, 1e-12);
+    cr_assert_eq(rows[1].runs, 1);
+    cr_assert_float_eq(rows[1].test_std, 0.0, 1e-12);
+    frost_summary_release(rows, n);
+    frost_run_state s;
+    cr_assert_eq(frost_results_read_state(f, "a-seed1", &s), FROST_OK, "%s", frost_last_error());
+    cr_assert_eq(s.n_params, 3);
+    cr_assert_eq(s.params[2], 3.0f);
+    frost_run_state_release(&s);
+    cr_assert_eq(frost_results_read_state(f, "nope", &s), FROST_ERR_INVALID);
+    frost_results_release(&r);
+    tu_rmtree(d);
+    free(d);
+}
+
+Test(results, duplicate_run_is_refused_and_file_kept)
+{
+    char *d = tu_tmpdir();
+    const char *f = tu_path(d, "r.h5");
+    add(f, "a", "x = 1;\n", 0, 0.8, 0.7);
+    long size = tu_file_size(f);
+    frost_run_info ri;
+    memset(&ri, 0, sizeof ri);
+    snprintf(ri.id, sizeof ri.id, "a");
+    ri.config = "x = 1;\n";
+    frost_run_payload p = {0};
+    cr_assert_eq(frost_results_append(f, &ri, &p), FROST_ERR_INVALID);
+    cr_assert(strstr(frost_last_error(), "run 'a' is already there"), "%s", frost_last_error());
+    cr_assert_eq(tu_file_size(f), size);
+    cr_assert_not(tu_any_with_prefix(d, "r.h5.tmp"));
+    frost_results r;
+    cr_assert_eq(frost_results_load(&r, f), FROST_OK);
+    cr_assert_eq(r.n, 1);
+    frost_results_release(&r);
+    tu_rmtree(d);
+    free(d);
+}
+
+static int64_t runs_started;
+static void count_start(const char *id, int64_t i, int64_t t, int64_t e, void *u)
+{
+    (void)id, (void)i, (void)t, (void)e, (void)u;
+    runs_started++;
+}
+
+Test(results, runner_resumes_and_skips_finished_runs)
+{
+    char *d = tu_tmpdir();
+    char cfg[4096];
+    snprintf(cfg, sizeof cfg,
+             "dataset = \"%s/datasets/cora.h5\";\nsplit = \"public\";\noutput = \"%s/r.h5\";\nepochs = 3;\nruns = 2;\n"
+             "model = { hidden = 8; };\n",
+             tu_source_root(), d);
+    if (!tu_exists(tu_path(tu_source_root(), "datasets/cora.h5"))) {
+        char src[1024];
+        snprintf(src, sizeof src, "%s/datasets/cora", tu_source_root());
+        char *t = tu_tmpdir();
+        snprintf(cfg, sizeof cfg,
+                 "dataset = \"%s/cora.h5\";\nsplit = \"public\";\noutput = \"%s/r.h5\";\nepochs = 3;\nruns = 2;\n"
+                 "model = { hidden = 8; };\n",
+                 t, d);
+        cr_assert_eq(frost_import_ogb(src, tu_path(t, "cora.h5"), NULL), FROST_OK);
+    }
+    tu_writef(d, "e.cfg", cfg);
+    frost_config c;
+    frost_config_default(&c);
+    cr_assert_eq(frost_config_load(&c, tu_path(d, "e.cfg")), FROST_OK, "%s", frost_last_error());
+    frost_runner_events ev = {0};
+    ev.run_start = count_start;
+    char out[1024];
+    runs_started = 0;
+    cr_assert_eq(frost_experiment_run(&c, &ev, out, sizeof out), FROST_OK, "%s", frost_last_error());
+    cr_assert_eq(runs_started, 2);
+    runs_started = 0;
+    cr_assert_eq(frost_experiment_run(&c, &ev, out, sizeof out), FROST_OK, "%s", frost_last_error());
+    cr_assert_eq(runs_started, 0, "a second identical command trains nothing");
+    cr_assert_eq(frost_config_set_arg(&c, "runs=3"), FROST_OK);
+    runs_started = 0;
+    cr_assert_eq(frost_experiment_run(&c, &ev, out, sizeof out), FROST_OK, "%s", frost_last_error());
+    cr_assert_eq(runs_started, 1, "only the new seed runs");
+    frost_results r;
+    cr_assert_eq(frost_results_load(&r, out), FROST_OK);
+    cr_assert_eq(r.n, 3);
+    cr_assert_str_eq(r.runs[2].id, "trained-gcn-seed2");
+    cr_assert(strstr(r.runs[2].config, "seed = 2;"), "%s", r.runs[2].config);
+    frost_results_release(&r);
+    /* the same output with another configuration is refused */
+    cr_assert_eq(frost_config_set_arg(&c, "model.hidden=9"), FROST_OK);
+    cr_assert_eq(frost_experiment_run(&c, &ev, out, sizeof out), FROST_ERR_CONFIG);
+    cr_assert(strstr(frost_last_error(), "made with a different configuration"), "%s", frost_last_error());
+    tu_rmtree(d);
+    free(d);
+}

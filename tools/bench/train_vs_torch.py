@@ -1,0 +1,106 @@
+#!/usr/bin/python3
+"""One training epoch, frost against PyTorch, on the same graph in the same run.
+
+Makes (once, cached) an ogbn-arxiv-sized synthetic dataset with `frost synth
+--preset arxiv`, then for each model:
+
+  frost:   `frost run` of the shipped experiment (12 epochs, evaluation only at
+           the end), epoch times read back from the results file's history
+           (train_seconds: forward, backward, update), peak RSS from /usr/bin/time;
+  PyTorch: tools/bench/torch_ref.py, the same model (Debian's python3-torch).
+
+Prints median/min/max seconds per epoch, peak RSS and the frost/PyTorch
+ratios, and writes them as JSON (--json).
+
+Usage: tools/bench/train_vs_torch.py [--model gcn|slt-gin|both] [--threads 2]
+       [--frost build/frost] [--dataset build/bench/arxiv.h5] [--json FILE]
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+import h5py
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+# frost settings of each model, on top of the experiment file
+MODELS = {
+    "gcn": ("experiments/arxiv-gcn.cfg", []),
+    "slt-gin": ("experiments/arxiv-slt-gin.cfg", []),
+}
+
+
+def run_frost(frost, model, dataset, threads, epochs, warmup):
+    cfg, extra = MODELS[model]
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "r.h5")
+        cmd = ["/usr/bin/time", "-f", "%M", frost, "run", os.path.join(ROOT, cfg),
+               "--set", f'dataset="{os.path.abspath(dataset)}"', "--set", 'split="random"',
+               "--set", f"epochs={epochs + warmup}", "--set", "runs=1", "--set", f"eval_every={epochs + warmup}",
+               "--set", f"threads={threads}", "--set", f'output="{out}"', "--quiet"] + extra
+        env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
+        r = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        if r.returncode != 0:
+            sys.exit(f"frost failed: {r.stderr}")
+        rss = int(r.stderr.strip().splitlines()[-1]) * 1024
+        with h5py.File(out, "r") as f:
+            run = next(iter(f["runs"].values()))
+            hist = run["history"][:]
+        t = [float(x) for x in hist["train_seconds"][warmup:]]
+    return {"framework": "frost", "model": model, "threads": threads, "epochs": len(t),
+            "epoch_median_s": statistics.median(t), "epoch_min_s": min(t), "epoch_max_s": max(t),
+            "peak_rss_bytes": rss}
+
+
+def run_torch(model, dataset, threads, epochs, warmup):
+    cmd = ["/usr/bin/python3", os.path.join(HERE, "torch_ref.py"), dataset, "--model", model,
+           "--threads", str(threads), "--epochs", str(epochs), "--warmup", str(warmup), "--split", "random"]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"torch_ref.py failed: {r.stderr}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default="gcn", choices=["gcn", "slt-gin", "both"])
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--frost", default=os.path.join(ROOT, "build", "frost"))
+    ap.add_argument("--dataset", default=os.path.join(ROOT, "build", "bench", "arxiv.h5"))
+    ap.add_argument("--json", default=None)
+    a = ap.parse_args()
+    if not os.path.exists(a.dataset):
+        os.makedirs(os.path.dirname(a.dataset), exist_ok=True)
+        subprocess.run([a.frost, "synth", a.dataset, "--preset", "arxiv", "--quiet"], check=True)
+    models = ["gcn", "slt-gin"] if a.model == "both" else [a.model]
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    report = {"dataset": a.dataset, "cpu": cpu, "cores": os.cpu_count(), "threads": a.threads, "results": []}
+    for m in models:
+        fr = run_frost(a.frost, m, a.dataset, a.threads, a.epochs, a.warmup)
+        to = run_torch(m, a.dataset, a.threads, a.epochs, a.warmup)
+        ratio_t = fr["epoch_median_s"] / to["epoch_median_s"]
+        ratio_m = fr["peak_rss_bytes"] / to["peak_rss_bytes"]
+        report["results"].append({"model": m, "frost": fr, "pytorch": to, "time_ratio": ratio_t, "rss_ratio": ratio_m})
+        print(f"{m}: frost {fr['epoch_median_s']:.3f} s/epoch (min {fr['epoch_min_s']:.3f}, max {fr['epoch_max_s']:.3f}), "
+              f"peak RSS {fr['peak_rss_bytes'] / 2**20:.0f} MiB | PyTorch {to['torch_version']} "
+              f"{to['epoch_median_s']:.3f} s/epoch, peak RSS {to['peak_rss_bytes'] / 2**20:.0f} MiB | "
+              f"time ratio {ratio_t:.3f}x, memory ratio {ratio_m:.3f}x ({a.threads} threads, {cpu})")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(report, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
