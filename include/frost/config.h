@@ -83,6 +83,10 @@ FROST_API void frost_config_default(frost_config *c);
  * out of range, syntax error). */
 FROST_API frost_status frost_config_load(frost_config *c, const char *path);
 
+/* Read configuration text (as stored with a run or a model); `name` stands
+ * for the file in messages. */
+FROST_API frost_status frost_config_load_text(frost_config *c, const char *text, const char *name);
+
 /* Set one key from text written as the config file would ("gcn" in
  * quotes, lists in [ ], numbers). `ctx` names the source in errors. A list
  * makes (or replaces) a sweep axis. */

@@ -39,6 +39,7 @@ typedef struct frost_run_info {
     double train_seconds, eval_seconds;
     int64_t model_bits, dense_bits;
     int64_t threads;
+    int64_t in_dim, out_dim;  /* model input width (features) and outputs (classes or tasks) */
     char status[16];          /* "ok", "diverged" */
     char message[256];
     char logits_hash[24];     /* hex FNV-1a of the best state's eval logits */
@@ -97,6 +98,26 @@ typedef struct frost_summary_row {
     char first_id[160];       /* a run of the group */
     char *config;             /* the group's configuration without its seed line, owned */
 } frost_summary_row;
+
+/* ---- exported models (format "frost.model") ------------------------------------ */
+
+#define FROST_MODEL_FORMAT "frost.model"
+#define FROST_MODEL_VERSION 1
+
+typedef struct frost_model_file {
+    char *config;             /* the run's configuration, owned */
+    char method[16], model[32], dataset[256], split[64], source[512], logits_hash[24];
+    int64_t seed, in_dim, out_dim, model_bits, dense_bits;
+    double test_metric;       /* what the run reported */
+    frost_run_state state;
+} frost_model_file;
+
+/* Write run RUN_ID of a results file as a model file: architecture (the
+ * configuration), seed, packed mask of the free weights, batch-norm running
+ * statistics, and any other trained floats. Atomic (temporary name, rename). */
+FROST_API frost_status frost_export_run(const char *results, const char *run_id, const char *out_path);
+FROST_API frost_status frost_model_file_load(frost_model_file *mf, const char *path);
+FROST_API void frost_model_file_release(frost_model_file *mf);
 
 FROST_API frost_status frost_results_summarize(const frost_results *r, frost_summary_row **rows, int64_t *n);
 FROST_API void frost_summary_release(frost_summary_row *rows, int64_t n);

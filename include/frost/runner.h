@@ -57,6 +57,35 @@ FROST_API frost_model_spec frost_prepared_spec(const frost_prepared *p, const fr
 /* Task data for training or evaluation. */
 FROST_API frost_task_data frost_prepared_task(const frost_prepared *p);
 
+/* ---- exported models ------------------------------------------------------------ */
+
+/* A live model from a model file, on a prepared dataset: the network is
+ * regenerated from the seed (fixed weights, freezing pattern) and the saved
+ * state loaded (mask bits, batch-norm statistics, trained floats). Fails
+ * with a clear message if the dataset's feature or label count differs from
+ * the model's. */
+FROST_API frost_status frost_model_from_file(frost_model **out, const frost_model_file *mf, const frost_prepared *p,
+                                             const char *model_path);
+
+typedef struct frost_prediction {
+    int64_t N, C;
+    float *logits;            /* (N, C) eval-mode outputs, owned */
+    double train, valid, test;
+    char split[64];
+    char logits_hash[24];
+    bool hash_matches;        /* bit-identical to the logits of the exported run */
+} frost_prediction;
+
+/* Predict with a model file on a dataset (a path or a bundled name); split
+ * NULL = the model's own split. The dataset is preprocessed as the model's
+ * configuration says. */
+FROST_API frost_status frost_predict(const char *model_path, const char *dataset, const char *split,
+                                     frost_prediction *out);
+FROST_API void frost_prediction_release(frost_prediction *p);
+/* Write logits (N, C) and argmax predictions (N) to an HDF5 file (format
+ * "frost.predictions"), atomically. */
+FROST_API frost_status frost_predictions_save(const frost_prediction *p, const char *path);
+
 #ifdef __cplusplus
 }
 #endif

@@ -46,6 +46,9 @@ int cli_import(int argc, char **argv);
 int cli_info(int argc, char **argv);
 int cli_synth(int argc, char **argv);
 int cli_run(int argc, char **argv);
+int cli_export(int argc, char **argv);
+int cli_predict(int argc, char **argv);
+int cli_report(int argc, char **argv);
 
 /* Print the summary table of a results file; returns an exit status. */
 int cli_print_summary(const char *path, FILE *out);

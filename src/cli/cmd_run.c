@@ -180,15 +180,27 @@ int cli_run(int argc, char **argv)
         char out[1200];
         frost_experiment_output(&c, out, sizeof out);
         printf("# output: %s\n# runs:\n", out);
-        for (int64_t k = 0; k < frost_config_num_points(&c); k++) {
+        int64_t np = frost_config_num_points(&c), nids = 0;
+        char(*ids)[160] = malloc((size_t)(np * ns) * sizeof *ids);
+        if (!ids) return cli_fail();
+        for (int64_t k = 0; k < np; k++) {
             frost_config pt;
-            if (frost_config_point(&c, k, &pt) < 0) return cli_fail();
+            if (frost_config_point(&c, k, &pt) < 0) {
+                free(ids);
+                return cli_fail();
+            }
             for (int32_t s = 0; s < ns; s++) {
                 char id[160];
                 frost_config_run_id(&pt, &c, seeds[s], id, sizeof id);
+                bool dup = false;
+                for (int64_t q = 0; q < nids && !dup; q++) dup = strcmp(ids[q], id) == 0;
+                if (dup) continue; /* a trained run under slt axes is one run */
+                snprintf(ids[nids++], sizeof ids[0], "%s", id);
                 printf("#   %s\n", id);
             }
         }
+        printf("# %lld runs\n", (long long)nids);
+        free(ids);
         frost_config first;
         if (frost_config_point(&c, 0, &first) < 0) return cli_fail();
         char *text = frost_config_to_text(&first);

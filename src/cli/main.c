@@ -17,6 +17,9 @@ static const verb verbs[] = {
     {"info", cli_info, "summary of a dataset, results or model file"},
     {"synth", cli_synth, "synthetic graph (CSBM) straight to a dataset file"},
     {"run", cli_run, "an experiment from a libconfig file: training, SLT search, sweeps"},
+    {"export", cli_export, "one run of a results file -> model file"},
+    {"predict", cli_predict, "model file + dataset file -> predictions and metric"},
+    {"report", cli_report, "results file -> tables (text, CSV) and plots"},
 };
 
 static void usage(FILE *f)

@@ -505,6 +505,21 @@ frost_status frost_config_load(frost_config *c, const char *path)
     return st;
 }
 
+frost_status frost_config_load_text(frost_config *c, const char *text, const char *name)
+{
+    config_t cfg;
+    config_init(&cfg);
+    if (!config_read_string(&cfg, text)) {
+        frost_status st = frost__error(FROST_ERR_CONFIG, "%s:%d: syntax error: %s", name, config_error_line(&cfg),
+                                       config_error_text(&cfg));
+        config_destroy(&cfg);
+        return st;
+    }
+    frost_status st = walk(c, config_root_setting(&cfg), "", name);
+    config_destroy(&cfg);
+    return st;
+}
+
 frost_status frost_config_set(frost_config *c, const char *key, const char *value, const char *ctx)
 {
     config_t cfg;

@@ -47,6 +47,9 @@ hid_t frost__h5_group(hid_t loc, const char *name);
 
 /* Attributes. */
 frost_status frost__h5_attr_str(hid_t obj, const char *name, const char *value, const char *ctx);
+/* Fixed-length string attribute: stored inline in the object header (no
+ * 4 KiB global-heap collection as variable-length strings need). */
+frost_status frost__h5_attr_strfix(hid_t obj, const char *name, const char *value, const char *ctx);
 frost_status frost__h5_attr_i64(hid_t obj, const char *name, int64_t value, const char *ctx);
 frost_status frost__h5_attr_f64(hid_t obj, const char *name, double value, const char *ctx);
 bool frost__h5_has_attr(hid_t obj, const char *name);

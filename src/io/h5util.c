@@ -48,7 +48,12 @@ frost_status frost__h5_out_create(frost__h5_out *o, const char *path)
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     /* The newest format that HDF5 1.10 readers (and h5py) understand. */
     H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V110);
-    o->file = H5Fcreate(o->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    /* The root group keeps its attributes in its header (compact) however
+     * many there are: no fractal heap for a dozen attributes. */
+    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+    H5Pset_attr_phase_change(fcpl, 1000, 900);
+    o->file = H5Fcreate(o->tmp, H5F_ACC_TRUNC, fcpl, fapl);
+    H5Pclose(fcpl);
     H5Pclose(fapl);
     if (o->file < 0) {
         H5Eclear2(H5E_DEFAULT);
@@ -203,6 +208,18 @@ frost_status frost__h5_attr_str(hid_t obj, const char *name, const char *value, 
     return st;
 }
 
+frost_status frost__h5_attr_strfix(hid_t obj, const char *name, const char *value, const char *ctx)
+{
+    const char *v = value ? value : "";
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, strlen(v) + 1);
+    H5Tset_strpad(t, H5T_STR_NULLTERM);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    frost_status st = attr_write(obj, name, t, v, ctx);
+    H5Tclose(t);
+    return st;
+}
+
 frost_status frost__h5_attr_i64(hid_t obj, const char *name, int64_t value, const char *ctx)
 {
     return attr_write(obj, name, H5T_NATIVE_INT64, &value, ctx);
@@ -283,6 +300,7 @@ frost_status frost__h5_read_attr_str(hid_t obj, const char *name, char **out, co
             hid_t mt = H5Tcopy(H5T_C_S1);
             H5Tset_size(mt, n + 1);
             H5Tset_strpad(mt, H5T_STR_NULLTERM);
+            H5Tset_cset(mt, H5Tget_cset(t));
             if (!v) st = frost__error(FROST_ERR_NOMEM, "out of memory");
             else if (H5Aread(a, mt, v) < 0) {
                 free(v);

@@ -125,6 +125,8 @@ static frost_status read_info(hid_t g, frost_run_info *ri, const char *path)
     RI("dense_bits", dense_bits);
     RI("threads", threads);
     RI("order", order);
+    RI("in_dim", in_dim);
+    RI("out_dim", out_dim);
     RD("val_metric", val_metric);
     RD("test_metric", test_metric);
     RD("train_metric", train_metric);
@@ -341,6 +343,8 @@ static frost_status write_info(hid_t g, const frost_run_info *ri, const char *pa
     WI("dense_bits", ri->dense_bits);
     WI("threads", ri->threads);
     WI("order", ri->order);
+    WI("in_dim", ri->in_dim);
+    WI("out_dim", ri->out_dim);
     WD("val_metric", ri->val_metric);
     WD("test_metric", ri->test_metric);
     WD("train_metric", ri->train_metric);

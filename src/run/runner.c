@@ -283,6 +283,8 @@ static frost_status one_run(const frost_prepared *p, const frost_config *pt, con
     ri.model_bits = frost_model_bits(m);
     ri.dense_bits = frost_model_dense_bits(m);
     ri.threads = frost_get_threads();
+    ri.in_dim = spec.in_dim;
+    ri.out_dim = spec.out_dim;
     frost__strlcpy(ri.status, res.diverged ? "diverged" : "ok", sizeof ri.status);
     frost__strlcpy(ri.message, res.message, sizeof ri.message);
     const size_t nl = (size_t)(p->ds.num_nodes * spec.out_dim) * sizeof(float);
@@ -396,5 +398,88 @@ fail:
     free(seeds);
     frost_results_release(&done);
     frost_prepared_release(&prep);
+    return st;
+}
+
+/* ---- exported models ---------------------------------------------------------------- */
+
+frost_status frost_model_from_file(frost_model **out, const frost_model_file *mf, const frost_prepared *p,
+                                   const char *model_path)
+{
+    frost_status st = FROST_OK;
+    frost_model *m = NULL;
+    frost_config c;
+    *out = NULL;
+    frost_config_default(&c);
+    FROST_TRY(frost_config_load_text(&c, mf->config, model_path));
+    frost_model_spec spec = frost_prepared_spec(p, &c);
+    if (spec.in_dim != mf->in_dim || spec.out_dim != mf->out_dim)
+        FROST_FAIL(FROST_ERR_SHAPE,
+                   "%s: the model takes %lld features and predicts %lld %s; dataset '%s' has %lld features and %lld "
+                   "%s",
+                   model_path, (long long)mf->in_dim, (long long)mf->out_dim,
+                   p->ds.task_type == FROST_TASK_BINARY ? "tasks" : "classes", p->ds.name, (long long)spec.in_dim,
+                   (long long)spec.out_dim, p->ds.task_type == FROST_TASK_BINARY ? "tasks" : "classes");
+    FROST_TRY(frost_model_new(&m, &spec, &p->A, p->symmetric ? &p->A : &p->AT, p->ds.num_nodes));
+    FROST_TRY(frost_model_init(m, (uint64_t)mf->seed));
+    frost_model_state_sizes sz = frost_model_state_counts(m);
+    if (sz.params != mf->state.n_params || sz.bn != mf->state.n_bn || sz.mask != mf->state.mask_bits)
+        FROST_FAIL(FROST_ERR_FORMAT,
+                   "%s: the saved state (%lld floats, %lld statistics, %lld mask bits) does not fit the model it "
+                   "describes (%lld, %lld, %lld)",
+                   model_path, (long long)mf->state.n_params, (long long)mf->state.n_bn, (long long)mf->state.mask_bits,
+                   (long long)sz.params, (long long)sz.bn, (long long)sz.mask);
+    FROST_TRY(frost_model_state_import(m, mf->state.params, mf->state.bn, mf->state.mask));
+    *out = m;
+    return FROST_OK;
+fail:
+    frost_model_free(&m);
+    return st;
+}
+
+void frost_prediction_release(frost_prediction *p)
+{
+    if (!p) return;
+    free(p->logits);
+    p->logits = NULL;
+}
+
+frost_status frost_predict(const char *model_path, const char *dataset, const char *split, frost_prediction *out)
+{
+    frost_status st = FROST_OK;
+    frost_model_file mf;
+    frost_prepared prep;
+    frost_model *m = NULL;
+    frost_config c;
+    memset(out, 0, sizeof *out);
+    memset(&prep, 0, sizeof prep);
+    FROST_TRY(frost_model_file_load(&mf, model_path));
+    frost_config_default(&c);
+    st = frost_config_load_text(&c, mf.config, model_path);
+    if (st < 0) goto fail_mf;
+    frost__strlcpy(c.dataset, dataset, sizeof c.dataset);
+    frost__strlcpy(c.split, split ? split : mf.split, sizeof c.split);
+    c.path[0] = 0;
+    if ((st = frost_prepare(&prep, &c)) < 0) goto fail_mf;
+    if ((st = frost_model_from_file(&m, &mf, &prep, model_path)) < 0) goto fail_mf;
+    frost_task_data d = frost_prepared_task(&prep);
+    if ((st = frost_evaluate(m, &d, &out->train, &out->valid, &out->test)) < 0) goto fail_mf;
+    out->N = d.N;
+    out->C = d.C;
+    const size_t nl = (size_t)(d.N * d.C) * sizeof(float);
+    out->logits = malloc(nl ? nl : 1);
+    if (!out->logits) {
+        st = frost__error(FROST_ERR_NOMEM, "out of memory");
+        goto fail_mf;
+    }
+    memcpy(out->logits, frost_model_logits(m), nl);
+    snprintf(out->logits_hash, sizeof out->logits_hash, "%016llx", (unsigned long long)frost_hash64(out->logits, nl));
+    out->hash_matches = strcmp(out->logits_hash, mf.logits_hash) == 0;
+    frost__strlcpy(out->split, prep.split->name, sizeof out->split);
+fail_mf:
+    frost_model_free(&m);
+    frost_prepared_release(&prep);
+    frost_model_file_release(&mf);
+fail:
     return st;
 }

@@ -31,6 +31,8 @@ static void add(const char *path, const char *id, const char *cfg, int64_t seed,
     ri.sparsity = ri.prune_ratio = ri.lock_ratio = NAN;
     ri.model_bits = 3200;
     ri.dense_bits = 3200;
+    ri.in_dim = 4;
+    ri.out_dim = 2;
     frost_epoch_record h[2] = {{1, 1.0, 0.5, val, test, 0.1, 0.01, 0.01}, {2, 0.5, 0.6, val, test, 0.1, 0.01, 0.01}};
     float params[3] = {1, 2, 3};
     uint8_t mask[1] = {0};

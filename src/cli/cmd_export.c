@@ -1,0 +1,98 @@
+/*
+ * cmd_export.c - `frost export RESULTS RUN_ID -o MODEL.h5` and
+ * `frost predict MODEL DATASET`.
+ */
+#include "cli/cli.h"
+
+#include <string.h>
+#include <sys/stat.h>
+
+static void export_help(void)
+{
+    printf("usage: frost export RESULTS RUN_ID -o MODEL.h5\n\n"
+           "Write one run of a results file as a model file: the architecture (the run's\n"
+           "configuration), the seed that regenerates the random weights and the freezing\n"
+           "pattern, the bit-packed mask of the free weights, the batch-norm running statistics\n"
+           "and any trained floats. `frost report RESULTS` lists the run ids.\n");
+}
+
+int cli_export(int argc, char **argv)
+{
+    const char *pos[2] = {NULL, NULL}, *out = NULL;
+    int npos = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        if (cli_is_help(argv[i])) {
+            export_help();
+            return 0;
+        } else if (cli_opt(argc, argv, &i, "-o", &v) || cli_opt(argc, argv, &i, "--output", &v)) {
+            if (!v) return cli_usage_error("export", "-o needs a file name");
+            out = v;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            return cli_usage_error("export", "unknown option '%s'", argv[i]);
+        } else if (npos < 2) {
+            pos[npos++] = argv[i];
+        } else {
+            return cli_usage_error("export", "too many arguments");
+        }
+    }
+    if (npos < 2 || !out) return cli_usage_error("export", "expected: frost export RESULTS RUN_ID -o MODEL.h5");
+    if (frost_export_run(pos[0], pos[1], out) < 0) return cli_fail();
+    frost_model_file mf;
+    if (frost_model_file_load(&mf, out) < 0) return cli_fail();
+    struct stat sb;
+    stat(out, &sb);
+    printf("exported %s %s -> %s: %lld bytes on disk, %lld bits to store (%.1f KiB), %.1fx smaller than the "
+           "trained float32 counterpart\n",
+           pos[0], pos[1], out, (long long)sb.st_size, (long long)mf.model_bits, (double)mf.model_bits / 8192.0,
+           (double)mf.dense_bits / (double)mf.model_bits);
+    frost_model_file_release(&mf);
+    return 0;
+}
+
+static void predict_help(void)
+{
+    printf("usage: frost predict MODEL DATASET [--split NAME] [-o PRED.h5]\n\n"
+           "Regenerate the model from its file (random weights from the seed, saved mask and\n"
+           "statistics), run it on DATASET (a file, or a bundled name), print the metric on the\n"
+           "split (default: the model's) and whether the logits are bit-identical to the run's.\n"
+           "-o writes the logits and predicted classes (format frost.predictions).\n");
+}
+
+int cli_predict(int argc, char **argv)
+{
+    const char *pos[2] = {NULL, NULL}, *split = NULL, *out = NULL;
+    int npos = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        if (cli_is_help(argv[i])) {
+            predict_help();
+            return 0;
+        } else if (cli_opt(argc, argv, &i, "--split", &v)) {
+            if (!v) return cli_usage_error("predict", "--split needs a name");
+            split = v;
+        } else if (cli_opt(argc, argv, &i, "-o", &v) || cli_opt(argc, argv, &i, "--output", &v)) {
+            if (!v) return cli_usage_error("predict", "-o needs a file name");
+            out = v;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            return cli_usage_error("predict", "unknown option '%s'", argv[i]);
+        } else if (npos < 2) {
+            pos[npos++] = argv[i];
+        } else {
+            return cli_usage_error("predict", "too many arguments");
+        }
+    }
+    if (npos < 2) return cli_usage_error("predict", "expected: frost predict MODEL DATASET");
+    frost_prediction p;
+    if (frost_predict(pos[0], pos[1], split, &p) < 0) return cli_fail();
+    printf("model %s on %s, split %s: train %.4f  valid %.4f  test %.4f\n", pos[0], pos[1], p.split, p.train, p.valid,
+           p.test);
+    printf("logits %s: %s the exported run's\n", p.logits_hash,
+           p.hash_matches ? "bit-identical to" : "differ from");
+    if (out && frost_predictions_save(&p, out) < 0) {
+        frost_prediction_release(&p);
+        return cli_fail();
+    }
+    frost_prediction_release(&p);
+    return 0;
+}
