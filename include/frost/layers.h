@@ -117,6 +117,18 @@ FROST_API double frost_bce_logits(float *dlogits, const float *logits, const int
 /* Â = D^-1/2 (A + I) D^-1/2, D = row degree + 1: a = b = dinv_sqrt, c = dinv. */
 FROST_API void frost_aggr_gcn(frost_aggr *op, const frost_csr *A, const frost_csr *AT, float *dinv_sqrt,
                               float *dinv);
+/* The other normalisations of A + I that DGL's GraphConv offers (norm =
+ * 'right': mean over the row and self, D^-1 (A + I); 'left': each message
+ * divided by its source's out-degree + 1, (A + I) D_out^-1; 'none': A + I).
+ * v0, v1: (n) arrays the per-node factors are written into. */
+typedef enum frost_gcn_norm {
+    FROST_GCN_NORM_BOTH = 0,
+    FROST_GCN_NORM_RIGHT = 1,
+    FROST_GCN_NORM_LEFT = 2,
+    FROST_GCN_NORM_NONE = 3
+} frost_gcn_norm;
+FROST_API void frost_aggr_gcn_norm(frost_aggr *op, const frost_csr *A, const frost_csr *AT, float *v0, float *v1,
+                                   frost_gcn_norm norm);
 /* mean over the row (empty rows give 0) plus self_weight * x (0 = none). */
 FROST_API void frost_aggr_mean(frost_aggr *op, const frost_csr *A, const frost_csr *AT, float *inv_deg,
                                float *self, float self_weight);

@@ -103,9 +103,11 @@ typedef struct frost_model_spec {
     bool skip_head;           /* logits = (head(h_{L-1}) + h_L) / 2 (slt.md section 5) */
     bool residual;            /* h_{l+1} += h_l where widths match */
     bool input_proj;          /* a linear layer (F -> hidden, with the post block) before the graph layers */
+    bool root_weight;         /* GCN/GIN graph layers also add X W_root (a learned skip, as SAGE's root weight) */
     float dropout;            /* after each hidden layer */
     float input_dropout;      /* on the input features */
     float gin_eps;
+    int32_t gcn_norm;         /* frost_gcn_norm: both (Kipf & Welling), right, left, none */
     float bn_momentum, bn_eps;
     frost_init weight_init;
     frost_weights weights;

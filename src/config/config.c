@@ -49,6 +49,7 @@ static const char *const sched_names[] = {"constant", "cosine", "step", NULL};
 static const char *const dist_names[] = {"epl", "erk", "uniform", NULL};
 static const char *const scope_names[] = {"global", "layer", NULL};
 static const char *const scale_names[] = {"none", "static", "dynamic", NULL};
+static const char *const gcnnorm_names[] = {"both", "right", "left", "none", NULL};
 static const char *const prtinit_names[] = {"base", "zero", NULL};
 
 #define OFF(f) offsetof(frost_config, f)
@@ -95,7 +96,12 @@ static const key_def keys[] = {
      "residual connections between hidden layers of equal width"},
     {"model.input_proj", KT_BOOL, OFF(model.input_proj), 0, 0, 0, NULL, 0,
      "a linear layer (features -> hidden, then the post block) before the graph layers"},
+    {"model.root_weight", KT_BOOL, OFF(model.root_weight), 0, 0, 0, NULL, 0,
+     "gcn and gin layers also add X W_root, a learned skip (SAGE's root weight; linear residual of tuned GNNs)"},
     {"model.bias", KT_BOOL, OFF(model.bias), 0, 0, 0, NULL, 0, "biases in the layers"},
+    {"model.gcn_norm", KT_ENUM, OFF(model.gcn_norm), 0, 0, 0, gcnnorm_names, 0,
+     "GCN normalisation of A + I, as DGL's GraphConv: both (D^-1/2 (A+I) D^-1/2, Kipf & Welling), right (mean), "
+     "left (by source degree), none"},
     {"model.gin_eps", KT_FLOAT, OFF(model.gin_eps), 0, -1, 100, NULL, 0, "GIN's eps (fixed)"},
     {"model.init", KT_ENUM, OFF(model.weight_init), 0, 0, 0, init_names, 0,
      "weight init of trained weights: default (glorot for gcn, torch's Linear otherwise), glorot, torch, "

@@ -108,6 +108,12 @@ frost_status frost_model_spec_check(const frost_model_spec *s)
     return FROST_OK;
 }
 
+/* Graph layers that get a root weight (model.root_weight): GCN and GIN. */
+static bool has_root(const frost_model_spec *s, frost_arch a)
+{
+    return s->root_weight && (a == FROST_ARCH_GCN || a == FROST_ARCH_GIN);
+}
+
 /* ---- memory layout ---------------------------------------------------------- */
 
 typedef struct slab {
@@ -250,12 +256,13 @@ frost_status frost_model_new(frost_model **out, const frost_model_spec *spec, co
     for (int32_t l = 0; l < m->L; l++) {
         m->layer[l].arch = l < first ? FROST_ARCH_MLP : spec->arch;
         m->n_wmats += (m->layer[l].arch == FROST_ARCH_SAGE || m->layer[l].arch == FROST_ARCH_GIN_MLP) ? 2 : 1;
+        if (has_root(spec, m->layer[l].arch)) m->n_wmats++;
     }
     FROST_CALLOC(m->wmats, m->n_wmats);
     int32_t wi = 0;
     for (int32_t l = 0; l < m->L; l++) {
         frost__layer *ly = &m->layer[l];
-        const int32_t per_layer = (ly->arch == FROST_ARCH_SAGE || ly->arch == FROST_ARCH_GIN_MLP) ? 2 : 1;
+        int32_t per_layer = (ly->arch == FROST_ARCH_SAGE || ly->arch == FROST_ARCH_GIN_MLP) ? 2 : 1;
         ly->fin = l == 0 ? spec->in_dim : spec->hidden;
         ly->fout = l == m->L - 1 ? spec->out_dim : spec->hidden;
         ly->k = spec->mlp_hidden > 0 ? spec->mlp_hidden : spec->hidden;
@@ -274,6 +281,11 @@ frost_status frost_model_new(frost_model **out, const frost_model_spec *spec, co
                 ly->W1 = &m->wmats[wi + 1];
                 ly->W1->rows = ly->fin, ly->W1->cols = ly->fout;
             }
+        }
+        if (has_root(spec, ly->arch)) {
+            ly->Wr = &m->wmats[wi + per_layer];
+            ly->Wr->rows = ly->fin, ly->Wr->cols = ly->fout;
+            per_layer++;
         }
         wi += per_layer;
     }
@@ -304,14 +316,14 @@ frost_status frost_model_new(frost_model **out, const frost_model_spec *spec, co
     layout(m, &P, &G, &X, &Ac);
 
     /* the trainable tensors, in a fixed order */
-    FROST_CALLOC(m->params, 6 * m->L + 4);
+    FROST_CALLOC(m->params, 7 * m->L + 4);
     char name[48];
     for (int32_t l = 0; l < m->L; l++) {
         frost__layer *ly = &m->layer[l];
-        frost__wmat *ws[2] = {ly->W0, ly->W1};
-        const char *wn[2] = {ly->arch == FROST_ARCH_SAGE ? "weight_neigh" : "weight",
-                             ly->arch == FROST_ARCH_SAGE ? "weight_root" : "weight2"};
-        for (int k = 0; k < 2; k++) {
+        frost__wmat *ws[3] = {ly->W0, ly->W1, ly->Wr};
+        const char *wn[3] = {ly->arch == FROST_ARCH_SAGE ? "weight_neigh" : "weight",
+                             ly->arch == FROST_ARCH_SAGE ? "weight_root" : "weight2", "weight_root"};
+        for (int k = 0; k < 3; k++) {
             if (!ws[k]) continue;
             snprintf(name, sizeof name, "layer%d.%s%s", l, wn[k], m->supermask ? ".scores" : "");
             if (m->supermask) add_param(m, name, ws[k]->score, ws[k]->dscore, ws[k]->n);
@@ -340,7 +352,7 @@ frost_status frost_model_new(frost_model **out, const frost_model_spec *spec, co
 
     /* the aggregation operator */
     switch (spec->arch) {
-    case FROST_ARCH_GCN: frost_aggr_gcn(&m->op, m->A, m->AT, m->opv0, m->opv1); break;
+    case FROST_ARCH_GCN: frost_aggr_gcn_norm(&m->op, m->A, m->AT, m->opv0, m->opv1, (frost_gcn_norm)spec->gcn_norm); break;
     case FROST_ARCH_SAGE: frost_aggr_mean(&m->op, m->A, m->AT, m->opv0, NULL, 0.0f); break;
     case FROST_ARCH_GIN: frost_aggr_mean(&m->op, m->A, m->AT, m->opv0, m->opv1, 1.0f + spec->gin_eps); break;
     case FROST_ARCH_GIN_MLP: frost_aggr_sum(&m->op, m->A, m->AT, m->opv1, 1.0f + spec->gin_eps); break;
@@ -436,12 +448,27 @@ frost_status frost_model_init(frost_model *m, uint64_t seed)
 
 /* ---- forward ------------------------------------------------------------------ */
 
+static void conv_main_forward(frost_model *m, frost__layer *ly, const float *x);
+static void conv_main_backward(frost_model *m, frost__layer *ly, const float *x, const float *dz, float *dx);
+
 static uint64_t dropout_stream(int64_t epoch, int32_t layer, int kind)
 {
     return frost_rng_stream(FROST_RNG_DROPOUT, ((uint64_t)epoch << 20) | ((uint64_t)layer << 1) | (uint64_t)kind);
 }
 
 static void conv_forward(frost_model *m, frost__layer *ly, const float *x)
+{
+    const int64_t N = m->N, fin = ly->fin, fout = ly->fout;
+    if (ly->Wr) {
+        /* Y = conv(X) + X Wr: the conv writes Y, the root term adds into it */
+        conv_main_forward(m, ly, x);
+        frost_gemm(false, false, N, fout, fin, 1.0f, x, fin, ly->Wr->w, fout, 1.0f, ly->z, fout);
+        return;
+    }
+    conv_main_forward(m, ly, x);
+}
+
+static void conv_main_forward(frost_model *m, frost__layer *ly, const float *x)
 {
     const int64_t N = m->N, fin = ly->fin, fout = ly->fout;
     switch (ly->arch) {
@@ -459,6 +486,12 @@ static void conv_forward(frost_model *m, frost__layer *ly, const float *x)
 }
 
 static void conv_backward(frost_model *m, frost__layer *ly, const float *x, const float *dz, float *dx)
+{
+    if (ly->Wr) frost_linear_backward(dx, ly->Wr->dw, NULL, dz, x, ly->Wr->w, m->N, ly->fin, ly->fout);
+    conv_main_backward(m, ly, x, dz, dx);
+}
+
+static void conv_main_backward(frost_model *m, frost__layer *ly, const float *x, const float *dz, float *dx)
 {
     const int64_t N = m->N, fin = ly->fin, fout = ly->fout;
     float *db0 = ly->db0;

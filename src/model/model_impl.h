@@ -32,6 +32,7 @@ typedef struct frost__layer {
     frost_arch arch;        /* the layer's kind (MLP for an input projection) */
     int64_t fin, fout, k;
     frost__wmat *W0, *W1;   /* GCN/GIN/MLP: W0; SAGE: W0 = neighbours, W1 = root; GIN_MLP: W0 (F,K), W1 (K,H) */
+    frost__wmat *Wr;        /* model.root_weight on GCN/GIN layers: Y += X Wr (F,H) */
     float *b0, *db0;        /* (fout) or (K) for GIN_MLP */
     float *b1, *db1;        /* GIN_MLP second bias (fout) */
     bool post;              /* norm, ReLU (and dropout unless last) after the layer */

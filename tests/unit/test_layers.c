@@ -9,6 +9,7 @@
  */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,7 +83,7 @@ static void fd_check(gc *c, double (*obj)(void *), void *ctx, const char *what)
 /* ---- the test graph and double references -------------------------------- */
 
 static frost_csr A, AT;
-static float dinvs[N], dinv[N], invdeg[N], selfw[N];
+static float invdeg[N], selfw[N];
 
 static void graph_init(void)
 {
@@ -182,29 +183,43 @@ static double gcn_obj(void *p)
     return dot(c->R, Y, N * c->h);
 }
 
-Test(layers, gcn_both_product_orders, .init = graph_init, .fini = graph_fini)
+Test(layers, gcn_both_product_orders_and_normalisations, .init = graph_init, .fini = graph_fini)
 {
     const int64_t dims[][2] = {{5, 3}, {3, 5}}; /* H <= F: XW first; H > F: aggregate first */
-    for (int t = 0; t < 2; t++) {
-        conv_ctx c = {0};
-        c.f = dims[t][0];
-        c.h = dims[t][1];
-        frost_aggr_gcn(&c.op, &A, &AT, dinvs, dinv);
-        c.X = drnd(N * c.f, 10);
-        c.W = drnd(c.f * c.h, 11);
-        c.b = drnd(c.h, 12);
-        c.R = drnd(N * c.h, 13);
-        float *X = tof(c.X, N * c.f), *W = tof(c.W, c.f * c.h), *b = tof(c.b, c.h), *R = tof(c.R, N * c.h);
-        float Y[N * 8], T[N * 8], work[N * 8];
-        frost_gcn_forward(Y, T, &c.op, X, W, b, N, c.f, c.h);
-        float *dX = fzeros(N * c.f), *dW = fzeros(c.f * c.h), *db = fzeros(c.h);
-        frost_gcn_backward(dX, dW, db, work, R, T, &c.op, X, W, N, c.f, c.h);
-        gc g = {0};
-        add_param(&g, "X", c.X, N * c.f, dX);
-        add_param(&g, "W", c.W, c.f * c.h, dW);
-        add_param(&g, "b", c.b, c.h, db);
-        fd_check(&g, gcn_obj, &c, t == 0 ? "gcn (XW first)" : "gcn (aggregate first)");
-    }
+    static float v0[N], v1[N];
+    for (int norm = 0; norm < 4; norm++)
+        for (int t = 0; t < 2; t++) {
+            conv_ctx c = {0};
+            c.f = dims[t][0];
+            c.h = dims[t][1];
+            frost_aggr_gcn_norm(&c.op, &A, &AT, v0, v1, (frost_gcn_norm)norm);
+            c.X = drnd(N * c.f, 10);
+            c.W = drnd(c.f * c.h, 11);
+            c.b = drnd(c.h, 12);
+            c.R = drnd(N * c.h, 13);
+            float *X = tof(c.X, N * c.f), *W = tof(c.W, c.f * c.h), *b = tof(c.b, c.h), *R = tof(c.R, N * c.h);
+            float Y[N * 8], T[N * 8], work[N * 8];
+            frost_gcn_forward(Y, T, &c.op, X, W, b, N, c.f, c.h);
+            float *dX = fzeros(N * c.f), *dW = fzeros(c.f * c.h), *db = fzeros(c.h);
+            frost_gcn_backward(dX, dW, db, work, R, T, &c.op, X, W, N, c.f, c.h);
+            gc g = {0};
+            add_param(&g, "X", c.X, N * c.f, dX);
+            add_param(&g, "W", c.W, c.f * c.h, dW);
+            add_param(&g, "b", c.b, c.h, db);
+            char what[64];
+            snprintf(what, sizeof what, "gcn norm %d (%s)", norm, t == 0 ? "XW first" : "aggregate first");
+            fd_check(&g, gcn_obj, &c, what);
+        }
+    /* by hand on node 2: its row of A (what it aggregates) is 0, 3, 4, 5; it
+     * appears in the rows of 1, 4 and 5 (its row of A^T) */
+    frost_aggr op;
+    frost_aggr_gcn_norm(&op, &A, &AT, v0, v1, FROST_GCN_NORM_RIGHT);
+    cr_assert_float_eq(op.a[2], 0.2f, 1e-7); /* 1 / (4 + 1) */
+    cr_assert_float_eq(op.c[2], 0.2f, 1e-7);
+    frost_aggr_gcn_norm(&op, &A, &AT, v0, v1, FROST_GCN_NORM_LEFT);
+    cr_assert_float_eq(op.b[2], 0.25f, 1e-7); /* 1 / (3 + 1) */
+    frost_aggr_gcn(&op, &A, &AT, v0, v1);
+    cr_assert_float_eq(op.a[2], (float)(1 / sqrt(5.0)), 1e-7);
 }
 
 /* ---- GraphSAGE ------------------------------------------------------------- */

@@ -112,7 +112,8 @@ Test(model, composed_gradients_match_finite_differences, .init = fixture, .fini 
         s.norm_last = true;
         s.bias = false;
         s.input_dropout = 0.2f;
-        grad_check(s, "input_proj + skip head + norm_last");
+        s.root_weight = true;
+        grad_check(s, "input_proj + skip head + norm_last + root weight");
     }
 }
 
