@@ -28,6 +28,21 @@ typedef struct frost_runner_events {
     const volatile int *stop;  /* non-zero: finish the current epoch, keep nothing of the run, return */
 } frost_runner_events;
 
+/* The runs of an experiment: every sweep point times every seed, each id
+ * once (a trained run under slt-only axes is a single run). */
+typedef struct frost_run_item {
+    char id[160];
+    int64_t point, seed;
+} frost_run_item;
+
+typedef struct frost_run_plan {
+    int64_t n;
+    frost_run_item *runs;
+} frost_run_plan;
+
+FROST_API frost_status frost_experiment_plan(const frost_config *c, frost_run_plan *plan);
+FROST_API void frost_run_plan_release(frost_run_plan *plan);
+
 /* Run the experiment. output receives the results file path. */
 FROST_API frost_status frost_experiment_run(const frost_config *c, const frost_runner_events *ev, char *output,
                                             size_t cap);

@@ -50,7 +50,8 @@ int cli_export(int argc, char **argv);
 int cli_predict(int argc, char **argv);
 int cli_report(int argc, char **argv);
 
-/* Print the summary table of a results file; returns an exit status. */
-int cli_print_summary(const char *path, FILE *out);
+/* Print the table of a results file (one row per configuration, with its
+ * best run); returns an exit status. */
+int cli_print_table(const char *path);
 
 #endif

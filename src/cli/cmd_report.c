@@ -164,6 +164,57 @@ static int plot_model(const char *dir, const char *model, const group *g, int64_
     return 0;
 }
 
+static int load_table(const char *path, frost_results *r, frost_summary_row **rows, group **g, int64_t *n)
+{
+    if (frost_results_load(r, path) < 0) return -1;
+    if (frost_results_summarize(r, rows, n) < 0) {
+        frost_results_release(r);
+        return -1;
+    }
+    *g = calloc((size_t)(*n ? *n : 1), sizeof **g);
+    for (int64_t k = 0; k < *n; k++) (*g)[k].row = &(*rows)[k];
+    fill_best(*g, *n, r);
+    return 0;
+}
+
+static void print_table(const char *path, const frost_results *r, const group *g, int64_t n)
+{
+    bool slt = false;
+    for (int64_t k = 0; k < n; k++) slt |= !isnan(g[k].row->sparsity);
+    printf("%-8s %-8s %-10s", "method", "model", "dataset");
+    if (slt) printf(" %5s %5s %5s %5s", "p", "r", "s", "f");
+    printf(" %4s  %-16s %-16s %10s %8s %8s  %s\n", "runs", "test mean+-std", "valid mean+-std", "model KiB", "compr.",
+           "s/run", "best run");
+    for (int64_t k = 0; k < n; k++) {
+        const frost_summary_row *w = g[k].row;
+        char t[32], v[32];
+        snprintf(t, sizeof t, "%.2f +- %.2f", 100 * w->test_mean, 100 * w->test_std);
+        snprintf(v, sizeof v, "%.2f +- %.2f", 100 * w->val_mean, 100 * w->val_std);
+        printf("%-8s %-8s %-10.10s", w->method, w->model, w->dataset);
+        if (slt && isnan(w->sparsity)) printf(" %5s %5s %5s %5s", "-", "-", "-", "-");
+        else if (slt)
+            printf(" %5.2f %5.2f %5.2f %5.2f", w->prune_ratio, w->lock_ratio, w->sparsity, w->prune_ratio + w->lock_ratio);
+        printf(" %4lld  %-16s %-16s %10.1f %7.1fx %8.2f  %s\n", (long long)w->runs, t, v, (double)w->model_bits / 8192.0,
+               (double)w->dense_bits / (double)w->model_bits, w->train_seconds_mean, g[k].best_id);
+    }
+    printf("(%s: %s, split %s; std is the sample standard deviation over seeds)\n", path,
+           r->n ? r->runs[0].metric : "?", r->n ? r->runs[0].split : "?");
+}
+
+int cli_print_table(const char *path)
+{
+    frost_results r;
+    frost_summary_row *rows;
+    group *g;
+    int64_t n;
+    if (load_table(path, &r, &rows, &g, &n) < 0) return cli_fail();
+    print_table(path, &r, g, n);
+    free(g);
+    frost_summary_release(rows, n);
+    frost_results_release(&r);
+    return 0;
+}
+
 int cli_report(int argc, char **argv)
 {
     const char *path = NULL, *dir = NULL, *csv = NULL;
@@ -191,35 +242,12 @@ int cli_report(int argc, char **argv)
     }
     if (!path) return cli_usage_error("report", "expected: frost report RESULTS");
     frost_results r;
-    if (frost_results_load(&r, path) < 0) return cli_fail();
     frost_summary_row *rows;
+    group *g;
     int64_t n;
-    if (frost_results_summarize(&r, &rows, &n) < 0) {
-        frost_results_release(&r);
-        return cli_fail();
-    }
-    group *g = calloc((size_t)(n ? n : 1), sizeof *g);
-    for (int64_t k = 0; k < n; k++) g[k].row = &rows[k];
-    fill_best(g, n, &r);
+    if (load_table(path, &r, &rows, &g, &n) < 0) return cli_fail();
+    print_table(path, &r, g, n);
     const char *metric = r.n ? r.runs[0].metric : "metric";
-
-    printf("%-8s %-8s %-10s %5s %5s %5s %5s %4s  %-16s %-16s %10s %8s  %s\n", "method", "model", "dataset", "p", "r", "s",
-           "f", "runs", "test mean+-std", "valid mean+-std", "model KiB", "compr.", "best run");
-    for (int64_t k = 0; k < n; k++) {
-        const frost_summary_row *w = g[k].row;
-        char t[32], v[32];
-        snprintf(t, sizeof t, "%.2f +- %.2f", 100 * w->test_mean, 100 * w->test_std);
-        snprintf(v, sizeof v, "%.2f +- %.2f", 100 * w->val_mean, 100 * w->val_std);
-        if (isnan(w->sparsity))
-            printf("%-8s %-8s %-10.10s %5s %5s %5s %5s %4lld  %-16s %-16s %10.1f %7.1fx  %s\n", w->method, w->model,
-                   w->dataset, "-", "-", "-", "-", (long long)w->runs, t, v, (double)w->model_bits / 8192.0,
-                   (double)w->dense_bits / (double)w->model_bits, g[k].best_id);
-        else
-            printf("%-8s %-8s %-10.10s %5.2f %5.2f %5.2f %5.2f %4lld  %-16s %-16s %10.1f %7.1fx  %s\n", w->method, w->model,
-                   w->dataset, w->prune_ratio, w->lock_ratio, w->sparsity, w->prune_ratio + w->lock_ratio, (long long)w->runs,
-                   t, v, (double)w->model_bits / 8192.0, (double)w->dense_bits / (double)w->model_bits, g[k].best_id);
-    }
-    printf("(%s: %s; std is the sample standard deviation over seeds)\n", path, metric);
 
     char dbuf[1100];
     if (!dir) {

@@ -99,41 +99,6 @@ static void ev_run_end(const frost_run_info *info, void *user)
             strcmp(info->status, "ok") ? info->message : "");
 }
 
-/* The summary table of a results file. */
-int cli_print_summary(const char *path, FILE *out)
-{
-    frost_results r;
-    if (frost_results_load(&r, path) < 0) return cli_fail();
-    frost_summary_row *rows;
-    int64_t n;
-    if (frost_results_summarize(&r, &rows, &n) < 0) {
-        frost_results_release(&r);
-        return cli_fail();
-    }
-    bool slt = false;
-    for (int64_t k = 0; k < n; k++) slt |= !isnan(rows[k].sparsity);
-    fprintf(out, "%-8s %-8s %-10s %-12s", "method", "model", "dataset", "split");
-    if (slt) fprintf(out, " %5s %5s %5s", "p", "r", "s");
-    fprintf(out, " %4s  %-17s %-17s %10s %8s %9s\n", "runs", "test (mean+-std)", "valid (mean+-std)", "model KiB",
-            "compr.", "s/run");
-    for (int64_t k = 0; k < n; k++) {
-        const frost_summary_row *w = &rows[k];
-        fprintf(out, "%-8s %-8s %-10.10s %-12.12s", w->method, w->model, w->dataset, w->split);
-        if (slt) {
-            if (isnan(w->sparsity)) fprintf(out, " %5s %5s %5s", "-", "-", "-");
-            else fprintf(out, " %5.2f %5.2f %5.2f", w->prune_ratio, w->lock_ratio, w->sparsity);
-        }
-        char t[32], v[32];
-        snprintf(t, sizeof t, "%.2f +- %.2f", 100 * w->test_mean, 100 * w->test_std);
-        snprintf(v, sizeof v, "%.2f +- %.2f", 100 * w->val_mean, 100 * w->val_std);
-        fprintf(out, " %4lld  %-17s %-17s %10.1f %7.1fx %9.2f\n", (long long)w->runs, t, v,
-                (double)w->model_bits / 8192.0, (double)w->dense_bits / (double)w->model_bits, w->train_seconds_mean);
-    }
-    frost_summary_release(rows, n);
-    frost_results_release(&r);
-    return 0;
-}
-
 int cli_run(int argc, char **argv)
 {
     const char *file = NULL;
@@ -175,32 +140,13 @@ int cli_run(int argc, char **argv)
     if (frost_config_check(&c) < 0) return cli_fail();
 
     if (dry) {
-        int64_t seeds[FROST_MAX_SEEDS];
-        int32_t ns = frost_config_seeds(&c, seeds, FROST_MAX_SEEDS);
         char out[1200];
+        frost_run_plan plan;
         frost_experiment_output(&c, out, sizeof out);
-        printf("# output: %s\n# runs:\n", out);
-        int64_t np = frost_config_num_points(&c), nids = 0;
-        char(*ids)[160] = malloc((size_t)(np * ns) * sizeof *ids);
-        if (!ids) return cli_fail();
-        for (int64_t k = 0; k < np; k++) {
-            frost_config pt;
-            if (frost_config_point(&c, k, &pt) < 0) {
-                free(ids);
-                return cli_fail();
-            }
-            for (int32_t s = 0; s < ns; s++) {
-                char id[160];
-                frost_config_run_id(&pt, &c, seeds[s], id, sizeof id);
-                bool dup = false;
-                for (int64_t q = 0; q < nids && !dup; q++) dup = strcmp(ids[q], id) == 0;
-                if (dup) continue; /* a trained run under slt axes is one run */
-                snprintf(ids[nids++], sizeof ids[0], "%s", id);
-                printf("#   %s\n", id);
-            }
-        }
-        printf("# %lld runs\n", (long long)nids);
-        free(ids);
+        if (frost_experiment_plan(&c, &plan) < 0) return cli_fail();
+        printf("# output: %s\n# %lld runs:\n", out, (long long)plan.n);
+        for (int64_t q = 0; q < plan.n; q++) printf("#   %s\n", plan.runs[q].id);
+        frost_run_plan_release(&plan);
         frost_config first;
         if (frost_config_point(&c, 0, &first) < 0) return cli_fail();
         char *text = frost_config_to_text(&first);
@@ -223,5 +169,5 @@ int cli_run(int argc, char **argv)
     frost_status st = frost_experiment_run(&c, &ev, out, sizeof out);
     if (u.tty && !quiet) fprintf(stderr, "\r\033[K");
     if (st < 0) return cli_fail();
-    return cli_print_summary(out, stdout);
+    return cli_print_table(out);
 }

@@ -180,11 +180,6 @@ frost_task_data frost_prepared_task(const frost_prepared *p)
 
 /* ---- the experiment ------------------------------------------------------------------ */
 
-typedef struct run_item {
-    char id[160];
-    int64_t point, seed;
-} run_item;
-
 typedef struct epoch_ctx {
     const frost_runner_events *ev;
     const char *id;
@@ -216,7 +211,7 @@ static frost_status mkdirs_for(const char *file)
 }
 
 /* Train one run and append it. */
-static frost_status one_run(const frost_prepared *p, const frost_config *pt, const run_item *it,
+static frost_status one_run(const frost_prepared *p, const frost_config *pt, const frost_run_item *it,
                             const char *output, const frost_runner_events *ev, frost_run_info *info_out)
 {
     frost_status st = FROST_OK;
@@ -307,13 +302,49 @@ fail:
     return st;
 }
 
+void frost_run_plan_release(frost_run_plan *plan)
+{
+    if (!plan) return;
+    free(plan->runs);
+    plan->runs = NULL;
+    plan->n = 0;
+}
+
+frost_status frost_experiment_plan(const frost_config *c, frost_run_plan *plan)
+{
+    frost_status st = FROST_OK;
+    int64_t *seeds = NULL;
+    plan->n = 0;
+    plan->runs = NULL;
+    const int64_t np = frost_config_num_points(c);
+    FROST_ALLOC(seeds, FROST_MAX_SEEDS);
+    const int32_t ns = frost_config_seeds(c, seeds, FROST_MAX_SEEDS);
+    FROST_ALLOC(plan->runs, np * ns);
+    for (int64_t k = 0; k < np; k++) {
+        frost_config pt;
+        FROST_TRY(frost_config_point(c, k, &pt));
+        for (int32_t s = 0; s < ns; s++) {
+            frost_run_item it = {.point = k, .seed = seeds[s]};
+            frost_config_run_id(&pt, c, seeds[s], it.id, sizeof it.id);
+            bool dup = false;
+            for (int64_t q = 0; q < plan->n && !dup; q++) dup = strcmp(plan->runs[q].id, it.id) == 0;
+            if (!dup) plan->runs[plan->n++] = it;
+        }
+    }
+    free(seeds);
+    return FROST_OK;
+fail:
+    free(seeds);
+    frost_run_plan_release(plan);
+    return st;
+}
+
 frost_status frost_experiment_run(const frost_config *c, const frost_runner_events *ev, char *output, size_t cap)
 {
     frost_status st = FROST_OK;
     frost_prepared prep;
     frost_results done = {0, NULL};
-    run_item *items = NULL;
-    int64_t *seeds = NULL;
+    frost_run_plan plan = {0, NULL};
     char *text = NULL;
     memset(&prep, 0, sizeof prep);
     FROST_TRY(frost_config_check(c));
@@ -331,23 +362,9 @@ frost_status frost_experiment_run(const frost_config *c, const frost_runner_even
     }
     if (c->threads > 0) frost_set_threads((int)c->threads);
 
-    /* the runs: points x seeds, duplicates (a trained run under an slt axis) once */
-    const int64_t np = frost_config_num_points(c);
-    FROST_ALLOC(seeds, FROST_MAX_SEEDS);
-    const int32_t ns = frost_config_seeds(c, seeds, FROST_MAX_SEEDS);
-    FROST_ALLOC(items, np * ns);
-    int64_t n_items = 0;
-    for (int64_t k = 0; k < np; k++) {
-        frost_config pt;
-        FROST_TRY(frost_config_point(c, k, &pt));
-        for (int32_t s = 0; s < ns; s++) {
-            run_item it = {.point = k, .seed = seeds[s]};
-            frost_config_run_id(&pt, c, seeds[s], it.id, sizeof it.id);
-            bool dup = false;
-            for (int64_t q = 0; q < n_items && !dup; q++) dup = strcmp(items[q].id, it.id) == 0;
-            if (!dup) items[n_items++] = it;
-        }
-    }
+    FROST_TRY(frost_experiment_plan(c, &plan));
+    const int64_t n_items = plan.n;
+    frost_run_item *items = plan.runs;
 
     /* resume: runs already in the file are skipped, if their configuration matches */
     if (file_exists(output)) FROST_TRY(frost_results_load(&done, output));
@@ -394,8 +411,7 @@ done:
     st = FROST_OK;
 fail:
     free(text);
-    free(items);
-    free(seeds);
+    frost_run_plan_release(&plan);
     frost_results_release(&done);
     frost_prepared_release(&prep);
     return st;
