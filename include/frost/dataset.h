@@ -44,6 +44,12 @@ typedef struct frost_split {
     int64_t *test;  /* (n_test) */
 } frost_split;
 
+typedef struct frost_partitioning {
+    char name[64];            /* "metis-k8" */
+    int32_t k;
+    int32_t *part;            /* (N) part of each node, 0 .. k-1 */
+} frost_partitioning;
+
 typedef struct frost_dataset {
     char name[128];
     char source[1024];          /* provenance: import folder or synth parameters */
@@ -67,6 +73,9 @@ typedef struct frost_dataset {
     int32_t *year;              /* (N) or NULL */
     int32_t num_splits;
     frost_split *splits;        /* (num_splits) */
+    int32_t num_partitions;
+    frost_partitioning *partitions; /* (num_partitions), stored under /partition */
+    int64_t *original_id;       /* (N) or NULL: id of each node before a reordering */
 } frost_dataset;
 
 /* Read a dataset file; checks format and version. On failure nothing is
@@ -138,6 +147,24 @@ FROST_API frost_synth_opts frost_synth_opts_default(void);
 /* Contextual stochastic block model with heavy-tailed degrees, written
  * straight to OUT (features streamed in blocks). */
 FROST_API frost_status frost_synth(const char *out_path, const frost_synth_opts *opts);
+
+/* ---- partitions and reordering ------------------------------------------ */
+
+/* METIS k-way partition of the dataset's graph, added to ds->partitions (an
+ * existing one of the same name is replaced). */
+FROST_API frost_status frost_dataset_partition(frost_dataset *ds, int32_t k, double imbalance, uint64_t seed,
+                                               const char *name);
+FROST_API const frost_partitioning *frost_dataset_partitioning(const frost_dataset *ds, const char *name);
+
+/* A copy of ds with its nodes renumbered: node `new` is old node perm[new].
+ * Graph, features, labels, years, splits (ids renumbered, order kept) and
+ * partitions follow; out->original_id records the old ids (composed with any
+ * earlier reordering). */
+FROST_API frost_status frost_dataset_permute(frost_dataset *out, const frost_dataset *in, const int64_t *perm);
+
+/* The permutation that makes each part of a partitioning contiguous (parts in
+ * order, nodes in id order within a part): a counting sort. */
+FROST_API frost_status frost_partition_order(int64_t *perm, const int32_t *part, int64_t n, int32_t k);
 
 /* ---- statistics (frost info) ------------------------------------------- */
 

@@ -101,6 +101,17 @@ FROST_API int64_t frost_csr_count_self_loops(const frost_csr *g);
 /* Index of column j in row i (sorted rows), or -1. */
 FROST_API int64_t frost_csr_find(const frost_csr *g, int64_t i, int32_t j);
 
+/* METIS k-way partition of a graph (made symmetric and loop-free first, as
+ * METIS requires). part: (n) part ids 0 .. k-1. imbalance: allowed part size
+ * above the mean (0.03 = 3%). The same seed gives the same partition. Graphs
+ * beyond METIS's 32-bit indices give FROST_ERR_RANGE. */
+FROST_API frost_status frost_graph_partition(const frost_csr *g, int32_t k, double imbalance, uint64_t seed,
+                                             int32_t *part);
+
+/* Reorder nodes: perm[new] = old. out is the graph with rows and columns
+ * renumbered (rows sorted). inv (optional, (n)): inv[old] = new. */
+FROST_API frost_status frost_csr_permute(frost_csr *out, const frost_csr *in, const int64_t *perm, int64_t *inv);
+
 #ifdef __cplusplus
 }
 #endif

@@ -22,7 +22,9 @@ static void help(void)
            "counterpart drawn as a horizontal reference line.\n\n"
            "  -o DIR        where plots and CSV go (default: RESULTS without .h5, plus -report)\n"
            "  --csv FILE    the CSV file (default: DIR/summary.csv)\n"
-           "  --no-plots    table and CSV only\n");
+           "  --no-plots    table and CSV only\n"
+           "  --best METHOD print only the id of the best run of METHOD (the configuration with the\n"
+           "                best mean validation metric, its run with the best validation metric)\n");
 }
 
 typedef struct group {
@@ -217,7 +219,7 @@ int cli_print_table(const char *path)
 
 int cli_report(int argc, char **argv)
 {
-    const char *path = NULL, *dir = NULL, *csv = NULL;
+    const char *path = NULL, *dir = NULL, *csv = NULL, *best_method = NULL;
     bool plots = true;
     for (int i = 1; i < argc; i++) {
         const char *v;
@@ -232,6 +234,9 @@ int cli_report(int argc, char **argv)
             csv = v;
         } else if (cli_flag(argv, i, "--no-plots")) {
             plots = false;
+        } else if (cli_opt(argc, argv, &i, "--best", &v)) {
+            if (!v) return cli_usage_error("report", "--best needs a method (trained, slt, ...)");
+            best_method = v;
         } else if (argv[i][0] == '-' && argv[i][1]) {
             return cli_usage_error("report", "unknown option '%s'", argv[i]);
         } else if (path) {
@@ -246,6 +251,22 @@ int cli_report(int argc, char **argv)
     group *g;
     int64_t n;
     if (load_table(path, &r, &rows, &g, &n) < 0) return cli_fail();
+    if (best_method) {
+        int64_t b = -1;
+        for (int64_t k = 0; k < n; k++)
+            if (strcmp(g[k].row->method, best_method) == 0 && (b < 0 || g[k].row->val_mean > g[b].row->val_mean)) b = k;
+        int rc = 0;
+        if (b < 0) {
+            fprintf(stderr, "frost: %s: no finished run of method '%s'\n", path, best_method);
+            rc = CLI_EXIT_RUNTIME;
+        } else {
+            printf("%s\n", g[b].best_id);
+        }
+        free(g);
+        frost_summary_release(rows, n);
+        frost_results_release(&r);
+        return rc;
+    }
     print_table(path, &r, g, n);
     const char *metric = r.n ? r.runs[0].metric : "metric";
 

@@ -51,6 +51,9 @@ void frost_dataset_release(frost_dataset *ds)
     free(ds->year);
     for (int32_t s = 0; s < ds->num_splits; s++) frost__split_release(&ds->splits[s]);
     free(ds->splits);
+    for (int32_t k = 0; k < ds->num_partitions; k++) free(ds->partitions[k].part);
+    free(ds->partitions);
+    free(ds->original_id);
     memset(ds, 0, sizeof *ds);
 }
 
@@ -181,6 +184,21 @@ frost_status frost__dataset_write_meta(hid_t file, const frost_dataset *ds, int 
                                   sp->test, level, ctx));
         H5Gclose(s);
         s = H5I_INVALID_HID;
+    }
+    for (int32_t k = 0; k < ds->num_partitions; k++) {
+        char path[128];
+        snprintf(path, sizeof path, "partition/%s", ds->partitions[k].name);
+        FROST_TRY(frost__h5_write(file, path, H5T_NATIVE_INT32, H5T_STD_I32LE, 1, &ds->num_nodes, ds->partitions[k].part,
+                                  level, ctx));
+        hid_t d = H5Dopen2(file, path, H5P_DEFAULT);
+        if (d < 0) FROST_FAILED(frost__h5_fail(ctx, "cannot reopen /%s", path));
+        st = frost__h5_attr_i64(d, "k", ds->partitions[k].k, ctx);
+        H5Dclose(d);
+        if (st < 0) goto fail;
+    }
+    if (ds->original_id) {
+        FROST_TRY(frost__h5_write(file, "node/original_id", H5T_NATIVE_INT64, H5T_STD_I64LE, 1, &ds->num_nodes,
+                                  ds->original_id, level, ctx));
     }
     if (ds->num_splits == 0) {
         /* Keep /split present so readers can always list it. */
@@ -406,6 +424,40 @@ frost_status frost_dataset_load(frost_dataset *ds, const char *path)
         g = H5I_INVALID_HID;
     }
     free(sn.names);
+    sn.names = NULL;
+    sn.n = sn.cap = 0;
+    if (frost__h5_exists(f, "partition")) {
+        g = H5Gopen2(f, "partition", H5P_DEFAULT);
+        if (g < 0) FROST_FAILED(frost__h5_fail(path, "cannot open /partition"));
+        FROST_TRY(list_group(g, &sn, path));
+        FROST_CALLOC(ds->partitions, sn.n);
+        for (int32_t k = 0; k < sn.n; k++) {
+            frost_partitioning *pt = &ds->partitions[k];
+            ds->num_partitions = k + 1;
+            frost__strlcpy(pt->name, sn.names[k], sizeof pt->name);
+            FROST_ALLOC(pt->part, n);
+            FROST_TRY(frost__h5_read_into(g, pt->name, H5T_NATIVE_INT32, 1, &ds->num_nodes, pt->part, path));
+            hid_t d = H5Dopen2(g, pt->name, H5P_DEFAULT);
+            int64_t kk = 0;
+            st = d >= 0 ? frost__h5_read_attr_i64(d, "k", &kk, path) : frost__h5_fail(path, "cannot open a partition");
+            if (d >= 0) H5Dclose(d);
+            if (st < 0) goto fail;
+            if (kk < 1 || kk > n) FROST_FAIL(FROST_ERR_FORMAT, "%s: /partition/%s: k = %lld", path, pt->name, (long long)kk);
+            pt->k = (int32_t)kk;
+            for (int64_t i = 0; i < n; i++)
+                if (pt->part[i] < 0 || pt->part[i] >= pt->k)
+                    FROST_FAIL(FROST_ERR_FORMAT, "%s: /partition/%s: node %lld is in part %d, expected 0 .. %d", path,
+                               pt->name, (long long)i, pt->part[i], pt->k - 1);
+        }
+        H5Gclose(g);
+        g = H5I_INVALID_HID;
+        free(sn.names);
+        sn.names = NULL;
+    }
+    if (frost__h5_exists(f, "node/original_id")) {
+        FROST_ALLOC(ds->original_id, n);
+        FROST_TRY(frost__h5_read_into(f, "node/original_id", H5T_NATIVE_INT64, 1, &ds->num_nodes, ds->original_id, path));
+    }
     H5Fclose(f);
     return FROST_OK;
 fail:

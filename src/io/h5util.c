@@ -9,6 +9,8 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <dirent.h>
+#include <signal.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -38,8 +40,37 @@ frost_status frost__h5_fail(const char *ctx, const char *fmt, ...)
     return frost__error(FROST_ERR_HDF5, "%s: %s", ctx, what);
 }
 
+/* Remove PATH.tmp.PID files left by processes that died mid-write (their
+ * PID no longer runs); a live writer's temporary is left alone. */
+static void remove_stale_temporaries(const char *path)
+{
+    char dir[1024];
+    frost__strlcpy(dir, path, sizeof dir);
+    char *slash = strrchr(dir, '/');
+    const char *base = slash ? slash + 1 : path;
+    if (slash) *slash = 0;
+    else frost__strlcpy(dir, ".", sizeof dir);
+    char prefix[1100];
+    snprintf(prefix, sizeof prefix, "%s.tmp.", base);
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (strncmp(e->d_name, prefix, strlen(prefix)) != 0) continue;
+        char *end;
+        long pid = strtol(e->d_name + strlen(prefix), &end, 10);
+        if (*end || pid <= 0 || pid == (long)getpid()) continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
+        char full[2200];
+        snprintf(full, sizeof full, "%s/%s", dir, e->d_name);
+        unlink(full);
+    }
+    closedir(d);
+}
+
 frost_status frost__h5_out_create(frost__h5_out *o, const char *path)
 {
+    remove_stale_temporaries(path);
     frost__h5_init();
     memset(o, 0, sizeof *o);
     o->file = H5I_INVALID_HID;
