@@ -29,8 +29,7 @@ extern "C" {
 typedef enum frost_method {
     FROST_METHOD_TRAINED = 0, /* weights trained */
     FROST_METHOD_SLT = 1,     /* strong lottery ticket: supermask search */
-    FROST_METHOD_PRT = 2,     /* portable reward tuning */
-    FROST_METHOD_EFT = 3      /* emulated fine-tuning baseline (inference only) */
+    FROST_METHOD_PRT = 2      /* portable reward tuning scenario (with the EFT baseline) */
 } frost_method;
 
 typedef enum frost_feature_norm { FROST_FEAT_NONE = 0, FROST_FEAT_ROW = 1 } frost_feature_norm;
@@ -46,13 +45,25 @@ typedef struct frost_sweep_axis {
 } frost_sweep_axis;
 
 typedef struct frost_prt_spec {
-    char base_old[1024];   /* exported model file: the old (pre-trained) base */
-    char base_new[1024];   /* exported model file: the new base (inference) */
-    char finetuned[1024];  /* exported model file: the old base fine-tuned (EFT) */
-    char task_split[64];   /* split whose train part tunes the reward */
-    int32_t init;          /* 0 = copy the old base's weights, 1 = zero last layer */
+    /* the scenario: METIS communities, some upstream, some the task's domain */
+    int32_t parts;                /* METIS parts */
+    int32_t task_parts;           /* how many of them (the highest ids) form the task's domain */
+    int64_t task_train_per_class; /* task training nodes per class */
+    int64_t task_valid_per_class; /* task validation nodes per class */
+    double old_pool_fraction;     /* share of the upstream training nodes the old base sees */
+    int64_t scenario_seed;
+    /* the base models, trained upstream */
+    int32_t old_arch, old_layers;
+    int64_t old_hidden;
+    int32_t new_arch, new_layers;
+    int64_t new_hidden;
+    int64_t base_epochs;
+    /* the reward */
+    int32_t init;                 /* 0 = copy the old base (the paper), 1 = fresh with a zeroed last layer */
+    bool reward_slt;              /* the reward is a strong lottery ticket (slt.* settings) */
     double entropy_alpha;
-    double eft_alpha;      /* EFT strength */
+    double eft_alpha;             /* EFT strength */
+    int64_t infer_repeats;        /* inference passes timed per method */
 } frost_prt_spec;
 
 typedef struct frost_config {

@@ -134,6 +134,10 @@ typedef struct frost_param {
  * borrowed and must outlive the model. */
 FROST_API frost_status frost_model_new(frost_model **out, const frost_model_spec *spec, const frost_csr *A,
                                        const frost_csr *AT, int64_t N);
+/* The same for inference only: forward passes in eval mode, no gradients
+ * or backward buffers allocated (training one is an internal error). */
+FROST_API frost_status frost_model_new_ex(frost_model **out, const frost_model_spec *spec, const frost_csr *A,
+                                          const frost_csr *AT, int64_t N, bool inference);
 FROST_API void frost_model_free(frost_model **m);
 
 /* Initialise weights (and scores, freeze codes, batch-norm statistics) from

@@ -40,6 +40,10 @@ typedef struct frost_run_info {
     int64_t model_bits, dense_bits;
     int64_t threads;
     int64_t in_dim, out_dim;  /* model input width (features) and outputs (classes or tasks) */
+    char role[24];            /* prt runs: base-old, base-new, ft-old, ft-new, prt, prt-old, eft ("" otherwise) */
+    double infer_seconds;     /* prt runs: one full-graph inference pass of the method (median) */
+    int64_t infer_bytes;      /* prt runs: memory the pass allocates (models and buffers) */
+    int64_t models_evaluated; /* prt runs: models the pass runs */
     char status[16];          /* "ok", "diverged" */
     char message[256];
     char logits_hash[24];     /* hex FNV-1a of the best state's eval logits */
@@ -82,6 +86,10 @@ FROST_API const frost_run_info *frost_results_find(const frost_results *r, const
 FROST_API frost_status frost_results_append(const char *path, const frost_run_info *info,
                                             const frost_run_payload *payload);
 
+/* Append several runs in one atomic step (all or none). */
+FROST_API frost_status frost_results_append_many(const char *path, const frost_run_info *info,
+                                                 const frost_run_payload *payload, int64_t n);
+
 /* Read a run's model state. */
 FROST_API frost_status frost_results_read_state(const char *path, const char *id, frost_run_state *out);
 FROST_API void frost_run_state_release(frost_run_state *s);
@@ -89,11 +97,13 @@ FROST_API void frost_run_state_release(frost_run_state *s);
 /* One row per distinct configuration (the run's configuration without its
  * seed): mean and sample standard deviation over its runs. */
 typedef struct frost_summary_row {
-    char method[16], model[32], dataset[256], split[64];
+    char method[16], model[32], dataset[256], split[64], role[24];
     double sparsity, prune_ratio, lock_ratio;
     int64_t runs;
     double val_mean, val_std, test_mean, test_std;
     double train_seconds_mean;
+    double infer_seconds_mean;
+    int64_t infer_bytes, models_evaluated;
     int64_t model_bits, dense_bits;
     char first_id[160];       /* a run of the group */
     char *config;             /* the group's configuration without its seed line, owned */
@@ -111,6 +121,10 @@ typedef struct frost_model_file {
     double test_metric;       /* what the run reported */
     frost_run_state state;
 } frost_model_file;
+
+/* Write a model file from its parts (mf->config, the names, dims, bits, hash
+ * and state). Atomic. */
+FROST_API frost_status frost_model_file_write(const frost_model_file *mf, const char *out_path);
 
 /* Write run RUN_ID of a results file as a model file: architecture (the
  * configuration), seed, packed mask of the free weights, batch-norm running

@@ -24,6 +24,7 @@ typedef struct frost_runner_events {
     void (*run_start)(const char *id, int64_t index, int64_t total, int64_t epochs, void *user);
     void (*epoch)(const char *id, const frost_epoch_record *rec, void *user);
     void (*run_end)(const frost_run_info *info, void *user);
+    void (*note)(const char *message, void *user); /* things worth a line on the terminal */
     void *user;
     const volatile int *stop;  /* non-zero: finish the current epoch, keep nothing of the run, return */
 } frost_runner_events;
@@ -81,6 +82,9 @@ FROST_API frost_task_data frost_prepared_task(const frost_prepared *p);
  * the model's. */
 FROST_API frost_status frost_model_from_file(frost_model **out, const frost_model_file *mf, const frost_prepared *p,
                                              const char *model_path);
+/* inference = true: an inference-only model (no gradient buffers). */
+FROST_API frost_status frost_model_from_file_ex(frost_model **out, const frost_model_file *mf, const frost_prepared *p,
+                                                const char *model_path, bool inference);
 
 typedef struct frost_prediction {
     int64_t N, C;

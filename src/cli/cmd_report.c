@@ -179,8 +179,57 @@ static int load_table(const char *path, frost_results *r, frost_summary_row **ro
     return 0;
 }
 
+/* Portable reward tuning: one row per method of the scenario, the gap each
+ * closes between the new base and its fine-tuned oracle, and the cost of one
+ * full-graph inference pass. */
+static void print_prt_table(const char *path, const frost_results *r, const group *g, int64_t n)
+{
+    static const struct {
+        const char *role, *label;
+    } order[] = {{"base-new", "new base alone"},      {"prt", "new base + PRT reward"},
+                 {"eft", "new base + EFT"},           {"ft-new", "new base fine-tuned (oracle)"},
+                 {"ft-old", "old base fine-tuned"},   {"base-old", "old base alone"},
+                 {"prt-old", "old base + PRT (training)"}};
+    const frost_summary_row *by[7] = {NULL};
+    for (int k = 0; k < 7; k++)
+        for (int64_t q = 0; q < n; q++)
+            if (strcmp(g[q].row->role, order[k].role) == 0 && !by[k]) by[k] = g[q].row;
+    const double lo = by[0] ? by[0]->test_mean : (double)NAN, hi = by[3] ? by[3]->test_mean : (double)NAN;
+    printf("%-29s %6s  %-16s %-16s %10s %12s %13s\n", "method", "models", "test mean+-std", "valid mean+-std",
+           "gap closed", "inference s", "inference MiB");
+    for (int k = 0; k < 7; k++) {
+        const frost_summary_row *w = by[k];
+        if (!w) continue;
+        char t[32], v[32], gap[16] = "-", is[16] = "-", im[16] = "-";
+        snprintf(t, sizeof t, "%.2f +- %.2f", 100 * w->test_mean, 100 * w->test_std);
+        snprintf(v, sizeof v, "%.2f +- %.2f", 100 * w->val_mean, 100 * w->val_std);
+        if (k < 6 && isfinite(lo) && isfinite(hi) && hi != lo) snprintf(gap, sizeof gap, "%.1f%%", 100 * (w->test_mean - lo) / (hi - lo));
+        if (w->models_evaluated > 0) {
+            snprintf(is, sizeof is, "%.4f", w->infer_seconds_mean);
+            snprintf(im, sizeof im, "%.1f", (double)w->infer_bytes / 1048576.0);
+        }
+        printf("%-29s %6lld  %-16s %-16s %10s %12s %13s\n", order[k].label, (long long)w->models_evaluated, t, v, gap,
+               is, im);
+    }
+    if (by[1] && by[2] && by[2]->infer_seconds_mean > 0)
+        printf("PRT against EFT: inference time %.2fx, memory %.2fx (%lld against %lld models)\n",
+               by[1]->infer_seconds_mean / by[2]->infer_seconds_mean, (double)by[1]->infer_bytes / (double)by[2]->infer_bytes,
+               (long long)by[1]->models_evaluated, (long long)by[2]->models_evaluated);
+    if (by[1])
+        printf("reward: %s, %.1f KiB to store (%lld bits)%s\n", by[1]->model, (double)by[1]->model_bits / 8192.0,
+               (long long)by[1]->model_bits, isnan(by[1]->sparsity) ? "" : ", a strong lottery ticket");
+    printf("(%s: %s on the task's test nodes, %lld seeds; gap closed = (method - new) / (oracle - new); std is the "
+           "sample standard deviation)\n",
+           path, r->n ? r->runs[0].metric : "?", by[1] ? (long long)by[1]->runs : 0LL);
+}
+
 static void print_table(const char *path, const frost_results *r, const group *g, int64_t n)
 {
+    for (int64_t k = 0; k < n; k++)
+        if (g[k].row->role[0]) {
+            print_prt_table(path, r, g, n);
+            return;
+        }
     bool slt = false;
     for (int64_t k = 0; k < n; k++) slt |= !isnan(g[k].row->sparsity);
     printf("%-8s %-8s %-10s", "method", "model", "dataset");

@@ -88,6 +88,14 @@ static void ev_epoch(const char *id, const frost_epoch_record *r, void *user)
     fflush(stderr);
 }
 
+static void ev_note(const char *msg, void *user)
+{
+    ui *u = user;
+    if (u->quiet) return;
+    if (u->tty) fprintf(stderr, "\r\033[K");
+    fprintf(stderr, "%s\n", msg);
+}
+
 static void ev_run_end(const frost_run_info *info, void *user)
 {
     ui *u = user;
@@ -160,7 +168,7 @@ int cli_run(int argc, char **argv)
     u.tty = isatty(STDERR_FILENO);
     u.quiet = quiet;
     u.t0 = frost__now();
-    frost_runner_events ev = {ev_start, ev_run_start, ev_epoch, ev_run_end, &u, &stop_flag};
+    frost_runner_events ev = {ev_start, ev_run_start, ev_epoch, ev_run_end, ev_note, &u, &stop_flag};
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;

@@ -37,7 +37,7 @@ typedef struct key_def {
     const char *doc;
 } key_def;
 
-static const char *const method_names[] = {"trained", "slt", "prt", "eft", NULL};
+static const char *const method_names[] = {"trained", "slt", "prt", NULL};
 static const char *const featnorm_names[] = {"none", "row", NULL};
 static const char *const loops_names[] = {"keep", "drop", NULL};
 static const char *const arch_names[] = {"mlp", "gcn", "sage", "gin", "gin_mlp", NULL};
@@ -137,21 +137,38 @@ static const key_def keys[] = {
     {"slt.score_init", KT_ENUM, OFF(model.mask.score_init), 0, 0, 0, init_names, K_SLT, "initial scores"},
     {"slt.scale", KT_ENUM, OFF(model.mask.scale), 0, 0, 0, scale_names, K_SLT,
      "kept weights times none, static (1/sqrt(1-s)) or dynamic (1/sqrt(layer density))"},
-    {"prt.base_old", KT_STRING, OFF(prt.base_old), 1024, 0, 0, NULL, K_PRT | K_NOID,
-     "exported model file of the old base (reward training)"},
-    {"prt.base_new", KT_STRING, OFF(prt.base_new), 1024, 0, 0, NULL, K_PRT | K_NOID,
-     "exported model file of the new base (inference)"},
-    {"prt.finetuned", KT_STRING, OFF(prt.finetuned), 1024, 0, 0, NULL, K_PRT | K_NOID,
-     "exported model file of the old base fine-tuned on the task (EFT)"},
+    {"prt.parts", KT_INT32, OFF(prt.parts), 0, 2, 4096, NULL, K_PRT,
+     "METIS communities of the scenario (nodes of the highest prt.task_parts ids form the task's domain)"},
+    {"prt.task_parts", KT_INT32, OFF(prt.task_parts), 0, 1, 4095, NULL, K_PRT, "communities of the task's domain"},
+    {"prt.task_train_per_class", KT_INT64, OFF(prt.task_train_per_class), 0, 1, 1e6, NULL, K_PRT,
+     "task training nodes per class (the reward and the fine-tunings learn from these)"},
+    {"prt.task_valid_per_class", KT_INT64, OFF(prt.task_valid_per_class), 0, 0, 1e6, NULL, K_PRT,
+     "task validation nodes per class; the rest of the task's domain is its test set"},
+    {"prt.old_pool_fraction", KT_DOUBLE, OFF(prt.old_pool_fraction), 0, 0.01, 1, NULL, K_PRT,
+     "share of the upstream training nodes the old base is trained on (knowledge update: < 1)"},
+    {"prt.scenario_seed", KT_INT64, OFF(prt.scenario_seed), 0, 0, BIG, NULL, K_PRT,
+     "seed of the communities and of the task sample (the same for every run)"},
+    {"prt.old_model", KT_ENUM, OFF(prt.old_arch), 0, 0, 0, arch_names, K_PRT, "old base architecture"},
+    {"prt.old_layers", KT_INT32, OFF(prt.old_layers), 0, 1, 64, NULL, K_PRT, "old base layers"},
+    {"prt.old_hidden", KT_INT64, OFF(prt.old_hidden), 0, 1, 1 << 20, NULL, K_PRT, "old base width"},
+    {"prt.new_model", KT_ENUM, OFF(prt.new_arch), 0, 0, 0, arch_names, K_PRT, "new base architecture"},
+    {"prt.new_layers", KT_INT32, OFF(prt.new_layers), 0, 1, 64, NULL, K_PRT, "new base layers"},
+    {"prt.new_hidden", KT_INT64, OFF(prt.new_hidden), 0, 1, 1 << 20, NULL, K_PRT, "new base width"},
+    {"prt.base_epochs", KT_INT64, OFF(prt.base_epochs), 0, 1, 1e7, NULL, K_PRT, "epochs of the base models upstream"},
     {"prt.init", KT_ENUM, OFF(prt.init), 0, 0, 0, prtinit_names, K_PRT,
-     "reward initialisation: base (copy the old base, as the paper) or zero (last layer zeroed)"},
+     "reward initialisation: base (the old base's weights, as the paper; needs its architecture) or zero "
+     "(fresh, last layer zeroed: starts at the base's distribution)"},
+    {"prt.reward_slt", KT_BOOL, OFF(prt.reward_slt), 0, 0, 0, NULL, K_PRT,
+     "the reward network is a strong lottery ticket (slt.sparsity, slt.prune_ratio, slt.lock_ratio apply)"},
     {"prt.entropy_alpha", KT_DOUBLE, OFF(prt.entropy_alpha), 0, 0, 100, NULL, K_PRT | K_SWEEP,
-     "entropy regulariser alpha * H(softmax(r))"},
-    {"prt.eft_alpha", KT_DOUBLE, OFF(prt.eft_alpha), 0, 0, 100, NULL, K_PRT, "EFT strength"},
+     "entropy regulariser: loss - alpha * mean H(softmax(r))"},
+    {"prt.eft_alpha", KT_DOUBLE, OFF(prt.eft_alpha), 0, 0, 100, NULL, K_PRT, "EFT strength alpha"},
+    {"prt.infer_repeats", KT_INT64, OFF(prt.infer_repeats), 0, 1, 1000, NULL, K_PRT,
+     "full-graph inference passes timed per method (median reported)"},
 };
 #define NKEYS ((int32_t)(sizeof keys / sizeof keys[0]))
 
-const char *frost_method_name(frost_method m) { return (unsigned)m < 4 ? method_names[m] : "?"; }
+const char *frost_method_name(frost_method m) { return (unsigned)m < 3 ? method_names[m] : "?"; }
 
 void frost_config_default(frost_config *c)
 {
@@ -167,6 +184,19 @@ void frost_config_default(frost_config *c)
     c->optim = frost_optim_spec_default();
     c->prt.init = 0;
     c->prt.eft_alpha = 1.0;
+    c->prt.parts = 8;
+    c->prt.task_parts = 4;
+    c->prt.task_train_per_class = 10;
+    c->prt.task_valid_per_class = 10;
+    c->prt.old_pool_fraction = 1.0;
+    c->prt.old_arch = FROST_ARCH_MLP;
+    c->prt.old_layers = 2;
+    c->prt.old_hidden = 64;
+    c->prt.new_arch = FROST_ARCH_GCN;
+    c->prt.new_layers = 2;
+    c->prt.new_hidden = 64;
+    c->prt.base_epochs = 200;
+    c->prt.infer_repeats = 5;
     c->slt_freeze = -1.0;
     c->slt_prune_share = 0.5;
 }
@@ -608,12 +638,21 @@ static frost_status check_point(const frost_config *pc, const char *where)
                                 "1 - lock_ratio",
                                 where, k->sparsity, 1 - k->lock_ratio);
     }
-    if (c.method == FROST_METHOD_PRT || c.method == FROST_METHOD_EFT) {
-        if (!c.prt.base_old[0] || !c.prt.base_new[0])
-            return frost__error(FROST_ERR_CONFIG, "%s: method %s needs prt.base_old and prt.base_new", where,
-                                frost_method_name(c.method));
-        if (c.method == FROST_METHOD_EFT && !c.prt.finetuned[0])
-            return frost__error(FROST_ERR_CONFIG, "%s: method eft needs prt.finetuned", where);
+    if (c.method == FROST_METHOD_PRT) {
+        if (c.prt.task_parts >= c.prt.parts)
+            return frost__error(FROST_ERR_CONFIG, "%s: prt.task_parts %d must be below prt.parts %d", where,
+                                c.prt.task_parts, c.prt.parts);
+        if (c.prt.reward_slt && (c.model.mask.sparsity + 1e-12 < c.model.mask.prune_ratio ||
+                                 c.model.mask.sparsity > 1 - c.model.mask.lock_ratio + 1e-12))
+            return frost__error(FROST_ERR_CONFIG, "%s: the reward ticket needs slt.prune_ratio <= slt.sparsity <= 1 - "
+                                "slt.lock_ratio", where);
+        if (c.prt.init == 0 && ((int32_t)c.model.arch != c.prt.old_arch || c.model.layers != c.prt.old_layers ||
+                                c.model.hidden != c.prt.old_hidden))
+            return frost__error(FROST_ERR_CONFIG,
+                                "%s: prt.init = \"base\" copies the old base into the reward, so model.name, "
+                                "model.layers and model.hidden must equal prt.old_model, prt.old_layers and "
+                                "prt.old_hidden (or use prt.init = \"zero\")",
+                                where);
     }
     if (c.model.skip_head && c.model.layers < 2)
         return frost__error(FROST_ERR_CONFIG, "%s: model.skip_head needs model.layers >= 2", where);
@@ -679,8 +718,9 @@ int32_t frost_config_seeds(const frost_config *c, int64_t *seeds, int32_t cap)
 
 static bool relevant(const frost_config *c, const key_def *k)
 {
+    if ((k->flags & K_SLT) && c->method == FROST_METHOD_PRT && c->prt.reward_slt) return true;
     if ((k->flags & K_SLT) && c->method != FROST_METHOD_SLT) return false;
-    if ((k->flags & K_PRT) && c->method != FROST_METHOD_PRT && c->method != FROST_METHOD_EFT) return false;
+    if ((k->flags & K_PRT) && c->method != FROST_METHOD_PRT) return false;
     return true;
 }
 

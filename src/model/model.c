@@ -142,7 +142,10 @@ static int64_t cache0_width(frost_arch arch, int64_t fin, int64_t fout)
 }
 
 /* One pass of the layout: with null bases it only measures. */
-static void layout(frost_model *m, slab *P, slab *G, slab *X, slab *A)
+/* Slabs: P trainable values, G their gradients, X fixed values, A what a
+ * forward pass needs, B what only training needs (batch statistics, backward
+ * scratch). An inference-only model allocates neither G nor B. */
+static void layout(frost_model *m, slab *P, slab *G, slab *X, slab *A, slab *B)
 {
     const frost_model_spec *s = &m->spec;
     const int64_t N = m->N;
@@ -162,7 +165,7 @@ static void layout(frost_model *m, slab *P, slab *G, slab *X, slab *A)
             w->code = TAKE(X, w->n, int8_t);
             w->keep = TAKE(A, w->n, uint8_t);
             w->w = TAKE(A, w->n, float);
-            w->dw = TAKE(A, w->n, float);
+            w->dw = TAKE(B, w->n, float);
         } else {
             w->w = TAKE(P, w->n, float);
             w->dw = TAKE(G, w->n, float);
@@ -190,8 +193,8 @@ static void layout(frost_model *m, slab *P, slab *G, slab *X, slab *A)
             }
             ly->rmean = TAKE(X, fout, float);
             ly->rvar = TAKE(X, fout, float);
-            ly->bmean = TAKE(A, fout, float);
-            ly->binvstd = TAKE(A, fout, float);
+            ly->bmean = TAKE(B, fout, float);
+            ly->binvstd = TAKE(B, fout, float);
         }
         int64_t c0 = cache0_width(ly->arch, fin, fout);
         if (c0) ly->cache0 = TAKE(A, N * c0, float);
@@ -216,13 +219,13 @@ static void layout(frost_model *m, slab *P, slab *G, slab *X, slab *A)
         m->head_out = TAKE(A, N * s->out_dim, float);
     }
     if (m->head) m->logit_buf = TAKE(A, N * s->out_dim, float);
-    m->dlogits = TAKE(A, N * s->out_dim, float);
-    if (s->input_dropout > 0.0f) m->xin = TAKE(A, N * s->in_dim, float);
-    m->dbuf[0] = TAKE(A, N * maxw, float);
-    m->dbuf[1] = TAKE(A, N * maxw, float);
-    m->work1 = TAKE(A, N * work1, float);
-    m->work2 = work2 ? TAKE(A, N * work2, float) : NULL;
-    m->bnwork = TAKE(A, 2 * maxw, double);
+    m->dlogits = TAKE(B, N * s->out_dim, float);
+    if (s->input_dropout > 0.0f) m->xin = TAKE(B, N * s->in_dim, float);
+    m->dbuf[0] = TAKE(B, N * maxw, float);
+    m->dbuf[1] = TAKE(B, N * maxw, float);
+    m->work1 = TAKE(B, N * work1, float);
+    m->work2 = work2 ? TAKE(B, N * work2, float) : NULL;
+    m->bnwork = TAKE(B, 2 * maxw, double);
 }
 
 static void add_param(frost_model *m, const char *name, float *v, float *g, int64_t n)
@@ -236,6 +239,12 @@ static void add_param(frost_model *m, const char *name, float *v, float *g, int6
 
 frost_status frost_model_new(frost_model **out, const frost_model_spec *spec, const frost_csr *A,
                              const frost_csr *AT, int64_t N)
+{
+    return frost_model_new_ex(out, spec, A, AT, N, false);
+}
+
+frost_status frost_model_new_ex(frost_model **out, const frost_model_spec *spec, const frost_csr *A,
+                                const frost_csr *AT, int64_t N, bool inference)
 {
     frost_status st = FROST_OK;
     frost_model *m = NULL;
@@ -301,19 +310,25 @@ frost_status frost_model_new(frost_model **out, const frost_model_spec *spec, co
     }
 
     /* measure, allocate, point */
-    slab P = {0}, G = {0}, X = {0}, Ac = {0};
-    layout(m, &P, &G, &X, &Ac);
-    m->bytes_params = P.off, m->bytes_grads = G.off, m->bytes_fixed = X.off, m->bytes_acts = Ac.off;
+    slab P = {0}, G = {0}, X = {0}, Ac = {0}, B = {0};
+    layout(m, &P, &G, &X, &Ac, &B);
+    m->inference = inference;
+    m->bytes_params = P.off, m->bytes_fixed = X.off, m->bytes_acts = Ac.off;
+    m->bytes_grads = inference ? 0 : G.off;
+    m->bytes_bwd = inference ? 0 : B.off;
     m->slab_params = calloc(1, P.off + 64);
-    m->slab_grads = calloc(1, G.off + 64);
     m->slab_fixed = calloc(1, X.off + 64);
     m->slab_acts = malloc(Ac.off + 64);
-    if (!m->slab_params || !m->slab_grads || !m->slab_fixed || !m->slab_acts)
-        FROST_FAIL(FROST_ERR_NOMEM, "out of memory for a model of %lld nodes (%.1f GiB of activations)",
-                   (long long)N, (double)Ac.off / 1073741824.0);
+    if (!inference) {
+        m->slab_grads = calloc(1, G.off + 64);
+        m->slab_bwd = malloc(B.off + 64);
+    }
+    if (!m->slab_params || !m->slab_fixed || !m->slab_acts || (!inference && (!m->slab_grads || !m->slab_bwd)))
+        FROST_FAIL(FROST_ERR_NOMEM, "out of memory for a model of %lld nodes (%.1f GiB)", (long long)N,
+                   (double)(P.off + G.off + X.off + Ac.off + B.off) / 1073741824.0);
     P = (slab){m->slab_params, 0}, G = (slab){m->slab_grads, 0};
-    X = (slab){m->slab_fixed, 0}, Ac = (slab){m->slab_acts, 0};
-    layout(m, &P, &G, &X, &Ac);
+    X = (slab){m->slab_fixed, 0}, Ac = (slab){m->slab_acts, 0}, B = (slab){m->slab_bwd, 0};
+    layout(m, &P, &G, &X, &Ac, &B);
 
     /* the trainable tensors, in a fixed order */
     FROST_CALLOC(m->params, 7 * m->L + 4);
@@ -373,6 +388,7 @@ void frost_model_free(frost_model **pm)
     free(m->slab_grads);
     free(m->slab_fixed);
     free(m->slab_acts);
+    free(m->slab_bwd);
     free(m->layer);
     free(m->wmats);
     free(m->params);
@@ -519,6 +535,7 @@ static const float *layer_out(const frost__layer *ly) { return ly->residual ? ly
 
 void frost_model_forward(frost_model *m, const float *X, bool train, uint64_t seed, int64_t epoch)
 {
+    FROST_ASSERT(!(train && m->inference));
     const frost_model_spec *s = &m->spec;
     const int64_t N = m->N;
     const float *x = X;
@@ -567,6 +584,7 @@ float *frost_model_dlogits(frost_model *m) { return m->dlogits; }
 
 void frost_model_zero_grad(frost_model *m)
 {
+    FROST_ASSERT(!m->inference);
     memset(m->slab_grads, 0, m->bytes_grads);
     memset(m->dlogits, 0, (size_t)(m->N * m->spec.out_dim) * sizeof(float));
     for (int32_t k = 0; k < m->n_wmats; k++)
@@ -577,6 +595,7 @@ void frost_model_zero_grad(frost_model *m)
 
 void frost_model_backward(frost_model *m, const float *X, uint64_t seed, int64_t epoch)
 {
+    FROST_ASSERT(!m->inference);
     const frost_model_spec *s = &m->spec;
     const int64_t N = m->N;
     /* gradient of the last layer's output h_L */
@@ -654,7 +673,7 @@ int64_t frost_model_num_nodes(const frost_model *m) { return m->N; }
 
 size_t frost_model_bytes(const frost_model *m)
 {
-    return m->bytes_params + m->bytes_grads + m->bytes_fixed + m->bytes_acts;
+    return m->bytes_params + m->bytes_grads + m->bytes_fixed + m->bytes_acts + m->bytes_bwd;
 }
 
 /* ---- state snapshots ---------------------------------------------------------- */

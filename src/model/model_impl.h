@@ -71,8 +71,9 @@ struct frost_model {
     int32_t n_params;
     frost_param *params;
     /* slabs: one allocation per lifetime */
-    void *slab_params, *slab_grads, *slab_acts, *slab_fixed;
-    size_t bytes_params, bytes_grads, bytes_acts, bytes_fixed;
+    void *slab_params, *slab_grads, *slab_acts, *slab_fixed, *slab_bwd;
+    size_t bytes_params, bytes_grads, bytes_acts, bytes_fixed, bytes_bwd;
+    bool inference;         /* no gradients, no backward buffers */
     uint64_t seed;
     bool supermask;
     double threshold;       /* last global threshold (supermask) */

@@ -47,14 +47,53 @@ static frost_status write_array(hid_t f, const char *name, hid_t mt, hid_t ft, i
     return FROST_OK;
 }
 
+frost_status frost_model_file_write(const frost_model_file *mf, const char *out_path)
+{
+    frost_status st = FROST_OK;
+    frost__h5_out out;
+    const frost_run_state *s = &mf->state;
+    FROST_TRY(frost__h5_out_create(&out, out_path));
+    hid_t f = out.file;
+    char created[64];
+    snprintf(created, sizeof created, "frost %s", frost_version());
+#define WS(name, v) if ((st = frost__h5_attr_strfix(f, name, v, out_path)) < 0) goto abort
+#define WI(name, v) if ((st = frost__h5_attr_i64(f, name, v, out_path)) < 0) goto abort
+    WS("format", FROST_MODEL_FORMAT);
+    WI("version", FROST_MODEL_VERSION);
+    WS("created_by", created);
+    WS("config", mf->config);
+    WS("method", mf->method);
+    WS("model", mf->model);
+    WS("dataset", mf->dataset);
+    WS("split", mf->split);
+    WS("source", mf->source);
+    WS("logits_hash", mf->logits_hash);
+    WI("seed", mf->seed);
+    WI("in_dim", mf->in_dim);
+    WI("out_dim", mf->out_dim);
+    WI("model_bits", mf->model_bits);
+    WI("dense_bits", mf->dense_bits);
+    WI("mask_bits", s->mask_bits);
+#undef WS
+#undef WI
+    if ((st = frost__h5_attr_f64(f, "test_metric", mf->test_metric, out_path)) < 0) goto abort;
+    if ((st = write_array(f, "mask", H5T_NATIVE_UINT8, H5T_STD_U8LE, (s->mask_bits + 7) / 8, s->mask, out_path)) < 0 ||
+        (st = write_array(f, "bn", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, s->n_bn, s->bn, out_path)) < 0 ||
+        (st = write_array(f, "params", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, s->n_params, s->params, out_path)) < 0)
+        goto abort;
+    return frost__h5_out_commit(&out);
+abort:
+    frost__h5_out_abort(&out);
+fail:
+    return st;
+}
+
 frost_status frost_export_run(const char *results, const char *run_id, const char *out_path)
 {
     frost_status st = FROST_OK;
     frost_results r = {0, NULL};
-    frost_run_state s;
-    frost__h5_out out;
-    bool out_open = false;
-    memset(&s, 0, sizeof s);
+    frost_model_file mf;
+    memset(&mf, 0, sizeof mf);
     FROST_TRY(frost_results_load(&r, results));
     const frost_run_info *ri = frost_results_find(&r, run_id);
     if (!ri) {
@@ -67,38 +106,26 @@ frost_status frost_export_run(const char *results, const char *run_id, const cha
     }
     if (strcmp(ri->status, "ok") != 0)
         FROST_FAIL(FROST_ERR_INVALID, "%s: run '%s' did not finish normally (%s)", results, run_id, ri->message);
-    FROST_TRY(frost_results_read_state(results, run_id, &s));
-    FROST_TRY(frost__h5_out_create(&out, out_path));
-    out_open = true;
-    hid_t f = out.file;
-    char created[64], source[1200];
-    snprintf(created, sizeof created, "frost %s", frost_version());
-    snprintf(source, sizeof source, "%s#%s", results, run_id);
-    FROST_TRY(frost__h5_attr_strfix(f, "format", FROST_MODEL_FORMAT, out_path));
-    FROST_TRY(frost__h5_attr_i64(f, "version", FROST_MODEL_VERSION, out_path));
-    FROST_TRY(frost__h5_attr_strfix(f, "created_by", created, out_path));
-    FROST_TRY(frost__h5_attr_strfix(f, "config", ri->config, out_path));
-    FROST_TRY(frost__h5_attr_strfix(f, "method", ri->method, out_path));
-    FROST_TRY(frost__h5_attr_strfix(f, "model", ri->model, out_path));
-    FROST_TRY(frost__h5_attr_strfix(f, "dataset", ri->dataset, out_path));
-    FROST_TRY(frost__h5_attr_strfix(f, "split", ri->split, out_path));
-    FROST_TRY(frost__h5_attr_strfix(f, "source", source, out_path));
-    FROST_TRY(frost__h5_attr_strfix(f, "logits_hash", ri->logits_hash, out_path));
-    FROST_TRY(frost__h5_attr_i64(f, "seed", ri->seed, out_path));
-    FROST_TRY(frost__h5_attr_i64(f, "in_dim", ri->in_dim, out_path));
-    FROST_TRY(frost__h5_attr_i64(f, "out_dim", ri->out_dim, out_path));
-    FROST_TRY(frost__h5_attr_i64(f, "model_bits", ri->model_bits, out_path));
-    FROST_TRY(frost__h5_attr_i64(f, "dense_bits", ri->dense_bits, out_path));
-    FROST_TRY(frost__h5_attr_i64(f, "mask_bits", s.mask_bits, out_path));
-    FROST_TRY(frost__h5_attr_f64(f, "test_metric", ri->test_metric, out_path));
-    FROST_TRY(write_array(f, "mask", H5T_NATIVE_UINT8, H5T_STD_U8LE, (s.mask_bits + 7) / 8, s.mask, out_path));
-    FROST_TRY(write_array(f, "bn", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, s.n_bn, s.bn, out_path));
-    FROST_TRY(write_array(f, "params", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, s.n_params, s.params, out_path));
-    out_open = false;
-    FROST_TRY(frost__h5_out_commit(&out));
+    if (strcmp(ri->method, "eft") == 0)
+        FROST_FAIL(FROST_ERR_INVALID, "%s: run '%s' combines three models and has no model of its own", results, run_id);
+    FROST_TRY(frost_results_read_state(results, run_id, &mf.state));
+    mf.config = ri->config;
+    snprintf(mf.method, sizeof mf.method, "%s", ri->method);
+    snprintf(mf.model, sizeof mf.model, "%s", ri->model);
+    snprintf(mf.dataset, sizeof mf.dataset, "%s", ri->dataset);
+    snprintf(mf.split, sizeof mf.split, "%s", ri->split);
+    snprintf(mf.source, sizeof mf.source, "%s#%s", results, run_id);
+    snprintf(mf.logits_hash, sizeof mf.logits_hash, "%s", ri->logits_hash);
+    mf.seed = ri->seed;
+    mf.in_dim = ri->in_dim;
+    mf.out_dim = ri->out_dim;
+    mf.model_bits = ri->model_bits;
+    mf.dense_bits = ri->dense_bits;
+    mf.test_metric = ri->test_metric;
+    st = frost_model_file_write(&mf, out_path);
 fail:
-    if (out_open) frost__h5_out_abort(&out);
-    frost_run_state_release(&s);
+    mf.config = NULL; /* borrowed from r */
+    frost_model_file_release(&mf);
     frost_results_release(&r);
     return st;
 }

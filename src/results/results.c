@@ -133,6 +133,12 @@ static frost_status read_info(hid_t g, frost_run_info *ri, const char *path)
     RD("train_seconds", train_seconds);
     RD("eval_seconds", eval_seconds);
     ri->sparsity = ri->prune_ratio = ri->lock_ratio = (double)NAN;
+    if (frost__h5_has_attr(g, "role")) {
+        RS("role", role);
+        RD("infer_seconds", infer_seconds);
+        RI("infer_bytes", infer_bytes);
+        RI("models_evaluated", models_evaluated);
+    }
     if (frost__h5_has_attr(g, "sparsity")) {
         RD("sparsity", sparsity);
         RD("prune_ratio", prune_ratio);
@@ -271,6 +277,14 @@ frost_status frost_results_summarize(const frost_results *r, frost_summary_row *
         const frost_run_info *ri = &r->runs[k];
         if (strcmp(ri->status, "ok") != 0) continue;
         char *key = strip_seed(ri->config);
+        if (key && ri->role[0]) {
+            /* prt runs share one configuration: the role tells them apart */
+            size_t L = strlen(key) + strlen(ri->role) + 16;
+            char *k2 = malloc(L);
+            if (k2) snprintf(k2, L, "%s# role %s\n", key, ri->role);
+            free(key);
+            key = k2;
+        }
         if (!key) {
             frost_summary_release(rows, n);
             free(s1);
@@ -288,6 +302,9 @@ frost_status frost_results_summarize(const frost_results *r, frost_summary_row *
             snprintf(w->dataset, sizeof w->dataset, "%s", ri->dataset);
             snprintf(w->split, sizeof w->split, "%s", ri->split);
             snprintf(w->first_id, sizeof w->first_id, "%s", ri->id);
+            snprintf(w->role, sizeof w->role, "%s", ri->role);
+            w->infer_bytes = ri->infer_bytes;
+            w->models_evaluated = ri->models_evaluated;
             w->sparsity = ri->sparsity;
             w->prune_ratio = ri->prune_ratio;
             w->lock_ratio = ri->lock_ratio;
@@ -302,6 +319,7 @@ frost_status frost_results_summarize(const frost_results *r, frost_summary_row *
         s1[4 * g + 2] += ri->test_metric;
         s1[4 * g + 3] += ri->test_metric * ri->test_metric;
         w->train_seconds_mean += ri->train_seconds;
+        w->infer_seconds_mean += ri->infer_seconds;
     }
     for (int64_t g = 0; g < n; g++) {
         frost_summary_row *w = &rows[g];
@@ -309,6 +327,7 @@ frost_status frost_results_summarize(const frost_results *r, frost_summary_row *
         w->val_mean = s1[4 * g] / c;
         w->test_mean = s1[4 * g + 2] / c;
         w->train_seconds_mean /= c;
+        w->infer_seconds_mean /= c;
         /* sample standard deviation (n - 1), 0 for a single run */
         w->val_std = c > 1 ? sqrt(fmax(0.0, (s1[4 * g + 1] - c * w->val_mean * w->val_mean) / (c - 1))) : 0.0;
         w->test_std = c > 1 ? sqrt(fmax(0.0, (s1[4 * g + 3] - c * w->test_mean * w->test_mean) / (c - 1))) : 0.0;
@@ -350,6 +369,12 @@ static frost_status write_info(hid_t g, const frost_run_info *ri, const char *pa
     WD("train_metric", ri->train_metric);
     WD("train_seconds", ri->train_seconds);
     WD("eval_seconds", ri->eval_seconds);
+    if (ri->role[0]) {
+        WS("role", ri->role);
+        WD("infer_seconds", ri->infer_seconds);
+        WI("infer_bytes", ri->infer_bytes);
+        WI("models_evaluated", ri->models_evaluated);
+    }
     if (!isnan(ri->sparsity)) {
         WD("sparsity", ri->sparsity);
         WD("prune_ratio", ri->prune_ratio);
@@ -396,51 +421,16 @@ static frost_status write_summary(hid_t f, const frost_results *all, const char 
     return FROST_OK;
 }
 
-frost_status frost_results_append(const char *path, const frost_run_info *info, const frost_run_payload *p)
+/* One run group: attributes, history, state. */
+static frost_status write_run(hid_t file, const frost_run_info *ri, const frost_run_payload *p, const char *path)
 {
     frost_status st = FROST_OK;
-    frost_results all = {0, NULL};
-    frost__h5_out out;
-    hid_t old = H5I_INVALID_HID, g = H5I_INVALID_HID, s = H5I_INVALID_HID;
-    bool out_open = false;
-    char created[64];
-    snprintf(created, sizeof created, "frost %s", frost_version());
-    frost__h5_init();
-
-    if (access(path, F_OK) == 0) FROST_TRY(frost_results_load(&all, path));
-    if (frost_results_find(&all, info->id))
-        FROST_FAIL(FROST_ERR_INVALID, "%s: run '%s' is already there", path, info->id);
-
-    FROST_TRY(frost__h5_out_create(&out, path));
-    out_open = true;
-    FROST_TRY(frost__h5_attr_str(out.file, "format", FROST_RESULTS_FORMAT, path));
-    FROST_TRY(frost__h5_attr_i64(out.file, "version", FROST_RESULTS_VERSION, path));
-    FROST_TRY(frost__h5_attr_str(out.file, "created_by", created, path));
-    g = frost__h5_group(out.file, "runs");
-    if (g < 0) FROST_FAILED(frost__h5_fail(path, "cannot create /runs"));
-    H5Gclose(g);
-    g = H5I_INVALID_HID;
-    if (all.n > 0) {
-        old = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-        if (old < 0) FROST_FAILED(frost__h5_fail(path, "cannot reopen"));
-        for (int64_t k = 0; k < all.n; k++) {
-            char name[200];
-            snprintf(name, sizeof name, "runs/%s", all.runs[k].id);
-            if (H5Ocopy(old, name, out.file, name, H5P_DEFAULT, H5P_DEFAULT) < 0)
-                FROST_FAILED(frost__h5_fail(path, "cannot copy run %s", all.runs[k].id));
-        }
-        H5Fclose(old);
-        old = H5I_INVALID_HID;
-    }
-
-    /* the new run */
-    frost_run_info ri = *info;
-    ri.order = all.n > 0 ? all.runs[all.n - 1].order + 1 : 0;
+    hid_t g = H5I_INVALID_HID, s = H5I_INVALID_HID;
     char name[200];
-    snprintf(name, sizeof name, "runs/%s", ri.id);
-    g = frost__h5_group(out.file, name);
+    snprintf(name, sizeof name, "runs/%s", ri->id);
+    g = frost__h5_group(file, name);
     if (g < 0) FROST_FAILED(frost__h5_fail(path, "cannot create /%s", name));
-    FROST_TRY(write_info(g, &ri, path));
+    FROST_TRY(write_info(g, ri, path));
     {
         hid_t t = history_type();
         hsize_t d = (hsize_t)p->n_history;
@@ -459,33 +449,84 @@ frost_status frost_results_append(const char *path, const frost_run_info *info, 
     int64_t nb = (p->mask_bits + 7) / 8;
     FROST_TRY(frost__h5_write(s, "mask", H5T_NATIVE_UINT8, H5T_STD_U8LE, 1, &nb, p->mask, 4, path));
     FROST_TRY(frost__h5_attr_i64(s, "mask_bits", p->mask_bits, path));
-    H5Gclose(s);
-    s = H5I_INVALID_HID;
+fail:
+    if (s >= 0) H5Gclose(s);
+    if (g >= 0) H5Gclose(g);
+    return st;
+}
+
+frost_status frost_results_append_many(const char *path, const frost_run_info *info, const frost_run_payload *p,
+                                       int64_t n)
+{
+    frost_status st = FROST_OK;
+    frost_results all = {0, NULL};
+    frost__h5_out out;
+    hid_t old = H5I_INVALID_HID, g = H5I_INVALID_HID;
+    bool out_open = false;
+    int64_t n_old = 0;
+    char created[64];
+    snprintf(created, sizeof created, "frost %s", frost_version());
+    frost__h5_init();
+
+    if (access(path, F_OK) == 0) FROST_TRY(frost_results_load(&all, path));
+    n_old = all.n;
+    for (int64_t k = 0; k < n; k++) {
+        if (frost_results_find(&all, info[k].id))
+            FROST_FAIL(FROST_ERR_INVALID, "%s: run '%s' is already there", path, info[k].id);
+        for (int64_t q = 0; q < k; q++)
+            if (strcmp(info[q].id, info[k].id) == 0) FROST_FAIL(FROST_ERR_INVALID, "run '%s' given twice", info[k].id);
+    }
+
+    FROST_TRY(frost__h5_out_create(&out, path));
+    out_open = true;
+    FROST_TRY(frost__h5_attr_str(out.file, "format", FROST_RESULTS_FORMAT, path));
+    FROST_TRY(frost__h5_attr_i64(out.file, "version", FROST_RESULTS_VERSION, path));
+    FROST_TRY(frost__h5_attr_str(out.file, "created_by", created, path));
+    g = frost__h5_group(out.file, "runs");
+    if (g < 0) FROST_FAILED(frost__h5_fail(path, "cannot create /runs"));
     H5Gclose(g);
     g = H5I_INVALID_HID;
-
-    /* summary over the old runs and the new one */
-    {
-        frost_run_info *grown = realloc(all.runs, (size_t)(all.n + 1) * sizeof *grown);
-        if (!grown) FROST_FAIL(FROST_ERR_NOMEM, "out of memory");
-        all.runs = grown;
-        all.runs[all.n] = ri;
-        all.runs[all.n].config = NULL; /* borrowed below, not owned */
-        all.n++;
-        all.runs[all.n - 1].config = ri.config;
-        st = write_summary(out.file, &all, path);
-        all.runs[all.n - 1].config = NULL;
-        if (st < 0) goto fail;
+    if (n_old > 0) {
+        old = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+        if (old < 0) FROST_FAILED(frost__h5_fail(path, "cannot reopen"));
+        for (int64_t k = 0; k < n_old; k++) {
+            char name[200];
+            snprintf(name, sizeof name, "runs/%s", all.runs[k].id);
+            if (H5Ocopy(old, name, out.file, name, H5P_DEFAULT, H5P_DEFAULT) < 0)
+                FROST_FAILED(frost__h5_fail(path, "cannot copy run %s", all.runs[k].id));
+        }
+        H5Fclose(old);
+        old = H5I_INVALID_HID;
     }
+
+    /* the new runs, numbered after the old ones; the summary sees them all */
+    frost_run_info *grown = realloc(all.runs, (size_t)(n_old + n) * sizeof *grown);
+    if (!grown) FROST_FAIL(FROST_ERR_NOMEM, "out of memory");
+    all.runs = grown;
+    const int64_t next = n_old > 0 ? all.runs[n_old - 1].order + 1 : 0;
+    for (int64_t k = 0; k < n; k++) {
+        all.runs[n_old + k] = info[k];
+        all.runs[n_old + k].order = next + k;
+        all.n = n_old + k + 1;
+        FROST_TRY(write_run(out.file, &all.runs[n_old + k], &p[k], path));
+    }
+    st = write_summary(out.file, &all, path);
+    all.n = n_old; /* the new configs are borrowed: do not free them */
+    if (st < 0) goto fail;
     out_open = false;
     FROST_TRY(frost__h5_out_commit(&out));
     frost_results_release(&all);
     return FROST_OK;
 fail:
-    if (s >= 0) H5Gclose(s);
+    all.n = all.n > n_old ? n_old : all.n;
     if (g >= 0) H5Gclose(g);
     if (old >= 0) H5Fclose(old);
     if (out_open) frost__h5_out_abort(&out);
     frost_results_release(&all);
     return st;
+}
+
+frost_status frost_results_append(const char *path, const frost_run_info *info, const frost_run_payload *p)
+{
+    return frost_results_append_many(path, info, p, 1);
 }

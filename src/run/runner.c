@@ -10,6 +10,7 @@
  */
 #include "frost/frost.h"
 #include "frost/runner.h"
+#include "run/run_impl.h"
 #include "frost/slt.h"
 #include "core/core_impl.h"
 
@@ -102,7 +103,7 @@ frost_status frost_prepare(frost_prepared *p, const frost_config *c)
             FROST_FAIL(FROST_ERR_CONFIG, "%s: split '%s' is not in %s (it has: %s)", c->path[0] ? c->path : "split",
                        c->split, path, names);
         }
-    } else {
+    } else if (c->method != FROST_METHOD_PRT) { /* the PRT scenario makes its own splits */
         if (ds->num_splits != 1)
             FROST_FAIL(FROST_ERR_CONFIG, "%s: split is not set and %s has %d splits; name one", c->path, path,
                        ds->num_splits);
@@ -169,12 +170,14 @@ frost_task_data frost_prepared_task(const frost_prepared *p)
     d.task = ds->task_type;
     d.metric = ds->metric;
     d.C = ds->task_type == FROST_TASK_BINARY ? ds->num_tasks : ds->num_classes;
-    d.train = p->split->train;
-    d.valid = p->split->valid;
-    d.test = p->split->test;
-    d.n_train = p->split->n_train;
-    d.n_valid = p->split->n_valid;
-    d.n_test = p->split->n_test;
+    if (p->split) {
+        d.train = p->split->train;
+        d.valid = p->split->valid;
+        d.test = p->split->test;
+        d.n_train = p->split->n_train;
+        d.n_valid = p->split->n_valid;
+        d.n_test = p->split->n_test;
+    }
     return d;
 }
 
@@ -345,20 +348,17 @@ frost_status frost_experiment_run(const frost_config *c, const frost_runner_even
     frost_prepared prep;
     frost_results done = {0, NULL};
     frost_run_plan plan = {0, NULL};
+    frost__prt_scenario scen;
     char *text = NULL;
+    memset(&scen, 0, sizeof scen);
     memset(&prep, 0, sizeof prep);
     FROST_TRY(frost_config_check(c));
     frost_experiment_output(c, output, cap);
-    if (c->method == FROST_METHOD_PRT || c->method == FROST_METHOD_EFT)
-        FROST_FAIL(FROST_ERR_CONFIG, "%s: method %s runs through frost run's reward-tuning pipeline, not available here",
-                   c->path, frost_method_name(c->method));
-    for (int32_t a = 0; a < c->n_axes; a++) {
+    for (int64_t k = 0; k < frost_config_num_points(c); k++) {
         frost_config pt;
-        for (int64_t k = 0; k < frost_config_num_points(c); k++) {
-            FROST_TRY(frost_config_point(c, k, &pt));
-            if (pt.method == FROST_METHOD_PRT || pt.method == FROST_METHOD_EFT)
-                FROST_FAIL(FROST_ERR_CONFIG, "%s: reward-tuning methods cannot be swept with others", c->path);
-        }
+        FROST_TRY(frost_config_point(c, k, &pt));
+        if ((pt.method == FROST_METHOD_PRT) != (c->method == FROST_METHOD_PRT))
+            FROST_FAIL(FROST_ERR_CONFIG, "%s: method prt cannot be swept together with other methods", c->path);
     }
     if (c->threads > 0) frost_set_threads((int)c->threads);
 
@@ -366,11 +366,15 @@ frost_status frost_experiment_run(const frost_config *c, const frost_runner_even
     const int64_t n_items = plan.n;
     frost_run_item *items = plan.runs;
 
-    /* resume: runs already in the file are skipped, if their configuration matches */
+    /* resume: runs already in the file are skipped, if their configuration
+     * matches (a prt run is done when its ".prt" row is there) */
+    const bool prt = c->method == FROST_METHOD_PRT;
     if (file_exists(output)) FROST_TRY(frost_results_load(&done, output));
     int64_t n_done = 0;
     for (int64_t q = 0; q < n_items; q++) {
-        const frost_run_info *old = frost_results_find(&done, items[q].id);
+        char key[200];
+        snprintf(key, sizeof key, prt ? "%s.prt" : "%s", items[q].id);
+        const frost_run_info *old = frost_results_find(&done, key);
         if (!old) continue;
         frost_config pt;
         FROST_TRY(frost_config_point(c, items[q].point, &pt));
@@ -393,13 +397,44 @@ frost_status frost_experiment_run(const frost_config *c, const frost_runner_even
 
     FROST_TRY(mkdirs_for(output));
     FROST_TRY(frost_prepare(&prep, c));
+    char models_dir[1200] = "", scenario_path[1300] = "";
+    if (prt) {
+        /* the scenario once; its dataset file and the models of every run beside the results */
+        snprintf(models_dir, sizeof models_dir, "%s", output);
+        size_t L = strlen(models_dir);
+        if (L > 3 && strcmp(models_dir + L - 3, ".h5") == 0) models_dir[L - 3] = 0;
+        strncat(models_dir, "-models", sizeof models_dir - strlen(models_dir) - 1);
+        mkdir(models_dir, 0755);
+        snprintf(scenario_path, sizeof scenario_path, "%s/scenario.h5", models_dir);
+        FROST_TRY(frost__prt_scenario_build(&scen, &prep, c));
+        FROST_TRY(frost__prt_scenario_save(&scen, &prep, scenario_path));
+        if (ev && ev->note) {
+            char msg[512];
+            snprintf(msg, sizeof msg,
+                     "scenario: %lld upstream and %lld task-domain nodes (label distributions %.3f apart in total "
+                     "variation); task train %lld / valid %lld / test %lld; %s",
+                     (long long)scen.n_upstream, (long long)scen.n_task_domain, scen.shift_tv,
+                     (long long)scen.split[2].n_train, (long long)scen.split[2].n_valid, (long long)scen.split[2].n_test,
+                     scenario_path);
+            ev->note(msg, ev->user);
+        }
+    }
     int64_t index = 0;
     for (int64_t q = 0; q < n_items; q++) {
-        if (frost_results_find(&done, items[q].id)) continue;
+        char key[200];
+        snprintf(key, sizeof key, prt ? "%s.prt" : "%s", items[q].id);
+        if (frost_results_find(&done, key)) continue;
         frost_config pt;
         FROST_TRY(frost_config_point(c, items[q].point, &pt));
         if (ev && ev->run_start) ev->run_start(items[q].id, n_done + index, n_items, pt.epochs, ev->user);
-        st = one_run(&prep, &pt, &items[q], output, ev, NULL);
+        if (prt) {
+            frost_run_info row;
+            st = frost__prt_run_seed(&prep, &scen, &pt, items[q].seed, items[q].id, output, models_dir, scenario_path,
+                                     &row);
+            if (st == FROST_OK && ev && ev->run_end) ev->run_end(&row, ev->user);
+        } else {
+            st = one_run(&prep, &pt, &items[q], output, ev, NULL);
+        }
         if (st < 0) {
             if (st != FROST_ERR_INTERRUPTED) frost__error_prefix("run %s", items[q].id);
             goto fail;
@@ -413,6 +448,7 @@ fail:
     free(text);
     frost_run_plan_release(&plan);
     frost_results_release(&done);
+    frost__prt_scenario_release(&scen);
     frost_prepared_release(&prep);
     return st;
 }
@@ -421,6 +457,12 @@ fail:
 
 frost_status frost_model_from_file(frost_model **out, const frost_model_file *mf, const frost_prepared *p,
                                    const char *model_path)
+{
+    return frost_model_from_file_ex(out, mf, p, model_path, true);
+}
+
+frost_status frost_model_from_file_ex(frost_model **out, const frost_model_file *mf, const frost_prepared *p,
+                                      const char *model_path, bool inference)
 {
     frost_status st = FROST_OK;
     frost_model *m = NULL;
@@ -436,7 +478,7 @@ frost_status frost_model_from_file(frost_model **out, const frost_model_file *mf
                    model_path, (long long)mf->in_dim, (long long)mf->out_dim,
                    p->ds.task_type == FROST_TASK_BINARY ? "tasks" : "classes", p->ds.name, (long long)spec.in_dim,
                    (long long)spec.out_dim, p->ds.task_type == FROST_TASK_BINARY ? "tasks" : "classes");
-    FROST_TRY(frost_model_new(&m, &spec, &p->A, p->symmetric ? &p->A : &p->AT, p->ds.num_nodes));
+    FROST_TRY(frost_model_new_ex(&m, &spec, &p->A, p->symmetric ? &p->A : &p->AT, p->ds.num_nodes, inference));
     FROST_TRY(frost_model_init(m, (uint64_t)mf->seed));
     frost_model_state_sizes sz = frost_model_state_counts(m);
     if (sz.params != mf->state.n_params || sz.bn != mf->state.n_bn || sz.mask != mf->state.mask_bits)
