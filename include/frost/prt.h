@@ -32,6 +32,15 @@ FROST_API void frost_prt_combine(float *out, const float *lp_base, const float *
 FROST_API void frost_eft_combine(float *out, const float *lp_new, const float *lp_ft, const float *lp_pt, double alpha,
                                  int64_t n);
 
+/* The reward's training loss over the listed nodes with a label:
+ *   mean CE(softmax(prior + r), y) - alpha * mean H(softmax(r))
+ * z = prior + r (N,C) is given (the caller combines once); dr (N,C), if not
+ * NULL, receives the gradient rows of the listed nodes (overwritten):
+ *   softmax(z) - onehot(y)  +  alpha rho (log rho + H),  rho = softmax(r),
+ * both divided by the number of labelled nodes. */
+FROST_API double frost_prt_loss(float *dr, const float *z, const float *r, const int32_t *labels, const int64_t *idx,
+                                int64_t n_idx, int64_t C, double alpha);
+
 /* Refuse to combine models whose label sets differ: the number of outputs
  * and the task type must agree. `what` names the models in the message. */
 FROST_API frost_status frost_prt_check_labels(int64_t c_a, int64_t c_b, int task_a, int task_b, const char *what);

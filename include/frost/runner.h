@@ -101,6 +101,15 @@ typedef struct frost_prediction {
 FROST_API frost_status frost_predict(const char *model_path, const char *dataset, const char *split,
                                      frost_prediction *out);
 FROST_API void frost_prediction_release(frost_prediction *p);
+
+/* Portable reward tuning at inference: softmax(log p_base + r) with the
+ * reward of reward_path applied to the base model of base_path (any model of
+ * the same label set; a mismatch is refused). */
+FROST_API frost_status frost_predict_prt(const char *reward_path, const char *base_path, const char *dataset,
+                                         const char *split, frost_prediction *out);
+/* EFT / proxy-tuning: log p_new + alpha (log p_ft - log p_pt). */
+FROST_API frost_status frost_predict_eft(const char *new_path, const char *ft_path, const char *pt_path, double alpha,
+                                         const char *dataset, const char *split, frost_prediction *out);
 /* Write logits (N, C) and argmax predictions (N) to an HDF5 file (format
  * "frost.predictions"), atomically. */
 FROST_API frost_status frost_predictions_save(const frost_prediction *p, const char *path);

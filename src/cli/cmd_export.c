@@ -52,22 +52,36 @@ int cli_export(int argc, char **argv)
 
 static void predict_help(void)
 {
-    printf("usage: frost predict MODEL DATASET [--split NAME] [-o PRED.h5]\n\n"
-           "Regenerate the model from its file (random weights from the seed, saved mask and\n"
+    printf("usage: frost predict MODEL DATASET [--split NAME] [-o PRED.h5]\n"
+           "       frost predict REWARD DATASET --base BASE [--split NAME] [-o PRED.h5]\n"
+           "       frost predict NEW DATASET --eft FINETUNED PRETRAINED [--alpha A] [--split NAME] [-o PRED.h5]\n\n"
+           "Regenerate a model from its file (random weights from the seed, saved mask and\n"
            "statistics), run it on DATASET (a file, or a bundled name), print the metric on the\n"
            "split (default: the model's) and whether the logits are bit-identical to the run's.\n"
-           "-o writes the logits and predicted classes (format frost.predictions).\n");
+           "--base: portable reward tuning, softmax(log p_BASE + r) with MODEL as the reward r.\n"
+           "--eft: the EFT / proxy-tuning baseline, log p_NEW + alpha (log p_FINETUNED - log p_PRETRAINED).\n"
+           "Models must share the label set. -o writes logits and predicted classes (frost.predictions).\n");
 }
 
 int cli_predict(int argc, char **argv)
 {
-    const char *pos[2] = {NULL, NULL}, *split = NULL, *out = NULL;
+    const char *pos[2] = {NULL, NULL}, *split = NULL, *out = NULL, *base = NULL, *eft_ft = NULL, *eft_pt = NULL;
+    double alpha = 1.0;
     int npos = 0;
     for (int i = 1; i < argc; i++) {
         const char *v;
         if (cli_is_help(argv[i])) {
             predict_help();
             return 0;
+        } else if (cli_opt(argc, argv, &i, "--base", &v)) {
+            if (!v) return cli_usage_error("predict", "--base needs a model file");
+            base = v;
+        } else if (cli_opt(argc, argv, &i, "--eft", &v)) {
+            if (!v || i + 1 >= argc) return cli_usage_error("predict", "--eft needs FINETUNED and PRETRAINED model files");
+            eft_ft = v;
+            eft_pt = argv[++i];
+        } else if (cli_opt(argc, argv, &i, "--alpha", &v)) {
+            if (!cli_f64("predict", "--alpha", v, &alpha)) return CLI_EXIT_USAGE;
         } else if (cli_opt(argc, argv, &i, "--split", &v)) {
             if (!v) return cli_usage_error("predict", "--split needs a name");
             split = v;
@@ -83,12 +97,17 @@ int cli_predict(int argc, char **argv)
         }
     }
     if (npos < 2) return cli_usage_error("predict", "expected: frost predict MODEL DATASET");
+    if (base && eft_ft) return cli_usage_error("predict", "--base and --eft exclude each other");
     frost_prediction p;
-    if (frost_predict(pos[0], pos[1], split, &p) < 0) return cli_fail();
-    printf("model %s on %s, split %s: train %.4f  valid %.4f  test %.4f\n", pos[0], pos[1], p.split, p.train, p.valid,
+    frost_status st = base     ? frost_predict_prt(pos[0], base, pos[1], split, &p)
+                      : eft_ft ? frost_predict_eft(pos[0], eft_ft, eft_pt, alpha, pos[1], split, &p)
+                               : frost_predict(pos[0], pos[1], split, &p);
+    if (st < 0) return cli_fail();
+    const char *what = base ? "PRT (reward + base)" : eft_ft ? "EFT (3 models)" : "model";
+    printf("%s %s on %s, split %s: train %.4f  valid %.4f  test %.4f\n", what, pos[0], pos[1], p.split, p.train, p.valid,
            p.test);
-    printf("logits %s: %s the exported run's\n", p.logits_hash,
-           p.hash_matches ? "bit-identical to" : "differ from");
+    if (!base && !eft_ft)
+        printf("logits %s: %s the exported run's\n", p.logits_hash, p.hash_matches ? "bit-identical to" : "differ from");
     if (out && frost_predictions_save(&p, out) < 0) {
         frost_prediction_release(&p);
         return cli_fail();

@@ -4,6 +4,7 @@
  */
 #include "frost/prt.h"
 #include "core/core_impl.h"
+#include "frost/layers.h"
 
 #include <math.h>
 
@@ -44,4 +45,38 @@ frost_status frost_prt_check_labels(int64_t c_a, int64_t c_b, int task_a, int ta
                             what, (long long)c_a, task_a ? "binary tasks" : "classes", (long long)c_b,
                             task_b ? "binary tasks" : "classes");
     return FROST_OK;
+}
+
+double frost_prt_loss(float *dr, const float *z, const float *r, const int32_t *labels, const int64_t *idx,
+                      int64_t n_idx, int64_t C, double alpha)
+{
+    /* the cross-entropy part is the ordinary one, on prior + r */
+    double loss = frost_softmax_ce(dr, z, labels, idx, n_idx, C);
+    if (alpha <= 0) return loss;
+    int64_t cnt = 0;
+    for (int64_t k = 0; k < n_idx; k++) cnt += labels[idx[k]] >= 0;
+    if (cnt == 0) return loss;
+    double neg_h = 0;
+    for (int64_t k = 0; k < n_idx; k++) {
+        const int64_t i = idx[k];
+        if (labels[i] < 0) continue;
+        const float *ri = r + i * C;
+        double mx = (double)ri[0];
+        for (int64_t c = 1; c < C; c++) mx = fmax(mx, (double)ri[c]);
+        double se = 0;
+        for (int64_t c = 0; c < C; c++) se += exp((double)ri[c] - mx);
+        const double lse = mx + log(se);
+        double H = 0;
+        for (int64_t c = 0; c < C; c++) {
+            const double lp = (double)ri[c] - lse;
+            H -= exp(lp) * lp;
+        }
+        neg_h -= H;
+        if (dr)
+            for (int64_t c = 0; c < C; c++) {
+                const double lp = (double)ri[c] - lse;
+                dr[i * C + c] += (float)(alpha * exp(lp) * (lp + H) / (double)cnt);
+            }
+    }
+    return loss + alpha * neg_h / (double)cnt;
 }

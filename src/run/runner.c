@@ -11,6 +11,7 @@
 #include "frost/frost.h"
 #include "frost/runner.h"
 #include "run/run_impl.h"
+#include "frost/prt.h"
 #include "frost/slt.h"
 #include "core/core_impl.h"
 
@@ -539,5 +540,115 @@ fail_mf:
     frost_prepared_release(&prep);
     frost_model_file_release(&mf);
 fail:
+    return st;
+}
+
+/* ---- combined inference (PRT, EFT) ---------------------------------------------------- */
+
+/* Eval-mode outputs (N, C) of each model file on the dataset, each with the
+ * preprocessing its own configuration asks for. */
+static frost_status outputs_of(const char *const *paths, int n, const char *dataset, const char *split, float **outs,
+                               frost_prepared *first, int64_t *C_out)
+{
+    frost_status st = FROST_OK;
+    frost_model_file mf;
+    frost_prepared other;
+    frost_model *m = NULL;
+    memset(&mf, 0, sizeof mf);
+    memset(&other, 0, sizeof other);
+    int64_t C = -1;
+    for (int k = 0; k < n; k++) {
+        frost_config c;
+        frost_config_default(&c);
+        FROST_TRY(frost_model_file_load(&mf, paths[k]));
+        FROST_TRY(frost_config_load_text(&c, mf.config, paths[k]));
+        frost__strlcpy(c.dataset, dataset, sizeof c.dataset);
+        frost__strlcpy(c.split, split ? split : mf.split, sizeof c.split);
+        c.path[0] = 0;
+        frost_prepared *p = k == 0 ? first : &other;
+        FROST_TRY(frost_prepare(p, &c));
+        if (C >= 0) FROST_TRY(frost_prt_check_labels(C, mf.out_dim, 0, 0, paths[k]));
+        C = mf.out_dim;
+        FROST_TRY(frost_model_from_file(&m, &mf, p, paths[k]));
+        frost_model_forward(m, p->X, false, 0, 0);
+        const size_t nb = (size_t)(p->ds.num_nodes * C) * sizeof(float);
+        outs[k] = malloc(nb ? nb : 1);
+        if (!outs[k]) FROST_FAIL(FROST_ERR_NOMEM, "out of memory");
+        memcpy(outs[k], frost_model_logits(m), nb);
+        frost_model_free(&m);
+        frost_model_file_release(&mf);
+        if (k > 0) frost_prepared_release(&other);
+    }
+    *C_out = C;
+    return FROST_OK;
+fail:
+    frost_model_free(&m);
+    frost_model_file_release(&mf);
+    frost_prepared_release(&other);
+    return st;
+}
+
+static frost_status finish_prediction(frost_prediction *out, frost_prepared *p, float *z, int64_t C)
+{
+    frost_task_data d = frost_prepared_task(p);
+    const int64_t T = 1;
+    frost_status st;
+    out->N = p->ds.num_nodes;
+    out->C = C;
+    out->logits = z;
+    if ((st = frost_metric_compute(&out->train, p->ds.metric, p->ds.task_type, z, p->ds.label, d.train, d.n_train, C, T)) < 0 ||
+        (st = frost_metric_compute(&out->valid, p->ds.metric, p->ds.task_type, z, p->ds.label, d.valid, d.n_valid, C, T)) < 0 ||
+        (st = frost_metric_compute(&out->test, p->ds.metric, p->ds.task_type, z, p->ds.label, d.test, d.n_test, C, T)) < 0)
+        return st;
+    snprintf(out->logits_hash, sizeof out->logits_hash, "%016llx",
+             (unsigned long long)frost_hash64(z, (size_t)(out->N * C) * sizeof(float)));
+    if (p->split) frost__strlcpy(out->split, p->split->name, sizeof out->split);
+    return FROST_OK;
+}
+
+frost_status frost_predict_prt(const char *reward_path, const char *base_path, const char *dataset, const char *split,
+                               frost_prediction *out)
+{
+    frost_status st = FROST_OK;
+    frost_prepared p;
+    float *o[2] = {NULL, NULL};
+    int64_t C = 0;
+    memset(out, 0, sizeof *out);
+    memset(&p, 0, sizeof p);
+    const char *paths[2] = {base_path, reward_path};
+    FROST_TRY(outputs_of(paths, 2, dataset, split, o, &p, &C));
+    if (p.ds.task_type != FROST_TASK_MULTICLASS)
+        FROST_FAIL(FROST_ERR_INVALID, "%s: reward tuning needs a multiclass dataset", dataset);
+    frost_log_softmax_rows(o[0], o[0], p.ds.num_nodes, C);
+    frost_prt_combine(o[0], o[0], o[1], p.ds.num_nodes * C);
+    FROST_TRY(finish_prediction(out, &p, o[0], C));
+    o[0] = NULL;
+fail:
+    free(o[0]);
+    free(o[1]);
+    frost_prepared_release(&p);
+    return st;
+}
+
+frost_status frost_predict_eft(const char *new_path, const char *ft_path, const char *pt_path, double alpha,
+                               const char *dataset, const char *split, frost_prediction *out)
+{
+    frost_status st = FROST_OK;
+    frost_prepared p;
+    float *o[3] = {NULL, NULL, NULL};
+    int64_t C = 0;
+    memset(out, 0, sizeof *out);
+    memset(&p, 0, sizeof p);
+    const char *paths[3] = {new_path, ft_path, pt_path};
+    FROST_TRY(outputs_of(paths, 3, dataset, split, o, &p, &C));
+    if (p.ds.task_type != FROST_TASK_MULTICLASS)
+        FROST_FAIL(FROST_ERR_INVALID, "%s: EFT needs a multiclass dataset", dataset);
+    for (int k = 0; k < 3; k++) frost_log_softmax_rows(o[k], o[k], p.ds.num_nodes, C);
+    frost_eft_combine(o[0], o[0], o[1], o[2], alpha, p.ds.num_nodes * C);
+    FROST_TRY(finish_prediction(out, &p, o[0], C));
+    o[0] = NULL;
+fail:
+    for (int k = 0; k < 3; k++) free(o[k]);
+    frost_prepared_release(&p);
     return st;
 }

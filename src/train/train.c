@@ -16,6 +16,7 @@
 #include "frost/train.h"
 #include "frost/layers.h"
 #include "frost/metrics.h"
+#include "frost/prt.h"
 #include "core/core_impl.h"
 
 #include <math.h>
@@ -60,37 +61,6 @@ static const float *combined(const frost_model *m, const frost_task_data *d, flo
 #pragma omp parallel for schedule(static) if (n > 65536)
     for (int64_t k = 0; k < n; k++) buf[k] = d->prior[k] + z[k];
     return buf;
-}
-
-/* alpha * mean over labelled training nodes of -H(softmax(r_i)); adds its
- * gradient into dz: d(-H)/dr_j = rho_j (log rho_j + H). */
-static double entropy_term(float *dz, const float *r, const frost_task_data *d, double alpha)
-{
-    int64_t cnt = 0;
-    for (int64_t k = 0; k < d->n_train; k++) cnt += d->labels[d->train[k]] >= 0;
-    if (cnt == 0) return 0.0;
-    double total = 0;
-    const int64_t C = d->C;
-    for (int64_t k = 0; k < d->n_train; k++) {
-        const int64_t i = d->train[k];
-        if (d->labels[i] < 0) continue;
-        const float *ri = r + i * C;
-        double mx = (double)ri[0];
-        for (int64_t c = 1; c < C; c++) mx = fmax(mx, (double)ri[c]);
-        double se = 0;
-        for (int64_t c = 0; c < C; c++) se += exp((double)ri[c] - mx);
-        double lse = mx + log(se), H = 0;
-        for (int64_t c = 0; c < C; c++) {
-            double lp = (double)ri[c] - lse;
-            H -= exp(lp) * lp;
-        }
-        total += -H;
-        for (int64_t c = 0; c < C; c++) {
-            double lp = (double)ri[c] - lse;
-            dz[i * C + c] += (float)(alpha * exp(lp) * (lp + H) / (double)cnt);
-        }
-    }
-    return alpha * total / (double)cnt;
 }
 
 static frost_status eval_metrics(frost_model *m, const frost_task_data *d, float *buf, double *tr, double *va,
@@ -149,11 +119,10 @@ frost_status frost_train(frost_model *m, const frost_task_data *d, const frost_t
         frost_model_zero_grad(m);
         const float *z = combined(m, d, comb);
         float *dz = frost_model_dlogits(m);
-        double loss = d->task == FROST_TASK_MULTICLASS
-                          ? frost_softmax_ce(dz, z, d->labels, d->train, d->n_train, d->C)
-                          : frost_bce_logits(dz, z, d->labels, d->train, d->n_train, d->C);
-        if (d->prior && o->entropy_alpha > 0)
-            loss += entropy_term(dz, frost_model_logits(m), d, o->entropy_alpha);
+        double loss = d->task == FROST_TASK_BINARY ? frost_bce_logits(dz, z, d->labels, d->train, d->n_train, d->C)
+                      : d->prior ? frost_prt_loss(dz, z, frost_model_logits(m), d->labels, d->train, d->n_train, d->C,
+                                                  o->entropy_alpha)
+                                 : frost_softmax_ce(dz, z, d->labels, d->train, d->n_train, d->C);
         rec->loss = loss;
         res->final_loss = loss;
         if (!isfinite(loss)) {
