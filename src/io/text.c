@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
-#define LINES_INITIAL_CAP (4u << 20)
+#define LINES_INITIAL_CAP (256u << 10)
 
 bool frost__file_exists(const char *path)
 {
