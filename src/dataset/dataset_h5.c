@@ -217,6 +217,11 @@ frost_status frost_dataset_save(const frost_dataset *ds, const char *path, int c
 {
     frost_status st = FROST_OK;
     frost__h5_out out;
+    /* never write a file that would not load back */
+    if ((st = frost_dataset_check(ds)) < 0) {
+        frost__error_prefix("%s: refusing to write an invalid dataset", path);
+        return st;
+    }
     FROST_TRY(frost__h5_out_create(&out, path));
     FROST_TRY(frost__dataset_write_meta(out.file, ds, compression, path));
     if (ds->num_features > 0) {

@@ -138,3 +138,27 @@ double tu_rel(double a, double b, double floor)
     double m = fmax(fmax(fabs(a), fabs(b)), floor);
     return fabs(a - b) / m;
 }
+
+static void **tu_blocks;
+static size_t tu_nblocks, tu_capblocks;
+
+void *tu_alloc(size_t bytes)
+{
+    if (tu_nblocks == tu_capblocks) {
+        tu_capblocks = tu_capblocks ? 2 * tu_capblocks : 64;
+        tu_blocks = realloc(tu_blocks, tu_capblocks * sizeof *tu_blocks);
+        if (!tu_blocks) abort();
+    }
+    void *p = calloc(1, bytes ? bytes : 1);
+    if (!p) abort();
+    tu_blocks[tu_nblocks++] = p;
+    return p;
+}
+
+void tu_free_all(void)
+{
+    for (size_t k = 0; k < tu_nblocks; k++) free(tu_blocks[k]);
+    free(tu_blocks);
+    tu_blocks = NULL;
+    tu_nblocks = tu_capblocks = 0;
+}

@@ -35,6 +35,11 @@ const char *tu_source_root(void);
 /* Path join into a static rotating buffer. */
 const char *tu_path(const char *dir, const char *name);
 
+/* Memory that lives until tu_free_all (a suite's .fini): test data that
+ * would otherwise need a free per array. */
+void *tu_alloc(size_t bytes);
+void tu_free_all(void);
+
 /* Relative difference |a-b| / max(|a|, |b|, floor). */
 double tu_rel(double a, double b, double floor);
 

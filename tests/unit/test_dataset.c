@@ -157,21 +157,44 @@ Test(dataset, refuses_other_formats_and_versions)
     free(d);
 }
 
-Test(dataset, corrupt_graph_is_refused)
+/* Overwrite one element of an int64 or int32 dataset in a file. */
+static void poke(const char *path, const char *name, hid_t type, int64_t index, const void *value)
+{
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+    hid_t fs = H5Dget_space(d);
+    hsize_t off[2] = {(hsize_t)index, 0}, one[2] = {1, 1};
+    H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, one, NULL); /* row `index`, first column if 2-D */
+    hid_t ms = H5Screate_simple(1, one, NULL);
+    cr_assert_geq(H5Dwrite(d, type, ms, fs, H5P_DEFAULT, value), 0);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    H5Dclose(d);
+    H5Fclose(f);
+}
+
+Test(dataset, corrupt_files_are_refused)
 {
     char *d = tu_tmpdir();
     frost_dataset a, b;
     make_ds(&a);
-    a.graph.indptr[2] = 100; /* beyond nnz: the saved file is corrupt */
     const char *p = tu_path(d, "c.h5");
     cr_assert_eq(frost_dataset_save(&a, p, 0), FROST_OK, "%s", frost_last_error());
+    int64_t bad = 100; /* beyond nnz */
+    poke(p, "graph/indptr", H5T_NATIVE_INT64, 2, &bad);
     cr_assert_eq(frost_dataset_load(&b, p), FROST_ERR_FORMAT);
     cr_assert(strstr(frost_last_error(), "c.h5: /graph: indptr[2] = 100"), "%s", frost_last_error());
-    a.graph.indptr[2] = 4;
-    a.label[0] = 5; /* not 0/1 */
     cr_assert_eq(frost_dataset_save(&a, p, 0), FROST_OK);
+    int32_t lab = 5; /* not 0/1 */
+    poke(p, "node/label", H5T_NATIVE_INT32, 0, &lab);
     cr_assert_eq(frost_dataset_load(&b, p), FROST_ERR_FORMAT);
     cr_assert(strstr(frost_last_error(), "/node/label of node 0 is 5"), "%s", frost_last_error());
+    /* an invalid dataset in memory is not written at all */
+    a.graph.indptr[2] = 100;
+    cr_assert_lt(frost_dataset_save(&a, tu_path(d, "never.h5"), 0), 0);
+    cr_assert(strstr(frost_last_error(), "never.h5: refusing to write an invalid dataset"), "%s", frost_last_error());
+    cr_assert_not(tu_any_with_prefix(d, "never.h5"));
+    a.graph.indptr[2] = 4;
     frost_dataset_release(&a);
     tu_rmtree(d);
     free(d);

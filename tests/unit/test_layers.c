@@ -17,7 +17,7 @@
 #include "frost/layers.h"
 #include "testutil.h"
 
-TestSuite(layers, .timeout = 120);
+TestSuite(layers, .timeout = 120, .fini = tu_free_all);
 
 #define TOL 1e-3
 #define MAXP 8
@@ -34,19 +34,19 @@ typedef struct gc {
 
 static double *drnd(int64_t n, uint64_t seed)
 {
-    double *x = malloc((size_t)n * sizeof *x);
+    double *x = tu_alloc((size_t)n * sizeof *x);
     for (int64_t i = 0; i < n; i++) x[i] = (double)frost_rng_normal(seed, 77, (uint64_t)i);
     return x;
 }
 
 static float *tof(const double *x, int64_t n)
 {
-    float *y = malloc((size_t)n * sizeof *y);
+    float *y = tu_alloc((size_t)n * sizeof *y);
     for (int64_t i = 0; i < n; i++) y[i] = (float)x[i];
     return y;
 }
 
-static float *fzeros(int64_t n) { return calloc((size_t)n, sizeof(float)); }
+static float *fzeros(int64_t n) { return tu_alloc((size_t)n * sizeof(float)); }
 
 static void add_param(gc *c, const char *name, double *p, int64_t n, float *g)
 {
@@ -430,7 +430,7 @@ static double drop_obj(void *p)
 Test(layers, dropout_mask_rate_and_gradient)
 {
     const int64_t n = 100000;
-    float *ones = malloc(n * 4), *mask = malloc(n * 4);
+    float *ones = tu_alloc(n * 4), *mask = tu_alloc(n * 4);
     for (int64_t i = 0; i < n; i++) ones[i] = 1.0f;
     frost_dropout_forward(mask, ones, n, 0.3f, 5, 6);
     int64_t kept = 0;
@@ -440,7 +440,7 @@ Test(layers, dropout_mask_rate_and_gradient)
     }
     cr_assert(fabs((double)kept / n - 0.7) < 0.01, "kept fraction %g", (double)kept / n);
     /* a different stream gives a different mask; p = 0 is the identity */
-    float *m2 = malloc(n * 4);
+    float *m2 = tu_alloc(n * 4);
     frost_dropout_forward(m2, ones, n, 0.3f, 5, 7);
     cr_assert(memcmp(mask, m2, n * 4) != 0);
     frost_dropout_forward(m2, ones, n, 0.0f, 5, 7);
@@ -454,9 +454,7 @@ Test(layers, dropout_mask_rate_and_gradient)
     gc g = {0};
     add_param(&g, "X", c.X, 64, dX);
     fd_check(&g, drop_obj, &c, "dropout");
-    free(ones);
-    free(mask);
-    free(m2);
+
 }
 
 /* ---- losses ----------------------------------------------------------------- */
