@@ -1,0 +1,136 @@
+/*
+ * test_crash.c - crash safety of the results file: a sweep killed with
+ * SIGKILL at random moments, several times, then resumed. The file is
+ * readable after every kill, holds each finished run exactly once, and the
+ * final runs and summary equal those of an uninterrupted sweep.
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "frost/frost.h"
+#include "testutil.h"
+
+TestSuite(crash, .timeout = 600);
+
+static char *dir;
+
+static pid_t spawn(const char *cfg)
+{
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        const char *bin = getenv("FROST_BIN");
+        freopen("/dev/null", "w", stdout);
+        freopen("/dev/null", "w", stderr);
+        execl(bin, bin, "run", cfg, "--quiet", (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+static void write_cfg(const char *name, const char *output)
+{
+    char text[2048];
+    snprintf(text, sizeof text,
+             "dataset = \"%s/d.h5\";\noutput = \"%s/%s\";\nmethod = [\"trained\", \"slt\"];\nepochs = 40;\nruns = 2;\n"
+             "model = { hidden = 64; norm = \"batch\"; };\nslt = { sparsity = [0.3, 0.5, 0.7]; };\n",
+             dir, dir, output);
+    tu_writef(dir, name, text);
+}
+
+Test(crash, sigkill_at_random_moments_then_resume)
+{
+    dir = tu_tmpdir();
+    frost_synth_opts o = frost_synth_opts_default();
+    o.num_nodes = 3000;
+    o.num_edges = 15000;
+    o.num_features = 32;
+    cr_assert_eq(frost_synth(tu_path(dir, "d.h5"), &o), FROST_OK);
+    write_cfg("ref.cfg", "ref.h5");
+    write_cfg("crash.cfg", "crash.h5");
+
+    /* the uninterrupted sweep, timed to place the kills */
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int status;
+    pid_t pid = spawn(tu_path(dir, "ref.cfg"));
+    waitpid(pid, &status, 0);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the reference sweep failed");
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double total = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+
+    frost_rng r;
+    frost_rng_init(&r, (uint64_t)time(NULL), 1);
+    int kills = 0, rounds = 0;
+    int64_t last_count = 0;
+    for (;;) {
+        rounds++;
+        cr_assert_lt(rounds, 60, "the sweep never finished");
+        pid = spawn(tu_path(dir, "crash.cfg"));
+        bool killed = false;
+        if (kills < 5) {
+            /* somewhere within a fifth of the whole sweep's time */
+            useconds_t us = (useconds_t)(1e6 * total * (0.02 + 0.18 * frost_rng_next_double(&r)));
+            usleep(us);
+            killed = kill(pid, SIGKILL) == 0;
+        }
+        waitpid(pid, &status, 0);
+        if (WIFSIGNALED(status) && killed) kills++;
+        else cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "a resumed sweep failed (status %d)", status);
+        /* after every stop the file is complete and readable */
+        if (tu_exists(tu_path(dir, "crash.h5"))) {
+            frost_results res;
+            cr_assert_eq(frost_results_load(&res, tu_path(dir, "crash.h5")), FROST_OK, "unreadable after a kill: %s",
+                         frost_last_error());
+            for (int64_t a = 0; a < res.n; a++)
+                for (int64_t b = a + 1; b < res.n; b++) cr_assert_str_neq(res.runs[a].id, res.runs[b].id);
+            cr_assert_geq(res.n, last_count, "finished runs were lost");
+            last_count = res.n;
+            frost_results_release(&res);
+        }
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0) break;
+    }
+    cr_assert_geq(kills, 3, "only %d kills landed", kills);
+
+    frost_results a, b;
+    cr_assert_eq(frost_results_load(&a, tu_path(dir, "ref.h5")), FROST_OK);
+    cr_assert_eq(frost_results_load(&b, tu_path(dir, "crash.h5")), FROST_OK);
+    cr_assert_eq(a.n, b.n);
+    cr_assert_eq(a.n, 8, "2 trained and 3 x 2 slt runs, found %lld", (long long)a.n);
+    for (int64_t k = 0; k < a.n; k++) {
+        const frost_run_info *y = frost_results_find(&b, a.runs[k].id);
+        cr_assert_not_null(y, "run %s missing after the kills", a.runs[k].id);
+        cr_assert_str_eq(y->config, a.runs[k].config);
+        cr_assert_eq(y->test_metric, a.runs[k].test_metric, "run %s differs", a.runs[k].id);
+        cr_assert_str_eq(y->logits_hash, a.runs[k].logits_hash);
+    }
+    frost_summary_row *ra, *rb;
+    int64_t na, nb;
+    cr_assert_eq(frost_results_summarize(&a, &ra, &na), FROST_OK);
+    cr_assert_eq(frost_results_summarize(&b, &rb, &nb), FROST_OK);
+    cr_assert_eq(na, nb);
+    for (int64_t k = 0; k < na; k++) {
+        bool found = false;
+        for (int64_t q = 0; q < nb; q++)
+            if (strcmp(ra[k].config, rb[q].config) == 0) {
+                found = true;
+                cr_assert_eq(ra[k].test_mean, rb[q].test_mean);
+                cr_assert_eq(ra[k].test_std, rb[q].test_std);
+                cr_assert_eq(ra[k].runs, rb[q].runs);
+            }
+        cr_assert(found);
+    }
+    frost_summary_release(ra, na);
+    frost_summary_release(rb, nb);
+    frost_results_release(&a);
+    frost_results_release(&b);
+    tu_rmtree(dir);
+    free(dir);
+}
