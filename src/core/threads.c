@@ -16,7 +16,9 @@ void frost_set_threads(int n)
 #ifdef _OPENMP
     omp_set_num_threads(n);
 #endif
-    openblas_set_num_threads(n);
+    /* OpenBLAS always runs single-threaded inside frost's own parallel blocks
+     * (tensor/gemm.c): its results would otherwise depend on n */
+    openblas_set_num_threads(1);
 }
 
 int frost_get_threads(void) { return frost__threads(); }

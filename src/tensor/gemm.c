@@ -6,6 +6,31 @@
 #include "core/core_impl.h"
 
 #include <cblas.h>
+#include <pthread.h>
+
+/* OpenBLAS's results change with its thread count (its blocking does), so
+ * frost never lets it thread: a product is cut into blocks of rows (or
+ * columns) of C whose boundaries depend only on the shape, each block is one
+ * single-threaded cblas_sgemm, and OpenMP spreads the blocks over the
+ * threads. Every element is then computed by the same call, with the same
+ * packing and kernel, on any number of threads: bit-identical results. */
+static int64_t block_of(int64_t n)
+{
+    /* about 8 blocks, multiples of 16, at least 64 */
+    int64_t b = (n + 7) / 8;
+    b = (b + 15) / 16 * 16;
+    return b < 64 ? 64 : b;
+}
+
+static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
+static void blas_single(void) { openblas_set_num_threads(1); }
+
+static void gemm1(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
+                  const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
+{
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, (blasint)M,
+                (blasint)N, (blasint)K, alpha, A, (blasint)lda, B, (blasint)ldb, beta, C, (blasint)ldc);
+}
 
 void frost_gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
                 int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
@@ -17,9 +42,21 @@ void frost_gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, flo
         return;
     }
     FROST_ASSERT(M < INT32_MAX && N < INT32_MAX && K < INT32_MAX);
-    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
-                (blasint)M, (blasint)N, (blasint)K, alpha, A, (blasint)lda, B, (blasint)ldb, beta, C,
-                (blasint)ldc);
+    pthread_once(&blas_once, blas_single);
+    const bool by_rows = M >= N;
+    const int64_t n = by_rows ? M : N, b = block_of(n), nb = (n + b - 1) / b;
+    if (nb <= 1 || (double)M * (double)N * (double)K < 2e6) {
+        gemm1(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int64_t q = 0; q < nb; q++) {
+        const int64_t i0 = q * b, m = i0 + b < n ? b : n - i0;
+        if (by_rows) /* rows i0.. of C need rows i0.. of op(A) */
+            gemm1(trans_a, trans_b, m, N, K, alpha, trans_a ? A + i0 : A + i0 * lda, lda, B, ldb, beta, C + i0 * ldc, ldc);
+        else /* columns i0.. of C need columns i0.. of op(B) */
+            gemm1(trans_a, trans_b, M, m, K, alpha, A, lda, trans_b ? B + i0 * ldb : B + i0, ldb, beta, C + i0, ldc);
+    }
 }
 
 void frost_gemm_ref(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,

@@ -143,3 +143,25 @@ Test(tensor, spmm_and_colsum_identical_for_1_and_2_threads)
     frost_csr_release(&A);
     frost_csr_release(&AT);
 }
+
+Test(tensor, gemm_identical_for_1_and_2_threads)
+{
+    /* OpenBLAS alone gives other bits on 2 threads for all of these */
+    const int64_t shapes[][3] = {{48, 96, 4000}, {4000, 96, 48}, {4000, 48, 96}, {96, 5, 4000}, {3000, 256, 128}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        const int64_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+        for (int ta = 0; ta < 2; ta++) {
+            float *A = rnd(M * K, 31), *B = rnd(K * N, 32), *C1 = malloc((size_t)(M * N) * 4), *C2 = malloc((size_t)(M * N) * 4);
+            frost_set_threads(1);
+            frost_gemm(ta, false, M, N, K, 1.0f, A, ta ? M : K, B, N, 0.0f, C1, N);
+            frost_set_threads(2);
+            frost_gemm(ta, false, M, N, K, 1.0f, A, ta ? M : K, B, N, 0.0f, C2, N);
+            cr_assert(memcmp(C1, C2, (size_t)(M * N) * 4) == 0, "M=%lld N=%lld K=%lld ta=%d differ", (long long)M,
+                      (long long)N, (long long)K, ta);
+            free(A);
+            free(B);
+            free(C1);
+            free(C2);
+        }
+    }
+}
