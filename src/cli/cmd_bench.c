@@ -1,0 +1,276 @@
+/*
+ * cmd_bench.c - `frost bench`: the machine's stream bandwidth (triad), SpMM
+ * and GEMM kernels, and training epochs of the GCN recipe and the supermask
+ * GIN on a dataset file; median, min and max over repeats, peak RSS; a JSON
+ * file with every number.
+ */
+#include "cli/cli.h"
+#include "frost/frost.h"
+
+#include <math.h>
+#include <string.h>
+
+static void help(void)
+{
+    printf("usage: frost bench DATASET.h5 [options]\n\n"
+           "Time the kernels and one training epoch on DATASET (for example `frost synth\n"
+           "build/bench/arxiv.h5 --preset arxiv`), print a table and write JSON.\n\n"
+           "  --what LIST       comma list of: triad, spmm, gemm, gcn, gin (default: all)\n"
+           "  --repeat N        timed repeats per kernel and epochs per model (default 5)\n"
+           "  --warmup N        untimed epochs first (default 2)\n"
+           "  --widths LIST     SpMM feature widths (default 64,128,256)\n"
+           "  --threads N       worker threads (default: all cores)\n"
+           "  --split NAME      split for the training epochs (default: the dataset's only one)\n"
+           "  --json FILE       write the results (default: results/bench-NAME.json)\n");
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+typedef struct stat3 {
+    double med, min, max;
+} stat3;
+
+static stat3 stats(double *t, int n)
+{
+    qsort(t, (size_t)n, sizeof *t, cmp_d);
+    return (stat3){t[n / 2], t[0], t[n - 1]};
+}
+
+/* a[i] = b[i] + s c[i] over arrays far beyond the caches: 3 x 4 bytes each */
+static double triad_gbs(int repeat, stat3 *st)
+{
+    const int64_t n = 1 << 26; /* 256 MiB per array */
+    float *a = malloc((size_t)n * 4), *b = malloc((size_t)n * 4), *c = malloc((size_t)n * 4);
+    double *t = malloc((size_t)repeat * sizeof *t);
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; i++) a[i] = 0, b[i] = 1, c[i] = 2;
+    for (int r = 0; r < repeat; r++) {
+        double t0 = frost__now();
+#pragma omp parallel for schedule(static)
+        for (int64_t i = 0; i < n; i++) a[i] = b[i] + 0.5f * c[i];
+        t[r] = frost__now() - t0;
+    }
+    *st = stats(t, repeat);
+    double gbs = 12.0 * (double)n / st->med / 1e9;
+    free(a);
+    free(b);
+    free(c);
+    free(t);
+    return gbs;
+}
+
+int cli_bench(int argc, char **argv)
+{
+    const char *path = NULL, *what = "triad,spmm,gemm,gcn,gin", *widths = "64,128,256", *json = NULL, *split = NULL;
+    int64_t repeat = 5, warmup = 2, threads = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        if (cli_is_help(argv[i])) {
+            help();
+            return 0;
+        } else if (cli_opt(argc, argv, &i, "--what", &v)) {
+            if (!v) return cli_usage_error("bench", "--what needs a list");
+            what = v;
+        } else if (cli_opt(argc, argv, &i, "--widths", &v)) {
+            if (!v) return cli_usage_error("bench", "--widths needs a list");
+            widths = v;
+        } else if (cli_opt(argc, argv, &i, "--repeat", &v)) {
+            if (!cli_i64("bench", "--repeat", v, &repeat) || repeat < 1) return CLI_EXIT_USAGE;
+        } else if (cli_opt(argc, argv, &i, "--warmup", &v)) {
+            if (!cli_i64("bench", "--warmup", v, &warmup) || warmup < 0) return CLI_EXIT_USAGE;
+        } else if (cli_opt(argc, argv, &i, "--threads", &v)) {
+            if (!cli_i64("bench", "--threads", v, &threads)) return CLI_EXIT_USAGE;
+        } else if (cli_opt(argc, argv, &i, "--json", &v)) {
+            if (!v) return cli_usage_error("bench", "--json needs a file");
+            json = v;
+        } else if (cli_opt(argc, argv, &i, "--split", &v)) {
+            if (!v) return cli_usage_error("bench", "--split needs a name");
+            split = v;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            return cli_usage_error("bench", "unknown option '%s'", argv[i]);
+        } else if (path) {
+            return cli_usage_error("bench", "expected one dataset file");
+        } else {
+            path = argv[i];
+        }
+    }
+    if (!path) return cli_usage_error("bench", "expected: frost bench DATASET.h5");
+    if (threads > 0) frost_set_threads((int)threads);
+    const int T = frost_get_threads();
+    char jbuf[1200];
+    if (!json) {
+        const char *b = strrchr(path, '/');
+        b = b ? b + 1 : path;
+        snprintf(jbuf, sizeof jbuf, "results/bench-%.*s.json", (int)(strlen(b) > 3 ? strlen(b) - 3 : strlen(b)), b);
+        json = jbuf;
+    }
+    FILE *jf = fopen(json, "w");
+    if (!jf) {
+        fprintf(stderr, "frost: %s: cannot write (does the folder exist?)\n", json);
+        return CLI_EXIT_RUNTIME;
+    }
+    fprintf(jf, "{\n  \"dataset\": \"%s\",\n  \"threads\": %d,\n  \"repeat\": %lld", path, T, (long long)repeat);
+    double *t = malloc((size_t)(repeat + warmup + 8) * sizeof *t);
+    double triad = NAN;
+
+    if (strstr(what, "triad")) {
+        stat3 st;
+        triad = triad_gbs((int)repeat, &st);
+        printf("%-34s %10.2f GB/s   (median %.4f s, min %.4f, max %.4f; %d threads)\n", "stream triad (3 x 256 MiB)", triad,
+               st.med, st.min, st.max, T);
+        fprintf(jf, ",\n  \"triad_gbs\": %.4f", triad);
+    }
+
+    frost_config c;
+    frost_config_default(&c);
+    frost__strlcpy(c.dataset, path, sizeof c.dataset);
+    if (split) frost__strlcpy(c.split, split, sizeof c.split);
+    frost_prepared p;
+    if (frost_prepare(&p, &c) < 0) {
+        fclose(jf);
+        free(t);
+        return cli_fail();
+    }
+    const int64_t N = p.ds.num_nodes;
+    printf("dataset %s: %lld nodes, %lld aggregation entries (symmetrised, no self-loops), %lld features\n", path,
+           (long long)N, (long long)p.A.nnz, (long long)p.ds.num_features);
+    fprintf(jf, ",\n  \"nodes\": %lld,\n  \"aggregation_nnz\": %lld", (long long)N, (long long)p.A.nnz);
+
+    if (strstr(what, "spmm")) {
+        float *dinvs = malloc((size_t)N * 4), *dinv = malloc((size_t)N * 4);
+        frost_aggr op;
+        frost_aggr_gcn(&op, &p.A, &p.A, dinvs, dinv);
+        fprintf(jf, ",\n  \"spmm\": [");
+        int first = 1;
+        for (const char *w = widths; *w;) {
+            int64_t F = strtoll(w, (char **)&w, 10);
+            if (*w == ',') w++;
+            if (F < 1) break;
+            float *X = malloc((size_t)(N * F) * 4), *Y = malloc((size_t)(N * F) * 4);
+            for (int64_t k = 0; k < N * F; k++) X[k] = (float)(k % 17) * 0.1f;
+            frost_spmm(&op, X, F, F, Y, F); /* warm */
+            for (int64_t r = 0; r < repeat; r++) {
+                double t0 = frost__now();
+                frost_spmm(&op, X, F, F, Y, F);
+                t[r] = frost__now() - t0;
+            }
+            stat3 st = stats(t, (int)repeat);
+            /* bytes the kernel must move: every stored entry reads one row of X
+             * (4F) and its column id (4); every row reads its pointer, scale
+             * factors and writes its output row */
+            double bytes = (double)p.A.nnz * (4.0 * (double)F + 4.0) + (double)N * (4.0 * (double)F + 8.0 + 12.0);
+            double gbs = bytes / st.med / 1e9, gflops = 2.0 * (double)p.A.nnz * (double)F / st.med / 1e9;
+            char lab[64];
+            snprintf(lab, sizeof lab, "spmm GCN-normalised, width %lld", (long long)F);
+            printf("%-34s %10.2f GB/s   %.2f GFLOP/s (median %.4f s, min %.4f, max %.4f)%s\n", lab, gbs, gflops, st.med,
+                   st.min, st.max, "");
+            if (isfinite(triad)) printf("%-34s %10.1f %% of the stream triad\n", "", 100.0 * gbs / triad);
+            fprintf(jf, "%s\n    {\"width\": %lld, \"median_s\": %.6f, \"min_s\": %.6f, \"max_s\": %.6f, \"gbs\": %.4f, "
+                        "\"gflops\": %.4f, \"fraction_of_triad\": %.4f}",
+                    first ? "" : ",", (long long)F, st.med, st.min, st.max, gbs, gflops, isfinite(triad) ? gbs / triad : -1.0);
+            first = 0;
+            free(X);
+            free(Y);
+        }
+        fprintf(jf, "\n  ]");
+        free(dinvs);
+        free(dinv);
+    }
+
+    if (strstr(what, "gemm")) {
+        /* the GCN recipe's three shapes: N x 128 x 256 (forward), 256 x 256 over N (weight gradient) */
+        const int64_t shapes[3][3] = {{N, 256, 128}, {N, 256, 256}, {256, 256, N}};
+        const char *names[3] = {"gemm N x 256 x 128", "gemm N x 256 x 256", "gemm 256 x 256 x N (X^T dY)"};
+        fprintf(jf, ",\n  \"gemm\": [");
+        for (int s = 0; s < 3; s++) {
+            int64_t M = shapes[s][0], Nn = shapes[s][1], K = shapes[s][2];
+            bool ta = s == 2;
+            float *A = malloc((size_t)(M * K) * 4), *B = malloc((size_t)(K * Nn) * 4), *C = malloc((size_t)(M * Nn) * 4);
+            for (int64_t k = 0; k < M * K; k++) A[k] = (float)(k % 13) * 0.01f;
+            for (int64_t k = 0; k < K * Nn; k++) B[k] = (float)(k % 7) * 0.01f;
+            frost_gemm(ta, false, M, Nn, K, 1.0f, A, ta ? M : K, B, Nn, 0.0f, C, Nn);
+            for (int64_t r = 0; r < repeat; r++) {
+                double t0 = frost__now();
+                frost_gemm(ta, false, M, Nn, K, 1.0f, A, ta ? M : K, B, Nn, 0.0f, C, Nn);
+                t[r] = frost__now() - t0;
+            }
+            stat3 st = stats(t, (int)repeat);
+            double gf = 2.0 * (double)M * (double)Nn * (double)K / st.med / 1e9;
+            printf("%-34s %10.2f GFLOP/s (median %.4f s, min %.4f, max %.4f)\n", names[s], gf, st.med, st.min, st.max);
+            fprintf(jf, "%s\n    {\"shape\": \"%s\", \"median_s\": %.6f, \"gflops\": %.4f}", s ? "," : "", names[s], st.med, gf);
+            free(A);
+            free(B);
+            free(C);
+        }
+        fprintf(jf, "\n  ]");
+    }
+
+    /* training epochs: the OGB arxiv GCN recipe and the paper's supermask GIN */
+    for (int which = 0; which < 2; which++) {
+        if (!strstr(what, which ? "gin" : "gcn")) continue;
+        frost_config m = c;
+        if (which == 0) {
+            m.model.arch = FROST_ARCH_GCN;
+            m.model.layers = 3;
+            m.model.hidden = 256;
+            m.model.norm = FROST_NORM_BATCH;
+            m.model.dropout = 0.5f;
+            m.method = FROST_METHOD_TRAINED;
+            m.optim.kind = FROST_OPTIM_ADAM;
+        } else {
+            m.model.arch = FROST_ARCH_GIN;
+            m.model.layers = 4;
+            m.model.hidden = 386;
+            m.model.bias = false;
+            m.model.norm = FROST_NORM_BATCH_NONAFFINE;
+            m.model.norm_last = true;
+            m.model.skip_head = true;
+            m.model.dropout = 0.0f;
+            m.method = FROST_METHOD_SLT;
+            m.model.mask.sparsity = 0.5;
+            m.optim.kind = FROST_OPTIM_ADAMW;
+        }
+        frost_model_spec spec = frost_prepared_spec(&p, &m);
+        frost_model *model;
+        if (frost_model_new(&model, &spec, &p.A, &p.A, N) < 0 || frost_model_init(model, 0) < 0) {
+            frost_prepared_release(&p);
+            fclose(jf);
+            free(t);
+            return cli_fail();
+        }
+        frost_task_data d = frost_prepared_task(&p);
+        frost_train_opts o = frost_train_opts_default();
+        o.epochs = warmup + repeat;
+        o.eval_every = 1000000; /* one evaluation, at the end, untimed here */
+        o.optim = m.optim;
+        frost_run_result res;
+        if (frost_train(model, &d, &o, &res) < 0) {
+            frost_model_free(&model);
+            frost_prepared_release(&p);
+            fclose(jf);
+            free(t);
+            return cli_fail();
+        }
+        for (int64_t r = 0; r < repeat; r++) t[r] = res.history[warmup + r].train_seconds;
+        stat3 st = stats(t, (int)repeat);
+        double mib = (double)frost_model_bytes(model) / 1048576.0;
+        const char *name = which ? "epoch: supermask GIN 4 x 386" : "epoch: GCN 3 x 256 (arxiv recipe)";
+        printf("%-34s %10.3f s      (min %.3f, max %.3f; model %.0f MiB allocated; peak RSS so far %.0f MiB)\n", name,
+               st.med, st.min, st.max, mib, (double)frost__peak_rss() / 1048576.0);
+        fprintf(jf, ",\n  \"%s\": {\"median_s\": %.6f, \"min_s\": %.6f, \"max_s\": %.6f, \"model_bytes\": %zu, "
+                    "\"final_loss\": %.6f}",
+                which ? "epoch_slt_gin" : "epoch_gcn", st.med, st.min, st.max, frost_model_bytes(model), res.final_loss);
+        frost_run_result_release(&res);
+        frost_model_free(&model);
+    }
+    fprintf(jf, ",\n  \"peak_rss_bytes\": %zu\n}\n", frost__peak_rss());
+    fclose(jf);
+    printf("peak RSS %.0f MiB; wrote %s\n", (double)frost__peak_rss() / 1048576.0, json);
+    frost_prepared_release(&p);
+    free(t);
+    return 0;
+}
