@@ -99,4 +99,9 @@ int frost__threads(void);
  * into equal contiguous ranges. */
 void frost__thread_range(int64_t n, int64_t *lo, int64_t *hi);
 
+/* SpMM row kernel: want = one of these to force it (tests), -1 to query.
+ * Returns the kernel in use; forcing one the CPU lacks keeps the current. */
+enum { FROST__SPMM_GENERIC = 0, FROST__SPMM_AVX512 = 1 };
+FROST_API int frost__spmm_kernel(int want);
+
 #endif
