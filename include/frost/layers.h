@@ -100,6 +100,28 @@ FROST_API void frost_dropout_forward(float *Y, const float *X, int64_t n, float 
 FROST_API void frost_dropout_backward(float *dX, const float *dY, int64_t n, float p, uint64_t seed,
                                       uint64_t stream);
 
+/* ---- The post-convolution block, fused -----------------------------------
+ * h = dropout(relu(bn(z))) over (N,H): bn optional (batch statistics in
+ * training, running statistics in eval), dropout only in training with
+ * p > 0, with the mask of frost_dropout_forward. Backward writes dz (may
+ * alias dh) from dh, h and z alone: h > 0 exactly where the gradient passes
+ * both the ReLU and the dropout, so no mask is stored or regenerated.
+ * The composition of the separate layers above is its reference. */
+typedef struct frost_post {
+    bool batchnorm;
+    const float *gamma, *beta; /* affine, or NULL */
+    float *mean, *invstd;      /* batch statistics: written by training forward */
+    float *run_mean, *run_var; /* running statistics (NULL: not tracked in training) */
+    float momentum, eps;
+    float dropout; /* p */
+    uint64_t seed, stream;
+    double *work; /* 4H doubles */
+} frost_post;
+FROST_API void frost_post_forward(const frost_post *p, float *h, const float *z, int64_t N, int64_t H, bool train);
+/* After a training forward; dgamma, dbeta (H) accumulate, may be NULL. */
+FROST_API void frost_post_backward(const frost_post *p, float *dz, float *dgamma, float *dbeta, const float *dh,
+                                   const float *h, const float *z, int64_t N, int64_t H);
+
 /* ---- Losses over a set of nodes ----------------------------------------
  * Softmax cross-entropy: logits (N,C), labels (N) in 0..C-1 (-1 skipped),
  * mean over the listed nodes with a label. dlogits (N,C) receives the

@@ -99,6 +99,11 @@ int frost__threads(void);
  * into equal contiguous ranges. */
 void frost__thread_range(int64_t n, int64_t *lo, int64_t *hi);
 
+/* Inside a parallel region: this thread's columns [h0, h1) of H, split in
+ * groups of 16. A column sum that walks every row in order for its columns
+ * does not depend on how the columns are split, hence on the thread count. */
+void frost__thread_cols(int64_t H, int64_t *h0, int64_t *h1);
+
 /* SpMM row kernel: want = one of these to force it (tests), -1 to query.
  * Returns the kernel in use; forcing one the CPU lacks keeps the current. */
 enum { FROST__SPMM_GENERIC = 0, FROST__SPMM_AVX512 = 1 };

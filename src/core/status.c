@@ -149,3 +149,11 @@ void frost__thread_range(int64_t n, int64_t *lo, int64_t *hi)
     *lo = n * t / T;
     *hi = n * (t + 1) / T;
 }
+
+void frost__thread_cols(int64_t H, int64_t *h0, int64_t *h1)
+{
+    int64_t g0, g1;
+    frost__thread_range((H + 15) / 16, &g0, &g1);
+    *h0 = g0 * 16 < H ? g0 * 16 : H;
+    *h1 = g1 * 16 < H ? g1 * 16 : H;
+}

@@ -37,30 +37,18 @@ void frost_relu_backward(float *dX, const float *dY, const float *Y, int64_t n)
     for (int64_t k = 0; k < n; k++) dX[k] = Y[k] > 0.0f ? dY[k] : 0.0f;
 }
 
-/* One chunk of 64 elements from 8 Philox blocks: element 8q + j of the chunk
- * takes 16-bit half (q & 1) of word (q >> 1) of block j, so 8 consecutive
- * elements read the same half-word of 8 blocks: one SIMD compare-and-select. */
-static inline void dropout_64(float *restrict y, const float *restrict x, uint64_t seed, uint64_t stream,
-                              uint64_t block0, uint32_t thr, float scale)
-{
-    uint32_t w[4][8];
-    frost__philox8(seed, stream, block0, w);
-    for (int q = 0; q < 8; q++) {
-        const uint32_t shift = 16u * (uint32_t)(q & 1);
-        for (int j = 0; j < 8; j++) {
-            uint32_t r = (w[q >> 1][j] >> shift) & 0xFFFFu;
-            float m = r >= thr ? scale : 0.0f;
-            y[8 * q + j] = x[8 * q + j] * m;
-        }
-    }
-}
-
-/* Chunks [c0, c1): the per-ISA clone is chosen once per call. */
+/* Chunks [c0, c1) of 64 elements (the last may be partial): the per-ISA
+ * clone is chosen once per call. */
 FROST_KERNEL_CLONES
-static void dropout_chunks(float *Y, const float *X, int64_t c0, int64_t c1, uint64_t seed, uint64_t stream,
-                           uint32_t thr, float scale)
+static void dropout_chunks(float *Y, const float *X, int64_t n, int64_t c0, int64_t c1, uint64_t seed,
+                           uint64_t stream, uint32_t thr, float scale)
 {
-    for (int64_t c = c0; c < c1; c++) dropout_64(Y + c * 64, X + c * 64, seed, stream, (uint64_t)c * 8, thr, scale);
+    for (int64_t c = c0; c < c1; c++) {
+        float m[64];
+        frost__dropout_mask64(m, seed, stream, c, thr, scale);
+        const int64_t e0 = c * 64, cnt = n - e0 < 64 ? n - e0 : 64;
+        for (int64_t q = 0; q < cnt; q++) Y[e0 + q] = X[e0 + q] * m[q];
+    }
 }
 
 static void dropout_apply(float *Y, const float *X, int64_t n, float p, uint64_t seed, uint64_t stream)
@@ -73,22 +61,14 @@ static void dropout_apply(float *Y, const float *X, int64_t n, float p, uint64_t
         memset(Y, 0, (size_t)n * sizeof(float));
         return;
     }
-    const uint32_t thr = (uint32_t)lrintf(p * 65536.0f);
+    const uint32_t thr = frost__dropout_thr(p);
     const float scale = 1.0f / (1.0f - p);
-    const int64_t nc = n / 64; /* chunks of 64 elements; the tail below */
+    const int64_t nc = (n + 63) / 64;
 #pragma omp parallel if (n > 65536)
     {
         int64_t lo, hi;
         frost__thread_range(nc, &lo, &hi);
-        dropout_chunks(Y, X, lo, hi, seed, stream, thr, scale);
-    }
-    for (int64_t e = nc * 64; e < n; e++) {
-        /* the same mapping as dropout_64 for the last partial chunk */
-        uint32_t w[4];
-        int64_t q = (e % 64) / 8, j = e % 8;
-        frost__philox(seed, stream, (uint64_t)(nc * 8 + j), w);
-        uint32_t r = (w[q >> 1] >> (16 * (q & 1))) & 0xFFFFu;
-        Y[e] = r >= thr ? X[e] * scale : 0.0f;
+        dropout_chunks(Y, X, n, lo, hi, seed, stream, thr, scale);
     }
 }
 

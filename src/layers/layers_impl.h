@@ -5,8 +5,29 @@
 #define FROST_LAYERS_IMPL_H
 
 #include "frost/layers.h"
+#include "core/philox.h"
+
+#include <math.h>
 
 /* Y (N,H) += b (H) on every row. */
 void frost__add_bias(float *Y, const float *b, int64_t N, int64_t H);
+
+/* Dropout multipliers (scale or 0) of the 64 elements of chunk c of a
+ * flattened tensor: element 64 c + 8 q + j keeps when the 16-bit half
+ * (q & 1) of word (q >> 1) of Philox block 8 c + j is >= thr. One call makes
+ * eight blocks at once, so the compare-and-select vectorises. */
+static inline void frost__dropout_mask64(float m[64], uint64_t seed, uint64_t stream, int64_t c, uint32_t thr,
+                                         float scale)
+{
+    uint32_t w[4][8];
+    frost__philox8(seed, stream, (uint64_t)c * 8, w);
+    for (int q = 0; q < 8; q++) {
+        const uint32_t shift = 16u * (uint32_t)(q & 1);
+        for (int j = 0; j < 8; j++) m[8 * q + j] = ((w[q >> 1][j] >> shift) & 0xFFFFu) >= thr ? scale : 0.0f;
+    }
+}
+
+/* Dropout threshold on the 16-bit draws and the scale of kept values. */
+static inline uint32_t frost__dropout_thr(float p) { return (uint32_t)lrintf(p * 65536.0f); }
 
 #endif

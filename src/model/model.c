@@ -225,7 +225,7 @@ static void layout(frost_model *m, slab *P, slab *G, slab *X, slab *A, slab *B)
     m->dbuf[1] = TAKE(B, N * maxw, float);
     m->work1 = TAKE(B, N * work1, float);
     m->work2 = work2 ? TAKE(B, N * work2, float) : NULL;
-    m->bnwork = TAKE(B, 2 * maxw, double);
+    m->bnwork = TAKE(A, 4 * maxw, double);
 }
 
 static void add_param(frost_model *m, const char *name, float *v, float *g, int64_t n)
@@ -530,6 +530,26 @@ static void conv_main_backward(frost_model *m, frost__layer *ly, const float *x,
     }
 }
 
+/* The fused norm + ReLU + dropout block after layer ly's convolution. */
+static frost_post post_block(const frost_model *m, const frost__layer *ly, uint64_t seed, int64_t epoch)
+{
+    const frost_model_spec *s = &m->spec;
+    frost_post pb = {.batchnorm = s->norm != FROST_NORM_NONE,
+                     .gamma = ly->gamma,
+                     .beta = ly->beta,
+                     .mean = ly->bmean,
+                     .invstd = ly->binvstd,
+                     .run_mean = ly->rmean,
+                     .run_var = ly->rvar,
+                     .momentum = s->bn_momentum,
+                     .eps = s->bn_eps,
+                     .dropout = ly->dropout ? s->dropout : 0.0f,
+                     .seed = seed,
+                     .stream = dropout_stream(epoch, (int32_t)(ly - m->layer), 1),
+                     .work = m->bnwork};
+    return pb;
+}
+
 /* Output of layer l as the next layer sees it. */
 static const float *layer_out(const frost__layer *ly) { return ly->residual ? ly->hres : ly->h; }
 
@@ -548,19 +568,8 @@ void frost_model_forward(frost_model *m, const float *X, bool train, uint64_t se
         const int64_t nf = N * ly->fout;
         conv_forward(m, ly, x);
         if (ly->post) {
-            if (s->norm == FROST_NORM_NONE) {
-                frost_relu_forward(ly->h, ly->z, nf);
-            } else {
-                if (train)
-                    frost_batchnorm_forward_train(ly->h, ly->bmean, ly->binvstd, ly->rmean, ly->rvar, ly->z, ly->gamma,
-                                                  ly->beta, N, ly->fout, s->bn_momentum, s->bn_eps);
-                else
-                    frost_batchnorm_forward_eval(ly->h, ly->z, ly->rmean, ly->rvar, ly->gamma, ly->beta, N, ly->fout,
-                                                 s->bn_eps);
-                frost_relu_forward(ly->h, ly->h, nf);
-            }
-            if (train && ly->dropout)
-                frost_dropout_forward(ly->h, ly->h, nf, s->dropout, seed, dropout_stream(epoch, l, 1));
+            frost_post pb = post_block(m, ly, seed, epoch);
+            frost_post_forward(&pb, ly->h, ly->z, N, ly->fout, train);
         }
         if (ly->residual) {
             for (int64_t k = 0; k < nf; k++) ly->hres[k] = ly->h[k] + x[k];
@@ -620,11 +629,8 @@ void frost_model_backward(frost_model *m, const float *X, uint64_t seed, int64_t
             }
         }
         if (ly->post) {
-            if (ly->dropout) frost_dropout_backward(g, g, nf, s->dropout, seed, dropout_stream(epoch, l, 1));
-            frost_relu_backward(g, g, ly->h, nf);
-            if (s->norm != FROST_NORM_NONE)
-                frost_batchnorm_backward(g, ly->dgamma, ly->dbeta, m->bnwork, g, ly->z, ly->bmean, ly->binvstd,
-                                         ly->gamma, N, ly->fout);
+            frost_post pb = post_block(m, ly, seed, epoch);
+            frost_post_backward(&pb, g, ly->dgamma, ly->dbeta, g, ly->h, ly->z, N, ly->fout);
         }
         conv_backward(m, ly, x, g, gx);
         g = gx;

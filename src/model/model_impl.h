@@ -66,7 +66,7 @@ struct frost_model {
     float *xin;             /* (N, F) input after input dropout, or NULL */
     float *dbuf[2];         /* (N, maxw) gradient ping-pong */
     float *work1, *work2;   /* backward scratch */
-    double *bnwork;         /* (2 maxw) */
+    double *bnwork;         /* (4 maxw): the post block's work */
     float *keys;            /* (total masked weights) threshold selection scratch */
     int32_t n_params;
     frost_param *params;

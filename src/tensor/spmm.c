@@ -217,21 +217,30 @@ void frost_spmm_t_acc(const frost_aggr *op, const float *X, int64_t ldx,
   spmm_impl(&p);
 }
 
-void frost_colsum_acc(const float *X, int64_t n, int64_t F, int64_t ldx,
-                      float *out) {
-  /* Columns are split across threads in blocks of 16; each thread sums its
-   * columns over all rows in order: deterministic, no workspace. */
-  const int64_t nb = (F + 15) / 16;
-#pragma omp parallel for schedule(static) if (n * F > 65536)
-  for (int64_t cb = 0; cb < nb; cb++) {
-    double acc[16] = {0};
-    const int64_t f0 = cb * 16, f1 = f0 + 16 < F ? f0 + 16 : F;
-    for (int64_t i = 0; i < n; i++) {
-      const float *x = X + i * ldx;
-      for (int64_t f = f0; f < f1; f++)
-        acc[f - f0] += (double)x[f];
+/* Columns [h0, h1) summed over all rows in order, in double. */
+FROST_KERNEL_CLONES
+static void colsum_cols(const float *X, int64_t n, int64_t ldx, float *out, int64_t h0, int64_t h1)
+{
+    for (int64_t b0 = h0; b0 < h1; b0 += 256) {
+        const int64_t w = h1 - b0 < 256 ? h1 - b0 : 256;
+        double acc[256];
+        memset(acc, 0, sizeof acc);
+        for (int64_t i = 0; i < n; i++) {
+            const float *x = X + i * ldx + b0;
+            for (int64_t q = 0; q < w; q++) acc[q] += (double)x[q];
+        }
+        for (int64_t q = 0; q < w; q++) out[b0 + q] += (float)acc[q];
     }
-    for (int64_t f = f0; f < f1; f++)
-      out[f] += (float)acc[f - f0];
-  }
+}
+
+void frost_colsum_acc(const float *X, int64_t n, int64_t F, int64_t ldx, float *out)
+{
+    /* each thread owns a range of columns and walks every row in order:
+     * deterministic, no workspace, contiguous reads */
+#pragma omp parallel if (n * F > 65536)
+    {
+        int64_t h0, h1;
+        frost__thread_cols(F, &h0, &h1);
+        colsum_cols(X, n, ldx, out, h0, h1);
+    }
 }
