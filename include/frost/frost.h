@@ -34,6 +34,10 @@ extern "C" {
 FROST_API void frost_set_threads(int n);
 FROST_API int frost_get_threads(void);
 
+/* The OpenBLAS kernel family in use ("Haswell", "SkylakeX", ...): chosen
+ * by OpenBLAS from the CPU, or forced by OPENBLAS_CORETYPE. */
+FROST_API const char *frost_blas_core(void);
+
 #ifdef __cplusplus
 }
 #endif

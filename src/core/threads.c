@@ -22,3 +22,5 @@ void frost_set_threads(int n)
 }
 
 int frost_get_threads(void) { return frost__threads(); }
+
+const char *frost_blas_core(void) { return openblas_get_corename(); }
