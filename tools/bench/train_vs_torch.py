@@ -31,7 +31,9 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 # frost settings of each model, on top of the experiment file
 MODELS = {
     "gcn": ("experiments/arxiv-gcn.cfg", []),
-    "slt-gin": ("experiments/arxiv-slt-gin.cfg", []),
+    # torch_ref.py's supermask GIN: a dense source (nothing frozen), s = 0.5
+    "slt-gin": ("experiments/arxiv-slt-gin.cfg", ["--set", "method=slt", "--set", "slt.sparsity=0.5",
+                                                  "--set", "slt.lock_ratio=0", "--set", "slt.prune_ratio=0"]),
 }
 
 
@@ -60,7 +62,8 @@ def run_frost(frost, model, dataset, threads, epochs, warmup):
 def run_torch(model, dataset, threads, epochs, warmup):
     cmd = ["/usr/bin/python3", os.path.join(HERE, "torch_ref.py"), dataset, "--model", model,
            "--threads", str(threads), "--epochs", str(epochs), "--warmup", str(warmup), "--split", "random"]
-    r = subprocess.run(cmd, capture_output=True, text=True)
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if r.returncode != 0:
         sys.exit(f"torch_ref.py failed: {r.stderr}")
     return json.loads(r.stdout.strip().splitlines()[-1])
@@ -75,7 +78,15 @@ def main():
     ap.add_argument("--frost", default=os.path.join(ROOT, "build", "frost"))
     ap.add_argument("--dataset", default=os.path.join(ROOT, "build", "bench", "arxiv.h5"))
     ap.add_argument("--json", default=None)
+    ap.add_argument("--blas-core", default="env",
+                    help="OpenBLAS kernels for both frameworks (both link OpenBLAS): 'env' keeps "
+                         "OPENBLAS_CORETYPE as inherited, 'auto' unsets it (OpenBLAS detects the CPU), "
+                         "anything else is set as OPENBLAS_CORETYPE")
     a = ap.parse_args()
+    if a.blas_core == "auto":
+        os.environ.pop("OPENBLAS_CORETYPE", None)
+    elif a.blas_core != "env":
+        os.environ["OPENBLAS_CORETYPE"] = a.blas_core
     if not os.path.exists(a.dataset):
         os.makedirs(os.path.dirname(a.dataset), exist_ok=True)
         subprocess.run([a.frost, "synth", a.dataset, "--preset", "arxiv", "--quiet"], check=True)
@@ -86,7 +97,8 @@ def main():
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-    report = {"dataset": a.dataset, "cpu": cpu, "cores": os.cpu_count(), "threads": a.threads, "results": []}
+    report = {"dataset": a.dataset, "cpu": cpu, "cores": os.cpu_count(), "threads": a.threads,
+              "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", "(detected)"), "results": []}
     for m in models:
         fr = run_frost(a.frost, m, a.dataset, a.threads, a.epochs, a.warmup)
         to = run_torch(m, a.dataset, a.threads, a.epochs, a.warmup)
@@ -96,7 +108,8 @@ def main():
         print(f"{m}: frost {fr['epoch_median_s']:.3f} s/epoch (min {fr['epoch_min_s']:.3f}, max {fr['epoch_max_s']:.3f}), "
               f"peak RSS {fr['peak_rss_bytes'] / 2**20:.0f} MiB | PyTorch {to['torch_version']} "
               f"{to['epoch_median_s']:.3f} s/epoch, peak RSS {to['peak_rss_bytes'] / 2**20:.0f} MiB | "
-              f"time ratio {ratio_t:.3f}x, memory ratio {ratio_m:.3f}x ({a.threads} threads, {cpu})")
+              f"time ratio {ratio_t:.3f}x, memory ratio {ratio_m:.3f}x ({a.threads} threads, {cpu}, "
+              f"OpenBLAS core {report['openblas_coretype']})")
     if a.json:
         with open(a.json, "w") as f:
             json.dump(report, f, indent=2)
