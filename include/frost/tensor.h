@@ -55,6 +55,8 @@ FROST_API void frost_spmm(const frost_aggr *op, const float *X, int64_t ldx, int
 /* Y (n,F) += op^T X: the backward pass (diag(b) A^T diag(a) X + diag(c) X). */
 FROST_API void frost_spmm_t_acc(const frost_aggr *op, const float *X, int64_t ldx, int64_t F, float *Y,
                                 int64_t ldy);
+/* Y (n,F) = op^T X: the same, overwriting Y. */
+FROST_API void frost_spmm_t(const frost_aggr *op, const float *X, int64_t ldx, int64_t F, float *Y, int64_t ldy);
 
 /* References: one row at a time, accumulating in double. */
 FROST_API void frost_spmm_ref(const frost_aggr *op, const float *X, int64_t ldx, int64_t F, float *Y,

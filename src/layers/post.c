@@ -28,206 +28,189 @@
 /* Column sums are accumulated in double for this many columns at a time. */
 #define COLS 256
 
-static double dropout_scale(const frost_post *p, bool train) {
-  return train && p->dropout > 0.0f ? 1.0 / (1.0 - (double)p->dropout) : 1.0;
+static double dropout_scale(const frost_post *p, bool train)
+{
+    return train && p->dropout > 0.0f ? 1.0 / (1.0 - (double)p->dropout) : 1.0;
 }
 
 /* ---- forward ------------------------------------------------------------ */
 
 FROST_KERNEL_CLONES
-static void stats_cols(const frost_post *p, const float *z, int64_t N,
-                       int64_t H, int64_t h0, int64_t h1) {
-  for (int64_t b0 = h0; b0 < h1; b0 += COLS) {
-    const int64_t w = h1 - b0 < COLS ? h1 - b0 : COLS;
-    double s[COLS], s2[COLS];
-    memset(s, 0, sizeof s);
-    memset(s2, 0, sizeof s2);
-    for (int64_t i = 0; i < N; i++) {
-      const float *x = z + i * H + b0;
-      for (int64_t q = 0; q < w; q++) {
-        const double v = (double)x[q];
-        s[q] += v;
-        s2[q] += v * v;
-      }
+static void stats_cols(const frost_post *p, const float *z, int64_t N, int64_t H, int64_t h0, int64_t h1)
+{
+    for (int64_t b0 = h0; b0 < h1; b0 += COLS) {
+        const int64_t w = h1 - b0 < COLS ? h1 - b0 : COLS;
+        double s[COLS], s2[COLS];
+        memset(s, 0, sizeof s);
+        memset(s2, 0, sizeof s2);
+        for (int64_t i = 0; i < N; i++) {
+            const float *x = z + i * H + b0;
+            for (int64_t q = 0; q < w; q++) {
+                const double v = (double)x[q];
+                s[q] += v;
+                s2[q] += v * v;
+            }
+        }
+        for (int64_t q = 0; q < w; q++) {
+            const int64_t h = b0 + q;
+            const double mu = N > 0 ? s[q] / (double)N : 0.0;
+            double var = N > 0 ? s2[q] / (double)N - mu * mu : 0.0;
+            if (var < 0) var = 0;
+            p->mean[h] = (float)mu;
+            p->invstd[h] = (float)(1.0 / sqrt(var + (double)p->eps));
+            if (p->run_mean) {
+                const double unb = N > 1 ? var * (double)N / (double)(N - 1) : var;
+                const double mo = (double)p->momentum;
+                p->run_mean[h] = (float)((1.0 - mo) * (double)p->run_mean[h] + mo * mu);
+                p->run_var[h] = (float)((1.0 - mo) * (double)p->run_var[h] + mo * unb);
+            }
+        }
     }
-    for (int64_t q = 0; q < w; q++) {
-      const int64_t h = b0 + q;
-      const double mu = N > 0 ? s[q] / (double)N : 0.0;
-      double var = N > 0 ? s2[q] / (double)N - mu * mu : 0.0;
-      if (var < 0)
-        var = 0;
-      p->mean[h] = (float)mu;
-      p->invstd[h] = (float)(1.0 / sqrt(var + (double)p->eps));
-      if (p->run_mean) {
-        const double unb = N > 1 ? var * (double)N / (double)(N - 1) : var;
-        const double mo = (double)p->momentum;
-        p->run_mean[h] = (float)((1.0 - mo) * (double)p->run_mean[h] + mo * mu);
-        p->run_var[h] = (float)((1.0 - mo) * (double)p->run_var[h] + mo * unb);
-      }
-    }
-  }
 }
 
 /* Chunks [c0, c1) of 64 flattened elements; a and b fold the batch norm
  * (NULL: none). The dropout mask is that of frost_dropout_forward. */
 FROST_KERNEL_CLONES
-static void forward_chunks(float *out, const float *z, const float *a,
-                           const float *b, int64_t n, int64_t H, int64_t c0,
-                           int64_t c1, bool drop, uint64_t seed,
-                           uint64_t stream, uint32_t thr, float scale) {
-  float m[64];
-  for (int q = 0; q < 64; q++)
-    m[q] = 1.0f;
-  for (int64_t c = c0; c < c1; c++) {
-    const int64_t e0 = c * 64, cnt = n - e0 < 64 ? n - e0 : 64;
-    if (drop)
-      frost__dropout_mask64(m, seed, stream, c, thr, scale);
-    int64_t col = e0 % H;
-    if (cnt == 64 && col + 64 <= H) {
-      const float *x = z + e0;
-      float *y = out + e0;
-      if (a) {
-        for (int q = 0; q < 64; q++) {
-          float t = x[q] * a[col + q] + b[col + q];
-          y[q] = (t > 0.0f ? t : 0.0f) * m[q];
+static void forward_chunks(float *out, const float *z, const float *a, const float *b, int64_t n, int64_t H, int64_t c0,
+                           int64_t c1, bool drop, uint64_t seed, uint64_t stream, uint32_t thr, float scale)
+{
+    float m[64];
+    for (int q = 0; q < 64; q++) m[q] = 1.0f;
+    for (int64_t c = c0; c < c1; c++) {
+        const int64_t e0 = c * 64, cnt = n - e0 < 64 ? n - e0 : 64;
+        if (drop) frost__dropout_mask64(m, seed, stream, c, thr, scale);
+        int64_t col = e0 % H;
+        if (cnt == 64 && col + 64 <= H) {
+            const float *x = z + e0;
+            float *y = out + e0;
+            if (a) {
+                for (int q = 0; q < 64; q++) {
+                    float t = x[q] * a[col + q] + b[col + q];
+                    y[q] = (t > 0.0f ? t : 0.0f) * m[q];
+                }
+            } else {
+                for (int q = 0; q < 64; q++) y[q] = (x[q] > 0.0f ? x[q] : 0.0f) * m[q];
+            }
+        } else {
+            for (int64_t q = 0; q < cnt; q++) {
+                float t = a ? z[e0 + q] * a[col] + b[col] : z[e0 + q];
+                out[e0 + q] = (t > 0.0f ? t : 0.0f) * m[q];
+                if (++col == H) col = 0;
+            }
         }
-      } else {
-        for (int q = 0; q < 64; q++)
-          y[q] = (x[q] > 0.0f ? x[q] : 0.0f) * m[q];
-      }
-    } else {
-      for (int64_t q = 0; q < cnt; q++) {
-        float t = a ? z[e0 + q] * a[col] + b[col] : z[e0 + q];
-        out[e0 + q] = (t > 0.0f ? t : 0.0f) * m[q];
-        if (++col == H)
-          col = 0;
-      }
     }
-  }
 }
 
-void frost_post_forward(const frost_post *p, float *h, const float *z,
-                        int64_t N, int64_t H, bool train) {
-  const int64_t n = N * H;
-  float *a = NULL, *b = NULL;
-  if (p->batchnorm) {
-    if (train) {
+void frost_post_forward(const frost_post *p, float *h, const float *z, int64_t N, int64_t H, bool train)
+{
+    const int64_t n = N * H;
+    float *a = NULL, *b = NULL;
+    if (p->batchnorm) {
+        if (train) {
 #pragma omp parallel if (n > 65536)
-      {
-        int64_t h0, h1;
-        frost__thread_cols(H, &h0, &h1);
-        stats_cols(p, z, N, H, h0, h1);
-      }
+            {
+                int64_t h0, h1;
+                frost__thread_cols(H, &h0, &h1);
+                stats_cols(p, z, N, H, h0, h1);
+            }
+        }
+        a = (float *)p->work;
+        b = a + H;
+        for (int64_t c = 0; c < H; c++) {
+            const double is = train ? (double)p->invstd[c] : 1.0 / sqrt((double)p->run_var[c] + (double)p->eps);
+            const double mu = train ? (double)p->mean[c] : (double)p->run_mean[c];
+            const double g = p->gamma ? (double)p->gamma[c] : 1.0, be = p->beta ? (double)p->beta[c] : 0.0;
+            a[c] = (float)(is * g);
+            b[c] = (float)(be - mu * is * g);
+        }
     }
-    a = (float *)p->work;
-    b = a + H;
-    for (int64_t c = 0; c < H; c++) {
-      const double is =
-          train ? (double)p->invstd[c]
-                : 1.0 / sqrt((double)p->run_var[c] + (double)p->eps);
-      const double mu = train ? (double)p->mean[c] : (double)p->run_mean[c];
-      const double g = p->gamma ? (double)p->gamma[c] : 1.0,
-                   be = p->beta ? (double)p->beta[c] : 0.0;
-      a[c] = (float)(is * g);
-      b[c] = (float)(be - mu * is * g);
-    }
-  }
-  const bool drop = train && p->dropout > 0.0f;
-  const uint32_t thr = drop ? frost__dropout_thr(p->dropout) : 0;
-  const float scale = (float)dropout_scale(p, train);
-  const int64_t nc = (n + 63) / 64;
+    const bool drop = train && p->dropout > 0.0f;
+    const uint32_t thr = drop ? frost__dropout_thr(p->dropout) : 0;
+    const float scale = (float)dropout_scale(p, train);
+    const int64_t nc = (n + 63) / 64;
 #pragma omp parallel if (n > 65536)
-  {
-    int64_t lo, hi;
-    frost__thread_range(nc, &lo, &hi);
-    forward_chunks(h, z, a, b, n, H, lo, hi, drop, p->seed, p->stream, thr,
-                   scale);
-  }
+    {
+        int64_t lo, hi;
+        frost__thread_range(nc, &lo, &hi);
+        forward_chunks(h, z, a, b, n, H, lo, hi, drop, p->seed, p->stream, thr, scale);
+    }
 }
 
 /* ---- backward ----------------------------------------------------------- */
 
 FROST_KERNEL_CLONES
-static void grad_sums_cols(const frost_post *p, double *T1, double *T2,
-                           const float *dh, const float *h, const float *z,
-                           int64_t N, int64_t H, int64_t h0, int64_t h1,
-                           float scale) {
-  for (int64_t b0 = h0; b0 < h1; b0 += COLS) {
-    const int64_t w = h1 - b0 < COLS ? h1 - b0 : COLS;
-    double t1[COLS], t2[COLS];
-    float mu[COLS];
-    memset(t1, 0, sizeof t1);
-    memset(t2, 0, sizeof t2);
-    for (int64_t q = 0; q < w; q++)
-      mu[q] = p->mean[b0 + q];
-    for (int64_t i = 0; i < N; i++) {
-      const int64_t o = i * H + b0;
-      for (int64_t q = 0; q < w; q++) {
-        const float d = h[o + q] > 0.0f ? dh[o + q] * scale : 0.0f;
-        t1[q] += (double)d;
-        t2[q] += (double)d * (double)(z[o + q] - mu[q]);
-      }
+static void grad_sums_cols(const frost_post *p, double *T1, double *T2, const float *dh, const float *h, const float *z,
+                           int64_t N, int64_t H, int64_t h0, int64_t h1, float scale)
+{
+    for (int64_t b0 = h0; b0 < h1; b0 += COLS) {
+        const int64_t w = h1 - b0 < COLS ? h1 - b0 : COLS;
+        double t1[COLS], t2[COLS];
+        float mu[COLS];
+        memset(t1, 0, sizeof t1);
+        memset(t2, 0, sizeof t2);
+        for (int64_t q = 0; q < w; q++) mu[q] = p->mean[b0 + q];
+        for (int64_t i = 0; i < N; i++) {
+            const int64_t o = i * H + b0;
+            for (int64_t q = 0; q < w; q++) {
+                const float d = h[o + q] > 0.0f ? dh[o + q] * scale : 0.0f;
+                t1[q] += (double)d;
+                t2[q] += (double)d * (double)(z[o + q] - mu[q]);
+            }
+        }
+        for (int64_t q = 0; q < w; q++) {
+            T1[b0 + q] = t1[q];
+            T2[b0 + q] = t2[q] * (double)p->invstd[b0 + q];
+        }
     }
-    for (int64_t q = 0; q < w; q++) {
-      T1[b0 + q] = t1[q];
-      T2[b0 + q] = t2[q] * (double)p->invstd[b0 + q];
-    }
-  }
 }
 
 FROST_KERNEL_CLONES
-static void backward_rows(float *dz, const float *dh, const float *h,
-                          const float *z, const float *al, const float *be,
-                          const float *ga, int64_t H, int64_t i0, int64_t i1,
-                          float scale) {
-  for (int64_t i = i0; i < i1; i++) {
-    const int64_t o = i * H;
-    if (al) {
-      for (int64_t c = 0; c < H; c++)
-        dz[o + c] = (h[o + c] > 0.0f ? al[c] * dh[o + c] : 0.0f) +
-                    be[c] * z[o + c] + ga[c];
-    } else {
-      for (int64_t c = 0; c < H; c++)
-        dz[o + c] = h[o + c] > 0.0f ? dh[o + c] * scale : 0.0f;
+static void backward_rows(float *dz, const float *dh, const float *h, const float *z, const float *al, const float *be,
+                          const float *ga, int64_t H, int64_t i0, int64_t i1, float scale)
+{
+    for (int64_t i = i0; i < i1; i++) {
+        const int64_t o = i * H;
+        if (al) {
+            for (int64_t c = 0; c < H; c++)
+                dz[o + c] = (h[o + c] > 0.0f ? al[c] * dh[o + c] : 0.0f) + be[c] * z[o + c] + ga[c];
+        } else {
+            for (int64_t c = 0; c < H; c++) dz[o + c] = h[o + c] > 0.0f ? dh[o + c] * scale : 0.0f;
+        }
     }
-  }
 }
 
-void frost_post_backward(const frost_post *p, float *dz, float *dgamma,
-                         float *dbeta, const float *dh, const float *h,
-                         const float *z, int64_t N, int64_t H) {
-  const int64_t n = N * H;
-  const float scale = (float)dropout_scale(p, true);
-  float *al = NULL, *be = NULL, *ga = NULL;
-  if (p->batchnorm) {
-    double *T1 = p->work, *T2 = p->work + H;
+void frost_post_backward(const frost_post *p, float *dz, float *dgamma, float *dbeta, const float *dh, const float *h,
+                         const float *z, int64_t N, int64_t H)
+{
+    const int64_t n = N * H;
+    const float scale = (float)dropout_scale(p, true);
+    float *al = NULL, *be = NULL, *ga = NULL;
+    if (p->batchnorm) {
+        double *T1 = p->work, *T2 = p->work + H;
+#pragma omp parallel if (n > 65536)
+        {
+            int64_t h0, h1;
+            frost__thread_cols(H, &h0, &h1);
+            grad_sums_cols(p, T1, T2, dh, h, z, N, H, h0, h1, scale);
+        }
+        if (dbeta)
+            for (int64_t c = 0; c < H; c++) dbeta[c] += (float)T1[c];
+        if (dgamma)
+            for (int64_t c = 0; c < H; c++) dgamma[c] += (float)T2[c];
+        const double invN = N > 0 ? 1.0 / (double)N : 0.0;
+        al = (float *)(p->work + 2 * H), be = al + H, ga = be + H;
+        for (int64_t c = 0; c < H; c++) {
+            const double g = p->gamma ? (double)p->gamma[c] : 1.0, is = (double)p->invstd[c];
+            const double mu = (double)p->mean[c];
+            al[c] = (float)(g * is * (double)scale);
+            be[c] = (float)(-g * is * is * T2[c] * invN);
+            ga[c] = (float)(g * is * (mu * is * T2[c] - T1[c]) * invN);
+        }
+    }
 #pragma omp parallel if (n > 65536)
     {
-      int64_t h0, h1;
-      frost__thread_cols(H, &h0, &h1);
-      grad_sums_cols(p, T1, T2, dh, h, z, N, H, h0, h1, scale);
+        int64_t lo, hi;
+        frost__thread_range(N, &lo, &hi);
+        backward_rows(dz, dh, h, z, al, be, ga, H, lo, hi, scale);
     }
-    if (dbeta)
-      for (int64_t c = 0; c < H; c++)
-        dbeta[c] += (float)T1[c];
-    if (dgamma)
-      for (int64_t c = 0; c < H; c++)
-        dgamma[c] += (float)T2[c];
-    const double invN = N > 0 ? 1.0 / (double)N : 0.0;
-    al = (float *)(p->work + 2 * H), be = al + H, ga = be + H;
-    for (int64_t c = 0; c < H; c++) {
-      const double g = p->gamma ? (double)p->gamma[c] : 1.0,
-                   is = (double)p->invstd[c];
-      const double mu = (double)p->mean[c];
-      al[c] = (float)(g * is * (double)scale);
-      be[c] = (float)(-g * is * is * T2[c] * invN);
-      ga[c] = (float)(g * is * (mu * is * T2[c] - T1[c]) * invN);
-    }
-  }
-#pragma omp parallel if (n > 65536)
-  {
-    int64_t lo, hi;
-    frost__thread_range(N, &lo, &hi);
-    backward_rows(dz, dh, h, z, al, be, ga, H, lo, hi, scale);
-  }
 }

@@ -27,13 +27,13 @@
 #endif
 
 typedef struct {
-  const frost_csr *A;
-  const float *a, *b, *c;
-  const float *X;
-  int64_t ldx, F;
-  float *Y;
-  int64_t ldy;
-  bool acc;
+    const frost_csr *A;
+    const float *a, *b, *c;
+    const float *X;
+    int64_t ldx, F;
+    float *Y;
+    int64_t ldy;
+    bool acc;
 } spmm_args;
 
 /* ---- generic kernel ---------------------------------------------------- */
@@ -42,46 +42,42 @@ typedef struct {
  * many floats: no allocation inside a training step. */
 #define SPMM_TMP_STACK 1024
 
-static void row_generic_block(const spmm_args *p, int64_t i, int64_t f0,
-                              int64_t F, float *restrict tmp) {
-  const frost_csr *A = p->A;
-  const int64_t ldx = p->ldx;
-  const float *X = p->X + f0;
-  float *restrict y = p->Y + i * p->ldy + f0;
-  float *restrict s = p->acc ? tmp : y;
-  memset(s, 0, (size_t)F * sizeof(float));
-  const int64_t k0 = A->indptr[i], k1 = A->indptr[i + 1];
-  for (int64_t k = k0; k < k1; k++) {
-    const int32_t j = A->indices[k];
-    const float w = p->b ? p->b[j] : 1.0f;
-    const float *restrict x = X + (int64_t)j * ldx;
-    for (int64_t f = 0; f < F; f++)
-      s[f] += w * x[f];
-  }
-  const float ai = p->a ? p->a[i] : 1.0f;
-  const float ci = p->c ? p->c[i] : 0.0f;
-  const float *restrict xi = X + i * ldx;
-  if (p->acc) {
-    for (int64_t f = 0; f < F; f++)
-      y[f] += ai * s[f] + ci * xi[f];
-  } else if (p->c) {
-    for (int64_t f = 0; f < F; f++)
-      y[f] = ai * s[f] + ci * xi[f];
-  } else if (p->a) {
-    for (int64_t f = 0; f < F; f++)
-      y[f] *= ai;
-  }
+static void row_generic_block(const spmm_args *p, int64_t i, int64_t f0, int64_t F, float *restrict tmp)
+{
+    const frost_csr *A = p->A;
+    const int64_t ldx = p->ldx;
+    const float *X = p->X + f0;
+    float *restrict y = p->Y + i * p->ldy + f0;
+    float *restrict s = p->acc ? tmp : y;
+    memset(s, 0, (size_t)F * sizeof(float));
+    const int64_t k0 = A->indptr[i], k1 = A->indptr[i + 1];
+    for (int64_t k = k0; k < k1; k++) {
+        const int32_t j = A->indices[k];
+        const float w = p->b ? p->b[j] : 1.0f;
+        const float *restrict x = X + (int64_t)j * ldx;
+        for (int64_t f = 0; f < F; f++) s[f] += w * x[f];
+    }
+    const float ai = p->a ? p->a[i] : 1.0f;
+    const float ci = p->c ? p->c[i] : 0.0f;
+    const float *restrict xi = X + i * ldx;
+    if (p->acc) {
+        for (int64_t f = 0; f < F; f++) y[f] += ai * s[f] + ci * xi[f];
+    } else if (p->c) {
+        for (int64_t f = 0; f < F; f++) y[f] = ai * s[f] + ci * xi[f];
+    } else if (p->a) {
+        for (int64_t f = 0; f < F; f++) y[f] *= ai;
+    }
 }
 
-static void row_generic(const spmm_args *p, int64_t i) {
-  float tmp[SPMM_TMP_STACK];
-  if (!p->acc) {
-    row_generic_block(p, i, 0, p->F, NULL);
-    return;
-  }
-  for (int64_t f0 = 0; f0 < p->F; f0 += SPMM_TMP_STACK)
-    row_generic_block(
-        p, i, f0, p->F - f0 < SPMM_TMP_STACK ? p->F - f0 : SPMM_TMP_STACK, tmp);
+static void row_generic(const spmm_args *p, int64_t i)
+{
+    float tmp[SPMM_TMP_STACK];
+    if (!p->acc) {
+        row_generic_block(p, i, 0, p->F, NULL);
+        return;
+    }
+    for (int64_t f0 = 0; f0 < p->F; f0 += SPMM_TMP_STACK)
+        row_generic_block(p, i, f0, p->F - f0 < SPMM_TMP_STACK ? p->F - f0 : SPMM_TMP_STACK, tmp);
 }
 
 /* ---- AVX-512 kernel ---------------------------------------------------- */
@@ -94,78 +90,68 @@ static void row_generic(const spmm_args *p, int64_t i) {
  * NV is a constant at every call site, so the accumulators live in
  * registers. */
 static inline __attribute__((always_inline, target("avx512f"))) void
-row512_chunk(const spmm_args *p, int64_t i, int64_t f0, const int NV,
-             __mmask16 last) {
-  const frost_csr *A = p->A;
-  const int32_t *idx = A->indices;
-  const int64_t ldx = p->ldx, nnz = A->indptr[A->n_rows];
-  const float *X = p->X + f0;
-  __m512 s[16];
-  for (int v = 0; v < NV; v++)
-    s[v] = _mm512_setzero_ps();
-  const int64_t k0 = A->indptr[i], k1 = A->indptr[i + 1];
-  for (int64_t k = k0; k < k1; k++) {
-    if (k + SPMM_PF_DIST < nnz) {
-      const char *q = (const char *)(X + (int64_t)idx[k + SPMM_PF_DIST] * ldx);
-      for (int v = 0; v < NV; v++)
-        _mm_prefetch(q + 64 * v, _MM_HINT_T0);
+row512_chunk(const spmm_args *p, int64_t i, int64_t f0, const int NV, __mmask16 last)
+{
+    const frost_csr *A = p->A;
+    const int32_t *idx = A->indices;
+    const int64_t ldx = p->ldx, nnz = A->indptr[A->n_rows];
+    const float *X = p->X + f0;
+    __m512 s[16];
+    for (int v = 0; v < NV; v++) s[v] = _mm512_setzero_ps();
+    const int64_t k0 = A->indptr[i], k1 = A->indptr[i + 1];
+    for (int64_t k = k0; k < k1; k++) {
+        if (k + SPMM_PF_DIST < nnz) {
+            const char *q = (const char *)(X + (int64_t)idx[k + SPMM_PF_DIST] * ldx);
+            for (int v = 0; v < NV; v++) _mm_prefetch(q + 64 * v, _MM_HINT_T0);
+        }
+        const int32_t j = idx[k];
+        const __m512 w = _mm512_set1_ps(p->b ? p->b[j] : 1.0f);
+        const float *x = X + (int64_t)j * ldx;
+        for (int v = 0; v < NV - 1; v++) s[v] = _mm512_fmadd_ps(w, _mm512_loadu_ps(x + 16 * v), s[v]);
+        s[NV - 1] = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(last, x + 16 * (NV - 1)), s[NV - 1]);
     }
-    const int32_t j = idx[k];
-    const __m512 w = _mm512_set1_ps(p->b ? p->b[j] : 1.0f);
-    const float *x = X + (int64_t)j * ldx;
-    for (int v = 0; v < NV - 1; v++)
-      s[v] = _mm512_fmadd_ps(w, _mm512_loadu_ps(x + 16 * v), s[v]);
-    s[NV - 1] = _mm512_fmadd_ps(
-        w, _mm512_maskz_loadu_ps(last, x + 16 * (NV - 1)), s[NV - 1]);
-  }
-  const __m512 ai = _mm512_set1_ps(p->a ? p->a[i] : 1.0f);
-  const __m512 ci = _mm512_set1_ps(p->c ? p->c[i] : 0.0f);
-  const float *xi = X + i * ldx;
-  float *y = p->Y + i * p->ldy + f0;
-  for (int v = 0; v < NV; v++) {
-    const __mmask16 m = v == NV - 1 ? last : (__mmask16)0xFFFF;
-    __m512 out = _mm512_mul_ps(ai, s[v]);
-    if (p->c)
-      out = _mm512_fmadd_ps(ci, _mm512_maskz_loadu_ps(m, xi + 16 * v), out);
-    if (p->acc)
-      out = _mm512_add_ps(_mm512_maskz_loadu_ps(m, y + 16 * v), out);
-    _mm512_mask_storeu_ps(y + 16 * v, m, out);
-  }
+    const __m512 ai = _mm512_set1_ps(p->a ? p->a[i] : 1.0f);
+    const __m512 ci = _mm512_set1_ps(p->c ? p->c[i] : 0.0f);
+    const float *xi = X + i * ldx;
+    float *y = p->Y + i * p->ldy + f0;
+    for (int v = 0; v < NV; v++) {
+        const __mmask16 m = v == NV - 1 ? last : (__mmask16)0xFFFF;
+        __m512 out = _mm512_mul_ps(ai, s[v]);
+        if (p->c) out = _mm512_fmadd_ps(ci, _mm512_maskz_loadu_ps(m, xi + 16 * v), out);
+        if (p->acc) out = _mm512_add_ps(_mm512_maskz_loadu_ps(m, y + 16 * v), out);
+        _mm512_mask_storeu_ps(y + 16 * v, m, out);
+    }
 }
 
-#define ROW512_CASE(NV)                                                        \
-  case NV:                                                                     \
-    row512_chunk(p, i, f0, NV, last);                                          \
-    break;
+#define ROW512_CASE(NV)                                                                                                \
+    case NV: row512_chunk(p, i, f0, NV, last); break;
 
-static __attribute__((target("avx512f"))) void row_avx512(const spmm_args *p,
-                                                          int64_t i) {
-  for (int64_t f0 = 0; f0 < p->F; f0 += 256) {
-    const int64_t w = p->F - f0 < 256 ? p->F - f0 : 256;
-    const int nv = (int)((w + 15) / 16);
-    const __mmask16 last =
-        (w % 16) ? (__mmask16)((1u << (w % 16)) - 1u) : (__mmask16)0xFFFF;
-    switch (nv) {
-      ROW512_CASE(1)
-      ROW512_CASE(2)
-      ROW512_CASE(3)
-      ROW512_CASE(4)
-      ROW512_CASE(5)
-      ROW512_CASE(6)
-      ROW512_CASE(7)
-      ROW512_CASE(8)
-      ROW512_CASE(9)
-      ROW512_CASE(10)
-      ROW512_CASE(11)
-      ROW512_CASE(12)
-      ROW512_CASE(13)
-      ROW512_CASE(14)
-      ROW512_CASE(15)
-      ROW512_CASE(16)
-    default:
-      break;
+static __attribute__((target("avx512f"))) void row_avx512(const spmm_args *p, int64_t i)
+{
+    for (int64_t f0 = 0; f0 < p->F; f0 += 256) {
+        const int64_t w = p->F - f0 < 256 ? p->F - f0 : 256;
+        const int nv = (int)((w + 15) / 16);
+        const __mmask16 last = (w % 16) ? (__mmask16)((1u << (w % 16)) - 1u) : (__mmask16)0xFFFF;
+        switch (nv) {
+            ROW512_CASE(1)
+            ROW512_CASE(2)
+            ROW512_CASE(3)
+            ROW512_CASE(4)
+            ROW512_CASE(5)
+            ROW512_CASE(6)
+            ROW512_CASE(7)
+            ROW512_CASE(8)
+            ROW512_CASE(9)
+            ROW512_CASE(10)
+            ROW512_CASE(11)
+            ROW512_CASE(12)
+            ROW512_CASE(13)
+            ROW512_CASE(14)
+            ROW512_CASE(15)
+            ROW512_CASE(16)
+        default: break;
+        }
     }
-  }
 }
 #endif
 
@@ -173,48 +159,41 @@ static __attribute__((target("avx512f"))) void row_avx512(const spmm_args *p,
 
 static int spmm_kernel = -1; /* -1: not chosen yet */
 
-int frost__spmm_kernel(int want) {
-  if (want == FROST__SPMM_GENERIC)
-    spmm_kernel = FROST__SPMM_GENERIC;
+int frost__spmm_kernel(int want)
+{
+    if (want == FROST__SPMM_GENERIC) spmm_kernel = FROST__SPMM_GENERIC;
 #ifdef SPMM_HAVE_AVX512
-  if (want == FROST__SPMM_AVX512 && __builtin_cpu_supports("avx512f"))
-    spmm_kernel = FROST__SPMM_AVX512;
-  if (spmm_kernel < 0)
-    spmm_kernel = __builtin_cpu_supports("avx512f") ? FROST__SPMM_AVX512
-                                                    : FROST__SPMM_GENERIC;
+    if (want == FROST__SPMM_AVX512 && __builtin_cpu_supports("avx512f")) spmm_kernel = FROST__SPMM_AVX512;
+    if (spmm_kernel < 0) spmm_kernel = __builtin_cpu_supports("avx512f") ? FROST__SPMM_AVX512 : FROST__SPMM_GENERIC;
 #else
-  if (spmm_kernel < 0)
-    spmm_kernel = FROST__SPMM_GENERIC;
+    if (spmm_kernel < 0) spmm_kernel = FROST__SPMM_GENERIC;
 #endif
-  return spmm_kernel;
+    return spmm_kernel;
 }
 
-static void spmm_impl(const spmm_args *p) {
-  void (*row)(const spmm_args *, int64_t) = row_generic;
+static void spmm_impl(const spmm_args *p)
+{
+    void (*row)(const spmm_args *, int64_t) = row_generic;
 #ifdef SPMM_HAVE_AVX512
-  if (frost__spmm_kernel(-1) == FROST__SPMM_AVX512)
-    row = row_avx512;
+    if (frost__spmm_kernel(-1) == FROST__SPMM_AVX512) row = row_avx512;
 #endif
-  const int64_t n = p->A->n_rows;
-  if (p->F <= 0)
-    return;
+    const int64_t n = p->A->n_rows;
+    if (p->F <= 0) return;
 #pragma omp parallel for schedule(dynamic, 256)
-  for (int64_t i = 0; i < n; i++)
-    row(p, i);
+    for (int64_t i = 0; i < n; i++) row(p, i);
 }
 
-void frost_spmm(const frost_aggr *op, const float *X, int64_t ldx, int64_t F,
-                float *Y, int64_t ldy) {
-  spmm_args p = {op->A, op->a, op->b, op->c, X, ldx, F, Y, ldy, false};
-  spmm_impl(&p);
+void frost_spmm(const frost_aggr *op, const float *X, int64_t ldx, int64_t F, float *Y, int64_t ldy)
+{
+    spmm_args p = {op->A, op->a, op->b, op->c, X, ldx, F, Y, ldy, false};
+    spmm_impl(&p);
 }
 
-void frost_spmm_t_acc(const frost_aggr *op, const float *X, int64_t ldx,
-                      int64_t F, float *Y, int64_t ldy) {
-  /* (diag(a) A diag(b))^T = diag(b) A^T diag(a) */
-  spmm_args p = {
-      op->AT ? op->AT : op->A, op->b, op->a, op->c, X, ldx, F, Y, ldy, true};
-  spmm_impl(&p);
+void frost_spmm_t_acc(const frost_aggr *op, const float *X, int64_t ldx, int64_t F, float *Y, int64_t ldy)
+{
+    /* (diag(a) A diag(b))^T = diag(b) A^T diag(a) */
+    spmm_args p = {op->AT ? op->AT : op->A, op->b, op->a, op->c, X, ldx, F, Y, ldy, true};
+    spmm_impl(&p);
 }
 
 /* Columns [h0, h1) summed over all rows in order, in double. */
@@ -231,6 +210,12 @@ static void colsum_cols(const float *X, int64_t n, int64_t ldx, float *out, int6
         }
         for (int64_t q = 0; q < w; q++) out[b0 + q] += (float)acc[q];
     }
+}
+
+void frost_spmm_t(const frost_aggr *op, const float *X, int64_t ldx, int64_t F, float *Y, int64_t ldy)
+{
+    spmm_args p = {op->AT ? op->AT : op->A, op->b, op->a, op->c, X, ldx, F, Y, ldy, false};
+    spmm_impl(&p);
 }
 
 void frost_colsum_acc(const float *X, int64_t n, int64_t F, int64_t ldx, float *out)

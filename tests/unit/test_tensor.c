@@ -8,188 +8,184 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/core_impl.h"
 #include "frost/frost.h"
 #include "frost/layers.h"
 #include "frost/tensor.h"
+#include "core/core_impl.h"
 #include "testutil.h"
 
 TestSuite(tensor, .timeout = 120);
 
-static float *rnd(int64_t n, uint64_t seed) {
-  float *x = malloc((size_t)(n > 0 ? n : 1) * sizeof *x);
-  for (int64_t i = 0; i < n; i++)
-    x[i] = frost_rng_normal(seed, 11, (uint64_t)i);
-  return x;
+static float *rnd(int64_t n, uint64_t seed)
+{
+    float *x = malloc((size_t)(n > 0 ? n : 1) * sizeof *x);
+    for (int64_t i = 0; i < n; i++) x[i] = frost_rng_normal(seed, 11, (uint64_t)i);
+    return x;
 }
 
-static double max_rel(const float *a, const float *b, int64_t n) {
-  double m = 0, s = 0;
-  for (int64_t i = 0; i < n; i++)
-    s = fmax(s, fabs((double)b[i]));
-  for (int64_t i = 0; i < n; i++)
-    m = fmax(m, fabs((double)a[i] - (double)b[i]) / fmax(s, 1e-30));
-  return m;
+static double max_rel(const float *a, const float *b, int64_t n)
+{
+    double m = 0, s = 0;
+    for (int64_t i = 0; i < n; i++) s = fmax(s, fabs((double)b[i]));
+    for (int64_t i = 0; i < n; i++) m = fmax(m, fabs((double)a[i] - (double)b[i]) / fmax(s, 1e-30));
+    return m;
 }
 
-Test(tensor, gemm_matches_reference_on_ragged_shapes) {
-  const int64_t shapes[][3] = {{1, 1, 1},    {3, 5, 7},      {17, 1, 33},
-                               {64, 64, 64}, {129, 31, 257}, {1, 300, 2}};
-  for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
-    int64_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
-    for (int ta = 0; ta < 2; ta++)
-      for (int tb = 0; tb < 2; tb++) {
-        /* leading dimensions larger than the logical width */
-        int64_t lda = (ta ? M : K) + 3, ldb = (tb ? K : N) + 1, ldc = N + 2;
-        float *A = rnd((ta ? K : M) * lda, 1), *B = rnd((tb ? N : K) * ldb, 2);
-        float *C1 = rnd(M * ldc, 3),
-              *C2 = malloc((size_t)(M * ldc) * sizeof(float));
-        memcpy(C2, C1, (size_t)(M * ldc) * sizeof(float));
-        frost_gemm(ta, tb, M, N, K, 0.7f, A, lda, B, ldb, 0.3f, C1, ldc);
-        frost_gemm_ref(ta, tb, M, N, K, 0.7f, A, lda, B, ldb, 0.3f, C2, ldc);
-        for (int64_t i = 0; i < M; i++)
-          for (int64_t j = 0; j < N; j++)
-            cr_assert(
-                fabs((double)C1[i * ldc + j] - (double)C2[i * ldc + j]) <
-                    1e-4 * (1.0 + fabs((double)C2[i * ldc + j])) *
-                        sqrt((double)K),
-                "M=%lld N=%lld K=%lld ta=%d tb=%d at (%lld,%lld): %g vs %g",
-                (long long)M, (long long)N, (long long)K, ta, tb, (long long)i,
-                (long long)j, (double)C1[i * ldc + j], (double)C2[i * ldc + j]);
-        free(A);
-        free(B);
-        free(C1);
-        free(C2);
-      }
-  }
+Test(tensor, gemm_matches_reference_on_ragged_shapes)
+{
+    const int64_t shapes[][3] = {{1, 1, 1}, {3, 5, 7}, {17, 1, 33}, {64, 64, 64}, {129, 31, 257}, {1, 300, 2}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        int64_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+        for (int ta = 0; ta < 2; ta++)
+            for (int tb = 0; tb < 2; tb++) {
+                /* leading dimensions larger than the logical width */
+                int64_t lda = (ta ? M : K) + 3, ldb = (tb ? K : N) + 1, ldc = N + 2;
+                float *A = rnd((ta ? K : M) * lda, 1), *B = rnd((tb ? N : K) * ldb, 2);
+                float *C1 = rnd(M * ldc, 3), *C2 = malloc((size_t)(M * ldc) * sizeof(float));
+                memcpy(C2, C1, (size_t)(M * ldc) * sizeof(float));
+                frost_gemm(ta, tb, M, N, K, 0.7f, A, lda, B, ldb, 0.3f, C1, ldc);
+                frost_gemm_ref(ta, tb, M, N, K, 0.7f, A, lda, B, ldb, 0.3f, C2, ldc);
+                for (int64_t i = 0; i < M; i++)
+                    for (int64_t j = 0; j < N; j++)
+                        cr_assert(fabs((double)C1[i * ldc + j] - (double)C2[i * ldc + j]) <
+                                      1e-4 * (1.0 + fabs((double)C2[i * ldc + j])) * sqrt((double)K),
+                                  "M=%lld N=%lld K=%lld ta=%d tb=%d at (%lld,%lld): %g vs %g", (long long)M,
+                                  (long long)N, (long long)K, ta, tb, (long long)i, (long long)j,
+                                  (double)C1[i * ldc + j], (double)C2[i * ldc + j]);
+                free(A);
+                free(B);
+                free(C1);
+                free(C2);
+            }
+    }
 }
 
-static void random_graph(frost_csr *A, frost_csr *AT, int64_t n, int64_t E,
-                         uint64_t seed, bool sym) {
-  int32_t *s = malloc((size_t)(E + 1) * 4), *d = malloc((size_t)(E + 1) * 4);
-  frost_rng r;
-  frost_rng_init(&r, seed, 5);
-  for (int64_t e = 0; e < E; e++) {
-    /* skewed: a few hubs get many edges */
-    s[e] = (int32_t)frost_rng_next_below(
-        &r, (uint64_t)(e % 4 == 0 ? (n > 3 ? 3 : n) : n));
-    d[e] = (int32_t)frost_rng_next_below(
-        &r, (uint64_t)(n > 1 ? n - 1 : 1)); /* node n-1 may stay isolated */
-  }
-  frost_csr_build_opts o = frost_csr_build_opts_default();
-  o.symmetrize = sym;
-  cr_assert_eq(frost_csr_from_edges(A, n, E, s, d, &o, NULL), FROST_OK);
-  cr_assert_eq(frost_csr_transpose(AT, A), FROST_OK);
-  free(s);
-  free(d);
+static void random_graph(frost_csr *A, frost_csr *AT, int64_t n, int64_t E, uint64_t seed, bool sym)
+{
+    int32_t *s = malloc((size_t)(E + 1) * 4), *d = malloc((size_t)(E + 1) * 4);
+    frost_rng r;
+    frost_rng_init(&r, seed, 5);
+    for (int64_t e = 0; e < E; e++) {
+        /* skewed: a few hubs get many edges */
+        s[e] = (int32_t)frost_rng_next_below(&r, (uint64_t)(e % 4 == 0 ? (n > 3 ? 3 : n) : n));
+        d[e] = (int32_t)frost_rng_next_below(&r, (uint64_t)(n > 1 ? n - 1 : 1)); /* node n-1 may stay isolated */
+    }
+    frost_csr_build_opts o = frost_csr_build_opts_default();
+    o.symmetrize = sym;
+    cr_assert_eq(frost_csr_from_edges(A, n, E, s, d, &o, NULL), FROST_OK);
+    cr_assert_eq(frost_csr_transpose(AT, A), FROST_OK);
+    free(s);
+    free(d);
 }
 
 /* Every row kernel this CPU can run, against the reference; widths cover
  * each register-block size (1..16 vectors), masked tails and F > 256. */
-Test(tensor, spmm_matches_reference) {
-  const int64_t sizes[][3] = {
-      {1, 0, 3},      {5, 9, 1},       {40, 300, 7},       {60, 500, 16},
-      {60, 500, 47},  {60, 500, 128},  {60, 500, 200},     {60, 500, 256},
-      {60, 500, 257}, {500, 4000, 33}, {2000, 20000, 1500}};
-  const int kernels[] = {FROST__SPMM_GENERIC, FROST__SPMM_AVX512};
-  const int fastest = frost__spmm_kernel(-1);
-  for (size_t kk = 0; kk < 2; kk++)
-    for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++) {
-      if (frost__spmm_kernel(kernels[kk]) != kernels[kk])
-        continue; /* CPU lacks it */
-      int64_t n = sizes[t][0], E = sizes[t][1], F = sizes[t][2];
-      for (int sym = 0; sym < 2; sym++) {
-        frost_csr A, AT;
-        random_graph(&A, &AT, n, E, t, sym);
-        float *va = rnd(n, 21), *vb = rnd(n, 22), *vc = rnd(n, 23);
-        const int64_t ldx = F + 1, ldy = F + 2;
-        float *X = rnd(n * ldx, 24);
-        float *Y1 = rnd(n * ldy, 25), *Y2 = malloc((size_t)(n * ldy) * 4);
-        for (int variant = 0; variant < 4; variant++) {
-          frost_aggr op = {.A = &A,
-                           .AT = &AT,
-                           .a = variant & 1 ? va : NULL,
-                           .b = variant & 2 ? vb : NULL,
-                           .c = variant == 3 ? vc : NULL};
-          frost_spmm(&op, X, ldx, F, Y1, ldy);
-          frost_spmm_ref(&op, X, ldx, F, Y2, ldy);
-          for (int64_t i = 0; i < n; i++)
-            cr_assert_lt(max_rel(Y1 + i * ldy, Y2 + i * ldy, F), 1e-5,
-                         "forward kernel %d n=%lld F=%lld v=%d", kernels[kk],
-                         (long long)n, (long long)F, variant);
-          /* backward: fast (transpose CSR) against the scatter reference */
-          memcpy(Y2, Y1, (size_t)(n * ldy) * 4);
-          frost_spmm_t_acc(&op, X, ldx, F, Y1, ldy);
-          frost_spmm_t_acc_ref(&op, X, ldx, F, Y2, ldy);
-          for (int64_t i = 0; i < n; i++)
-            cr_assert_lt(max_rel(Y1 + i * ldy, Y2 + i * ldy, F), 1e-5,
-                         "backward kernel %d n=%lld F=%lld v=%d", kernels[kk],
-                         (long long)n, (long long)F, variant);
+Test(tensor, spmm_matches_reference)
+{
+    const int64_t sizes[][3] = {{1, 0, 3},      {5, 9, 1},       {40, 300, 7},       {60, 500, 16},
+                                {60, 500, 47},  {60, 500, 128},  {60, 500, 200},     {60, 500, 256},
+                                {60, 500, 257}, {500, 4000, 33}, {2000, 20000, 1500}};
+    const int kernels[] = {FROST__SPMM_GENERIC, FROST__SPMM_AVX512};
+    const int fastest = frost__spmm_kernel(-1);
+    for (size_t kk = 0; kk < 2; kk++)
+        for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++) {
+            if (frost__spmm_kernel(kernels[kk]) != kernels[kk]) continue; /* CPU lacks it */
+            int64_t n = sizes[t][0], E = sizes[t][1], F = sizes[t][2];
+            for (int sym = 0; sym < 2; sym++) {
+                frost_csr A, AT;
+                random_graph(&A, &AT, n, E, t, sym);
+                float *va = rnd(n, 21), *vb = rnd(n, 22), *vc = rnd(n, 23);
+                const int64_t ldx = F + 1, ldy = F + 2;
+                float *X = rnd(n * ldx, 24);
+                float *Y1 = rnd(n * ldy, 25), *Y2 = malloc((size_t)(n * ldy) * 4);
+                for (int variant = 0; variant < 4; variant++) {
+                    frost_aggr op = {.A = &A,
+                                     .AT = &AT,
+                                     .a = variant & 1 ? va : NULL,
+                                     .b = variant & 2 ? vb : NULL,
+                                     .c = variant == 3 ? vc : NULL};
+                    frost_spmm(&op, X, ldx, F, Y1, ldy);
+                    frost_spmm_ref(&op, X, ldx, F, Y2, ldy);
+                    for (int64_t i = 0; i < n; i++)
+                        cr_assert_lt(max_rel(Y1 + i * ldy, Y2 + i * ldy, F), 1e-5,
+                                     "forward kernel %d n=%lld F=%lld v=%d", kernels[kk], (long long)n, (long long)F,
+                                     variant);
+                    /* backward: fast (transpose CSR) against the scatter reference */
+                    memcpy(Y2, Y1, (size_t)(n * ldy) * 4);
+                    frost_spmm_t_acc(&op, X, ldx, F, Y1, ldy);
+                    frost_spmm_t_acc_ref(&op, X, ldx, F, Y2, ldy);
+                    for (int64_t i = 0; i < n; i++)
+                        cr_assert_lt(max_rel(Y1 + i * ldy, Y2 + i * ldy, F), 1e-5,
+                                     "backward kernel %d n=%lld F=%lld v=%d", kernels[kk], (long long)n, (long long)F,
+                                     variant);
+                    /* the overwriting form: the same sums into a zeroed reference */
+                    frost_spmm_t(&op, X, ldx, F, Y1, ldy);
+                    memset(Y2, 0, (size_t)(n * ldy) * 4);
+                    frost_spmm_t_acc_ref(&op, X, ldx, F, Y2, ldy);
+                    for (int64_t i = 0; i < n; i++)
+                        cr_assert_lt(max_rel(Y1 + i * ldy, Y2 + i * ldy, F), 1e-5,
+                                     "backward (overwrite) kernel %d n=%lld F=%lld v=%d", kernels[kk], (long long)n,
+                                     (long long)F, variant);
+                }
+                free(va);
+                free(vb);
+                free(vc);
+                free(X);
+                free(Y1);
+                free(Y2);
+                frost_csr_release(&A);
+                frost_csr_release(&AT);
+            }
         }
-        free(va);
-        free(vb);
-        free(vc);
-        free(X);
-        free(Y1);
-        free(Y2);
-        frost_csr_release(&A);
-        frost_csr_release(&AT);
-      }
-    }
-  frost__spmm_kernel(fastest);
+    frost__spmm_kernel(fastest);
 }
 
-Test(tensor, spmm_and_colsum_identical_for_1_and_2_threads) {
-  frost_csr A, AT;
-  random_graph(&A, &AT, 3000, 60000, 9, true);
-  const int64_t F = 64;
-  float *X = rnd(3000 * F, 1), *Y1 = malloc(3000 * F * 4),
-        *Y2 = malloc(3000 * F * 4);
-  float *dinv = malloc(3000 * 4), *dinvs = malloc(3000 * 4);
-  frost_aggr op;
-  frost_aggr_gcn(&op, &A, &AT, dinvs, dinv);
-  float s1[64] = {0}, s2[64] = {0};
-  frost_set_threads(1);
-  frost_spmm(&op, X, F, F, Y1, F);
-  frost_colsum_acc(X, 3000, F, F, s1);
-  frost_set_threads(2);
-  frost_spmm(&op, X, F, F, Y2, F);
-  frost_colsum_acc(X, 3000, F, F, s2);
-  cr_assert(memcmp(Y1, Y2, 3000 * F * 4) == 0);
-  cr_assert(memcmp(s1, s2, sizeof s1) == 0);
-  free(X);
-  free(Y1);
-  free(Y2);
-  free(dinv);
-  free(dinvs);
-  frost_csr_release(&A);
-  frost_csr_release(&AT);
+Test(tensor, spmm_and_colsum_identical_for_1_and_2_threads)
+{
+    frost_csr A, AT;
+    random_graph(&A, &AT, 3000, 60000, 9, true);
+    const int64_t F = 64;
+    float *X = rnd(3000 * F, 1), *Y1 = malloc(3000 * F * 4), *Y2 = malloc(3000 * F * 4);
+    float *dinv = malloc(3000 * 4), *dinvs = malloc(3000 * 4);
+    frost_aggr op;
+    frost_aggr_gcn(&op, &A, &AT, dinvs, dinv);
+    float s1[64] = {0}, s2[64] = {0};
+    frost_set_threads(1);
+    frost_spmm(&op, X, F, F, Y1, F);
+    frost_colsum_acc(X, 3000, F, F, s1);
+    frost_set_threads(2);
+    frost_spmm(&op, X, F, F, Y2, F);
+    frost_colsum_acc(X, 3000, F, F, s2);
+    cr_assert(memcmp(Y1, Y2, 3000 * F * 4) == 0);
+    cr_assert(memcmp(s1, s2, sizeof s1) == 0);
+    free(X);
+    free(Y1);
+    free(Y2);
+    free(dinv);
+    free(dinvs);
+    frost_csr_release(&A);
+    frost_csr_release(&AT);
 }
 
-Test(tensor, gemm_identical_for_1_and_2_threads) {
-  /* OpenBLAS alone gives other bits on 2 threads for all of these */
-  const int64_t shapes[][3] = {{48, 96, 4000},
-                               {4000, 96, 48},
-                               {4000, 48, 96},
-                               {96, 5, 4000},
-                               {3000, 256, 128}};
-  for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
-    const int64_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
-    for (int ta = 0; ta < 2; ta++) {
-      float *A = rnd(M * K, 31), *B = rnd(K * N, 32),
-            *C1 = malloc((size_t)(M * N) * 4),
-            *C2 = malloc((size_t)(M * N) * 4);
-      frost_set_threads(1);
-      frost_gemm(ta, false, M, N, K, 1.0f, A, ta ? M : K, B, N, 0.0f, C1, N);
-      frost_set_threads(2);
-      frost_gemm(ta, false, M, N, K, 1.0f, A, ta ? M : K, B, N, 0.0f, C2, N);
-      cr_assert(memcmp(C1, C2, (size_t)(M * N) * 4) == 0,
-                "M=%lld N=%lld K=%lld ta=%d differ", (long long)M, (long long)N,
-                (long long)K, ta);
-      free(A);
-      free(B);
-      free(C1);
-      free(C2);
+Test(tensor, gemm_identical_for_1_and_2_threads)
+{
+    /* OpenBLAS alone gives other bits on 2 threads for all of these */
+    const int64_t shapes[][3] = {{48, 96, 4000}, {4000, 96, 48}, {4000, 48, 96}, {96, 5, 4000}, {3000, 256, 128}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        const int64_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+        for (int ta = 0; ta < 2; ta++) {
+            float *A = rnd(M * K, 31), *B = rnd(K * N, 32), *C1 = malloc((size_t)(M * N) * 4),
+                  *C2 = malloc((size_t)(M * N) * 4);
+            frost_set_threads(1);
+            frost_gemm(ta, false, M, N, K, 1.0f, A, ta ? M : K, B, N, 0.0f, C1, N);
+            frost_set_threads(2);
+            frost_gemm(ta, false, M, N, K, 1.0f, A, ta ? M : K, B, N, 0.0f, C2, N);
+            cr_assert(memcmp(C1, C2, (size_t)(M * N) * 4) == 0, "M=%lld N=%lld K=%lld ta=%d differ", (long long)M,
+                      (long long)N, (long long)K, ta);
+            free(A);
+            free(B);
+            free(C1);
+            free(C2);
+        }
     }
-  }
 }
