@@ -115,12 +115,19 @@ typedef struct frost_post {
     float momentum, eps;
     float dropout; /* p */
     uint64_t seed, stream;
-    double *work; /* 4H doubles */
+    double *work;   /* 4H doubles */
+    uint64_t *bits; /* (ceil(N H / 64)) or NULL: [h > 0], written by training forward; backward and
+                       recompute then read it instead of h */
 } frost_post;
 FROST_API void frost_post_forward(const frost_post *p, float *h, const float *z, int64_t N, int64_t H, bool train);
-/* After a training forward; dgamma, dbeta (H) accumulate, may be NULL. */
+/* After a training forward; dgamma, dbeta (H) accumulate, may be NULL. h
+ * may be NULL when p->bits is set. */
 FROST_API void frost_post_backward(const frost_post *p, float *dz, float *dgamma, float *dbeta, const float *dh,
                                    const float *h, const float *z, int64_t N, int64_t H);
+/* h of the last training forward again, bit for bit, from z, the batch
+ * statistics and p->bits (no random numbers drawn): lets a model keep z
+ * alone and rebuild h when backward needs it. */
+FROST_API void frost_post_recompute(const frost_post *p, float *h, const float *z, int64_t N, int64_t H);
 
 /* ---- Losses over a set of nodes ----------------------------------------
  * Softmax cross-entropy: logits (N,C), labels (N) in 0..C-1 (-1 skipped),

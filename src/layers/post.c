@@ -68,21 +68,33 @@ static void stats_cols(const frost_post *p, const float *z, int64_t N, int64_t H
     }
 }
 
+/* Where the dropout multipliers of a pass come from. */
+typedef enum { MASK_NONE, MASK_PHILOX, MASK_BITS } mask_src;
+
 /* Chunks [c0, c1) of 64 flattened elements; a and b fold the batch norm
- * (NULL: none). The dropout mask is that of frost_dropout_forward. */
+ * (NULL: none). The multipliers: none, the dropout mask of
+ * frost_dropout_forward, or bits of a training pass (recomputation: a set
+ * bit is a kept positive value, so the same arithmetic gives the same h).
+ * bits_out, when given, receives [h > 0]. */
 FROST_KERNEL_CLONES
 static void forward_chunks(float *out, const float *z, const float *a, const float *b, int64_t n, int64_t H, int64_t c0,
-                           int64_t c1, bool drop, uint64_t seed, uint64_t stream, uint32_t thr, float scale)
+                           int64_t c1, mask_src src, const uint64_t *bits_in, uint64_t *bits_out, uint64_t seed,
+                           uint64_t stream, uint32_t thr, float scale)
 {
     float m[64];
     for (int q = 0; q < 64; q++) m[q] = 1.0f;
     for (int64_t c = c0; c < c1; c++) {
         const int64_t e0 = c * 64, cnt = n - e0 < 64 ? n - e0 : 64;
-        if (drop) frost__dropout_mask64(m, seed, stream, c, thr, scale);
+        if (src == MASK_PHILOX) {
+            frost__dropout_mask64(m, seed, stream, c, thr, scale);
+        } else if (src == MASK_BITS) {
+            const uint64_t w = bits_in[c];
+            for (int q = 0; q < 64; q++) m[q] = (w >> q) & 1u ? scale : 0.0f;
+        }
         int64_t col = e0 % H;
+        float *y = out + e0;
         if (cnt == 64 && col + 64 <= H) {
             const float *x = z + e0;
-            float *y = out + e0;
             if (a) {
                 for (int q = 0; q < 64; q++) {
                     float t = x[q] * a[col + q] + b[col + q];
@@ -94,49 +106,81 @@ static void forward_chunks(float *out, const float *z, const float *a, const flo
         } else {
             for (int64_t q = 0; q < cnt; q++) {
                 float t = a ? z[e0 + q] * a[col] + b[col] : z[e0 + q];
-                out[e0 + q] = (t > 0.0f ? t : 0.0f) * m[q];
+                y[q] = (t > 0.0f ? t : 0.0f) * m[q];
                 if (++col == H) col = 0;
             }
+        }
+        if (bits_out) {
+            uint64_t w = 0;
+            for (int64_t q = 0; q < cnt; q++) w |= (uint64_t)(y[q] > 0.0f) << q;
+            bits_out[c] = w;
         }
     }
 }
 
-void frost_post_forward(const frost_post *p, float *h, const float *z, int64_t N, int64_t H, bool train)
+/* The folded batch norm h = z a + b of a pass (train: batch statistics). */
+static void fold_norm(const frost_post *p, int64_t H, bool train, float **pa, float **pb)
+{
+    float *a = (float *)p->work, *b = a + H;
+    for (int64_t c = 0; c < H; c++) {
+        const double is = train ? (double)p->invstd[c] : 1.0 / sqrt((double)p->run_var[c] + (double)p->eps);
+        const double mu = train ? (double)p->mean[c] : (double)p->run_mean[c];
+        const double g = p->gamma ? (double)p->gamma[c] : 1.0, be = p->beta ? (double)p->beta[c] : 0.0;
+        a[c] = (float)(is * g);
+        b[c] = (float)(be - mu * is * g);
+    }
+    *pa = a, *pb = b;
+}
+
+static void apply(const frost_post *p, float *h, const float *z, int64_t N, int64_t H, bool train, mask_src src)
 {
     const int64_t n = N * H;
     float *a = NULL, *b = NULL;
-    if (p->batchnorm) {
-        if (train) {
-#pragma omp parallel if (n > 65536)
-            {
-                int64_t h0, h1;
-                frost__thread_cols(H, &h0, &h1);
-                stats_cols(p, z, N, H, h0, h1);
-            }
-        }
-        a = (float *)p->work;
-        b = a + H;
-        for (int64_t c = 0; c < H; c++) {
-            const double is = train ? (double)p->invstd[c] : 1.0 / sqrt((double)p->run_var[c] + (double)p->eps);
-            const double mu = train ? (double)p->mean[c] : (double)p->run_mean[c];
-            const double g = p->gamma ? (double)p->gamma[c] : 1.0, be = p->beta ? (double)p->beta[c] : 0.0;
-            a[c] = (float)(is * g);
-            b[c] = (float)(be - mu * is * g);
-        }
-    }
-    const bool drop = train && p->dropout > 0.0f;
-    const uint32_t thr = drop ? frost__dropout_thr(p->dropout) : 0;
+    if (p->batchnorm) fold_norm(p, H, train, &a, &b);
+    const uint32_t thr = src == MASK_PHILOX ? frost__dropout_thr(p->dropout) : 0;
     const float scale = (float)dropout_scale(p, train);
+    uint64_t *bits_out = train && src != MASK_BITS ? p->bits : NULL;
     const int64_t nc = (n + 63) / 64;
 #pragma omp parallel if (n > 65536)
     {
         int64_t lo, hi;
         frost__thread_range(nc, &lo, &hi);
-        forward_chunks(h, z, a, b, n, H, lo, hi, drop, p->seed, p->stream, thr, scale);
+        forward_chunks(h, z, a, b, n, H, lo, hi, src, p->bits, bits_out, p->seed, p->stream, thr, scale);
     }
 }
 
+void frost_post_forward(const frost_post *p, float *h, const float *z, int64_t N, int64_t H, bool train)
+{
+    if (p->batchnorm && train) {
+#pragma omp parallel if (N * H > 65536)
+        {
+            int64_t h0, h1;
+            frost__thread_cols(H, &h0, &h1);
+            stats_cols(p, z, N, H, h0, h1);
+        }
+    }
+    apply(p, h, z, N, H, train, train && p->dropout > 0.0f ? MASK_PHILOX : MASK_NONE);
+}
+
+void frost_post_recompute(const frost_post *p, float *h, const float *z, int64_t N, int64_t H)
+{
+    apply(p, h, z, N, H, true, MASK_BITS);
+}
+
 /* ---- backward ----------------------------------------------------------- */
+
+/* mk[q] = 1 where element e0 + q passes the gradient (h > 0), else 0. */
+static inline void pass_mask(float *mk, const uint64_t *bits, const float *h, int64_t e0, int64_t w)
+{
+    if (bits) {
+        for (int64_t q = 0; q < w; q++) {
+            const int64_t e = e0 + q;
+            mk[q] = (float)((bits[e >> 6] >> (e & 63)) & 1u);
+        }
+    } else {
+        for (int64_t q = 0; q < w; q++) mk[q] = h[e0 + q] > 0.0f ? 1.0f : 0.0f;
+    }
+}
 
 FROST_KERNEL_CLONES
 static void grad_sums_cols(const frost_post *p, double *T1, double *T2, const float *dh, const float *h, const float *z,
@@ -145,14 +189,15 @@ static void grad_sums_cols(const frost_post *p, double *T1, double *T2, const fl
     for (int64_t b0 = h0; b0 < h1; b0 += COLS) {
         const int64_t w = h1 - b0 < COLS ? h1 - b0 : COLS;
         double t1[COLS], t2[COLS];
-        float mu[COLS];
+        float mu[COLS], mk[COLS];
         memset(t1, 0, sizeof t1);
         memset(t2, 0, sizeof t2);
         for (int64_t q = 0; q < w; q++) mu[q] = p->mean[b0 + q];
         for (int64_t i = 0; i < N; i++) {
             const int64_t o = i * H + b0;
+            pass_mask(mk, p->bits, h, o, w);
             for (int64_t q = 0; q < w; q++) {
-                const float d = h[o + q] > 0.0f ? dh[o + q] * scale : 0.0f;
+                const float d = mk[q] != 0.0f ? dh[o + q] * scale : 0.0f;
                 t1[q] += (double)d;
                 t2[q] += (double)d * (double)(z[o + q] - mu[q]);
             }
@@ -165,16 +210,21 @@ static void grad_sums_cols(const frost_post *p, double *T1, double *T2, const fl
 }
 
 FROST_KERNEL_CLONES
-static void backward_rows(float *dz, const float *dh, const float *h, const float *z, const float *al, const float *be,
-                          const float *ga, int64_t H, int64_t i0, int64_t i1, float scale)
+static void backward_rows(const frost_post *p, float *dz, const float *dh, const float *h, const float *z,
+                          const float *al, const float *be, const float *ga, int64_t H, int64_t i0, int64_t i1,
+                          float scale)
 {
+    float mk[COLS];
     for (int64_t i = i0; i < i1; i++) {
-        const int64_t o = i * H;
-        if (al) {
-            for (int64_t c = 0; c < H; c++)
-                dz[o + c] = (h[o + c] > 0.0f ? al[c] * dh[o + c] : 0.0f) + be[c] * z[o + c] + ga[c];
-        } else {
-            for (int64_t c = 0; c < H; c++) dz[o + c] = h[o + c] > 0.0f ? dh[o + c] * scale : 0.0f;
+        for (int64_t c0 = 0; c0 < H; c0 += COLS) {
+            const int64_t o = i * H + c0, w = H - c0 < COLS ? H - c0 : COLS;
+            pass_mask(mk, p->bits, h, o, w);
+            if (al) {
+                for (int64_t q = 0; q < w; q++)
+                    dz[o + q] = (mk[q] != 0.0f ? al[c0 + q] * dh[o + q] : 0.0f) + be[c0 + q] * z[o + q] + ga[c0 + q];
+            } else {
+                for (int64_t q = 0; q < w; q++) dz[o + q] = mk[q] != 0.0f ? dh[o + q] * scale : 0.0f;
+            }
         }
     }
 }
@@ -211,6 +261,6 @@ void frost_post_backward(const frost_post *p, float *dz, float *dgamma, float *d
     {
         int64_t lo, hi;
         frost__thread_range(N, &lo, &hi);
-        backward_rows(dz, dh, h, z, al, be, ga, H, lo, hi, scale);
+        backward_rows(p, dz, dh, h, z, al, be, ga, H, lo, hi, scale);
     }
 }

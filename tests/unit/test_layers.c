@@ -520,8 +520,32 @@ Test(layers, fused_post_block_matches_composition)
                         frost_post_forward(&pb, y2[t], z, n, h, true);
                         frost_post_backward(&pb, dz2[t], t ? NULL : dg2, t ? NULL : db2, dh, y2[t], z, n, h);
                     }
-                    frost_set_threads(0);
+                    frost_set_threads(1);
                     const char *what = norm == 0 ? "none" : norm == 1 ? "affine" : "non-affine";
+                    /* a bit mask instead of h: the recomputed h is the forward's bit for bit, and
+                     * backward gives the same dz */
+                    {
+                        uint64_t *bits = tu_alloc((size_t)((e + 63) / 64) * 8);
+                        float *y3 = fzeros(e), *y4 = fzeros(e), *dz3 = fzeros(e);
+                        frost_post pk = {.batchnorm = norm != 0,
+                                         .gamma = gm,
+                                         .beta = bt,
+                                         .mean = mean2,
+                                         .invstd = invstd2,
+                                         .eps = 1e-5f,
+                                         .dropout = p,
+                                         .seed = 11,
+                                         .stream = 12,
+                                         .work = work,
+                                         .bits = bits};
+                        frost_post_forward(&pk, y3, z, n, h, true);
+                        cr_assert(memcmp(y3, y2[0], (size_t)e * 4) == 0, "forward with bits %s", what);
+                        frost_post_recompute(&pk, y4, z, n, h);
+                        cr_assert(memcmp(y3, y4, (size_t)e * 4) == 0, "recompute %s h=%lld p=%g", what, (long long)h,
+                                  (double)p);
+                        frost_post_backward(&pk, dz3, NULL, NULL, dh, NULL, z, n, h);
+                        cr_assert(memcmp(dz3, dz2[0], (size_t)e * 4) == 0, "backward with bits %s", what);
+                    }
                     cr_assert(memcmp(y2[0], y2[1], (size_t)e * 4) == 0, "forward 1 vs 2 threads %s", what);
                     cr_assert(memcmp(dz2[0], dz2[1], (size_t)e * 4) == 0, "backward 1 vs 2 threads %s", what);
                     cr_assert_lt(max_abs_diff(y, y2[0], e), 2e-5, "forward n=%lld h=%lld %s p=%g", (long long)n,
