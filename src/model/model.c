@@ -6,18 +6,23 @@
  *
  * Layer l (0 .. L-1) maps h_l (N, fin) to h_{l+1} (N, fout):
  *   z = conv(h_l)                                  (kept)
- *   h = dropout(relu(norm(z)))   for hidden layers (post block; h kept)
- *   h_{l+1} = h + h_l            when residual and fin == fout
+ *   h = dropout(relu(norm(z)))   for hidden layers (fused post block)
+ *   h_{l+1} = h + h_l            when residual and fin == fout (kept)
  * The last layer's z are the logits, unless norm_last (post block without
  * dropout) or skip_head (logits = (head(h_{L-1}) + h_L) / 2, slt.md 5).
  *
- * Backward walks the layers in reverse with two gradient buffers used in
- * turn; the post block is undone from what forward kept (z, batch
- * statistics, h) and the dropout mask is regenerated from the seed.
+ * Memory plan: what backward needs is z of every layer, the conv internals
+ * that cannot be rebuilt cheaply (cache0/cache1: aggregated inputs), the
+ * batch statistics and one bit per post-block output ([h > 0]). The hidden
+ * h themselves live in two scratch buffers during forward and are rebuilt
+ * from z and the bits, bit for bit, when backward needs a layer's input.
+ * Backward runs with two (GCN, GIN) or three scratch gradients of (N, max
+ * width), reused across layers; a fourth holds the residual share.
  *
- * Memory: four slabs allocated once by a two-pass layout (sizes, then
- * pointers): trainable values, their gradients, fixed values (supermask
- * weights and codes, batch-norm running statistics) and activations.
+ * Slabs, allocated once by a two-pass layout (sizes, then pointers):
+ * trainable values, their gradients, fixed values (supermask weights and
+ * codes, batch-norm running statistics), forward activations and scratch,
+ * and what only training needs.
  */
 #include "model/model_impl.h"
 #include "frost/layers.h"
@@ -141,6 +146,28 @@ static int64_t cache0_width(frost_arch arch, int64_t fin, int64_t fout)
     }
 }
 
+/* Scratch gradients layer l's backward needs (see frost_model_backward):
+ * two when the layer never needs its input and its output gradient at
+ * once, three otherwise, four with a residual share to carry. */
+static int backward_buffers(const frost_model *m, int32_t l)
+{
+    const frost__layer *ly = &m->layer[l];
+    const bool head = m->head && l == m->L - 1;
+    int n = 2;
+    switch (ly->arch) {
+    case FROST_ARCH_GCN:
+        if (ly->Wr || (head && ly->fout > ly->fin)) n = 3;
+        break;
+    case FROST_ARCH_GIN:
+    case FROST_ARCH_GIN_MLP:
+        if (ly->Wr || head) n = 3;
+        break;
+    case FROST_ARCH_SAGE:
+    case FROST_ARCH_MLP: n = 3; break;
+    }
+    return ly->residual ? n + 1 : n;
+}
+
 /* One pass of the layout: with null bases it only measures. */
 /* Slabs: P trainable values, G their gradients, X fixed values, A what a
  * forward pass needs, B what only training needs (batch statistics, backward
@@ -150,7 +177,7 @@ static void layout(frost_model *m, slab *P, slab *G, slab *X, slab *A, slab *B)
     const frost_model_spec *s = &m->spec;
     const int64_t N = m->N;
     const bool sm = m->supermask;
-    int64_t maxw = s->out_dim, work1 = 0, work2 = 0, total_masked = 0;
+    int64_t total_masked = 0;
 
     m->opv0 = TAKE(X, N, float);
     m->opv1 = TAKE(X, N, float);
@@ -172,9 +199,24 @@ static void layout(frost_model *m, slab *P, slab *G, slab *X, slab *A, slab *B)
         }
     }
     if (sm) m->keys = TAKE(A, total_masked, float);
+    /* scratch: forward keeps a layer's input and output in S[0], S[1];
+     * backward's gradients rotate through all of them */
+    int64_t sw = s->out_dim;
+    int nS = 2;
+    for (int32_t l = 0; l < m->L; l++) {
+        const frost__layer *ly = &m->layer[l];
+        if (ly->fout > sw) sw = ly->fout;
+        if (l > 0 && ly->fin > sw) sw = ly->fin;
+        if (ly->arch == FROST_ARCH_GIN_MLP && ly->k > sw) sw = ly->k;
+        if (!m->inference && backward_buffers(m, l) > nS) nS = backward_buffers(m, l);
+    }
+    m->sw = sw;
+    m->nS = nS;
+    for (int k = 0; k < 4; k++) m->S[k] = k < nS ? TAKE(A, N * sw, float) : NULL;
     for (int32_t l = 0; l < m->L; l++) {
         frost__layer *ly = &m->layer[l];
         const int64_t fin = ly->fin, fout = ly->fout;
+        const bool last = l == m->L - 1;
         if (s->bias) {
             int64_t nb0 = ly->arch == FROST_ARCH_GIN_MLP ? ly->k : fout;
             ly->b0 = TAKE(P, nb0, float);
@@ -196,20 +238,16 @@ static void layout(frost_model *m, slab *P, slab *G, slab *X, slab *A, slab *B)
             ly->bmean = TAKE(B, fout, float);
             ly->binvstd = TAKE(B, fout, float);
         }
-        int64_t c0 = cache0_width(ly->arch, fin, fout);
-        if (c0) ly->cache0 = TAKE(A, N * c0, float);
+        if (ly->post) ly->bits = TAKE(B, (N * fout + 63) / 64, uint64_t);
+        /* GCN with fout <= fin: X W is a forward intermediate, made in the
+         * buffer the layer's output takes next */
+        if (ly->arch == FROST_ARCH_GCN && fout <= fin) ly->cache0 = m->S[l & 1];
+        else if (cache0_width(ly->arch, fin, fout)) ly->cache0 = TAKE(A, N * cache0_width(ly->arch, fin, fout), float);
         if (ly->arch == FROST_ARCH_GIN_MLP) ly->cache1 = TAKE(A, N * ly->k, float);
         ly->z = TAKE(A, N * fout, float);
-        ly->h = ly->post ? TAKE(A, N * fout, float) : ly->z;
+        if (!last) ly->h = m->S[l & 1];
+        else ly->h = ly->post ? TAKE(A, N * fout, float) : ly->z;
         if (ly->residual) ly->hres = TAKE(A, N * fout, float);
-        if (fout > maxw) maxw = fout;
-        if (l > 0 && fin > maxw) maxw = fin;
-        int64_t w1 = c0 > fin ? c0 : fin;
-        if (ly->arch == FROST_ARCH_GIN_MLP) {
-            if (ly->k > w1) w1 = ly->k;
-            if (fin > work2) work2 = fin;
-        }
-        if (w1 > work1) work1 = w1;
     }
     if (m->head) {
         if (s->bias) {
@@ -217,15 +255,11 @@ static void layout(frost_model *m, slab *P, slab *G, slab *X, slab *A, slab *B)
             m->head_db = TAKE(G, s->out_dim, float);
         }
         m->head_out = TAKE(A, N * s->out_dim, float);
+        m->logit_buf = TAKE(A, N * s->out_dim, float);
     }
-    if (m->head) m->logit_buf = TAKE(A, N * s->out_dim, float);
     m->dlogits = TAKE(B, N * s->out_dim, float);
     if (s->input_dropout > 0.0f) m->xin = TAKE(B, N * s->in_dim, float);
-    m->dbuf[0] = TAKE(B, N * maxw, float);
-    m->dbuf[1] = TAKE(B, N * maxw, float);
-    m->work1 = TAKE(B, N * work1, float);
-    m->work2 = work2 ? TAKE(B, N * work2, float) : NULL;
-    m->bnwork = TAKE(A, 4 * maxw, double);
+    m->bnwork = TAKE(A, 4 * sw, double);
 }
 
 static void add_param(frost_model *m, const char *name, float *v, float *g, int64_t n)
@@ -311,8 +345,8 @@ frost_status frost_model_new_ex(frost_model **out, const frost_model_spec *spec,
 
     /* measure, allocate, point */
     slab P = {0}, G = {0}, X = {0}, Ac = {0}, B = {0};
-    layout(m, &P, &G, &X, &Ac, &B);
     m->inference = inference;
+    layout(m, &P, &G, &X, &Ac, &B);
     m->bytes_params = P.off, m->bytes_fixed = X.off, m->bytes_acts = Ac.off;
     m->bytes_grads = inference ? 0 : G.off;
     m->bytes_bwd = inference ? 0 : B.off;
@@ -465,7 +499,6 @@ frost_status frost_model_init(frost_model *m, uint64_t seed)
 /* ---- forward ------------------------------------------------------------------ */
 
 static void conv_main_forward(frost_model *m, frost__layer *ly, const float *x);
-static void conv_main_backward(frost_model *m, frost__layer *ly, const float *x, const float *dz, float *dx);
 
 static uint64_t dropout_stream(int64_t epoch, int32_t layer, int kind)
 {
@@ -501,37 +534,8 @@ static void conv_main_forward(frost_model *m, frost__layer *ly, const float *x)
     }
 }
 
-static void conv_backward(frost_model *m, frost__layer *ly, const float *x, const float *dz, float *dx)
-{
-    if (ly->Wr) frost_linear_backward(dx, ly->Wr->dw, NULL, dz, x, ly->Wr->w, m->N, ly->fin, ly->fout);
-    conv_main_backward(m, ly, x, dz, dx);
-}
-
-static void conv_main_backward(frost_model *m, frost__layer *ly, const float *x, const float *dz, float *dx)
-{
-    const int64_t N = m->N, fin = ly->fin, fout = ly->fout;
-    float *db0 = ly->db0;
-    switch (ly->arch) {
-    case FROST_ARCH_MLP: frost_linear_backward(dx, ly->W0->dw, db0, dz, x, ly->W0->w, N, fin, fout); break;
-    case FROST_ARCH_GCN:
-        frost_gcn_backward(dx, ly->W0->dw, db0, m->work1, dz, ly->cache0, &m->op, x, ly->W0->w, N, fin, fout);
-        break;
-    case FROST_ARCH_SAGE:
-        frost_sage_backward(dx, ly->W0->dw, ly->W1->dw, db0, m->work1, dz, ly->cache0, &m->op, x, ly->W0->w,
-                            ly->W1->w, N, fin, fout);
-        break;
-    case FROST_ARCH_GIN:
-        frost_gin_backward(dx, ly->W0->dw, db0, m->work1, dz, ly->cache0, &m->op, x, ly->W0->w, N, fin, fout);
-        break;
-    case FROST_ARCH_GIN_MLP:
-        frost_gin_mlp_backward(dx, ly->W0->dw, db0, ly->W1->dw, ly->db1, m->work1, m->work2, dz, ly->cache0,
-                               ly->cache1, &m->op, x, ly->W0->w, ly->W1->w, N, fin, ly->k, fout);
-        break;
-    }
-}
-
 /* The fused norm + ReLU + dropout block after layer ly's convolution. */
-static frost_post post_block(const frost_model *m, const frost__layer *ly, uint64_t seed, int64_t epoch)
+static frost_post post_block(const frost_model *m, const frost__layer *ly, uint64_t seed, int64_t epoch, bool train)
 {
     const frost_model_spec *s = &m->spec;
     frost_post pb = {.batchnorm = s->norm != FROST_NORM_NONE,
@@ -546,7 +550,8 @@ static frost_post post_block(const frost_model *m, const frost__layer *ly, uint6
                      .dropout = ly->dropout ? s->dropout : 0.0f,
                      .seed = seed,
                      .stream = dropout_stream(epoch, (int32_t)(ly - m->layer), 1),
-                     .work = m->bnwork};
+                     .work = m->bnwork,
+                     .bits = train ? ly->bits : NULL};
     return pb;
 }
 
@@ -565,13 +570,16 @@ void frost_model_forward(frost_model *m, const float *X, bool train, uint64_t se
     }
     for (int32_t l = 0; l < m->L; l++) {
         frost__layer *ly = &m->layer[l];
-        const int64_t nf = N * ly->fout;
+        /* the skip head reads the last layer's input, alive only now */
+        if (m->head && l == m->L - 1)
+            frost_linear_forward(m->head_out, x, m->head->w, m->head_b, N, s->hidden, s->out_dim);
         conv_forward(m, ly, x);
         if (ly->post) {
-            frost_post pb = post_block(m, ly, seed, epoch);
+            frost_post pb = post_block(m, ly, seed, epoch, train);
             frost_post_forward(&pb, ly->h, ly->z, N, ly->fout, train);
         }
         if (ly->residual) {
+            const int64_t nf = N * ly->fout;
             for (int64_t k = 0; k < nf; k++) ly->hres[k] = ly->h[k] + x[k];
         }
         x = layer_out(ly);
@@ -579,8 +587,6 @@ void frost_model_forward(frost_model *m, const float *X, bool train, uint64_t se
     frost__layer *last = &m->layer[m->L - 1];
     const int64_t no = N * s->out_dim;
     if (m->head) {
-        const frost__layer *pen = &m->layer[m->L - 2];
-        frost_linear_forward(m->head_out, layer_out(pen), m->head->w, m->head_b, N, s->hidden, s->out_dim);
         for (int64_t k = 0; k < no; k++) m->logit_buf[k] = 0.5f * (m->head_out[k] + last->h[k]);
         m->logits = m->logit_buf;
     } else {
@@ -602,37 +608,182 @@ void frost_model_zero_grad(frost_model *m)
 
 /* ---- backward ----------------------------------------------------------------- */
 
+/* Layer l's input as forward saw it: the model input, a kept residual
+ * output, or h_{l-1} rebuilt bit for bit into buf. */
+static const float *layer_input(frost_model *m, int32_t l, const float *X, float *buf, uint64_t seed, int64_t epoch)
+{
+    if (l == 0) return m->xin ? m->xin : X;
+    const frost__layer *p = &m->layer[l - 1];
+    if (p->residual) return p->hres;
+    frost_post pb = post_block(m, p, seed, epoch, true);
+    frost_post_recompute(&pb, buf, p->z, m->N, p->fout);
+    return buf;
+}
+
+/* dW += x^T dy for x (N, f), dy (N, h) */
+static void grad_w(frost__wmat *W, const float *x, const float *dy, int64_t N, float alpha)
+{
+    frost_gemm(true, false, W->rows, W->cols, N, alpha, x, W->rows, dy, W->cols, 1.0f, W->dw, W->cols);
+}
+
+/* out (N, rows) = beta out + alpha dy W^T for dy (N, cols) */
+static void grad_x(float *out, const frost__wmat *W, const float *dy, int64_t N, float alpha, float beta)
+{
+    frost_gemm(false, true, N, W->rows, W->cols, alpha, dy, W->cols, W->w, W->cols, beta, out, W->rows);
+}
+
+/* The parts of layer l's backward that need its input x: the root weight
+ * and, on the last layer, the skip head (it reads the same input). */
+static void grads_of_input(frost_model *m, frost__layer *ly, int32_t l, const float *x, const float *dz)
+{
+    if (ly->Wr) grad_w(ly->Wr, x, dz, m->N, 1.0f);
+    if (m->head && l == m->L - 1) grad_w(m->head, x, m->dlogits, m->N, 0.5f);
+}
+
+/* Their shares of the input gradient, added to gx. */
+static void input_grad_extras(frost_model *m, frost__layer *ly, int32_t l, const float *dz, float *gx)
+{
+    if (ly->Wr) grad_x(gx, ly->Wr, dz, m->N, 1.0f, 1.0f);
+    if (m->head && l == m->L - 1) grad_x(gx, m->head, m->dlogits, m->N, 0.5f, 1.0f);
+}
+
+/*
+ * Layer l's convolution backward. P holds dz (N, fout) and may be
+ * overwritten; Q and R are free scratch (R only where backward_buffers
+ * counted three). Returns the buffer that holds the gradient of the layer's
+ * input, or NULL for the first layer (the input needs none).
+ */
+static float *conv_backward(frost_model *m, int32_t l, float *P, float *Q, float *R, const float *X, uint64_t seed,
+                            int64_t epoch)
+{
+    frost__layer *ly = &m->layer[l];
+    const int64_t N = m->N, fin = ly->fin, fout = ly->fout;
+    const bool first = l == 0, extras = ly->Wr || (m->head && l == m->L - 1);
+    const frost_aggr *op = &m->op;
+    const float *x;
+    switch (ly->arch) {
+    case FROST_ARCH_GCN:
+        if (fout <= fin) {
+            /* z = A (x W): dT = A^T dz, dW = x^T dT, dx = dT W^T */
+            frost_spmm_t(op, P, fout, fout, Q, fout);
+            if (ly->Wr) {
+                x = layer_input(m, l, X, R, seed, epoch);
+                grads_of_input(m, ly, l, x, P);
+                grad_w(ly->W0, x, Q, N, 1.0f);
+                if (first) return NULL;
+                grad_x(R, ly->W0, Q, N, 1.0f, 0.0f);
+                input_grad_extras(m, ly, l, P, R);
+                return R;
+            }
+            x = layer_input(m, l, X, P, seed, epoch); /* dz is spent */
+            grads_of_input(m, ly, l, x, NULL);
+            grad_w(ly->W0, x, Q, N, 1.0f);
+            if (first) return NULL;
+            grad_x(P, ly->W0, Q, N, 1.0f, 0.0f);
+            input_grad_extras(m, ly, l, NULL, P);
+            return P;
+        }
+        /* z = (A x) W with T = A x kept: dW = T^T dz, dx = A^T (dz W^T) */
+        grad_w(ly->W0, ly->cache0, P, N, 1.0f);
+        if (extras) grads_of_input(m, ly, l, layer_input(m, l, X, R, seed, epoch), P);
+        if (first) return NULL;
+        grad_x(Q, ly->W0, P, N, 1.0f, 0.0f);
+        if (extras) {
+            frost_spmm_t(op, Q, fin, fin, R, fin);
+            input_grad_extras(m, ly, l, P, R);
+            return R;
+        }
+        frost_spmm_t(op, Q, fin, fin, P, fin);
+        return P;
+    case FROST_ARCH_GIN:
+        /* z = G W with G = op x kept: dW = G^T dz, dx = op^T (dz W^T) */
+        grad_w(ly->W0, ly->cache0, P, N, 1.0f);
+        if (extras) grads_of_input(m, ly, l, layer_input(m, l, X, R, seed, epoch), P);
+        if (first) return NULL;
+        grad_x(Q, ly->W0, P, N, 1.0f, 0.0f);
+        if (extras) {
+            frost_spmm_t(op, Q, fin, fin, R, fin);
+            input_grad_extras(m, ly, l, P, R);
+            return R;
+        }
+        frost_spmm_t(op, Q, fin, fin, P, fin);
+        return P;
+    case FROST_ARCH_GIN_MLP: {
+        /* z = relu(G W0 + b0) W1 + b1 with G, Z kept */
+        const int64_t K = ly->k;
+        if (ly->db1) frost_colsum_acc(P, N, fout, fout, ly->db1);
+        grad_w(ly->W1, ly->cache1, P, N, 1.0f);
+        grad_x(Q, ly->W1, P, N, 1.0f, 0.0f); /* dZ (N, K) */
+        frost_relu_backward(Q, Q, ly->cache1, N * K);
+        if (ly->db0) frost_colsum_acc(Q, N, K, K, ly->db0);
+        grad_w(ly->W0, ly->cache0, Q, N, 1.0f);
+        if (extras) grads_of_input(m, ly, l, layer_input(m, l, X, R, seed, epoch), P);
+        if (first) return NULL;
+        if (extras) {
+            grad_x(R, ly->W0, Q, N, 1.0f, 0.0f); /* dG */
+            frost_spmm_t(op, R, fin, fin, Q, fin);
+            input_grad_extras(m, ly, l, P, Q);
+            return Q;
+        }
+        grad_x(P, ly->W0, Q, N, 1.0f, 0.0f); /* dG */
+        frost_spmm_t(op, P, fin, fin, Q, fin);
+        return Q;
+    }
+    case FROST_ARCH_SAGE:
+        /* z = M W0 + x W1 with M = mean x kept */
+        grad_w(ly->W0, ly->cache0, P, N, 1.0f);
+        x = layer_input(m, l, X, R, seed, epoch);
+        grad_w(ly->W1, x, P, N, 1.0f);
+        grads_of_input(m, ly, l, x, P);
+        if (first) return NULL;
+        grad_x(Q, ly->W0, P, N, 1.0f, 0.0f);
+        grad_x(R, ly->W1, P, N, 1.0f, 0.0f);
+        input_grad_extras(m, ly, l, P, R);
+        frost_spmm_t_acc(op, Q, fin, fin, R, fin);
+        return R;
+    case FROST_ARCH_MLP:
+        x = layer_input(m, l, X, R, seed, epoch);
+        grad_w(ly->W0, x, P, N, 1.0f);
+        grads_of_input(m, ly, l, x, P);
+        if (first) return NULL;
+        grad_x(R, ly->W0, P, N, 1.0f, 0.0f);
+        input_grad_extras(m, ly, l, P, R);
+        return R;
+    }
+    return NULL;
+}
+
 void frost_model_backward(frost_model *m, const float *X, uint64_t seed, int64_t epoch)
 {
     FROST_ASSERT(!m->inference);
     const frost_model_spec *s = &m->spec;
     const int64_t N = m->N;
     /* gradient of the last layer's output h_L */
-    float *g = m->dbuf[m->L & 1];
+    float *g = m->S[0];
     const int64_t no = N * s->out_dim;
     const float half = m->head ? 0.5f : 1.0f;
     for (int64_t k = 0; k < no; k++) g[k] = half * m->dlogits[k];
+    if (m->head_db) frost_colsum_acc(g, N, s->out_dim, s->out_dim, m->head_db);
 
     for (int32_t l = m->L - 1; l >= 0; l--) {
         frost__layer *ly = &m->layer[l];
-        const int64_t nf = N * ly->fout;
-        const float *x = l == 0 ? (m->xin ? m->xin : X) : layer_out(&m->layer[l - 1]);
-        float *gx = l > 0 ? m->dbuf[l & 1] : NULL; /* gradient of this layer's input */
-        if (gx) {
-            memset(gx, 0, (size_t)(N * ly->fin) * sizeof(float));
-            if (ly->residual)
-                for (int64_t k = 0; k < nf; k++) gx[k] = g[k];
-            if (m->head && l == m->L - 1) {
-                /* the head reads h_{L-1}, this layer's input; g still holds
-                 * dlogits / 2, the head's share */
-                frost_linear_backward(gx, m->head->dw, m->head_db, g, x, m->head->w, N, s->hidden, s->out_dim);
-            }
+        const int64_t fout = ly->fout;
+        float *o[3] = {NULL, NULL, NULL};
+        for (int k = 0, j = 0; k < m->nS; k++)
+            if (m->S[k] != g) o[j++] = m->S[k];
+        float *res = NULL; /* the residual share of the input gradient */
+        if (ly->residual) {
+            res = o[m->nS - 2];
+            memcpy(res, g, (size_t)(N * fout) * sizeof(float));
         }
         if (ly->post) {
-            frost_post pb = post_block(m, ly, seed, epoch);
-            frost_post_backward(&pb, g, ly->dgamma, ly->dbeta, g, ly->h, ly->z, N, ly->fout);
+            frost_post pb = post_block(m, ly, seed, epoch, true);
+            frost_post_backward(&pb, g, ly->dgamma, ly->dbeta, g, NULL, ly->z, N, fout);
         }
-        conv_backward(m, ly, x, g, gx);
+        if (ly->db0 && ly->arch != FROST_ARCH_GIN_MLP) frost_colsum_acc(g, N, fout, fout, ly->db0);
+        float *gx = conv_backward(m, l, g, o[0], o[1], X, seed, epoch);
+        if (res && gx)
+            for (int64_t k = 0; k < N * fout; k++) gx[k] += res[k];
         g = gx;
     }
     if (m->supermask) frost__supermask_backward(m);

@@ -41,9 +41,11 @@ typedef struct frost__layer {
     float *gamma, *beta, *dgamma, *dbeta; /* (fout) affine batch norm */
     float *rmean, *rvar;    /* (fout) running statistics */
     float *bmean, *binvstd; /* (fout) batch statistics of the last train forward */
-    float *cache0, *cache1; /* conv internals kept for backward */
+    float *cache0, *cache1; /* conv internals kept for backward (GCN fout <= fin: scratch) */
     float *z;               /* (N, fout) conv output */
-    float *h;               /* (N, fout) post-block output (before the residual) */
+    float *h;               /* (N, fout) post-block output (before the residual): a scratch
+                               buffer for hidden layers, rebuilt from z and bits in backward */
+    uint64_t *bits;         /* (ceil(N fout / 64)) [h > 0] of the last training forward */
     float *hres;            /* (N, fout) h + input, when residual */
 } frost__layer;
 
@@ -64,9 +66,10 @@ struct frost_model {
     float *logit_buf;       /* (N, out) when logits need their own buffer */
     float *dlogits;         /* (N, out) */
     float *xin;             /* (N, F) input after input dropout, or NULL */
-    float *dbuf[2];         /* (N, maxw) gradient ping-pong */
-    float *work1, *work2;   /* backward scratch */
-    double *bnwork;         /* (4 maxw): the post block's work */
+    float *S[4];            /* (N, sw) scratch: forward h ping-pong, backward gradients */
+    int nS;                 /* scratch buffers allocated */
+    int64_t sw;             /* scratch width: the widest layer side */
+    double *bnwork;         /* (4 sw): the post block's work */
     float *keys;            /* (total masked weights) threshold selection scratch */
     int32_t n_params;
     frost_param *params;
