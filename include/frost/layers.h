@@ -116,7 +116,7 @@ typedef struct frost_post {
     float dropout; /* p */
     uint64_t seed, stream;
     double *work;   /* 4H doubles */
-    uint64_t *bits; /* (ceil(N H / 64)) or NULL: [h > 0], written by training forward; backward and
+    uint64_t *bits; /* (ceil(N H / 64) + 1: a spare word) or NULL: [h > 0], written by training forward; backward and
                        recompute then read it instead of h */
 } frost_post;
 FROST_API void frost_post_forward(const frost_post *p, float *h, const float *z, int64_t N, int64_t H, bool train);

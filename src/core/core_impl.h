@@ -104,9 +104,11 @@ void frost__thread_range(int64_t n, int64_t *lo, int64_t *hi);
  * does not depend on how the columns are split, hence on the thread count. */
 void frost__thread_cols(int64_t H, int64_t *h0, int64_t *h1);
 
-/* SpMM row kernel: want = one of these to force it (tests), -1 to query.
- * Returns the kernel in use; forcing one the CPU lacks keeps the current. */
-enum { FROST__SPMM_GENERIC = 0, FROST__SPMM_AVX512 = 1 };
-FROST_API int frost__spmm_kernel(int want);
+/* Hand-vectorised kernels (SpMM rows, the post block): want = one of these
+ * to force a code path (tests compare them), -1 to query. Returns the path
+ * in use; forcing one the CPU lacks keeps the current. The default is the
+ * best the CPU runs. */
+enum { FROST__ISA_GENERIC = 0, FROST__ISA_AVX512 = 1 };
+FROST_API int frost__isa(int want);
 
 #endif

@@ -52,10 +52,13 @@ const char *frost_status_str(frost_status st)
 
 const char *frost_last_error(void) { return err_msg; }
 const char *frost_last_error_origin(void) { return err_origin; }
-void frost_clear_error(void) { err_msg[0] = 0; err_origin[0] = 0; }
+void frost_clear_error(void)
+{
+    err_msg[0] = 0;
+    err_origin[0] = 0;
+}
 
-frost_status frost__set_error(frost_status st, const char *func, const char *file,
-                              int line, const char *fmt, ...)
+frost_status frost__set_error(frost_status st, const char *func, const char *file, int line, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -156,4 +159,23 @@ void frost__thread_cols(int64_t H, int64_t *h0, int64_t *h1)
     frost__thread_range((H + 15) / 16, &g0, &g1);
     *h0 = g0 * 16 < H ? g0 * 16 : H;
     *h1 = g1 * 16 < H ? g1 * 16 : H;
+}
+
+static int isa_in_use = -1; /* -1: not chosen yet */
+
+static bool cpu_has_avx512(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
+#else
+    return false;
+#endif
+}
+
+int frost__isa(int want)
+{
+    if (want == FROST__ISA_GENERIC) isa_in_use = FROST__ISA_GENERIC;
+    if (want == FROST__ISA_AVX512 && cpu_has_avx512()) isa_in_use = FROST__ISA_AVX512;
+    if (isa_in_use < 0) isa_in_use = cpu_has_avx512() ? FROST__ISA_AVX512 : FROST__ISA_GENERIC;
+    return isa_in_use;
 }

@@ -238,7 +238,7 @@ static void layout(frost_model *m, slab *P, slab *G, slab *X, slab *A, slab *B)
             ly->bmean = TAKE(B, fout, float);
             ly->binvstd = TAKE(B, fout, float);
         }
-        if (ly->post) ly->bits = TAKE(B, (N * fout + 63) / 64, uint64_t);
+        if (ly->post) ly->bits = TAKE(B, (N * fout + 63) / 64 + 1, uint64_t);
         /* GCN with fout <= fin: X W is a forward intermediate, made in the
          * buffer the layer's output takes next */
         if (ly->arch == FROST_ARCH_GCN && fout <= fin) ly->cache0 = m->S[l & 1];

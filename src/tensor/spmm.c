@@ -157,25 +157,11 @@ static __attribute__((target("avx512f"))) void row_avx512(const spmm_args *p, in
 
 /* ---- dispatch ---------------------------------------------------------- */
 
-static int spmm_kernel = -1; /* -1: not chosen yet */
-
-int frost__spmm_kernel(int want)
-{
-    if (want == FROST__SPMM_GENERIC) spmm_kernel = FROST__SPMM_GENERIC;
-#ifdef SPMM_HAVE_AVX512
-    if (want == FROST__SPMM_AVX512 && __builtin_cpu_supports("avx512f")) spmm_kernel = FROST__SPMM_AVX512;
-    if (spmm_kernel < 0) spmm_kernel = __builtin_cpu_supports("avx512f") ? FROST__SPMM_AVX512 : FROST__SPMM_GENERIC;
-#else
-    if (spmm_kernel < 0) spmm_kernel = FROST__SPMM_GENERIC;
-#endif
-    return spmm_kernel;
-}
-
 static void spmm_impl(const spmm_args *p)
 {
     void (*row)(const spmm_args *, int64_t) = row_generic;
 #ifdef SPMM_HAVE_AVX512
-    if (frost__spmm_kernel(-1) == FROST__SPMM_AVX512) row = row_avx512;
+    if (frost__isa(-1) == FROST__ISA_AVX512) row = row_avx512;
 #endif
     const int64_t n = p->A->n_rows;
     if (p->F <= 0) return;

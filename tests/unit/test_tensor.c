@@ -85,11 +85,11 @@ Test(tensor, spmm_matches_reference)
     const int64_t sizes[][3] = {{1, 0, 3},      {5, 9, 1},       {40, 300, 7},       {60, 500, 16},
                                 {60, 500, 47},  {60, 500, 128},  {60, 500, 200},     {60, 500, 256},
                                 {60, 500, 257}, {500, 4000, 33}, {2000, 20000, 1500}};
-    const int kernels[] = {FROST__SPMM_GENERIC, FROST__SPMM_AVX512};
-    const int fastest = frost__spmm_kernel(-1);
+    const int kernels[] = {FROST__ISA_GENERIC, FROST__ISA_AVX512};
+    const int fastest = frost__isa(-1);
     for (size_t kk = 0; kk < 2; kk++)
         for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++) {
-            if (frost__spmm_kernel(kernels[kk]) != kernels[kk]) continue; /* CPU lacks it */
+            if (frost__isa(kernels[kk]) != kernels[kk]) continue; /* CPU lacks it */
             int64_t n = sizes[t][0], E = sizes[t][1], F = sizes[t][2];
             for (int sym = 0; sym < 2; sym++) {
                 frost_csr A, AT;
@@ -137,7 +137,7 @@ Test(tensor, spmm_matches_reference)
                 frost_csr_release(&AT);
             }
         }
-    frost__spmm_kernel(fastest);
+    frost__isa(fastest);
 }
 
 Test(tensor, spmm_and_colsum_identical_for_1_and_2_threads)
