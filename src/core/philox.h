@@ -33,7 +33,7 @@ static inline void frost__philox(uint64_t seed, uint64_t stream, uint64_t block,
 /* Eight consecutive blocks block0 .. block0 + 7, lanes side by side
  * (structure of arrays) so the compiler can run the rounds in SIMD lanes:
  * out[w][j] is word w of block block0 + j. */
-static inline void frost__philox8(uint64_t seed, uint64_t stream, uint64_t block0, uint32_t out[4][8])
+static inline __attribute__((always_inline)) void frost__philox8(uint64_t seed, uint64_t stream, uint64_t block0, uint32_t out[4][8])
 {
     uint32_t c0[8], c1[8], c2[8], c3[8];
     for (int j = 0; j < 8; j++) {

@@ -16,7 +16,7 @@ void frost__add_bias(float *Y, const float *b, int64_t N, int64_t H);
  * flattened tensor: element 64 c + 8 q + j keeps when the 16-bit half
  * (q & 1) of word (q >> 1) of Philox block 8 c + j is >= thr. One call makes
  * eight blocks at once, so the compare-and-select vectorises. */
-static inline void frost__dropout_mask64(float m[64], uint64_t seed, uint64_t stream, int64_t c, uint32_t thr,
+static inline __attribute__((always_inline)) void frost__dropout_mask64(float m[64], uint64_t seed, uint64_t stream, int64_t c, uint32_t thr,
                                          float scale)
 {
     uint32_t w[4][8];
