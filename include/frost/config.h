@@ -66,6 +66,28 @@ typedef struct frost_prt_spec {
     int64_t infer_repeats;        /* inference passes timed per method */
 } frost_prt_spec;
 
+/* How an epoch trains (batch.*): one full-batch step, or Cluster-GCN batches. */
+typedef enum frost_batch_mode { FROST_BATCH_FULL = 0, FROST_BATCH_CLUSTER = 1 } frost_batch_mode;
+
+typedef struct frost_batch_spec {
+    frost_batch_mode mode;
+    int32_t parts;           /* METIS parts of the graph */
+    int32_t parts_per_batch; /* parts per mini-batch */
+    char partition[64];      /* a partition stored in the dataset (frost partition), or "" to compute one */
+    double imbalance;        /* METIS balance constraint when computing */
+} frost_batch_spec;
+
+/* What several MPI processes share (mpi.*; frost/dist.h). Execution
+ * settings: not part of a run's effective configuration. */
+typedef enum frost_mpi_mode { FROST_MPI_GRAPH = 0, FROST_MPI_RUNS = 1 } frost_mpi_mode;
+
+typedef struct frost_mpi_spec {
+    frost_mpi_mode mode; /* graph: all processes train each run; runs: runs dealt out */
+    char partition[64];  /* stored partition with one part per process, or "" to compute one */
+    double imbalance;    /* METIS balance constraint when computing */
+    char stats[1024];    /* file to append communication statistics to ("" = none) */
+} frost_mpi_spec;
+
 typedef struct frost_config {
     char path[1024];            /* file read (for messages and relative paths) */
     char dataset[1024];
@@ -79,6 +101,8 @@ typedef struct frost_config {
     frost_model_spec model;
     frost_optim_spec optim;
     frost_prt_spec prt;
+    frost_batch_spec batch;
+    frost_mpi_spec mpi;
     double slt_freeze;          /* f = p + r when >= 0 (then p = f * share, r = f - p); -1: unset */
     double slt_prune_share;     /* share of f that is pruned */
     int32_t n_seeds;            /* explicit seed list (seeds = [...]) or 0 */

@@ -25,6 +25,7 @@
 #include "frost/config.h"
 #include "frost/results.h"
 #include "frost/runner.h"
+#include "frost/dist.h"
 
 #ifdef __cplusplus
 extern "C" {

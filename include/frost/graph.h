@@ -108,6 +108,13 @@ FROST_API int64_t frost_csr_find(const frost_csr *g, int64_t i, int32_t j);
 FROST_API frost_status frost_graph_partition(const frost_csr *g, int32_t k, double imbalance, uint64_t seed,
                                              int32_t *part);
 
+/* The subgraph induced by the distinct nodes[0 .. n): row k is row nodes[k]
+ * of `in` keeping the columns that are listed, renamed to their position in
+ * the list (stored order kept). pos: (in->n_cols) int32 scratch that is all
+ * -1 on entry and is again on return, or NULL (allocated here). */
+FROST_API frost_status frost_csr_induced(frost_csr *out, const frost_csr *in, const int64_t *nodes, int64_t n,
+                                         int32_t *pos);
+
 /* Reorder nodes: perm[new] = old. out is the graph with rows and columns
  * renumbered (rows sorted). inv (optional, (n)): inv[old] = new. */
 FROST_API frost_status frost_csr_permute(frost_csr *out, const frost_csr *in, const int64_t *perm, int64_t *inv);

@@ -131,7 +131,8 @@ typedef struct frost_param {
 
 /* Build a model for a graph of N nodes. A: row i lists the nodes i
  * aggregates from; AT its transpose (pass A again if symmetric). Both are
- * borrowed and must outlive the model. */
+ * borrowed and must outlive the model. A may be NULL: the buffers are sized
+ * for N rows and a graph is bound later (frost_model_set_graph). */
 FROST_API frost_status frost_model_new(frost_model **out, const frost_model_spec *spec, const frost_csr *A,
                                        const frost_csr *AT, int64_t N);
 /* The same for inference only: forward passes in eval mode, no gradients
@@ -140,11 +141,21 @@ FROST_API frost_status frost_model_new_ex(frost_model **out, const frost_model_s
                                           const frost_csr *AT, int64_t N, bool inference);
 FROST_API void frost_model_free(frost_model **m);
 
+/* Run the model on another graph of n <= N nodes (its first n rows):
+ * mini-batches of Cluster-GCN, or the full graph again. The aggregation
+ * operator (normalisation included) is recomputed from A; A and AT are
+ * borrowed until the next call. Features, logits and gradients then have n
+ * rows. */
+FROST_API frost_status frost_model_set_graph(frost_model *m, const frost_csr *A, const frost_csr *AT, int64_t n);
+/* Rows the model currently computes (n of the last frost_model_set_graph). */
+FROST_API int64_t frost_model_rows(const frost_model *m);
+
 /* Initialise weights (and scores, freeze codes, batch-norm statistics) from
  * the seed. The same seed gives the same model for any thread count. */
 FROST_API frost_status frost_model_init(frost_model *m, uint64_t seed);
 
-/* Forward pass over all N nodes. train: batch statistics and dropout (whose
+/* Forward pass over the model's rows (all N nodes unless
+ * frost_model_set_graph chose fewer). train: batch statistics and dropout (whose
  * masks derive from seed and epoch). */
 FROST_API void frost_model_forward(frost_model *m, const float *X, bool train, uint64_t seed, int64_t epoch);
 

@@ -84,6 +84,31 @@ FROST_API void frost_run_result_release(frost_run_result *r);
 FROST_API frost_status frost_train(frost_model *m, const frost_task_data *d, const frost_train_opts *o,
                                    frost_run_result *res);
 
+/* ---- Cluster-GCN mini-batches (Chiang et al., KDD 2019) -----------------------
+ * The nodes are split into `parts` parts (METIS); every epoch the parts are
+ * shuffled from (seed, epoch) and grouped parts_per_batch at a time; each
+ * batch trains one step on the subgraph its nodes induce (the aggregation
+ * and its normalisation recomputed on it), with the loss over the batch's
+ * training nodes. Evaluation runs on the full graph. The model is built for
+ * the N nodes of A; it ends bound to A again. */
+typedef struct frost_cluster_opts {
+    const frost_csr *A, *AT; /* the full aggregation graph; AT NULL when A is symmetric */
+    const int32_t *part;     /* (N) part of every node, 0 .. parts-1 */
+    int32_t parts;           /* k */
+    int32_t parts_per_batch; /* q */
+} frost_cluster_opts;
+
+FROST_API frost_status frost_train_cluster(frost_model *m, const frost_task_data *d, const frost_cluster_opts *c,
+                                           const frost_train_opts *o, frost_run_result *res);
+
+/* Batches per epoch: ceil(parts / parts_per_batch). */
+FROST_API int64_t frost_cluster_num_batches(int32_t parts, int32_t parts_per_batch);
+/* The epoch's order of the parts (a permutation of 0 .. parts-1). */
+FROST_API void frost_cluster_order(int32_t *order, int32_t parts, uint64_t seed, int64_t epoch);
+/* The nodes of batch b of an epoch, increasing: nodes needs room for N. */
+FROST_API frost_status frost_cluster_batch(const int32_t *part, int64_t N, int32_t parts, int32_t parts_per_batch,
+                                           uint64_t seed, int64_t epoch, int64_t b, int64_t *nodes, int64_t *n_nodes);
+
 /* Eval-mode forward and the metric on the three parts of the split. */
 FROST_API frost_status frost_evaluate(frost_model *m, const frost_task_data *d, double *train, double *valid,
                                       double *test);

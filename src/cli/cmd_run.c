@@ -27,7 +27,11 @@ static void help(void)
            "                    --set 'model.name=\"sage\"', --set 'slt.sparsity=[0.3, 0.5]'\n"
            "  --dry-run         list the runs and print the effective configuration, train nothing\n"
            "  --list-keys       print every setting (markdown table) and exit\n"
-           "  --quiet           no progress display\n");
+           "  --quiet           no progress display\n\n"
+           "Under mpirun (frost built with MPI) the processes share the work: every run trained\n"
+           "by all of them on METIS parts of the graph (mpi.mode = \"graph\"), or the runs dealt\n"
+           "out (mpi.mode = \"runs\"); process 0 writes the results (docs/distributed.md):\n"
+           "  mpirun -np 4 frost run FILE [--set mpi.mode=runs]\n");
 }
 
 typedef struct ui {
@@ -107,7 +111,24 @@ static void ev_run_end(const frost_run_info *info, void *user)
             strcmp(info->status, "ok") ? info->message : "");
 }
 
+/* Under mpirun: MPI up for the whole command, process 0 alone talks. An
+ * error stops every process (the others would wait for this one). */
+static int run_main(int argc, char **argv);
+
 int cli_run(int argc, char **argv)
+{
+    if (frost_dist_init(&argc, &argv) < 0) return cli_fail();
+    int rc = run_main(argc, argv);
+    if (rc != 0 && frost_dist_size() > 1) {
+        fflush(stdout);
+        fflush(stderr);
+        frost_dist_abort(rc);
+    }
+    frost_dist_finalize();
+    return rc;
+}
+
+static int run_main(int argc, char **argv)
 {
     const char *file = NULL;
     bool quiet = false, dry = false;
@@ -166,7 +187,7 @@ int cli_run(int argc, char **argv)
     ui u;
     memset(&u, 0, sizeof u);
     u.tty = isatty(STDERR_FILENO);
-    u.quiet = quiet;
+    u.quiet = quiet || frost_dist_rank() > 0;
     u.t0 = frost__now();
     frost_runner_events ev = {ev_start, ev_run_start, ev_epoch, ev_run_end, ev_note, &u, &stop_flag};
     struct sigaction sa;
@@ -177,5 +198,6 @@ int cli_run(int argc, char **argv)
     frost_status st = frost_experiment_run(&c, &ev, out, sizeof out);
     if (u.tty && !quiet) fprintf(stderr, "\r\033[K");
     if (st < 0) return cli_fail();
+    if (frost_dist_rank() > 0) return 0;
     return cli_print_table(out);
 }

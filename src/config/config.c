@@ -20,10 +20,12 @@
 typedef enum ktype { KT_INT64, KT_INT32, KT_DOUBLE, KT_FLOAT, KT_BOOL, KT_STRING, KT_ENUM, KT_SEEDS } ktype;
 
 enum {
-    K_SWEEP = 1,     /* a list of values makes a sweep axis */
-    K_SLT = 2,       /* matters only for method slt */
-    K_PRT = 4,       /* matters only for methods prt / eft */
-    K_NOID = 8       /* never part of a run id */
+    K_SWEEP = 1,  /* a list of values makes a sweep axis */
+    K_SLT = 2,    /* matters only for method slt */
+    K_PRT = 4,    /* matters only for methods prt / eft */
+    K_NOID = 8,   /* never part of a run id */
+    K_BATCH = 16, /* matters only with batch.mode = "cluster" */
+    K_EXEC = 32   /* how to execute, not what: never in the effective configuration */
 };
 
 typedef struct key_def {
@@ -51,6 +53,8 @@ static const char *const scope_names[] = {"global", "layer", NULL};
 static const char *const scale_names[] = {"none", "static", "dynamic", NULL};
 static const char *const gcnnorm_names[] = {"both", "right", "left", "none", NULL};
 static const char *const prtinit_names[] = {"base", "zero", NULL};
+static const char *const batch_names[] = {"full", "cluster", NULL};
+static const char *const mpimode_names[] = {"graph", "runs", NULL};
 
 #define OFF(f) offsetof(frost_config, f)
 #define BIG 9.0e15
@@ -60,12 +64,12 @@ static const key_def keys[] = {
      "dataset file (.h5), or the name of a bundled dataset (datasets/NAME.h5)"},
     {"split", KT_STRING, OFF(split), 64, 0, 0, NULL, K_SWEEP,
      "split inside the dataset (empty: the dataset's only split)"},
-    {"output", KT_STRING, OFF(output), 1024, 0, 0, NULL, K_NOID,
-     "results file (empty: results/CONFIG-NAME.h5)"},
+    {"output", KT_STRING, OFF(output), 1024, 0, 0, NULL, K_NOID, "results file (empty: results/CONFIG-NAME.h5)"},
     {"method", KT_ENUM, OFF(method), 0, 0, 0, method_names, K_SWEEP,
      "trained (weights trained), slt (supermask search), prt (reward tuning), eft (baseline)"},
     {"epochs", KT_INT64, OFF(epochs), 0, 0, 1e7, NULL, K_SWEEP, "training epochs per run (full batch: one step each)"},
-    {"runs", KT_INT64, OFF(runs), 0, 1, FROST_MAX_SEEDS, NULL, K_NOID, "runs per configuration, seeds seed .. seed+runs-1"},
+    {"runs", KT_INT64, OFF(runs), 0, 1, FROST_MAX_SEEDS, NULL, K_NOID,
+     "runs per configuration, seeds seed .. seed+runs-1"},
     {"seed", KT_INT64, OFF(seed), 0, 0, BIG, NULL, K_NOID, "first seed"},
     {"seeds", KT_SEEDS, OFF(seeds), 0, 0, BIG, NULL, K_NOID, "explicit list of seeds (replaces runs and seed)"},
     {"threads", KT_INT64, OFF(threads), 0, 0, 1024, NULL, K_NOID, "worker threads (0: all cores)"},
@@ -85,8 +89,7 @@ static const key_def keys[] = {
     {"model.mlp_hidden", KT_INT64, OFF(model.mlp_hidden), 0, 0, 1 << 20, NULL, 0,
      "gin_mlp inner width (0: model.hidden)"},
     {"model.dropout", KT_FLOAT, OFF(model.dropout), 0, 0, 0.99, NULL, K_SWEEP, "dropout after each hidden layer"},
-    {"model.input_dropout", KT_FLOAT, OFF(model.input_dropout), 0, 0, 0.99, NULL, 0,
-     "dropout on the input features"},
+    {"model.input_dropout", KT_FLOAT, OFF(model.input_dropout), 0, 0, 0.99, NULL, 0, "dropout on the input features"},
     {"model.norm", KT_ENUM, OFF(model.norm), 0, 0, 0, norm_names, 0, "none, batch, batch_nonaffine"},
     {"model.norm_last", KT_BOOL, OFF(model.norm_last), 0, 0, 0, NULL, 0,
      "norm and ReLU after the last layer too (the SLT paper's GIN)"},
@@ -137,6 +140,28 @@ static const key_def keys[] = {
     {"slt.score_init", KT_ENUM, OFF(model.mask.score_init), 0, 0, 0, init_names, K_SLT, "initial scores"},
     {"slt.scale", KT_ENUM, OFF(model.mask.scale), 0, 0, 0, scale_names, K_SLT,
      "kept weights times none, static (1/sqrt(1-s)) or dynamic (1/sqrt(layer density))"},
+    {"batch.mode", KT_ENUM, OFF(batch.mode), 0, 0, 0, batch_names, K_SWEEP | K_BATCH,
+     "full (one full-batch step per epoch) or cluster (Cluster-GCN: METIS parts grouped into mini-batches, "
+     "evaluation on the full graph)"},
+    {"batch.parts", KT_INT32, OFF(batch.parts), 0, 1, 1e7, NULL, K_SWEEP | K_BATCH,
+     "Cluster-GCN: METIS parts of the graph"},
+    {"batch.parts_per_batch", KT_INT32, OFF(batch.parts_per_batch), 0, 1, 1e7, NULL, K_SWEEP | K_BATCH,
+     "Cluster-GCN: parts per mini-batch (shuffled every epoch)"},
+    {"batch.partition", KT_STRING, OFF(batch.partition), 64, 0, 0, NULL, K_BATCH,
+     "Cluster-GCN: a partition stored in the dataset (frost partition) with batch.parts parts; empty: METIS "
+     "on the aggregation graph at the start"},
+    {"batch.imbalance", KT_DOUBLE, OFF(batch.imbalance), 0, 0, 10, NULL, K_BATCH,
+     "Cluster-GCN: METIS balance constraint (allowed part size above the mean) when computing the partition"},
+    {"mpi.mode", KT_ENUM, OFF(mpi.mode), 0, 0, 0, mpimode_names, K_NOID | K_EXEC,
+     "under mpirun: graph (every run trained by all processes, one METIS part each) or runs (runs dealt out, one "
+     "process each)"},
+    {"mpi.partition", KT_STRING, OFF(mpi.partition), 64, 0, 0, NULL, K_NOID | K_EXEC,
+     "mpi.mode graph: a partition stored in the dataset with one part per process; empty: metis-kP if stored, "
+     "else METIS at the start"},
+    {"mpi.imbalance", KT_DOUBLE, OFF(mpi.imbalance), 0, 0, 10, NULL, K_NOID | K_EXEC,
+     "mpi.mode graph: METIS balance constraint when computing the partition"},
+    {"mpi.stats", KT_STRING, OFF(mpi.stats), 1024, 0, 0, NULL, K_NOID | K_EXEC,
+     "mpi.mode graph: file that process 0 appends a line of communication statistics to per run (empty: none)"},
     {"prt.parts", KT_INT32, OFF(prt.parts), 0, 2, 4096, NULL, K_PRT,
      "METIS communities of the scenario (nodes of the highest prt.task_parts ids form the task's domain)"},
     {"prt.task_parts", KT_INT32, OFF(prt.task_parts), 0, 1, 4095, NULL, K_PRT, "communities of the task's domain"},
@@ -199,6 +224,12 @@ void frost_config_default(frost_config *c)
     c->prt.infer_repeats = 5;
     c->slt_freeze = -1.0;
     c->slt_prune_share = 0.5;
+    c->batch.mode = FROST_BATCH_FULL;
+    c->batch.parts = 32;
+    c->batch.parts_per_batch = 4;
+    c->batch.imbalance = 0.03;
+    c->mpi.mode = FROST_MPI_GRAPH;
+    c->mpi.imbalance = 0.03;
 }
 
 static const key_def *find_key(const char *name, int32_t *idx)
@@ -654,6 +685,14 @@ static frost_status check_point(const frost_config *pc, const char *where)
                                 "prt.old_hidden (or use prt.init = \"zero\")",
                                 where);
     }
+    if (c.batch.mode == FROST_BATCH_CLUSTER) {
+        if (c.batch.parts_per_batch > c.batch.parts)
+            return frost__error(FROST_ERR_CONFIG, "%s: batch.parts_per_batch %d is above batch.parts %d", where,
+                                c.batch.parts_per_batch, c.batch.parts);
+        if (c.method == FROST_METHOD_PRT)
+            return frost__error(FROST_ERR_CONFIG, "%s: method prt trains full-batch; batch.mode must be \"full\"",
+                                where);
+    }
     if (c.model.skip_head && c.model.layers < 2)
         return frost__error(FROST_ERR_CONFIG, "%s: model.skip_head needs model.layers >= 2", where);
     if (!c.dataset[0]) return frost__error(FROST_ERR_CONFIG, "%s: dataset is not set", where);
@@ -718,6 +757,8 @@ int32_t frost_config_seeds(const frost_config *c, int64_t *seeds, int32_t cap)
 
 static bool relevant(const frost_config *c, const key_def *k)
 {
+    if (k->flags & K_EXEC) return false;
+    if ((k->flags & K_BATCH) && c->batch.mode != FROST_BATCH_CLUSTER) return false;
     if ((k->flags & K_SLT) && c->method == FROST_METHOD_PRT && c->prt.reward_slt) return true;
     if ((k->flags & K_SLT) && c->method != FROST_METHOD_SLT) return false;
     if ((k->flags & K_PRT) && c->method != FROST_METHOD_PRT) return false;

@@ -26,6 +26,7 @@
  */
 #include "model/model_impl.h"
 #include "frost/layers.h"
+#include "layers/layers_impl.h"
 #include "frost/rng.h"
 #include "frost/train.h"
 
@@ -271,6 +272,62 @@ static void add_param(frost_model *m, const char *name, float *v, float *g, int6
     p->n = n;
 }
 
+void frost__model_operator(const frost_model_spec *spec, frost_aggr *op, const frost_csr *A, const frost_csr *AT,
+                           float *v0, float *v1)
+{
+    memset(op, 0, sizeof *op);
+    switch (spec->arch) {
+    case FROST_ARCH_GCN: frost_aggr_gcn_norm(op, A, AT, v0, v1, (frost_gcn_norm)spec->gcn_norm); break;
+    case FROST_ARCH_SAGE: frost_aggr_mean(op, A, AT, v0, NULL, 0.0f); break;
+    case FROST_ARCH_GIN: frost_aggr_mean(op, A, AT, v0, v1, 1.0f + spec->gin_eps); break;
+    case FROST_ARCH_GIN_MLP: frost_aggr_sum(op, A, AT, v1, 1.0f + spec->gin_eps); break;
+    case FROST_ARCH_MLP: break;
+    }
+}
+
+/* The aggregation operator of the architecture on graph A (n x n). */
+static void bind_graph(frost_model *m, const frost_csr *A, const frost_csr *AT, int64_t n)
+{
+    m->A = A;
+    m->AT = AT ? AT : A;
+    m->n = n;
+    frost__model_operator(&m->spec, &m->op, m->A, m->AT, m->opv0, m->opv1);
+}
+
+frost_status frost_model_set_graph(frost_model *m, const frost_csr *A, const frost_csr *AT, int64_t n)
+{
+    if (m->dist) return frost__error(FROST_ERR_INVALID, "the model runs distributed; it has no graph of its own");
+    if (n < 0 || n > m->N)
+        return frost__error(FROST_ERR_RANGE, "a graph of %lld nodes on a model built for %lld", (long long)n,
+                            (long long)m->N);
+    if (m->spec.arch != FROST_ARCH_MLP && !A)
+        return frost__error(FROST_ERR_INVALID, "a %s model needs a graph", frost_arch_name(m->spec.arch));
+    if (A && (A->n_rows != n || A->n_cols != n))
+        return frost__error(FROST_ERR_SHAPE, "the graph (%lld x %lld) does not match the %lld nodes",
+                            (long long)A->n_rows, (long long)A->n_cols, (long long)n);
+    if (AT && (AT->n_rows != n || AT->n_cols != n))
+        return frost__error(FROST_ERR_SHAPE, "the transposed graph (%lld x %lld) does not match the %lld nodes",
+                            (long long)AT->n_rows, (long long)AT->n_cols, (long long)n);
+    bind_graph(m, A, AT, n);
+    return FROST_OK;
+}
+
+int64_t frost_model_rows(const frost_model *m) { return m->n; }
+
+void frost__model_set_dist(frost_model *m, const frost__dist *d)
+{
+    m->dist = d;
+    if (d) {
+        FROST_ASSERT(d->n_local == m->N && d->n_owned <= d->n_local);
+        m->n = d->n_owned;
+        m->op = d->op;
+    } else {
+        m->n = m->N;
+        memset(&m->op, 0, sizeof m->op);
+        if (m->A) bind_graph(m, m->A, m->AT, m->N);
+    }
+}
+
 frost_status frost_model_new(frost_model **out, const frost_model_spec *spec, const frost_csr *A,
                              const frost_csr *AT, int64_t N)
 {
@@ -284,13 +341,14 @@ frost_status frost_model_new_ex(frost_model **out, const frost_model_spec *spec,
     frost_model *m = NULL;
     *out = NULL;
     FROST_TRY(frost_model_spec_check(spec));
-    if (spec->arch != FROST_ARCH_MLP && (!A || A->n_rows != N || A->n_cols != N))
-        return frost__error(FROST_ERR_SHAPE, "the graph does not match the %lld nodes", (long long)N);
+    if (A && (A->n_rows != N || A->n_cols != N))
+        return frost__error(FROST_ERR_SHAPE, "the graph (%lld x %lld) does not match the %lld nodes",
+                            (long long)A->n_rows, (long long)A->n_cols, (long long)N);
+    if (N < 0) return frost__error(FROST_ERR_SHAPE, "%lld nodes", (long long)N);
     FROST_CALLOC(m, 1);
     m->spec = *spec;
     m->N = N;
-    m->A = A;
-    m->AT = AT ? AT : A;
+    m->n = N;
     const int32_t first = spec->input_proj ? 1 : 0; /* index of the first graph layer */
     m->L = spec->layers + first;
     m->supermask = spec->weights == FROST_WEIGHTS_SUPERMASK;
@@ -399,14 +457,7 @@ frost_status frost_model_new_ex(frost_model **out, const frost_model_spec *spec,
         if (m->head_b) add_param(m, "head.bias", m->head_b, m->head_db, spec->out_dim);
     }
 
-    /* the aggregation operator */
-    switch (spec->arch) {
-    case FROST_ARCH_GCN: frost_aggr_gcn_norm(&m->op, m->A, m->AT, m->opv0, m->opv1, (frost_gcn_norm)spec->gcn_norm); break;
-    case FROST_ARCH_SAGE: frost_aggr_mean(&m->op, m->A, m->AT, m->opv0, NULL, 0.0f); break;
-    case FROST_ARCH_GIN: frost_aggr_mean(&m->op, m->A, m->AT, m->opv0, m->opv1, 1.0f + spec->gin_eps); break;
-    case FROST_ARCH_GIN_MLP: frost_aggr_sum(&m->op, m->A, m->AT, m->opv1, 1.0f + spec->gin_eps); break;
-    case FROST_ARCH_MLP: break;
-    }
+    if (A) bind_graph(m, A, AT, N);
     *out = m;
     return FROST_OK;
 fail:
@@ -498,40 +549,89 @@ frost_status frost_model_init(frost_model *m, uint64_t seed)
 
 /* ---- forward ------------------------------------------------------------------ */
 
-static void conv_main_forward(frost_model *m, frost__layer *ly, const float *x);
-
 static uint64_t dropout_stream(int64_t epoch, int32_t layer, int kind)
 {
     return frost_rng_stream(FROST_RNG_DROPOUT, ((uint64_t)epoch << 20) | ((uint64_t)layer << 1) | (uint64_t)kind);
 }
 
-static void conv_forward(frost_model *m, frost__layer *ly, const float *x)
+/* Distributed training: the halo rows of an aggregation input come from
+ * their owners; halo gradients of a transposed aggregation go back to them;
+ * the self term of a transposed aggregation reads the halo rows of its
+ * input (times 0), which must therefore be finite. No-ops otherwise. */
+static void halo_forward(const frost_model *m, float *x, int64_t F)
 {
-    const int64_t N = m->N, fin = ly->fin, fout = ly->fout;
-    if (ly->Wr) {
-        /* Y = conv(X) + X Wr: the conv writes Y, the root term adds into it */
-        conv_main_forward(m, ly, x);
-        frost_gemm(false, false, N, fout, fin, 1.0f, x, fin, ly->Wr->w, fout, 1.0f, ly->z, fout);
-        return;
-    }
-    conv_main_forward(m, ly, x);
+    if (m->dist) m->dist->halo_forward(m->dist->ctx, x, F);
 }
 
-static void conv_main_forward(frost_model *m, frost__layer *ly, const float *x)
+static void halo_backward(const frost_model *m, float *g, int64_t F)
 {
-    const int64_t N = m->N, fin = ly->fin, fout = ly->fout;
+    if (m->dist) m->dist->halo_backward(m->dist->ctx, g, F);
+}
+
+static void zero_halo(const frost_model *m, float *x, int64_t F)
+{
+    if (m->dist) memset(x + m->n * F, 0, (size_t)((m->N - m->n) * F) * sizeof(float));
+}
+
+/* The input of an aggregation: its halo rows filled unless it is the
+ * model's input (whose halo rows the caller provides). */
+static const float *agg_input(const frost_model *m, const float *x, bool model_input, int64_t F)
+{
+    if (!model_input) halo_forward(m, (float *)x, F);
+    return x;
+}
+
+/* z = conv(x) over the n computed rows; x_in: x is the model's input. As
+ * frost_{gcn,sage,gin,gin_mlp}_forward, with the aggregation inputs'
+ * halo rows filled in between. */
+static void conv_main_forward(frost_model *m, frost__layer *ly, const float *x, bool x_in)
+{
+    const int64_t n = m->n, fin = ly->fin, fout = ly->fout;
+    const frost_aggr *op = &m->op;
     switch (ly->arch) {
-    case FROST_ARCH_MLP: frost_linear_forward(ly->z, x, ly->W0->w, ly->b0, N, fin, fout); break;
-    case FROST_ARCH_GCN: frost_gcn_forward(ly->z, ly->cache0, &m->op, x, ly->W0->w, ly->b0, N, fin, fout); break;
+    case FROST_ARCH_MLP: frost_linear_forward(ly->z, x, ly->W0->w, ly->b0, n, fin, fout); return;
+    case FROST_ARCH_GCN:
+        if (fout <= fin) {
+            /* T = x W, z = op T */
+            frost_gemm(false, false, n, fout, fin, 1.0f, x, fin, ly->W0->w, fout, 0.0f, ly->cache0, fout);
+            halo_forward(m, ly->cache0, fout);
+            frost_spmm(op, ly->cache0, fout, fout, ly->z, fout);
+        } else {
+            /* T = op x, z = T W */
+            frost_spmm(op, agg_input(m, x, x_in, fin), fin, fin, ly->cache0, fin);
+            frost_gemm(false, false, n, fout, fin, 1.0f, ly->cache0, fin, ly->W0->w, fout, 0.0f, ly->z, fout);
+        }
+        break;
     case FROST_ARCH_SAGE:
-        frost_sage_forward(ly->z, ly->cache0, &m->op, x, ly->W0->w, ly->W1->w, ly->b0, N, fin, fout);
+        /* M = mean x, z = M Wn + x Wr */
+        frost_spmm(op, agg_input(m, x, x_in, fin), fin, fin, ly->cache0, fin);
+        frost_gemm(false, false, n, fout, fin, 1.0f, ly->cache0, fin, ly->W0->w, fout, 0.0f, ly->z, fout);
+        frost_gemm(false, false, n, fout, fin, 1.0f, x, fin, ly->W1->w, fout, 1.0f, ly->z, fout);
         break;
-    case FROST_ARCH_GIN: frost_gin_forward(ly->z, ly->cache0, &m->op, x, ly->W0->w, ly->b0, N, fin, fout); break;
+    case FROST_ARCH_GIN:
+        /* G = op x, z = G W */
+        frost_spmm(op, agg_input(m, x, x_in, fin), fin, fin, ly->cache0, fin);
+        frost_gemm(false, false, n, fout, fin, 1.0f, ly->cache0, fin, ly->W0->w, fout, 0.0f, ly->z, fout);
+        break;
     case FROST_ARCH_GIN_MLP:
-        frost_gin_mlp_forward(ly->z, ly->cache0, ly->cache1, &m->op, x, ly->W0->w, ly->b0, ly->W1->w, ly->b1, N, fin,
-                              ly->k, fout);
-        break;
+        /* G = op x, Z = relu(G W0 + b0), z = Z W1 + b1 */
+        frost_spmm(op, agg_input(m, x, x_in, fin), fin, fin, ly->cache0, fin);
+        frost_gemm(false, false, n, ly->k, fin, 1.0f, ly->cache0, fin, ly->W0->w, ly->k, 0.0f, ly->cache1, ly->k);
+        if (ly->b0) frost__add_bias(ly->cache1, ly->b0, n, ly->k);
+        frost_relu_forward(ly->cache1, ly->cache1, n * ly->k);
+        frost_gemm(false, false, n, fout, ly->k, 1.0f, ly->cache1, ly->k, ly->W1->w, fout, 0.0f, ly->z, fout);
+        if (ly->b1) frost__add_bias(ly->z, ly->b1, n, fout);
+        return;
     }
+    if (ly->b0) frost__add_bias(ly->z, ly->b0, n, fout);
+}
+
+static void conv_forward(frost_model *m, frost__layer *ly, const float *x, bool x_in)
+{
+    const int64_t n = m->n, fin = ly->fin, fout = ly->fout;
+    conv_main_forward(m, ly, x, x_in);
+    /* model.root_weight: z += x Wr */
+    if (ly->Wr) frost_gemm(false, false, n, fout, fin, 1.0f, x, fin, ly->Wr->w, fout, 1.0f, ly->z, fout);
 }
 
 /* The fused norm + ReLU + dropout block after layer ly's convolution. */
@@ -555,37 +655,82 @@ static frost_post post_block(const frost_model *m, const frost__layer *ly, uint6
     return pb;
 }
 
+/* The same over one process's rows of a distributed model. */
+static frost__post_rows post_rows(const frost_model *m, const frost__layer *ly, uint64_t seed, int64_t epoch)
+{
+    const frost__dist *d = m->dist;
+    frost__post_rows pr = {.p = post_block(m, ly, seed, epoch, true),
+                           .gid = d->gid,
+                           .n_global = d->n_global,
+                           .allreduce = d->allreduce,
+                           .ctx = d->ctx};
+    return pr;
+}
+
 /* Output of layer l as the next layer sees it. */
 static const float *layer_out(const frost__layer *ly) { return ly->residual ? ly->hres : ly->h; }
+
+/* Input dropout of a distributed model: element (i, f) draws what element
+ * (gid[i], f) of the whole feature matrix draws, on every local row (the
+ * halo too, so that no exchange is needed). */
+static void input_dropout_rows(const frost_model *m, float *y, const float *x, uint64_t seed, uint64_t stream)
+{
+    const int64_t F = m->spec.in_dim, rows = m->N;
+    const float p = m->spec.input_dropout, scale = 1.0f / (1.0f - p);
+    const uint32_t thr = frost__dropout_thr(p);
+#pragma omp parallel for schedule(static) if (rows * F > 65536)
+    for (int64_t i = 0; i < rows; i++) {
+        float mk[64];
+        int64_t chunk = -1;
+        const int64_t g = m->dist->gid[i];
+        for (int64_t f = 0; f < F; f++) {
+            const int64_t e = g * F + f;
+            if (e >> 6 != chunk) {
+                chunk = e >> 6;
+                frost__dropout_mask64(mk, seed, stream, chunk, thr, scale);
+            }
+            y[i * F + f] = x[i * F + f] * mk[e & 63];
+        }
+    }
+}
 
 void frost_model_forward(frost_model *m, const float *X, bool train, uint64_t seed, int64_t epoch)
 {
     FROST_ASSERT(!(train && m->inference));
+    FROST_ASSERT(m->op.A || m->spec.arch == FROST_ARCH_MLP);
     const frost_model_spec *s = &m->spec;
-    const int64_t N = m->N;
+    const int64_t n = m->n;
     const float *x = X;
     if (train && m->xin) {
-        frost_dropout_forward(m->xin, X, N * s->in_dim, s->input_dropout, seed, dropout_stream(epoch, 0, 0));
+        if (m->dist)
+            input_dropout_rows(m, m->xin, X, seed, dropout_stream(epoch, 0, 0));
+        else
+            frost_dropout_forward(m->xin, X, n * s->in_dim, s->input_dropout, seed, dropout_stream(epoch, 0, 0));
         x = m->xin;
     }
     for (int32_t l = 0; l < m->L; l++) {
         frost__layer *ly = &m->layer[l];
         /* the skip head reads the last layer's input, alive only now */
         if (m->head && l == m->L - 1)
-            frost_linear_forward(m->head_out, x, m->head->w, m->head_b, N, s->hidden, s->out_dim);
-        conv_forward(m, ly, x);
+            frost_linear_forward(m->head_out, x, m->head->w, m->head_b, n, s->hidden, s->out_dim);
+        conv_forward(m, ly, x, l == 0);
         if (ly->post) {
-            frost_post pb = post_block(m, ly, seed, epoch, train);
-            frost_post_forward(&pb, ly->h, ly->z, N, ly->fout, train);
+            if (m->dist && train) {
+                frost__post_rows pr = post_rows(m, ly, seed, epoch);
+                frost__post_rows_forward(&pr, ly->h, ly->z, n, ly->fout);
+            } else {
+                frost_post pb = post_block(m, ly, seed, epoch, train);
+                frost_post_forward(&pb, ly->h, ly->z, n, ly->fout, train);
+            }
         }
         if (ly->residual) {
-            const int64_t nf = N * ly->fout;
+            const int64_t nf = n * ly->fout;
             for (int64_t k = 0; k < nf; k++) ly->hres[k] = ly->h[k] + x[k];
         }
         x = layer_out(ly);
     }
     frost__layer *last = &m->layer[m->L - 1];
-    const int64_t no = N * s->out_dim;
+    const int64_t no = n * s->out_dim;
     if (m->head) {
         for (int64_t k = 0; k < no; k++) m->logit_buf[k] = 0.5f * (m->head_out[k] + last->h[k]);
         m->logits = m->logit_buf;
@@ -615,40 +760,54 @@ static const float *layer_input(frost_model *m, int32_t l, const float *X, float
     if (l == 0) return m->xin ? m->xin : X;
     const frost__layer *p = &m->layer[l - 1];
     if (p->residual) return p->hres;
-    frost_post pb = post_block(m, p, seed, epoch, true);
-    frost_post_recompute(&pb, buf, p->z, m->N, p->fout);
+    if (m->dist) {
+        frost__post_rows pr = post_rows(m, p, seed, epoch);
+        frost__post_rows_recompute(&pr, buf, p->z, m->n, p->fout);
+    } else {
+        frost_post pb = post_block(m, p, seed, epoch, true);
+        frost_post_recompute(&pb, buf, p->z, m->n, p->fout);
+    }
     return buf;
 }
 
-/* dW += x^T dy for x (N, f), dy (N, h) */
-static void grad_w(frost__wmat *W, const float *x, const float *dy, int64_t N, float alpha)
+/* dW += x^T dy for x (n, f), dy (n, h) */
+static void grad_w(frost__wmat *W, const float *x, const float *dy, int64_t n, float alpha)
 {
-    frost_gemm(true, false, W->rows, W->cols, N, alpha, x, W->rows, dy, W->cols, 1.0f, W->dw, W->cols);
+    frost_gemm(true, false, W->rows, W->cols, n, alpha, x, W->rows, dy, W->cols, 1.0f, W->dw, W->cols);
 }
 
-/* out (N, rows) = beta out + alpha dy W^T for dy (N, cols) */
-static void grad_x(float *out, const frost__wmat *W, const float *dy, int64_t N, float alpha, float beta)
+/* out (n, rows) = beta out + alpha dy W^T for dy (n, cols) */
+static void grad_x(float *out, const frost__wmat *W, const float *dy, int64_t n, float alpha, float beta)
 {
-    frost_gemm(false, true, N, W->rows, W->cols, alpha, dy, W->cols, W->w, W->cols, beta, out, W->rows);
+    frost_gemm(false, true, n, W->rows, W->cols, alpha, dy, W->cols, W->w, W->cols, beta, out, W->rows);
 }
 
 /* The parts of layer l's backward that need its input x: the root weight
  * and, on the last layer, the skip head (it reads the same input). */
 static void grads_of_input(frost_model *m, frost__layer *ly, int32_t l, const float *x, const float *dz)
 {
-    if (ly->Wr) grad_w(ly->Wr, x, dz, m->N, 1.0f);
-    if (m->head && l == m->L - 1) grad_w(m->head, x, m->dlogits, m->N, 0.5f);
+    if (ly->Wr) grad_w(ly->Wr, x, dz, m->n, 1.0f);
+    if (m->head && l == m->L - 1) grad_w(m->head, x, m->dlogits, m->n, 0.5f);
 }
 
 /* Their shares of the input gradient, added to gx. */
 static void input_grad_extras(frost_model *m, frost__layer *ly, int32_t l, const float *dz, float *gx)
 {
-    if (ly->Wr) grad_x(gx, ly->Wr, dz, m->N, 1.0f, 1.0f);
-    if (m->head && l == m->L - 1) grad_x(gx, m->head, m->dlogits, m->N, 0.5f, 1.0f);
+    if (ly->Wr) grad_x(gx, ly->Wr, dz, m->n, 1.0f, 1.0f);
+    if (m->head && l == m->L - 1) grad_x(gx, m->head, m->dlogits, m->n, 0.5f, 1.0f);
+}
+
+/* Y = op^T X over every local row (the halo too, distributed), with the
+ * halo rows' results sent to their owners. */
+static void spmm_t_halo(frost_model *m, float *X, int64_t F, float *Y)
+{
+    zero_halo(m, X, F);
+    frost_spmm_t(&m->op, X, F, F, Y, F);
+    halo_backward(m, Y, F);
 }
 
 /*
- * Layer l's convolution backward. P holds dz (N, fout) and may be
+ * Layer l's convolution backward. P holds dz (n, fout) and may be
  * overwritten; Q and R are free scratch (R only where backward_buffers
  * counted three). Returns the buffer that holds the gradient of the layer's
  * input, or NULL for the first layer (the input needs none).
@@ -657,96 +816,99 @@ static float *conv_backward(frost_model *m, int32_t l, float *P, float *Q, float
                             int64_t epoch)
 {
     frost__layer *ly = &m->layer[l];
-    const int64_t N = m->N, fin = ly->fin, fout = ly->fout;
+    const int64_t n = m->n, fin = ly->fin, fout = ly->fout;
     const bool first = l == 0, extras = ly->Wr || (m->head && l == m->L - 1);
-    const frost_aggr *op = &m->op;
     const float *x;
     switch (ly->arch) {
     case FROST_ARCH_GCN:
         if (fout <= fin) {
             /* z = A (x W): dT = A^T dz, dW = x^T dT, dx = dT W^T */
-            frost_spmm_t(op, P, fout, fout, Q, fout);
+            spmm_t_halo(m, P, fout, Q);
             if (ly->Wr) {
                 x = layer_input(m, l, X, R, seed, epoch);
                 grads_of_input(m, ly, l, x, P);
-                grad_w(ly->W0, x, Q, N, 1.0f);
+                grad_w(ly->W0, x, Q, n, 1.0f);
                 if (first) return NULL;
-                grad_x(R, ly->W0, Q, N, 1.0f, 0.0f);
+                grad_x(R, ly->W0, Q, n, 1.0f, 0.0f);
                 input_grad_extras(m, ly, l, P, R);
                 return R;
             }
             x = layer_input(m, l, X, P, seed, epoch); /* dz is spent */
             grads_of_input(m, ly, l, x, NULL);
-            grad_w(ly->W0, x, Q, N, 1.0f);
+            grad_w(ly->W0, x, Q, n, 1.0f);
             if (first) return NULL;
-            grad_x(P, ly->W0, Q, N, 1.0f, 0.0f);
+            grad_x(P, ly->W0, Q, n, 1.0f, 0.0f);
             input_grad_extras(m, ly, l, NULL, P);
             return P;
         }
         /* z = (A x) W with T = A x kept: dW = T^T dz, dx = A^T (dz W^T) */
-        grad_w(ly->W0, ly->cache0, P, N, 1.0f);
+        grad_w(ly->W0, ly->cache0, P, n, 1.0f);
         if (extras) grads_of_input(m, ly, l, layer_input(m, l, X, R, seed, epoch), P);
         if (first) return NULL;
-        grad_x(Q, ly->W0, P, N, 1.0f, 0.0f);
+        grad_x(Q, ly->W0, P, n, 1.0f, 0.0f);
         if (extras) {
-            frost_spmm_t(op, Q, fin, fin, R, fin);
+            spmm_t_halo(m, Q, fin, R);
             input_grad_extras(m, ly, l, P, R);
             return R;
         }
-        frost_spmm_t(op, Q, fin, fin, P, fin);
+        spmm_t_halo(m, Q, fin, P);
         return P;
     case FROST_ARCH_GIN:
         /* z = G W with G = op x kept: dW = G^T dz, dx = op^T (dz W^T) */
-        grad_w(ly->W0, ly->cache0, P, N, 1.0f);
+        grad_w(ly->W0, ly->cache0, P, n, 1.0f);
         if (extras) grads_of_input(m, ly, l, layer_input(m, l, X, R, seed, epoch), P);
         if (first) return NULL;
-        grad_x(Q, ly->W0, P, N, 1.0f, 0.0f);
+        grad_x(Q, ly->W0, P, n, 1.0f, 0.0f);
         if (extras) {
-            frost_spmm_t(op, Q, fin, fin, R, fin);
+            spmm_t_halo(m, Q, fin, R);
             input_grad_extras(m, ly, l, P, R);
             return R;
         }
-        frost_spmm_t(op, Q, fin, fin, P, fin);
+        spmm_t_halo(m, Q, fin, P);
         return P;
     case FROST_ARCH_GIN_MLP: {
         /* z = relu(G W0 + b0) W1 + b1 with G, Z kept */
         const int64_t K = ly->k;
-        if (ly->db1) frost_colsum_acc(P, N, fout, fout, ly->db1);
-        grad_w(ly->W1, ly->cache1, P, N, 1.0f);
-        grad_x(Q, ly->W1, P, N, 1.0f, 0.0f); /* dZ (N, K) */
-        frost_relu_backward(Q, Q, ly->cache1, N * K);
-        if (ly->db0) frost_colsum_acc(Q, N, K, K, ly->db0);
-        grad_w(ly->W0, ly->cache0, Q, N, 1.0f);
+        if (ly->db1) frost_colsum_acc(P, n, fout, fout, ly->db1);
+        grad_w(ly->W1, ly->cache1, P, n, 1.0f);
+        grad_x(Q, ly->W1, P, n, 1.0f, 0.0f); /* dZ (n, K) */
+        frost_relu_backward(Q, Q, ly->cache1, n * K);
+        if (ly->db0) frost_colsum_acc(Q, n, K, K, ly->db0);
+        grad_w(ly->W0, ly->cache0, Q, n, 1.0f);
         if (extras) grads_of_input(m, ly, l, layer_input(m, l, X, R, seed, epoch), P);
         if (first) return NULL;
         if (extras) {
-            grad_x(R, ly->W0, Q, N, 1.0f, 0.0f); /* dG */
-            frost_spmm_t(op, R, fin, fin, Q, fin);
+            grad_x(R, ly->W0, Q, n, 1.0f, 0.0f); /* dG */
+            spmm_t_halo(m, R, fin, Q);
             input_grad_extras(m, ly, l, P, Q);
             return Q;
         }
-        grad_x(P, ly->W0, Q, N, 1.0f, 0.0f); /* dG */
-        frost_spmm_t(op, P, fin, fin, Q, fin);
+        grad_x(P, ly->W0, Q, n, 1.0f, 0.0f); /* dG */
+        spmm_t_halo(m, P, fin, Q);
         return Q;
     }
     case FROST_ARCH_SAGE:
         /* z = M W0 + x W1 with M = mean x kept */
-        grad_w(ly->W0, ly->cache0, P, N, 1.0f);
+        grad_w(ly->W0, ly->cache0, P, n, 1.0f);
         x = layer_input(m, l, X, R, seed, epoch);
-        grad_w(ly->W1, x, P, N, 1.0f);
+        grad_w(ly->W1, x, P, n, 1.0f);
         grads_of_input(m, ly, l, x, P);
         if (first) return NULL;
-        grad_x(Q, ly->W0, P, N, 1.0f, 0.0f);
-        grad_x(R, ly->W1, P, N, 1.0f, 0.0f);
+        grad_x(Q, ly->W0, P, n, 1.0f, 0.0f);
+        grad_x(R, ly->W1, P, n, 1.0f, 0.0f);
         input_grad_extras(m, ly, l, P, R);
-        frost_spmm_t_acc(op, Q, fin, fin, R, fin);
+        /* R += mean^T Q over every local row: the halo rows of R start at 0 */
+        zero_halo(m, Q, fin);
+        zero_halo(m, R, fin);
+        frost_spmm_t_acc(&m->op, Q, fin, fin, R, fin);
+        halo_backward(m, R, fin);
         return R;
     case FROST_ARCH_MLP:
         x = layer_input(m, l, X, R, seed, epoch);
-        grad_w(ly->W0, x, P, N, 1.0f);
+        grad_w(ly->W0, x, P, n, 1.0f);
         grads_of_input(m, ly, l, x, P);
         if (first) return NULL;
-        grad_x(R, ly->W0, P, N, 1.0f, 0.0f);
+        grad_x(R, ly->W0, P, n, 1.0f, 0.0f);
         input_grad_extras(m, ly, l, P, R);
         return R;
     }
@@ -757,13 +919,13 @@ void frost_model_backward(frost_model *m, const float *X, uint64_t seed, int64_t
 {
     FROST_ASSERT(!m->inference);
     const frost_model_spec *s = &m->spec;
-    const int64_t N = m->N;
+    const int64_t n = m->n;
     /* gradient of the last layer's output h_L */
     float *g = m->S[0];
-    const int64_t no = N * s->out_dim;
+    const int64_t no = n * s->out_dim;
     const float half = m->head ? 0.5f : 1.0f;
     for (int64_t k = 0; k < no; k++) g[k] = half * m->dlogits[k];
-    if (m->head_db) frost_colsum_acc(g, N, s->out_dim, s->out_dim, m->head_db);
+    if (m->head_db) frost_colsum_acc(g, n, s->out_dim, s->out_dim, m->head_db);
 
     for (int32_t l = m->L - 1; l >= 0; l--) {
         frost__layer *ly = &m->layer[l];
@@ -774,16 +936,21 @@ void frost_model_backward(frost_model *m, const float *X, uint64_t seed, int64_t
         float *res = NULL; /* the residual share of the input gradient */
         if (ly->residual) {
             res = o[m->nS - 2];
-            memcpy(res, g, (size_t)(N * fout) * sizeof(float));
+            memcpy(res, g, (size_t)(n * fout) * sizeof(float));
         }
         if (ly->post) {
-            frost_post pb = post_block(m, ly, seed, epoch, true);
-            frost_post_backward(&pb, g, ly->dgamma, ly->dbeta, g, NULL, ly->z, N, fout);
+            if (m->dist) {
+                frost__post_rows pr = post_rows(m, ly, seed, epoch);
+                frost__post_rows_backward(&pr, g, ly->dgamma, ly->dbeta, g, ly->z, n, fout);
+            } else {
+                frost_post pb = post_block(m, ly, seed, epoch, true);
+                frost_post_backward(&pb, g, ly->dgamma, ly->dbeta, g, NULL, ly->z, n, fout);
+            }
         }
-        if (ly->db0 && ly->arch != FROST_ARCH_GIN_MLP) frost_colsum_acc(g, N, fout, fout, ly->db0);
+        if (ly->db0 && ly->arch != FROST_ARCH_GIN_MLP) frost_colsum_acc(g, n, fout, fout, ly->db0);
         float *gx = conv_backward(m, l, g, o[0], o[1], X, seed, epoch);
         if (res && gx)
-            for (int64_t k = 0; k < N * fout; k++) gx[k] += res[k];
+            for (int64_t k = 0; k < n * fout; k++) gx[k] += res[k];
         g = gx;
     }
     if (m->supermask) frost__supermask_backward(m);

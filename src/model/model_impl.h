@@ -9,7 +9,74 @@
 
 #include "frost/model.h"
 #include "frost/tensor.h"
+#include "frost/layers.h"
 #include "core/core_impl.h"
+
+/* ---- distributed training: how a model runs on one process's share -------
+ * The graph's nodes are spread over P processes. This process owns n_owned
+ * of them (local rows 0 .. n_owned-1) and keeps copies of the halo, the
+ * other processes' nodes its own aggregate from (rows n_owned .. n_local-1).
+ * The model is built for n_local rows and computes every dense step on the
+ * owned rows only; before each sparse aggregation halo_forward fills the
+ * halo rows of its input from their owners, and after each transposed one
+ * (backward) halo_backward adds the halo rows' gradients into the owners'
+ * rows. Batch statistics and the post block's backward sums are added up
+ * over processes with allreduce; dropout masks follow a node's global id.
+ * The caller sums parameter gradients across processes (frost_train does
+ * with its own hooks) so that parameters stay the same everywhere. */
+typedef struct frost__dist {
+    int64_t n_owned, n_local;
+    int64_t n_global;   /* nodes over all processes */
+    const int64_t *gid; /* (n_local) global id of every local row */
+    /* the aggregation: A (n_owned, n_local) rows of the owned nodes, AT its
+     * transpose (n_local, n_owned); a (n_owned), b and c (n_local; c is 0 on
+     * halo rows) */
+    frost_aggr op;
+    void *ctx;
+    void (*halo_forward)(void *ctx, float *x, int64_t F);  /* x (n_local, F): fill halo rows */
+    void (*halo_backward)(void *ctx, float *g, int64_t F); /* g (n_local, F): halo rows into owners' */
+    void (*allreduce)(void *ctx, double *v, int64_t n);    /* in place sum over processes */
+    /* the supermask threshold: the k-th smallest (0-based) of keys (n), the
+     * same on every process; *less = how many keys are below it. NULL: local
+     * quickselect. keys may be reordered. */
+    void (*select)(void *ctx, float *keys, int64_t n, int64_t k, float *v, int64_t *less);
+} frost__dist;
+
+/* The aggregation operator a spec's architecture uses on graph A (AT its
+ * transpose, or A), its per-node vectors written into v0, v1 (n each). */
+void frost__model_operator(const frost_model_spec *spec, frost_aggr *op, const frost_csr *A, const frost_csr *AT,
+                           float *v0, float *v1);
+
+/* Run the model as one process's share (d borrowed; NULL: back to the
+ * graph given to frost_model_new, all rows). */
+void frost__model_set_dist(frost_model *m, const frost__dist *d);
+
+/* ---- the post block over one process's rows (post_rows.c) ---------------- */
+typedef struct frost__post_rows {
+    frost_post p;                                       /* settings, statistics, bits and work as frost_post */
+    const int64_t *gid;                                 /* (n) global row ids for the dropout masks; NULL = 0 .. n-1 */
+    int64_t n_global;                                   /* rows over all processes: the statistics divide by it */
+    void (*allreduce)(void *ctx, double *v, int64_t n); /* NULL: one process */
+    void *ctx;
+} frost__post_rows;
+
+/* Training forward: statistics over all processes, then h with its bits. */
+void frost__post_rows_forward(const frost__post_rows *p, float *h, const float *z, int64_t n, int64_t H);
+/* Backward: dz (n, H) may alias dh; dgamma, dbeta (H) get this process's share. */
+void frost__post_rows_backward(const frost__post_rows *p, float *dz, float *dgamma, float *dbeta, const float *dh,
+                               const float *z, int64_t n, int64_t H);
+/* h of the last training forward again, from z, the statistics and bits. */
+void frost__post_rows_recompute(const frost__post_rows *p, float *h, const float *z, int64_t n, int64_t H);
+/* The phases (tests play several processes with them): column sums (2H:
+ * sum, sum of squares) of this process's rows; statistics from the totals;
+ * h and bits; backward sums (2H: T1, T2); dz from the totals. */
+void frost__post_rows_sums(const float *z, int64_t n, int64_t H, double *sums);
+void frost__post_rows_stats(const frost__post_rows *p, const double *sums, int64_t H);
+void frost__post_rows_apply(const frost__post_rows *p, float *h, const float *z, int64_t n, int64_t H);
+void frost__post_rows_grad_sums(const frost__post_rows *p, const float *dh, const float *z, int64_t n, int64_t H,
+                                double *T);
+void frost__post_rows_backward_apply(const frost__post_rows *p, float *dz, const float *dh, const float *z,
+                                     const double *T, int64_t n, int64_t H);
 
 /* One maskable weight matrix (fan_in rows, fan_out columns), Y = X W. */
 typedef struct frost__wmat {
@@ -51,9 +118,11 @@ typedef struct frost__layer {
 
 struct frost_model {
     frost_model_spec spec;
-    int64_t N;
+    int64_t N; /* rows the buffers hold */
+    int64_t n; /* rows forward and backward compute (frost_model_set_graph, dist) */
     const frost_csr *A, *AT;
     frost_aggr op;
+    const frost__dist *dist; /* distributed training, or NULL */
     float *opv0, *opv1;     /* (N) operator vectors */
     int32_t L;
     frost__layer *layer;    /* (L) */

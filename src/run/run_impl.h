@@ -5,6 +5,7 @@
 #define FROST_RUN_IMPL_H
 
 #include "frost/runner.h"
+#include "frost/dist.h"
 
 /* The portable-reward-tuning scenario (prt_run.c). */
 typedef struct frost__prt_scenario {
@@ -23,5 +24,45 @@ void frost__prt_scenario_release(frost__prt_scenario *s);
 frost_status frost__prt_run_seed(const frost_prepared *p, const frost__prt_scenario *sc, const frost_config *c,
                                  int64_t seed, const char *id, const char *output, const char *models_dir,
                                  const char *scenario_path, frost_run_info *prt_row);
+
+/* ---- training and recording runs (run_exec.c) ------------------------------- */
+
+typedef struct frost__comm frost__comm;
+
+/* What lives across the runs of an experiment: MPI processes and their
+ * partition, the Cluster-GCN partition of the last configuration. */
+typedef struct frost__run_env {
+    frost__comm *comm;      /* mpi.mode "graph" with several processes, else NULL */
+    int32_t *dist_part;     /* (N) process of every node */
+    frost_dist_stats stats; /* of the last distributed run */
+    int32_t *cluster_part;  /* (N) */
+    int32_t cluster_k;
+    double cluster_imbalance;
+    char cluster_name[64];
+} frost__run_env;
+void frost__run_env_release(frost__run_env *env);
+
+/* A trained run: its row for the results file (config owned), history and state. */
+typedef struct frost__run_out {
+    frost_run_info info;
+    frost_run_result res;
+    float *params, *bn;
+    uint8_t *mask;
+    frost_model_state_sizes sz;
+} frost__run_out;
+void frost__run_out_release(frost__run_out *o);
+
+/* Train run `it` of configuration point pt (on every process of env->comm
+ * together when set). */
+frost_status frost__run_train(const frost_prepared *p, const frost_config *pt, const frost_run_item *it,
+                              const frost_runner_events *ev, frost__run_env *env, frost__run_out *out);
+/* Train it and append it to output (process 0 writes). */
+frost_status frost__run_one(const frost_prepared *p, const frost_config *pt, const frost_run_item *it,
+                            const char *output, const frost_runner_events *ev, frost__run_env *env);
+/* mpi.mode "runs": the n runs of todo dealt out over the processes of comm
+ * in rounds; process 0 appends each round. */
+frost_status frost__run_spread(const frost_prepared *p, const frost_config *c, const frost_run_item *todo, int64_t n,
+                               const char *output, const frost_runner_events *ev, frost__comm *comm,
+                               frost__run_env *env);
 
 #endif

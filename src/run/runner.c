@@ -11,6 +11,7 @@
 #include "frost/frost.h"
 #include "frost/runner.h"
 #include "run/run_impl.h"
+#include "dist/dist_impl.h"
 #include "frost/prt.h"
 #include "frost/slt.h"
 #include "core/core_impl.h"
@@ -184,17 +185,6 @@ frost_task_data frost_prepared_task(const frost_prepared *p)
 
 /* ---- the experiment ------------------------------------------------------------------ */
 
-typedef struct epoch_ctx {
-    const frost_runner_events *ev;
-    const char *id;
-} epoch_ctx;
-
-static void on_epoch(const frost_epoch_record *rec, void *user)
-{
-    epoch_ctx *e = user;
-    if (e->ev && e->ev->epoch) e->ev->epoch(e->id, rec, e->ev->user);
-}
-
 static frost_status mkdirs_for(const char *file)
 {
     char d[1024];
@@ -212,98 +202,6 @@ static frost_status mkdirs_for(const char *file)
     if (mkdir(d, 0755) != 0 && errno != EEXIST)
         return frost__error(FROST_ERR_IO, "%s: cannot create the folder: %s", d, strerror(errno));
     return FROST_OK;
-}
-
-/* Train one run and append it. */
-static frost_status one_run(const frost_prepared *p, const frost_config *pt, const frost_run_item *it,
-                            const char *output, const frost_runner_events *ev, frost_run_info *info_out)
-{
-    frost_status st = FROST_OK;
-    frost_model *m = NULL;
-    frost_run_result res;
-    float *params = NULL, *bn = NULL;
-    uint8_t *mask = NULL;
-    char *text = NULL;
-    memset(&res, 0, sizeof res);
-    frost_config rc = *pt;
-    rc.seed = it->seed;
-    rc.runs = 1;
-    rc.n_seeds = 0;
-    text = frost_config_to_text(&rc);
-    if (!text) FROST_FAIL(FROST_ERR_NOMEM, "out of memory");
-
-    frost_model_spec spec = frost_prepared_spec(p, pt);
-    FROST_TRY(frost_model_new(&m, &spec, &p->A, p->symmetric ? &p->A : &p->AT, p->ds.num_nodes));
-    FROST_TRY(frost_model_init(m, (uint64_t)it->seed));
-    frost_task_data d = frost_prepared_task(p);
-    frost_train_opts o = frost_train_opts_default();
-    o.epochs = pt->epochs;
-    o.eval_every = pt->eval_every;
-    o.patience = pt->patience;
-    o.optim = pt->optim;
-    o.optim.t_max = pt->epochs;
-    o.seed = (uint64_t)it->seed;
-    epoch_ctx ec = {ev, it->id};
-    o.on_epoch = on_epoch;
-    o.user = &ec;
-    o.stop = ev ? ev->stop : NULL;
-    FROST_TRY(frost_train(m, &d, &o, &res));
-    if (res.stopped) FROST_FAIL(FROST_ERR_INTERRUPTED, "interrupted during run %s; it was not saved", it->id);
-
-    frost_model_state_sizes sz = frost_model_state_counts(m);
-    FROST_ALLOC(params, sz.params);
-    FROST_ALLOC(bn, sz.bn);
-    FROST_CALLOC(mask, (sz.mask + 7) / 8);
-    frost_model_state_export(m, params, bn, mask);
-
-    frost_run_info ri;
-    memset(&ri, 0, sizeof ri);
-    frost__strlcpy(ri.id, it->id, sizeof ri.id);
-    ri.config = text;
-    frost__strlcpy(ri.dataset, p->ds.name, sizeof ri.dataset);
-    frost__strlcpy(ri.split, p->split->name, sizeof ri.split);
-    frost__strlcpy(ri.model, frost_arch_name(spec.arch), sizeof ri.model);
-    frost__strlcpy(ri.method, frost_method_name(pt->method), sizeof ri.method);
-    frost__strlcpy(ri.metric, frost_metric_name(p->ds.metric), sizeof ri.metric);
-    ri.seed = it->seed;
-    ri.sparsity = ri.prune_ratio = ri.lock_ratio = (double)NAN;
-    if (pt->method == FROST_METHOD_SLT) {
-        ri.sparsity = spec.mask.sparsity;
-        ri.prune_ratio = spec.mask.prune_ratio;
-        ri.lock_ratio = spec.mask.lock_ratio;
-    }
-    ri.best_epoch = res.best_epoch;
-    ri.epochs_run = res.epochs_run;
-    ri.val_metric = res.best_valid;
-    ri.test_metric = res.test_at_best;
-    ri.train_metric = res.train_at_best;
-    ri.train_seconds = res.train_seconds;
-    ri.eval_seconds = res.eval_seconds;
-    ri.model_bits = frost_model_bits(m);
-    ri.dense_bits = frost_model_dense_bits(m);
-    ri.threads = frost_get_threads();
-    ri.in_dim = spec.in_dim;
-    ri.out_dim = spec.out_dim;
-    frost__strlcpy(ri.status, res.diverged ? "diverged" : "ok", sizeof ri.status);
-    frost__strlcpy(ri.message, res.message, sizeof ri.message);
-    const size_t nl = (size_t)(p->ds.num_nodes * spec.out_dim) * sizeof(float);
-    snprintf(ri.logits_hash, sizeof ri.logits_hash, "%016llx",
-             (unsigned long long)frost_hash64(frost_model_logits(m), nl));
-    frost_run_payload pay = {res.history, res.n_history, params, sz.params, bn, sz.bn, mask, sz.mask};
-    FROST_TRY(frost_results_append(output, &ri, &pay));
-    if (info_out) {
-        *info_out = ri;
-        info_out->config = NULL;
-    }
-    if (ev && ev->run_end) ev->run_end(&ri, ev->user);
-fail:
-    frost_run_result_release(&res);
-    frost_model_free(&m);
-    free(params);
-    free(bn);
-    free(mask);
-    free(text);
-    return st;
 }
 
 void frost_run_plan_release(frost_run_plan *plan)
@@ -350,10 +248,19 @@ frost_status frost_experiment_run(const frost_config *c, const frost_runner_even
     frost_results done = {0, NULL};
     frost_run_plan plan = {0, NULL};
     frost__prt_scenario scen;
+    frost__run_env env;
+    frost_run_item *todo = NULL;
     char *text = NULL;
     memset(&scen, 0, sizeof scen);
     memset(&prep, 0, sizeof prep);
+    memset(&env, 0, sizeof env);
     FROST_TRY(frost_config_check(c));
+    /* under mpirun: all processes on each run, or the runs dealt out */
+    frost__comm *world = frost__comm_world();
+    const bool spread = world && c->mpi.mode == FROST_MPI_RUNS;
+    if (world && !spread) env.comm = world;
+    if (world && c->method == FROST_METHOD_PRT)
+        FROST_FAIL(FROST_ERR_CONFIG, "%s: method prt runs in one process; start it without mpirun", c->path);
     frost_experiment_output(c, output, cap);
     for (int64_t k = 0; k < frost_config_num_points(c); k++) {
         frost_config pt;
@@ -396,8 +303,16 @@ frost_status frost_experiment_run(const frost_config *c, const frost_runner_even
     if (ev && ev->start) ev->start(n_items, n_done, output, ev->user);
     if (n_done == n_items) goto done;
 
-    FROST_TRY(mkdirs_for(output));
+    if (frost__comm_rank(world) == 0) FROST_TRY(mkdirs_for(output));
     FROST_TRY(frost_prepare(&prep, c));
+    if (spread) {
+        int64_t n_todo = 0;
+        FROST_ALLOC(todo, n_items);
+        for (int64_t q = 0; q < n_items; q++)
+            if (!frost_results_find(&done, items[q].id)) todo[n_todo++] = items[q];
+        FROST_TRY(frost__run_spread(&prep, c, todo, n_todo, output, ev, world, &env));
+        goto done;
+    }
     char models_dir[1200] = "", scenario_path[1300] = "";
     if (prt) {
         /* the scenario once; its dataset file and the models of every run beside the results */
@@ -434,19 +349,23 @@ frost_status frost_experiment_run(const frost_config *c, const frost_runner_even
                                      &row);
             if (st == FROST_OK && ev && ev->run_end) ev->run_end(&row, ev->user);
         } else {
-            st = one_run(&prep, &pt, &items[q], output, ev, NULL);
+            st = frost__run_one(&prep, &pt, &items[q], output, ev, &env);
         }
         if (st < 0) {
             if (st != FROST_ERR_INTERRUPTED) frost__error_prefix("run %s", items[q].id);
             goto fail;
         }
         index++;
-        if (ev && ev->stop && *ev->stop) FROST_FAIL(FROST_ERR_INTERRUPTED, "interrupted after run %s", items[q].id);
+        int64_t stop = ev && ev->stop && *ev->stop;
+        frost__comm_max_i64(env.comm, &stop, 1); /* every process stops, or none */
+        if (stop) FROST_FAIL(FROST_ERR_INTERRUPTED, "interrupted after run %s", items[q].id);
     }
 done:
     st = FROST_OK;
 fail:
     free(text);
+    free(todo);
+    frost__run_env_release(&env);
     frost_run_plan_release(&plan);
     frost_results_release(&done);
     frost__prt_scenario_release(&scen);

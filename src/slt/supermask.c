@@ -251,10 +251,15 @@ static double mask_range(frost_model *m, int32_t j0, int32_t j1, int64_t k)
     int64_t eq_budget = 0;
     bool mask_all_free = kf >= n_free;
     if (kf > 0 && !mask_all_free) {
-        int64_t r = frost_slt_select(m->keys, n_free, kf - 1);
-        v = m->keys[r];
         int64_t less = 0;
-        for (int64_t q = 0; q < n_free; q++) less += m->keys[q] < v;
+        if (m->dist && m->dist->select) {
+            /* distributed training: the processes share the selection (same result) */
+            m->dist->select(m->dist->ctx, m->keys, n_free, kf - 1, &v, &less);
+        } else {
+            int64_t r = frost_slt_select(m->keys, n_free, kf - 1);
+            v = m->keys[r];
+            for (int64_t q = 0; q < n_free; q++) less += m->keys[q] < v;
+        }
         eq_budget = kf - less;
         thr = (double)v;
     } else if (mask_all_free) {

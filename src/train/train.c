@@ -17,7 +17,7 @@
 #include "frost/layers.h"
 #include "frost/metrics.h"
 #include "frost/prt.h"
-#include "core/core_impl.h"
+#include "train/train_impl.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -87,7 +87,33 @@ frost_status frost_evaluate(frost_model *m, const frost_task_data *d, double *tr
     return st;
 }
 
+/* One full-batch step: forward, loss on the training nodes, backward, update. */
+static frost_status full_batch_epoch(frost_model *m, frost_optim *opt, const frost_task_data *d,
+                                     const frost_train_opts *o, int64_t e, float *comb, double *loss_out)
+{
+    frost_model_forward(m, d->X, true, o->seed, e);
+    frost_model_zero_grad(m);
+    const float *z = combined(m, d, comb);
+    float *dz = frost_model_dlogits(m);
+    double loss = d->task == FROST_TASK_BINARY ? frost_bce_logits(dz, z, d->labels, d->train, d->n_train, d->C)
+                  : d->prior ? frost_prt_loss(dz, z, frost_model_logits(m), d->labels, d->train, d->n_train, d->C,
+                                              o->entropy_alpha)
+                             : frost_softmax_ce(dz, z, d->labels, d->train, d->n_train, d->C);
+    *loss_out = loss;
+    if (!isfinite(loss)) return FROST_OK;
+    frost_model_backward(m, d->X, o->seed, e);
+    frost_optim_step(opt, e);
+    frost_model_after_step(m);
+    return FROST_OK;
+}
+
 frost_status frost_train(frost_model *m, const frost_task_data *d, const frost_train_opts *o, frost_run_result *res)
+{
+    return frost__train(m, d, o, NULL, res);
+}
+
+frost_status frost__train(frost_model *m, const frost_task_data *d, const frost_train_opts *o,
+                          const frost__train_hooks *h, frost_run_result *res)
 {
     frost_status st = FROST_OK;
     frost_optim *opt = NULL;
@@ -114,15 +140,11 @@ frost_status frost_train(frost_model *m, const frost_task_data *d, const frost_t
         rec->lr = frost_optim_lr(&o->optim, e);
         rec->train_metric = rec->valid_metric = rec->test_metric = (double)NAN;
 
-        double t0 = frost__now();
-        frost_model_forward(m, d->X, true, o->seed, e);
-        frost_model_zero_grad(m);
-        const float *z = combined(m, d, comb);
-        float *dz = frost_model_dlogits(m);
-        double loss = d->task == FROST_TASK_BINARY ? frost_bce_logits(dz, z, d->labels, d->train, d->n_train, d->C)
-                      : d->prior ? frost_prt_loss(dz, z, frost_model_logits(m), d->labels, d->train, d->n_train, d->C,
-                                                  o->entropy_alpha)
-                                 : frost_softmax_ce(dz, z, d->labels, d->train, d->n_train, d->C);
+        double t0 = frost__now(), loss = 0;
+        if (h && h->epoch)
+            FROST_TRY(h->epoch(h->ctx, m, opt, d, o, e, &loss));
+        else
+            FROST_TRY(full_batch_epoch(m, opt, d, o, e, comb, &loss));
         rec->loss = loss;
         res->final_loss = loss;
         if (!isfinite(loss)) {
@@ -133,15 +155,15 @@ frost_status frost_train(frost_model *m, const frost_task_data *d, const frost_t
             res->epochs_run = e + 1;
             break;
         }
-        frost_model_backward(m, d->X, o->seed, e);
-        frost_optim_step(opt, e);
-        frost_model_after_step(m);
         double t1 = frost__now();
         rec->train_seconds = t1 - t0;
         res->train_seconds += rec->train_seconds;
 
         if ((e + 1) % every == 0 || e == o->epochs - 1) {
-            FROST_TRY(eval_metrics(m, d, comb, &rec->train_metric, &rec->valid_metric, &rec->test_metric));
+            if (h && h->evaluate)
+                FROST_TRY(h->evaluate(h->ctx, m, d, &rec->train_metric, &rec->valid_metric, &rec->test_metric));
+            else
+                FROST_TRY(eval_metrics(m, d, comb, &rec->train_metric, &rec->valid_metric, &rec->test_metric));
             rec->eval_seconds = frost__now() - t1;
             res->eval_seconds += rec->eval_seconds;
             /* no validation nodes: the last evaluation is the one kept */
@@ -166,7 +188,9 @@ frost_status frost_train(frost_model *m, const frost_task_data *d, const frost_t
         res->n_history++;
         res->epochs_run = e + 1;
         if (o->on_epoch) o->on_epoch(rec, o->user);
-        if (o->stop && *o->stop) {
+        bool stop = o->stop && *o->stop;
+        if (h && h->any) stop = h->any(h->ctx, stop);
+        if (stop) {
             res->stopped = true;
             snprintf(res->message, sizeof res->message, "interrupted at epoch %lld", (long long)(e + 1));
             break;

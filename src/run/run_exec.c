@@ -1,0 +1,442 @@
+/*
+ * run_exec.c - training one run of an experiment and recording it: in one
+ * process (full batch or Cluster-GCN batches), or on several MPI processes
+ * (frost/dist.h): all of them on one run (mpi.mode "graph"), or runs dealt
+ * out one per process (mpi.mode "runs").
+ *
+ * Process 0 writes the results file. In "graph" mode every process trains
+ * every run and process 0 appends it; in "runs" mode the runs left to do go
+ * out in rounds of P, run r of a round to process r, and after each round
+ * process 0 gathers the finished runs (serialised: the run's row, its
+ * history and its model state) and appends them in one atomic step, so an
+ * interrupted sweep resumes from its last complete round. Process 0 tells
+ * the others whether writing worked, so that an error stops all of them.
+ */
+#include "frost/frost.h"
+#include "frost/dist.h"
+#include "run/run_impl.h"
+#include "dist/dist_impl.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+void frost__run_out_release(frost__run_out *o)
+{
+    if (!o) return;
+    free(o->info.config);
+    frost_run_result_release(&o->res);
+    free(o->params);
+    free(o->bn);
+    free(o->mask);
+    memset(o, 0, sizeof *o);
+}
+
+void frost__run_env_release(frost__run_env *env)
+{
+    if (!env) return;
+    free(env->dist_part);
+    free(env->cluster_part);
+    memset(env, 0, sizeof *env);
+}
+
+typedef struct epoch_ctx {
+    const frost_runner_events *ev;
+    const char *id;
+} epoch_ctx;
+
+static void on_epoch(const frost_epoch_record *rec, void *user)
+{
+    epoch_ctx *e = user;
+    if (e->ev && e->ev->epoch) e->ev->epoch(e->id, rec, e->ev->user);
+}
+
+/* ---- partitions ------------------------------------------------------------------ */
+
+/* A partition into k parts: stored under `name` (checked), else the stored
+ * metis-kK when try_default, else METIS on the aggregation graph (on
+ * process 0 when comm is set, then shared). *how names the source. */
+static frost_status get_partition(const frost_prepared *p, const char *name, bool try_default, int32_t k,
+                                  double imbalance, frost__comm *comm, int32_t **out, char *how, size_t cap)
+{
+    frost_status st = FROST_OK;
+    int32_t *part = NULL;
+    const int64_t N = p->ds.num_nodes;
+    char def[64];
+    snprintf(def, sizeof def, "metis-k%d", k);
+    const frost_partitioning *pt = frost_dataset_partitioning(&p->ds, name[0] ? name : def);
+    if (name[0] && !pt)
+        return frost__error(FROST_ERR_CONFIG, "%s: has no partition '%s' (frost partition %s --parts %d --name %s)",
+                            p->ds.name, name, p->ds.name, k, name);
+    if (pt && !name[0] && !try_default) pt = NULL;
+    FROST_ALLOC(part, N);
+    if (pt) {
+        if (pt->k != k)
+            FROST_FAIL(FROST_ERR_CONFIG, "%s: partition '%s' has %d parts; %d are needed", p->ds.name, pt->name, pt->k,
+                       k);
+        memcpy(part, pt->part, (size_t)N * sizeof *part);
+        snprintf(how, cap, "partition %s stored in the dataset", pt->name);
+    } else {
+        frost_status mine = FROST_OK;
+        if (frost__comm_rank(comm) == 0) mine = frost_graph_partition(&p->A, k, imbalance, 0, part);
+        if (comm) {
+            int64_t bad = mine < 0;
+            frost__comm_max_i64(comm, &bad, 1);
+            if (bad)
+                FROST_FAIL(mine < 0 ? mine : FROST_ERR_METIS, "%s",
+                           mine < 0 ? frost_last_error() : "METIS failed on process 0");
+            frost__comm_bcast(comm, part, N * (int64_t)sizeof *part, 0);
+        } else if (mine < 0) {
+            FROST_FAILED(mine);
+        }
+        snprintf(how, cap, "METIS k-way partition into %d parts (imbalance %g)", k, imbalance);
+    }
+    *out = part;
+    return FROST_OK;
+fail:
+    free(part);
+    return st;
+}
+
+/* ---- one run ------------------------------------------------------------------------ */
+
+static void fill_info(frost__run_out *o, const frost_prepared *p, const frost_config *pt, const frost_run_item *it,
+                      const frost_model_spec *spec)
+{
+    frost_run_info *ri = &o->info;
+    const frost_run_result *res = &o->res;
+    frost__strlcpy(ri->id, it->id, sizeof ri->id);
+    frost__strlcpy(ri->dataset, p->ds.name, sizeof ri->dataset);
+    frost__strlcpy(ri->split, p->split->name, sizeof ri->split);
+    frost__strlcpy(ri->model, frost_arch_name(spec->arch), sizeof ri->model);
+    frost__strlcpy(ri->method, frost_method_name(pt->method), sizeof ri->method);
+    frost__strlcpy(ri->metric, frost_metric_name(p->ds.metric), sizeof ri->metric);
+    ri->seed = it->seed;
+    ri->sparsity = ri->prune_ratio = ri->lock_ratio = (double)NAN;
+    if (pt->method == FROST_METHOD_SLT) {
+        ri->sparsity = spec->mask.sparsity;
+        ri->prune_ratio = spec->mask.prune_ratio;
+        ri->lock_ratio = spec->mask.lock_ratio;
+    }
+    ri->best_epoch = res->best_epoch;
+    ri->epochs_run = res->epochs_run;
+    ri->val_metric = res->best_valid;
+    ri->test_metric = res->test_at_best;
+    ri->train_metric = res->train_at_best;
+    ri->train_seconds = res->train_seconds;
+    ri->eval_seconds = res->eval_seconds;
+    ri->threads = frost_get_threads();
+    ri->in_dim = spec->in_dim;
+    ri->out_dim = spec->out_dim;
+    frost__strlcpy(ri->status, res->diverged ? "diverged" : "ok", sizeof ri->status);
+    frost__strlcpy(ri->message, res->message, sizeof ri->message);
+}
+
+frost_status frost__run_train(const frost_prepared *p, const frost_config *pt, const frost_run_item *it,
+                              const frost_runner_events *ev, frost__run_env *env, frost__run_out *out)
+{
+    frost_status st = FROST_OK;
+    frost_model *m = NULL;
+    memset(out, 0, sizeof *out);
+    frost_config rc = *pt;
+    rc.seed = it->seed;
+    rc.runs = 1;
+    rc.n_seeds = 0;
+    out->info.config = frost_config_to_text(&rc);
+    if (!out->info.config) FROST_FAIL(FROST_ERR_NOMEM, "out of memory");
+
+    frost_model_spec spec = frost_prepared_spec(p, pt);
+    frost_task_data d = frost_prepared_task(p);
+    frost_train_opts o = frost_train_opts_default();
+    o.epochs = pt->epochs;
+    o.eval_every = pt->eval_every;
+    o.patience = pt->patience;
+    o.optim = pt->optim;
+    o.optim.t_max = pt->epochs;
+    o.seed = (uint64_t)it->seed;
+    epoch_ctx ec = {ev, it->id};
+    o.on_epoch = on_epoch;
+    o.user = &ec;
+    o.stop = ev ? ev->stop : NULL;
+
+    if (env->comm) {
+        /* every process, one part of the graph each */
+        const int P = frost__comm_size(env->comm);
+        char how[256];
+        if (pt->batch.mode == FROST_BATCH_CLUSTER)
+            FROST_FAIL(FROST_ERR_CONFIG,
+                       "%s: batch.mode \"cluster\" runs in one process; under mpirun use "
+                       "mpi.mode = \"runs\" (or batch.mode = \"full\")",
+                       pt->path[0] ? pt->path : "configuration");
+        if (!env->dist_part) {
+            FROST_TRY(get_partition(p, pt->mpi.partition, true, P, pt->mpi.imbalance, env->comm, &env->dist_part, how,
+                                    sizeof how));
+            if (frost__comm_rank(env->comm) == 0 && ev && ev->note) {
+                char msg[512];
+                snprintf(msg, sizeof msg, "mpi: %d processes train each run together; %s", P, how);
+                ev->note(msg, ev->user);
+            }
+        }
+        frost__dist_outcome dout;
+        FROST_TRY(frost__dist_train(env->comm, p, pt, env->dist_part, (uint64_t)it->seed, &o, &dout));
+        out->res = dout.res;
+        out->params = dout.params, out->bn = dout.bn, out->mask = dout.mask, out->sz = dout.sizes;
+        fill_info(out, p, pt, it, &spec);
+        out->info.model_bits = dout.model_bits;
+        out->info.dense_bits = dout.dense_bits;
+        snprintf(out->info.logits_hash, sizeof out->info.logits_hash, "%016llx", (unsigned long long)dout.logits_hash);
+        char note[96];
+        snprintf(note, sizeof note, "%strained by %d MPI processes", out->info.message[0] ? "; " : "", P);
+        strncat(out->info.message, note, sizeof out->info.message - strlen(out->info.message) - 1);
+        env->stats = dout.stats;
+        if (out->res.stopped) FROST_FAIL(FROST_ERR_INTERRUPTED, "interrupted during run %s; it was not saved", it->id);
+        return FROST_OK;
+    }
+
+    FROST_TRY(frost_model_new(&m, &spec, &p->A, p->symmetric ? &p->A : &p->AT, p->ds.num_nodes));
+    FROST_TRY(frost_model_init(m, (uint64_t)it->seed));
+    if (pt->batch.mode == FROST_BATCH_CLUSTER) {
+        if (!env->cluster_part || env->cluster_k != pt->batch.parts || env->cluster_imbalance != pt->batch.imbalance ||
+            strcmp(env->cluster_name, pt->batch.partition) != 0) {
+            char how[256];
+            free(env->cluster_part);
+            env->cluster_part = NULL;
+            FROST_TRY(get_partition(p, pt->batch.partition, false, pt->batch.parts, pt->batch.imbalance, NULL,
+                                    &env->cluster_part, how, sizeof how));
+            env->cluster_k = pt->batch.parts;
+            env->cluster_imbalance = pt->batch.imbalance;
+            frost__strlcpy(env->cluster_name, pt->batch.partition, sizeof env->cluster_name);
+            if (ev && ev->note) {
+                char msg[512];
+                snprintf(msg, sizeof msg, "Cluster-GCN: %s, %d parts per batch", how, pt->batch.parts_per_batch);
+                ev->note(msg, ev->user);
+            }
+        }
+        frost_cluster_opts co = {&p->A, p->symmetric ? NULL : &p->AT, env->cluster_part, pt->batch.parts,
+                                 pt->batch.parts_per_batch};
+        FROST_TRY(frost_train_cluster(m, &d, &co, &o, &out->res));
+    } else {
+        FROST_TRY(frost_train(m, &d, &o, &out->res));
+    }
+    if (out->res.stopped) FROST_FAIL(FROST_ERR_INTERRUPTED, "interrupted during run %s; it was not saved", it->id);
+
+    out->sz = frost_model_state_counts(m);
+    FROST_ALLOC(out->params, out->sz.params);
+    FROST_ALLOC(out->bn, out->sz.bn);
+    FROST_CALLOC(out->mask, (out->sz.mask + 7) / 8);
+    frost_model_state_export(m, out->params, out->bn, out->mask);
+    fill_info(out, p, pt, it, &spec);
+    out->info.model_bits = frost_model_bits(m);
+    out->info.dense_bits = frost_model_dense_bits(m);
+    const size_t nl = (size_t)(p->ds.num_nodes * spec.out_dim) * sizeof(float);
+    snprintf(out->info.logits_hash, sizeof out->info.logits_hash, "%016llx",
+             (unsigned long long)frost_hash64(frost_model_logits(m), nl));
+    frost_model_free(&m);
+    return FROST_OK;
+fail:
+    frost_model_free(&m);
+    frost__run_out_release(out);
+    return st;
+}
+
+static frost_status append_outs(const char *output, frost__run_out *outs, int64_t n, const frost_runner_events *ev)
+{
+    frost_status st = FROST_OK;
+    frost_run_info *info = NULL;
+    frost_run_payload *pay = NULL;
+    if (n == 0) return FROST_OK;
+    FROST_ALLOC(info, n);
+    FROST_ALLOC(pay, n);
+    for (int64_t k = 0; k < n; k++) {
+        const frost__run_out *o = &outs[k];
+        info[k] = o->info;
+        pay[k] = (frost_run_payload){o->res.history, o->res.n_history, o->params, o->sz.params,
+                                     o->bn,          o->sz.bn,         o->mask,   o->sz.mask};
+    }
+    FROST_TRY(n == 1 ? frost_results_append(output, info, pay) : frost_results_append_many(output, info, pay, n));
+    if (ev && ev->run_end)
+        for (int64_t k = 0; k < n; k++) ev->run_end(&info[k], ev->user);
+fail:
+    free(info);
+    free(pay);
+    return st;
+}
+
+/* The communication statistics line of a run (mpi.stats). */
+static void write_stats(const char *path, const char *id, const frost_dist_stats *s)
+{
+    FILE *f = fopen(path, "a");
+    if (!f) return;
+    fprintf(f,
+            "{\"run\": \"%s\", \"ranks\": %d, \"epochs\": %lld, \"halo_bytes_per_epoch\": %.0f, "
+            "\"allreduce_bytes_per_epoch\": %.0f, \"epoch_seconds\": %.6f, \"compute_seconds\": %.6f, "
+            "\"halo_seconds\": %.6f, \"allreduce_seconds\": %.6f, \"owned_nodes\": [%lld, %lld], "
+            "\"halo_nodes\": [%lld, %lld]}\n",
+            id, s->ranks, (long long)s->epochs, s->halo_bytes, s->reduce_bytes, s->epoch_seconds, s->compute_seconds,
+            s->halo_seconds, s->reduce_seconds, (long long)s->owned_min, (long long)s->owned_max,
+            (long long)s->halo_min, (long long)s->halo_max);
+    fclose(f);
+}
+
+frost_status frost__run_one(const frost_prepared *p, const frost_config *pt, const frost_run_item *it,
+                            const char *output, const frost_runner_events *ev, frost__run_env *env)
+{
+    frost__run_out o;
+    frost_status st = frost__run_train(p, pt, it, ev, env, &o);
+    if (st < 0) return st;
+    if (frost__comm_rank(env->comm) == 0) {
+        st = append_outs(output, &o, 1, ev);
+        if (st == FROST_OK && env->comm && pt->mpi.stats[0]) write_stats(pt->mpi.stats, it->id, &env->stats);
+    }
+    frost__run_out_release(&o);
+    if (env->comm) {
+        /* process 0 says whether the run was written */
+        int64_t bad = st < 0;
+        frost__comm_max_i64(env->comm, &bad, 1);
+        if (bad && st == FROST_OK) st = frost__error(FROST_ERR_IO, "%s: process 0 could not write the run", output);
+    }
+    return st;
+}
+
+/* ---- runs dealt out over processes ------------------------------------------------------ */
+
+/* A finished run as bytes: its row (config pointer aside), the config
+ * text, the history and the model state. */
+static frost_status pack(const frost__run_out *o, char **out, int64_t *bytes)
+{
+    const int64_t lc = (int64_t)strlen(o->info.config) + 1;
+    const int64_t lh = o->res.n_history * (int64_t)sizeof(frost_epoch_record);
+    const int64_t lp = o->sz.params * 4, lb = o->sz.bn * 4, lm = (o->sz.mask + 7) / 8;
+    const int64_t n = (int64_t)sizeof o->info + (int64_t)sizeof o->res + (int64_t)sizeof o->sz + lc + lh + lp + lb + lm;
+    char *b = malloc((size_t)n), *q = b;
+    if (!b) return frost__error(FROST_ERR_NOMEM, "out of memory");
+#define PUT(src, len)                                                                                                  \
+    do {                                                                                                               \
+        memcpy(q, (src), (size_t)(len));                                                                               \
+        q += (len);                                                                                                    \
+    } while (0)
+    PUT(&o->info, sizeof o->info);
+    PUT(&o->res, sizeof o->res);
+    PUT(&o->sz, sizeof o->sz);
+    PUT(o->info.config, lc);
+    PUT(o->res.history, lh);
+    PUT(o->params, lp);
+    PUT(o->bn, lb);
+    PUT(o->mask, lm);
+#undef PUT
+    *out = b;
+    *bytes = n;
+    return FROST_OK;
+}
+
+static frost_status unpack(frost__run_out *o, const char *b, int64_t bytes)
+{
+    frost_status st = FROST_OK;
+    const char *q = b, *end = b + bytes;
+    memset(o, 0, sizeof *o);
+#define GET(dst, len)                                                                                                  \
+    do {                                                                                                               \
+        if (q + (len) > end) FROST_FAIL(FROST_ERR_FORMAT, "a run from another process is cut short");                  \
+        memcpy((dst), q, (size_t)(len));                                                                               \
+        q += (len);                                                                                                    \
+    } while (0)
+    GET(&o->info, sizeof o->info);
+    GET(&o->res, sizeof o->res);
+    GET(&o->sz, sizeof o->sz);
+    o->info.config = NULL;
+    o->res.history = NULL;
+    const int64_t lc = (int64_t)strnlen(q, (size_t)(end - q)) + 1;
+    FROST_ALLOC(o->info.config, lc);
+    GET(o->info.config, lc);
+    FROST_ALLOC(o->res.history, o->res.n_history > 0 ? o->res.n_history : 1);
+    GET(o->res.history, o->res.n_history * (int64_t)sizeof(frost_epoch_record));
+    FROST_ALLOC(o->params, o->sz.params);
+    GET(o->params, o->sz.params * 4);
+    FROST_ALLOC(o->bn, o->sz.bn);
+    GET(o->bn, o->sz.bn * 4);
+    FROST_CALLOC(o->mask, (o->sz.mask + 7) / 8);
+    GET(o->mask, (o->sz.mask + 7) / 8);
+#undef GET
+    return FROST_OK;
+fail:
+    frost__run_out_release(o);
+    return st;
+}
+
+frost_status frost__run_spread(const frost_prepared *p, const frost_config *c, const frost_run_item *todo, int64_t n,
+                               const char *output, const frost_runner_events *ev, frost__comm *comm,
+                               frost__run_env *env)
+{
+    frost_status st = FROST_OK;
+    const int P = frost__comm_size(comm), rank = frost__comm_rank(comm);
+    int64_t *counts = NULL;
+    frost__run_out *outs = NULL;
+    FROST_ALLOC(counts, P);
+    FROST_CALLOC(outs, P);
+    for (int64_t r0 = 0; r0 < n; r0 += P) {
+        /* this round: run r0 + q on process q */
+        char *mine = NULL, *all = NULL;
+        int64_t bytes = 0;
+        frost_status mst = FROST_OK;
+        char err[512] = "";
+        if (r0 + rank < n) {
+            const frost_run_item *it = &todo[r0 + rank];
+            frost_config pt;
+            frost__run_out o;
+            mst = frost_config_point(c, it->point, &pt);
+            if (mst == FROST_OK) {
+                if (ev && ev->run_start) ev->run_start(it->id, r0 + rank, n, pt.epochs, ev->user);
+                mst = frost__run_train(p, &pt, it, ev, env, &o);
+            }
+            if (mst == FROST_OK) {
+                mst = pack(&o, &mine, &bytes);
+                frost__run_out_release(&o);
+            }
+            if (mst < 0) snprintf(err, sizeof err, "process %d, run %s: %s", rank, it->id, frost_last_error());
+        }
+        /* a failed run stops every process, with the first failure's message */
+        int64_t worst = mst < 0 ? -(int64_t)mst : 0;
+        frost__comm_max_i64(comm, &worst, 1);
+        if (worst > 0) {
+            void *msgs = NULL;
+            const char *first = NULL;
+            if (frost__comm_allgather(comm, err, (int64_t)strlen(err) + 1, &msgs, counts) == FROST_OK) {
+                const char *m = msgs;
+                for (int q = 0; q < P; m += counts[q], q++)
+                    if (m[0] && !first) first = m;
+            }
+            st = frost__error((frost_status)-worst, "%s", first ? first : "a run failed on another process");
+            free(msgs);
+            free(mine);
+            goto fail;
+        }
+        FROST_TRY(frost__comm_gather(comm, mine, bytes, 0, (void **)&all, counts));
+        free(mine);
+        int64_t got = 0, wrote = 0;
+        if (rank == 0) {
+            const char *q = all;
+            for (int r = 0; r < P; r++) {
+                if (counts[r] > 0) {
+                    st = unpack(&outs[got], q, counts[r]);
+                    if (st < 0) break;
+                    got++;
+                }
+                q += counts[r];
+            }
+            if (st == FROST_OK) st = append_outs(output, outs, got, ev);
+            for (int64_t k = 0; k < got; k++) frost__run_out_release(&outs[k]);
+            wrote = st < 0;
+        }
+        free(all);
+        frost__comm_max_i64(comm, &wrote, 1);
+        if (wrote && st == FROST_OK) st = frost__error(FROST_ERR_IO, "%s: process 0 could not write the runs", output);
+        if (st < 0) goto fail;
+        int64_t stop = ev && ev->stop && *ev->stop;
+        frost__comm_max_i64(comm, &stop, 1);
+        if (stop) FROST_FAIL(FROST_ERR_INTERRUPTED, "interrupted after a round of runs");
+    }
+fail:
+    free(counts);
+    free(outs);
+    return st;
+}

@@ -1,0 +1,33 @@
+/*
+ * train_impl.h - the training loop with replaceable parts, for the loops
+ * that differ from full-batch training in one process only in how an epoch
+ * trains or how metrics are gathered: Cluster-GCN mini-batches (cluster.c)
+ * and distributed training (src/dist/train.c).
+ */
+#ifndef FROST_TRAIN_IMPL_H
+#define FROST_TRAIN_IMPL_H
+
+#include "frost/train.h"
+#include "core/core_impl.h"
+
+typedef struct frost__train_hooks {
+    void *ctx;
+    /* One epoch of training: every forward, backward and optimizer step of
+     * epoch e (0-based); *loss receives its training loss (a non-finite loss
+     * stops the run). The model must be left ready for an evaluation pass on
+     * d. NULL: one full-batch step on d. */
+    frost_status (*epoch)(void *ctx, frost_model *m, frost_optim *opt, const frost_task_data *d,
+                          const frost_train_opts *o, int64_t e, double *loss);
+    /* The metric on d's train, valid and test nodes after an eval-mode
+     * forward. NULL: over d's nodes in this process. */
+    frost_status (*evaluate)(void *ctx, frost_model *m, const frost_task_data *d, double *train, double *valid,
+                             double *test);
+    /* Whether any process wants to stop (NULL: this process's flag). */
+    bool (*any)(void *ctx, bool flag);
+} frost__train_hooks;
+
+/* frost_train with hooks (NULL: frost_train). */
+frost_status frost__train(frost_model *m, const frost_task_data *d, const frost_train_opts *o,
+                          const frost__train_hooks *h, frost_run_result *res);
+
+#endif
