@@ -94,6 +94,10 @@ FROST_API frost_status frost_results_append_many(const char *path, const frost_r
 FROST_API frost_status frost_results_read_state(const char *path, const char *id, frost_run_state *out);
 FROST_API void frost_run_state_release(frost_run_state *s);
 
+/* Read a run's per-epoch history: *out malloc'd (free it), *n records. */
+FROST_API frost_status frost_results_read_history(const char *path, const char *id, frost_epoch_record **out,
+                                                  int64_t *n);
+
 /* One row per distinct configuration (the run's configuration without its
  * seed): mean and sample standard deviation over its runs. */
 typedef struct frost_summary_row {

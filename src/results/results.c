@@ -103,11 +103,11 @@ static hid_t summary_type(void)
 static frost_status read_info(hid_t g, frost_run_info *ri, const char *path)
 {
     frost_status st;
-#define RS(name, field)                                                                         \
+#define RS(name, field)                                                                                                \
     if ((st = frost__h5_read_attr_strbuf(g, name, ri->field, sizeof ri->field, path)) < 0) return st
-#define RI(name, field)                                                                         \
+#define RI(name, field)                                                                                                \
     if ((st = frost__h5_read_attr_i64(g, name, &ri->field, path)) < 0) return st
-#define RD(name, field)                                                                         \
+#define RD(name, field)                                                                                                \
     if ((st = frost__h5_read_attr_f64(g, name, &ri->field, path)) < 0) return st
     if ((st = frost__h5_read_attr_str(g, "config", &ri->config, path)) < 0) return st;
     RS("dataset", dataset);
@@ -208,7 +208,8 @@ frost_status frost_results_read_state(const char *path, const char *id, frost_ru
     memset(out, 0, sizeof *out);
     FROST_TRY(frost__h5_open_read(&f, path, FROST_RESULTS_FORMAT, FROST_RESULTS_VERSION, NULL));
     snprintf(p, sizeof p, "runs/%s", id);
-    if (!frost__h5_exists(f, p)) FROST_FAIL(FROST_ERR_INVALID, "%s: no run '%s' (frost report lists the runs)", path, id);
+    if (!frost__h5_exists(f, p))
+        FROST_FAIL(FROST_ERR_INVALID, "%s: no run '%s' (frost report lists the runs)", path, id);
     snprintf(p, sizeof p, "runs/%s/state/params", id);
     FROST_TRY(frost__h5_read(f, p, H5T_NATIVE_FLOAT, 1, dims, (void **)&out->params, path));
     out->n_params = dims[0];
@@ -231,6 +232,43 @@ frost_status frost_results_read_state(const char *path, const char *id, frost_ru
 fail:
     if (f >= 0) H5Fclose(f);
     frost_run_state_release(out);
+    return st;
+}
+
+frost_status frost_results_read_history(const char *path, const char *id, frost_epoch_record **out, int64_t *n)
+{
+    frost_status st = FROST_OK;
+    hid_t f = H5I_INVALID_HID, ds = H5I_INVALID_HID, sp = H5I_INVALID_HID, t = H5I_INVALID_HID;
+    char p[256];
+    *out = NULL;
+    *n = 0;
+    FROST_TRY(frost__h5_open_read(&f, path, FROST_RESULTS_FORMAT, FROST_RESULTS_VERSION, NULL));
+    snprintf(p, sizeof p, "runs/%s/history", id);
+    if (!frost__h5_exists(f, p))
+        FROST_FAIL(FROST_ERR_INVALID, "%s: no run '%s' (frost report lists the runs)", path, id);
+    ds = H5Dopen2(f, p, H5P_DEFAULT);
+    if (ds < 0) FROST_FAILED(frost__h5_fail(path, "cannot open /%s", p));
+    sp = H5Dget_space(ds);
+    hsize_t d = 0;
+    if (sp < 0 || H5Sget_simple_extent_ndims(sp) != 1 || H5Sget_simple_extent_dims(sp, &d, NULL) < 0)
+        FROST_FAIL(FROST_ERR_FORMAT, "%s: /%s: expected a one-dimensional table", path, p);
+    if (d > 0) {
+        FROST_ALLOC(*out, d);
+        t = history_type();
+        if (H5Dread(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, *out) < 0)
+            FROST_FAILED(frost__h5_fail(path, "cannot read /%s", p));
+    }
+    *n = (int64_t)d;
+fail:
+    if (t >= 0) H5Tclose(t);
+    if (sp >= 0) H5Sclose(sp);
+    if (ds >= 0) H5Dclose(ds);
+    if (f >= 0) H5Fclose(f);
+    if (st < 0) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
     return st;
 }
 
@@ -343,9 +381,12 @@ frost_status frost_results_summarize(const frost_results *r, frost_summary_row *
 static frost_status write_info(hid_t g, const frost_run_info *ri, const char *path)
 {
     frost_status st;
-#define WS(name, v) if ((st = frost__h5_attr_str(g, name, v, path)) < 0) return st
-#define WI(name, v) if ((st = frost__h5_attr_i64(g, name, v, path)) < 0) return st
-#define WD(name, v) if ((st = frost__h5_attr_f64(g, name, v, path)) < 0) return st
+#define WS(name, v)                                                                                                    \
+    if ((st = frost__h5_attr_str(g, name, v, path)) < 0) return st
+#define WI(name, v)                                                                                                    \
+    if ((st = frost__h5_attr_i64(g, name, v, path)) < 0) return st
+#define WD(name, v)                                                                                                    \
+    if ((st = frost__h5_attr_f64(g, name, v, path)) < 0) return st
     WS("config", ri->config);
     WS("dataset", ri->dataset);
     WS("split", ri->split);
@@ -398,10 +439,14 @@ static frost_status write_summary(hid_t f, const frost_results *all, const char 
         return frost__error(FROST_ERR_NOMEM, "out of memory");
     }
     for (int64_t k = 0; k < n; k++) {
-        recs[k] = (summary_rec){rows[k].config, rows[k].method, rows[k].model, rows[k].dataset, rows[k].split,
-                                rows[k].sparsity, rows[k].prune_ratio, rows[k].lock_ratio, rows[k].runs,
-                                rows[k].val_mean, rows[k].val_std, rows[k].test_mean, rows[k].test_std,
-                                rows[k].train_seconds_mean, rows[k].model_bits, rows[k].dense_bits};
+        recs[k] = (summary_rec){rows[k].config,      rows[k].method,
+                                rows[k].model,       rows[k].dataset,
+                                rows[k].split,       rows[k].sparsity,
+                                rows[k].prune_ratio, rows[k].lock_ratio,
+                                rows[k].runs,        rows[k].val_mean,
+                                rows[k].val_std,     rows[k].test_mean,
+                                rows[k].test_std,    rows[k].train_seconds_mean,
+                                rows[k].model_bits,  rows[k].dense_bits};
     }
     hid_t t = summary_type();
     hsize_t d = (hsize_t)n;
@@ -409,8 +454,10 @@ static frost_status write_summary(hid_t f, const frost_results *all, const char 
     hid_t ds = H5Dcreate2(f, "summary", t, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     herr_t e = ds >= 0 ? (n ? H5Dwrite(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, recs) : 0) : -1;
     if (ds >= 0) {
-        frost__h5_attr_str(ds, "grouping", "one row per configuration without its seed; std is the sample "
-                           "standard deviation (n - 1)", path);
+        frost__h5_attr_str(ds, "grouping",
+                           "one row per configuration without its seed; std is the sample "
+                           "standard deviation (n - 1)",
+                           path);
         H5Dclose(ds);
     }
     H5Sclose(sp);
