@@ -4,6 +4,7 @@ FROST_PACKAGES=(
   meson ninja-build pkg-config gcc
   libopenblas-dev libopenblas-openmp-dev libhdf5-dev libconfig-dev libcriterion-dev libmetis-dev zlib1g-dev
   gnuplot-nox
+  openmpi-bin libopenmpi-dev
 )
 
 frost_install_deps() {
