@@ -10,9 +10,9 @@
  *     are summed with an allreduce, and process 0 writes the results;
  *   - "runs": the runs of a sweep are dealt out round-robin, each trained
  *     by one process alone; process 0 collects and writes them.
- * Without mpirun (or with one process) frost runs as usual. docs/
- * distributed.md describes the design, the equivalence with one process
- * and the measured communication.
+ * Without mpirun (or with one process) frost runs as usual. README.md
+ * ("Mini-batches and several processes") describes the design, the
+ * equivalence with one process and the measured communication.
  *
  *     if (frost_dist_init(&argc, &argv) < 0) ...   // MPI_Init under mpirun
  *     ... frost_experiment_run(...) ...           // rank 0 writes results

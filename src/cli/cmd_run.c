@@ -30,7 +30,7 @@ static void help(void)
            "  --quiet           no progress display\n\n"
            "Under mpirun (frost built with MPI) the processes share the work: every run trained\n"
            "by all of them on METIS parts of the graph (mpi.mode = \"graph\"), or the runs dealt\n"
-           "out (mpi.mode = \"runs\"); process 0 writes the results (docs/distributed.md):\n"
+           "out (mpi.mode = \"runs\"); process 0 writes the results (README.md, \"Mini-batches and several processes\"):\n"
            "  mpirun -np 4 frost run FILE [--set mpi.mode=runs]\n");
 }
 

@@ -24,7 +24,7 @@
  * floating-point sums: column sums (batch statistics, weight gradients)
  * are partial sums per process added up, and a node's gradient arrives
  * from the processes that hold it as halo in process order. Aggregations
- * sum a row's neighbours in the global order. docs/distributed.md states
+ * sum a row's neighbours in the global order. README.md ("Mini-batches and several processes") states
  * the tolerance the equivalence test uses.
  */
 #include "dist/dist_impl.h"

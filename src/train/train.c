@@ -107,6 +107,24 @@ static frost_status full_batch_epoch(frost_model *m, frost_optim *opt, const fro
     return FROST_OK;
 }
 
+/* The first parameter (of np) holding NaN or Inf: its index, or -1; *at
+ * the element. */
+static int32_t nonfinite_param(const frost_param *params, int32_t np, int64_t *at)
+{
+    for (int32_t k = 0; k < np; k++) {
+        const float *v = params[k].value;
+        float acc = 0.0f;
+        for (int64_t i = 0; i < params[k].n; i++) acc += v[i] * 0.0f; /* NaN iff some v[i] is NaN or Inf */
+        if (acc == 0.0f) continue;
+        for (int64_t i = 0; i < params[k].n; i++)
+            if (!isfinite(v[i])) {
+                *at = i;
+                return k;
+            }
+    }
+    return -1;
+}
+
 frost_status frost_train(frost_model *m, const frost_task_data *d, const frost_train_opts *o, frost_run_result *res)
 {
     return frost__train(m, d, o, NULL, res);
@@ -155,6 +173,18 @@ frost_status frost__train(frost_model *m, const frost_task_data *d, const frost_
             res->epochs_run = e + 1;
             break;
         }
+        /* a finite loss can still leave the update with NaN or Inf weights */
+        int64_t at = 0;
+        const int32_t bad = nonfinite_param(params, np, &at);
+        if (bad >= 0) {
+            res->diverged = true;
+            snprintf(res->message, sizeof res->message,
+                     "epoch %lld: parameter %s[%lld] is %s after the update; run stopped", (long long)(e + 1),
+                     params[bad].name, (long long)at, isnan(params[bad].value[at]) ? "NaN" : "infinite");
+            res->n_history++;
+            res->epochs_run = e + 1;
+            break;
+        }
         double t1 = frost__now();
         rec->train_seconds = t1 - t0;
         res->train_seconds += rec->train_seconds;
@@ -179,8 +209,8 @@ frost_status frost__train(frost_model *m, const frost_task_data *d, const frost_
             } else if (++since_best >= o->patience && o->patience > 0) {
                 res->n_history++;
                 res->epochs_run = e + 1;
-                snprintf(res->message, sizeof res->message, "early stop at epoch %lld (best %lld)",
-                         (long long)(e + 1), (long long)res->best_epoch);
+                snprintf(res->message, sizeof res->message, "early stop at epoch %lld (best %lld)", (long long)(e + 1),
+                         (long long)res->best_epoch);
                 if (o->on_epoch) o->on_epoch(rec, o->user);
                 break;
             }

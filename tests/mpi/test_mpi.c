@@ -15,7 +15,7 @@
  * norm is invariant to get gradients that are pure rounding noise, Adam
  * turns them into full-size steps of either sign, and the eval-mode running
  * statistics then differ between 1 and P processes although every training
- * loss agrees (docs/distributed.md).
+ * loss agrees (README.md, "Mini-batches and several processes").
  */
 #include <criterion/criterion.h>
 #include <math.h>

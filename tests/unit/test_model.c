@@ -6,11 +6,13 @@
  */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "frost/frost.h"
 #include "testutil.h"
+#include "train/train_impl.h"
 
 TestSuite(model, .timeout = 120);
 
@@ -205,6 +207,48 @@ Test(model, diverging_run_stops_cleanly, .init = fixture, .fini = fixture_fini)
     cr_assert(r.diverged);
     cr_assert_lt(r.epochs_run, 50);
     cr_assert(strstr(r.message, "the training loss is"), "%s", r.message);
+    frost_run_result_release(&r);
+    frost_model_free(&m);
+}
+
+/* An epoch hook that trains nothing and, at epoch 3, leaves a NaN in the
+ * second parameter, as an update that overflowed would. */
+static frost_status poison_epoch(void *ctx, frost_model *m, frost_optim *opt, const frost_task_data *d,
+                                 const frost_train_opts *o, int64_t e, double *loss)
+{
+    (void)ctx, (void)opt, (void)d, (void)o;
+    frost_param *p;
+    cr_assert_geq(frost_model_params(m, &p), 2);
+    if (e == 2) p[1].value[p[1].n - 1] = NAN;
+    *loss = 1.0;
+    return FROST_OK;
+}
+
+Test(model, nonfinite_weight_after_an_update_stops_the_run_naming_epoch_and_parameter, .init = fixture,
+     .fini = fixture_fini)
+{
+    frost_model_spec s = frost_model_spec_default();
+    s.arch = FROST_ARCH_GCN;
+    s.in_dim = FF;
+    s.hidden = 8;
+    s.out_dim = CC;
+    frost_model *m;
+    cr_assert_eq(frost_model_new(&m, &s, &A, &AT, NN), FROST_OK);
+    cr_assert_eq(frost_model_init(m, 1), FROST_OK);
+    int64_t tr[] = {0, 1, 2, 3};
+    frost_task_data d = {NN, FF, X, Y, FROST_TASK_MULTICLASS, FROST_METRIC_ACCURACY, CC, tr, tr, tr, 4, 4, 4, NULL};
+    frost_train_opts o = frost_train_opts_default();
+    o.epochs = 10;
+    frost__train_hooks h = {.epoch = poison_epoch};
+    frost_run_result r;
+    cr_assert_eq(frost__train(m, &d, &o, &h, &r), FROST_OK);
+    cr_assert(r.diverged);
+    cr_assert_eq(r.epochs_run, 3);
+    frost_param *p;
+    frost_model_params(m, &p);
+    char want[128];
+    snprintf(want, sizeof want, "epoch 3: parameter %s[%lld] is NaN", p[1].name, (long long)(p[1].n - 1));
+    cr_assert(strstr(r.message, want), "message '%s', expected '%s'", r.message, want);
     frost_run_result_release(&r);
     frost_model_free(&m);
 }
