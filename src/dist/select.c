@@ -20,6 +20,7 @@ static inline uint32_t order_bits(float f)
 {
     uint32_t u;
     memcpy(&u, &f, sizeof u);
+    if (u == 0x80000000u) u = 0; /* -0.0 == +0.0: one key, so `less` counts what `<` counts */
     return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
 }
 
