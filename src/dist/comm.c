@@ -119,32 +119,19 @@ static void count_reduce(frost__comm *c, int64_t bytes, double t0)
     c->cnt.reduce_seconds += frost__now() - t0;
 }
 
-void frost__comm_sum_f64(frost__comm *c, double *v, int64_t n)
+/* In-place allreduce of n 8-byte values. */
+static void allreduce8(frost__comm *c, void *v, int64_t n, MPI_Datatype type, MPI_Op op)
 {
     if (!c || n == 0) return;
     const double t0 = frost__now();
     FROST_ASSERT(n <= INT32_MAX);
-    MPI_Allreduce(MPI_IN_PLACE, v, (int)n, MPI_DOUBLE, MPI_SUM, c->comm);
+    MPI_Allreduce(MPI_IN_PLACE, v, (int)n, type, op, c->comm);
     count_reduce(c, n * 8, t0);
 }
 
-void frost__comm_sum_i64(frost__comm *c, int64_t *v, int64_t n)
-{
-    if (!c || n == 0) return;
-    const double t0 = frost__now();
-    FROST_ASSERT(n <= INT32_MAX);
-    MPI_Allreduce(MPI_IN_PLACE, v, (int)n, MPI_INT64_T, MPI_SUM, c->comm);
-    count_reduce(c, n * 8, t0);
-}
-
-void frost__comm_max_i64(frost__comm *c, int64_t *v, int64_t n)
-{
-    if (!c || n == 0) return;
-    const double t0 = frost__now();
-    FROST_ASSERT(n <= INT32_MAX);
-    MPI_Allreduce(MPI_IN_PLACE, v, (int)n, MPI_INT64_T, MPI_MAX, c->comm);
-    count_reduce(c, n * 8, t0);
-}
+void frost__comm_sum_f64(frost__comm *c, double *v, int64_t n) { allreduce8(c, v, n, MPI_DOUBLE, MPI_SUM); }
+void frost__comm_sum_i64(frost__comm *c, int64_t *v, int64_t n) { allreduce8(c, v, n, MPI_INT64_T, MPI_SUM); }
+void frost__comm_max_i64(frost__comm *c, int64_t *v, int64_t n) { allreduce8(c, v, n, MPI_INT64_T, MPI_MAX); }
 
 void frost__comm_bcast(frost__comm *c, void *buf, int64_t bytes, int root)
 {

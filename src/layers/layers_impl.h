@@ -4,6 +4,8 @@
 #ifndef FROST_LAYERS_IMPL_H
 #define FROST_LAYERS_IMPL_H
 
+#include <string.h>
+
 #include "frost/layers.h"
 #include "core/philox.h"
 
@@ -16,8 +18,8 @@ void frost__add_bias(float *Y, const float *b, int64_t N, int64_t H);
  * flattened tensor: element 64 c + 8 q + j keeps when the 16-bit half
  * (q & 1) of word (q >> 1) of Philox block 8 c + j is >= thr. One call makes
  * eight blocks at once, so the compare-and-select vectorises. */
-static inline __attribute__((always_inline)) void frost__dropout_mask64(float m[64], uint64_t seed, uint64_t stream, int64_t c, uint32_t thr,
-                                         float scale)
+static inline __attribute__((always_inline)) void frost__dropout_mask64(float m[64], uint64_t seed, uint64_t stream,
+                                                                        int64_t c, uint32_t thr, float scale)
 {
     uint32_t w[4][8];
     frost__philox8(seed, stream, (uint64_t)c * 8, w);
@@ -29,5 +31,23 @@ static inline __attribute__((always_inline)) void frost__dropout_mask64(float m[
 
 /* Dropout threshold on the 16-bit draws and the scale of kept values. */
 static inline uint32_t frost__dropout_thr(float p) { return (uint32_t)lrintf(p * 65536.0f); }
+
+/* s[q], s2[q] for q < w: sum and sum of squares (in double) of column b0 + q
+ * of z (N, H) over its N rows. The batch statistics of the post block, in
+ * one process (post.c) and over a process's rows (model/post_rows.c). */
+static inline void frost__colsum_block(const float *z, int64_t N, int64_t H, int64_t b0, int64_t w, double *s,
+                                       double *s2)
+{
+    memset(s, 0, (size_t)w * sizeof *s);
+    memset(s2, 0, (size_t)w * sizeof *s2);
+    for (int64_t i = 0; i < N; i++) {
+        const float *x = z + i * H + b0;
+        for (int64_t q = 0; q < w; q++) {
+            const double v = (double)x[q];
+            s[q] += v;
+            s2[q] += v * v;
+        }
+    }
+}
 
 #endif

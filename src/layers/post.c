@@ -47,16 +47,7 @@ static void stats_cols(const frost_post *p, const float *z, int64_t N, int64_t H
     for (int64_t b0 = h0; b0 < h1; b0 += COLS) {
         const int64_t w = h1 - b0 < COLS ? h1 - b0 : COLS;
         double s[COLS], s2[COLS];
-        memset(s, 0, sizeof s);
-        memset(s2, 0, sizeof s2);
-        for (int64_t i = 0; i < N; i++) {
-            const float *x = z + i * H + b0;
-            for (int64_t q = 0; q < w; q++) {
-                const double v = (double)x[q];
-                s[q] += v;
-                s2[q] += v * v;
-            }
-        }
+        frost__colsum_block(z, N, H, b0, w, s, s2);
         for (int64_t q = 0; q < w; q++) {
             const int64_t h = b0 + q;
             const double mu = N > 0 ? s[q] / (double)N : 0.0;

@@ -44,16 +44,7 @@ static void sums_cols(const float *z, int64_t n, int64_t H, int64_t h0, int64_t 
     for (int64_t b0 = h0; b0 < h1; b0 += COLS) {
         const int64_t w = h1 - b0 < COLS ? h1 - b0 : COLS;
         double a[COLS], a2[COLS];
-        memset(a, 0, sizeof a);
-        memset(a2, 0, sizeof a2);
-        for (int64_t i = 0; i < n; i++) {
-            const float *x = z + i * H + b0;
-            for (int64_t q = 0; q < w; q++) {
-                const double v = (double)x[q];
-                a[q] += v;
-                a2[q] += v * v;
-            }
-        }
+        frost__colsum_block(z, n, H, b0, w, a, a2);
         for (int64_t q = 0; q < w; q++) s[b0 + q] = a[q], s2[b0 + q] = a2[q];
     }
 }
