@@ -59,7 +59,7 @@ FROST_API frost_status frost_resolve_dataset(const char *name, const char *confi
  * aggregation graph (row i = nodes i aggregates from) and its transpose,
  * preprocessed features, the split. */
 typedef struct frost_prepared {
-    frost_dataset ds;
+    frost_dataset ds;           /* as loaded, less ds.feat (moved into X) and ds.graph (rebuilt into A) */
     frost_csr A, AT;            /* AT unused (A reused) when symmetric */
     bool symmetric;
     float *X;                   /* (N, F) features after normalisation */

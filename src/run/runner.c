@@ -120,15 +120,17 @@ frost_status frost_prepare(frost_prepared *p, const frost_config *c)
             if (!isfinite(ds->feat[i * F + f]))
                 FROST_FAIL(FROST_ERR_NUMERIC, "%s: /node/feat of node %lld, column %lld is %s; features must be finite",
                            path, (long long)i, (long long)f, isnan(ds->feat[i * F + f]) ? "NaN" : "infinite");
-    FROST_ALLOC(p->X, N * F);
+    /* normalised in place: the dataset's features become X (one copy, not two) */
+    p->X = ds->feat;
+    ds->feat = NULL;
     for (int64_t i = 0; i < N; i++) {
-        const float *x = ds->feat + i * F;
         float *y = p->X + i * F;
         double s = 0;
         if (c->feature_norm == FROST_FEAT_ROW)
-            for (int64_t f = 0; f < F; f++) s += (double)x[f];
+            for (int64_t f = 0; f < F; f++) s += (double)y[f];
         float inv = (c->feature_norm == FROST_FEAT_ROW && s != 0) ? (float)(1.0 / s) : 1.0f;
-        for (int64_t f = 0; f < F; f++) y[f] = x[f] * inv;
+        if (inv != 1.0f)
+            for (int64_t f = 0; f < F; f++) y[f] *= inv;
     }
     /* the aggregation graph */
     frost_csr_build_opts o = frost_csr_build_opts_default();
@@ -145,6 +147,8 @@ frost_status frost_prepare(frost_prepared *p, const frost_config *c)
         if (st < 0) goto fail;
         p->symmetric = false;
     }
+    /* the stored graph was rebuilt into A (and AT): not needed any more */
+    frost_csr_release(&ds->graph);
     return FROST_OK;
 fail:
     frost_prepared_release(p);

@@ -1,12 +1,12 @@
 #!/bin/bash
 # Distributed full-batch training benchmark: the OGB arxiv GCN recipe
-# (3 x 256, batch norm, dropout 0.5, Adam 0.01) on DATASET with 1 process
+# (3 x 256 by default, batch norm, dropout 0.5, Adam 0.01) on DATASET with 1 process
 # and with P processes under mpirun, on this machine. Per run: the
 # communication statistics frost writes (mpi.stats: bytes per epoch, time
 # split into compute, halo exchange and allreduce) and every process's peak
 # resident memory.
 #
-#   tools/bench/mpi.sh DATASET.h5 [--epochs N] [--np "1 2 4"] [--split NAME] [--out FILE.jsonl]
+#   tools/bench/mpi.sh DATASET.h5 [--epochs N] [--np "1 2 4"] [--split NAME] [--hidden H] [--out FILE.jsonl]
 #
 # P = 1 runs without mpirun (the ordinary single-process path). Store the
 # partitions first (frost partition DATASET --parts P) or frost computes one
@@ -22,11 +22,13 @@ nps="1 2 4"
 name="$(basename "$ds" .h5)"
 out="$here/results/bench-mpi-$name.jsonl"
 split=""
+hidden=256
 while [ $# -gt 0 ]; do
   case "$1" in
     --epochs) epochs="$2"; shift 2 ;;
     --np) nps="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
+    --hidden) hidden="$2"; shift 2 ;;
     --split) split="split = \"$2\";"; shift 2 ;;
     *) echo "tools/bench/mpi.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
@@ -42,7 +44,7 @@ epochs = $epochs;
 eval_every = $epochs;
 runs = 1;
 graph = { undirected = true; };
-model = { name = "gcn"; layers = 3; hidden = 256; dropout = 0.5; norm = "batch"; };
+model = { name = "gcn"; layers = 3; hidden = $hidden; dropout = 0.5; norm = "batch"; };
 optim = { name = "adam"; lr = 0.01; };
 CFG
 root=""
