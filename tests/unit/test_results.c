@@ -115,10 +115,11 @@ Test(results, runner_resumes_and_skips_finished_runs)
              "dataset = \"%s/datasets/cora.h5\";\nsplit = \"public\";\noutput = \"%s/r.h5\";\nepochs = 3;\nruns = 2;\n"
              "model = { hidden = 8; };\n",
              tu_source_root(), d);
+    char *t = NULL; /* a folder for cora.h5 when the checkout has none (a clean clone) */
     if (!tu_exists(tu_path(tu_source_root(), "datasets/cora.h5"))) {
         char src[1024];
         snprintf(src, sizeof src, "%s/datasets/cora", tu_source_root());
-        char *t = tu_tmpdir();
+        t = tu_tmpdir();
         snprintf(cfg, sizeof cfg,
                  "dataset = \"%s/cora.h5\";\nsplit = \"public\";\noutput = \"%s/r.h5\";\nepochs = 3;\nruns = 2;\n"
                  "model = { hidden = 8; };\n",
@@ -154,4 +155,8 @@ Test(results, runner_resumes_and_skips_finished_runs)
     cr_assert(strstr(frost_last_error(), "made with a different configuration"), "%s", frost_last_error());
     tu_rmtree(d);
     free(d);
+    if (t) {
+        tu_rmtree(t);
+        free(t);
+    }
 }
