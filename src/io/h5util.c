@@ -35,8 +35,7 @@ frost_status frost__h5_fail(const char *ctx, const char *fmt, ...)
     va_end(ap);
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_first, reason);
     H5Eclear2(H5E_DEFAULT);
-    if (reason[0])
-        return frost__error(FROST_ERR_HDF5, "%s: %s (HDF5: %s)", ctx, what, reason);
+    if (reason[0]) return frost__error(FROST_ERR_HDF5, "%s: %s (HDF5: %s)", ctx, what, reason);
     return frost__error(FROST_ERR_HDF5, "%s: %s", ctx, what);
 }
 
@@ -48,8 +47,10 @@ static void remove_stale_temporaries(const char *path)
     frost__strlcpy(dir, path, sizeof dir);
     char *slash = strrchr(dir, '/');
     const char *base = slash ? slash + 1 : path;
-    if (slash) *slash = 0;
-    else frost__strlcpy(dir, ".", sizeof dir);
+    if (slash)
+        *slash = 0;
+    else
+        frost__strlcpy(dir, ".", sizeof dir);
     char prefix[1100];
     snprintf(prefix, sizeof prefix, "%s.tmp.", base);
     DIR *d = opendir(dir);
@@ -118,8 +119,7 @@ frost_status frost__h5_out_commit(frost__h5_out *o)
     if (rename(o->tmp, o->path) != 0) {
         int e = errno;
         unlink(o->tmp);
-        return frost__error(FROST_ERR_IO, "%s: cannot rename the finished file into place: %s",
-                            o->path, strerror(e));
+        return frost__error(FROST_ERR_IO, "%s: cannot rename the finished file into place: %s", o->path, strerror(e));
     }
     /* Make the rename itself durable. */
     char dir[1024];
@@ -146,8 +146,7 @@ frost_status frost__h5_peek_format(const char *path, char *format, size_t cap)
 {
     frost__h5_init();
     format[0] = 0;
-    if (access(path, R_OK) != 0)
-        return frost__error(FROST_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    if (access(path, R_OK) != 0) return frost__error(FROST_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     htri_t is = H5Fis_hdf5(path);
     if (is <= 0) {
         H5Eclear2(H5E_DEFAULT);
@@ -166,8 +165,8 @@ frost_status frost__h5_peek_format(const char *path, char *format, size_t cap)
     return FROST_OK;
 }
 
-frost_status frost__h5_open_read(hid_t *file, const char *path, const char *format,
-                                 int64_t max_version, int64_t *version)
+frost_status frost__h5_open_read(hid_t *file, const char *path, const char *format, int64_t max_version,
+                                 int64_t *version)
 {
     char fmt[128];
     frost_status st = frost__h5_peek_format(path, fmt, sizeof fmt);
@@ -175,11 +174,9 @@ frost_status frost__h5_open_read(hid_t *file, const char *path, const char *form
     if (st < 0) return st;
     if (strcmp(fmt, format) != 0) {
         if (!fmt[0])
-            return frost__error(FROST_ERR_FORMAT,
-                                "%s: attribute 'format' missing, expected \"%s\" (not a frost file)",
+            return frost__error(FROST_ERR_FORMAT, "%s: attribute 'format' missing, expected \"%s\" (not a frost file)",
                                 path, format);
-        return frost__error(FROST_ERR_FORMAT, "%s: attribute 'format' is \"%s\", expected \"%s\"",
-                            path, fmt, format);
+        return frost__error(FROST_ERR_FORMAT, "%s: attribute 'format' is \"%s\", expected \"%s\"", path, fmt, format);
     }
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0) return frost__h5_fail(path, "cannot open");
@@ -228,15 +225,11 @@ static frost_status attr_write(hid_t obj, const char *name, hid_t type, const vo
     return FROST_OK;
 }
 
+/* Text attributes are fixed-length UTF-8 strings: readable by h5py as str,
+ * and read back without HDF5's global heap (see frost__h5_read_attr_str). */
 frost_status frost__h5_attr_str(hid_t obj, const char *name, const char *value, const char *ctx)
 {
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, H5T_VARIABLE);
-    H5Tset_cset(t, H5T_CSET_UTF8);
-    const char *v = value ? value : "";
-    frost_status st = attr_write(obj, name, t, &v, ctx);
-    H5Tclose(t);
-    return st;
+    return frost__h5_attr_strfix(obj, name, value, ctx);
 }
 
 frost_status frost__h5_attr_strfix(hid_t obj, const char *name, const char *value, const char *ctx)
@@ -273,7 +266,7 @@ bool frost__h5_exists(hid_t loc, const char *path)
     /* H5Lexists needs every intermediate link to exist: walk the path. */
     char buf[512];
     frost__strlcpy(buf, path, sizeof buf);
-    for (char *p = buf + (buf[0] == '/'); ; p++) {
+    for (char *p = buf + (buf[0] == '/');; p++) {
         char c = *p;
         if (c == '/' || c == 0) {
             *p = 0;
@@ -310,18 +303,13 @@ frost_status frost__h5_read_attr_str(hid_t obj, const char *name, char **out, co
     if (H5Tget_class(t) != H5T_STRING || H5Sget_simple_extent_npoints(sp) != 1) {
         st = frost__error(FROST_ERR_FORMAT, "%s: attribute '%s' is not a text string", ctx, name);
     } else if (H5Tis_variable_str(t) > 0) {
-        hid_t mt = H5Tcopy(H5T_C_S1);
-        H5Tset_size(mt, H5T_VARIABLE);
-        H5Tset_cset(mt, H5Tget_cset(t));
-        char *v = NULL;
-        if (H5Aread(a, mt, &v) < 0) {
-            st = frost__h5_fail(ctx, "cannot read attribute '%s'", name);
-        } else {
-            *out = strdup(v ? v : "");
-            H5free_memory(v);
-            if (!*out) st = frost__error(FROST_ERR_NOMEM, "out of memory");
-        }
-        H5Tclose(mt);
+        /* variable-length strings live in HDF5's global heap, which HDF5
+         * 1.10 reads without bounds checks: a damaged file crashes it
+         * (found by fuzzing). frost writes fixed-length strings only. */
+        st = frost__error(FROST_ERR_FORMAT,
+                          "%s: attribute '%s' is a variable-length string; frost reads fixed-length strings only "
+                          "(a file from a frost of before 2026-11-27 or from another tool: import or run it again)",
+                          ctx, name);
     } else {
         size_t n = H5Tget_size(t);
         if (n > (1u << 24)) {
@@ -332,7 +320,8 @@ frost_status frost__h5_read_attr_str(hid_t obj, const char *name, char **out, co
             H5Tset_size(mt, n + 1);
             H5Tset_strpad(mt, H5T_STR_NULLTERM);
             H5Tset_cset(mt, H5Tget_cset(t));
-            if (!v) st = frost__error(FROST_ERR_NOMEM, "out of memory");
+            if (!v)
+                st = frost__error(FROST_ERR_NOMEM, "out of memory");
             else if (H5Aread(a, mt, v) < 0) {
                 free(v);
                 st = frost__h5_fail(ctx, "cannot read attribute '%s'", name);
@@ -348,8 +337,7 @@ frost_status frost__h5_read_attr_str(hid_t obj, const char *name, char **out, co
     return st;
 }
 
-frost_status frost__h5_read_attr_strbuf(hid_t obj, const char *name, char *buf, size_t cap,
-                                        const char *ctx)
+frost_status frost__h5_read_attr_strbuf(hid_t obj, const char *name, char *buf, size_t cap, const char *ctx)
 {
     char *s = NULL;
     frost_status st = frost__h5_read_attr_str(obj, name, &s, ctx);
@@ -415,19 +403,21 @@ static hid_t make_dcpl(int rank, const int64_t *dims, size_t elsize, int level, 
     return dcpl;
 }
 
-frost_status frost__h5_write(hid_t loc, const char *name, hid_t memtype, hid_t filetype, int rank,
-                             const int64_t *dims, const void *data, int level, const char *ctx)
+frost_status frost__h5_write(hid_t loc, const char *name, hid_t memtype, hid_t filetype, int rank, const int64_t *dims,
+                             const void *data, int level, const char *ctx)
 {
     int64_t total = (int64_t)H5Tget_size(filetype) * dims[0] * (rank == 2 ? dims[1] : 1);
     if (total > (64 << 10)) {
         /* large: chunked, compressed on all threads */
         frost__h5_rows w;
-        frost_status st = frost__h5_rows_begin(&w, loc, name, memtype, filetype, rank, dims[0],
-                                               rank == 2 ? dims[1] : 1, level, ctx);
+        frost_status st =
+            frost__h5_rows_begin(&w, loc, name, memtype, filetype, rank, dims[0], rank == 2 ? dims[1] : 1, level, ctx);
         if (st < 0) return st;
         st = frost__h5_rows_write(&w, data, dims[0]);
-        if (st == FROST_OK) st = frost__h5_rows_end(&w);
-        else frost__h5_rows_abort(&w);
+        if (st == FROST_OK)
+            st = frost__h5_rows_end(&w);
+        else
+            frost__h5_rows_abort(&w);
         return st;
     }
     hsize_t hd[2] = {(hsize_t)dims[0], rank == 2 ? (hsize_t)dims[1] : 1};
@@ -447,11 +437,9 @@ frost_status frost__h5_write(hid_t loc, const char *name, hid_t memtype, hid_t f
     return FROST_OK;
 }
 
-static frost_status open_checked(hid_t loc, const char *name, int rank, int64_t dims[2], hid_t *dset,
-                                 const char *ctx)
+static frost_status open_checked(hid_t loc, const char *name, int rank, int64_t dims[2], hid_t *dset, const char *ctx)
 {
-    if (!frost__h5_exists(loc, name))
-        return frost__error(FROST_ERR_FORMAT, "%s: dataset '%s' missing", ctx, name);
+    if (!frost__h5_exists(loc, name)) return frost__error(FROST_ERR_FORMAT, "%s: dataset '%s' missing", ctx, name);
     hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
     if (d < 0) return frost__h5_fail(ctx, "cannot open dataset '%s'", name);
     hid_t sp = H5Dget_space(d);
@@ -461,8 +449,8 @@ static frost_status open_checked(hid_t loc, const char *name, int rank, int64_t 
     H5Sclose(sp);
     if ((rank != 0 && r != rank) || (r != 1 && r != 2)) {
         H5Dclose(d);
-        return frost__error(FROST_ERR_FORMAT, "%s: dataset '%s' has %d dimensions, expected %d",
-                            ctx, name, r, rank ? rank : 1);
+        return frost__error(FROST_ERR_FORMAT, "%s: dataset '%s' has %d dimensions, expected %d", ctx, name, r,
+                            rank ? rank : 1);
     }
     dims[0] = (int64_t)hd[0];
     dims[1] = r == 2 ? (int64_t)hd[1] : 1;
@@ -470,8 +458,8 @@ static frost_status open_checked(hid_t loc, const char *name, int rank, int64_t 
     return FROST_OK;
 }
 
-frost_status frost__h5_read(hid_t loc, const char *name, hid_t memtype, int rank, int64_t dims[2],
-                            void **data, const char *ctx)
+frost_status frost__h5_read(hid_t loc, const char *name, hid_t memtype, int rank, int64_t dims[2], void **data,
+                            const char *ctx)
 {
     hid_t d;
     *data = NULL;
@@ -482,8 +470,7 @@ frost_status frost__h5_read(hid_t loc, const char *name, hid_t memtype, int rank
     void *buf = malloc(n ? n * el : 1);
     if (!buf) {
         H5Dclose(d);
-        return frost__error(FROST_ERR_NOMEM, "%s: out of memory reading '%s' (%zu bytes)", ctx, name,
-                            n * el);
+        return frost__error(FROST_ERR_NOMEM, "%s: out of memory reading '%s' (%zu bytes)", ctx, name, n * el);
     }
     if (n > 0 && H5Dread(d, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
         free(buf);
@@ -495,8 +482,8 @@ frost_status frost__h5_read(hid_t loc, const char *name, hid_t memtype, int rank
     return FROST_OK;
 }
 
-frost_status frost__h5_read_into(hid_t loc, const char *name, hid_t memtype, int rank,
-                                 const int64_t *dims, void *data, const char *ctx)
+frost_status frost__h5_read_into(hid_t loc, const char *name, hid_t memtype, int rank, const int64_t *dims, void *data,
+                                 const char *ctx)
 {
     hid_t d;
     int64_t got[2];
@@ -505,11 +492,10 @@ frost_status frost__h5_read_into(hid_t loc, const char *name, hid_t memtype, int
     if (got[0] != dims[0] || (rank == 2 && got[1] != dims[1])) {
         H5Dclose(d);
         if (rank == 2)
-            return frost__error(FROST_ERR_FORMAT, "%s: dataset '%s' is %lld x %lld, expected %lld x %lld",
-                                ctx, name, (long long)got[0], (long long)got[1], (long long)dims[0],
-                                (long long)dims[1]);
-        return frost__error(FROST_ERR_FORMAT, "%s: dataset '%s' has %lld entries, expected %lld", ctx,
-                            name, (long long)got[0], (long long)dims[0]);
+            return frost__error(FROST_ERR_FORMAT, "%s: dataset '%s' is %lld x %lld, expected %lld x %lld", ctx, name,
+                                (long long)got[0], (long long)got[1], (long long)dims[0], (long long)dims[1]);
+        return frost__error(FROST_ERR_FORMAT, "%s: dataset '%s' has %lld entries, expected %lld", ctx, name,
+                            (long long)got[0], (long long)dims[0]);
     }
     if (got[0] * got[1] > 0 && H5Dread(d, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
         H5Dclose(d);
@@ -522,9 +508,8 @@ frost_status frost__h5_read_into(hid_t loc, const char *name, hid_t memtype, int
 /* Chunks compressed per batch: bounds the work memory (about 2 MiB each). */
 #define ROWS_BATCH 16
 
-frost_status frost__h5_rows_begin(frost__h5_rows *w, hid_t loc, const char *name, hid_t memtype,
-                                  hid_t filetype, int rank, int64_t rows, int64_t cols, int level,
-                                  const char *ctx)
+frost_status frost__h5_rows_begin(frost__h5_rows *w, hid_t loc, const char *name, hid_t memtype, hid_t filetype,
+                                  int rank, int64_t rows, int64_t cols, int level, const char *ctx)
 {
     memset(w, 0, sizeof *w);
     w->dset = H5I_INVALID_HID;
@@ -612,7 +597,7 @@ static frost_status rows_flush(frost__h5_rows *w, const unsigned char *data, int
             int zr = compress2(comp, &clen, shuf, (uLong)w->chunk_bytes, w->level);
             if (zr == Z_OK && clen < w->chunk_bytes) {
                 w->work_len[k] = clen;
-                w->work_mask[k] = 0;           /* both filters applied */
+                w->work_mask[k] = 0; /* both filters applied */
             } else {
                 w->work_len[k] = w->chunk_bytes; /* deflate skipped: optional filter 1 */
                 w->work_mask[k] = 1u << 1;
@@ -633,8 +618,8 @@ frost_status frost__h5_rows_write(frost__h5_rows *w, const void *block, int64_t 
 {
     if (nrows <= 0) return FROST_OK;
     if (w->written + nrows > w->rows)
-        return frost__error(FROST_ERR_SHAPE, "%s: '%s' given %lld rows, expected %lld", w->ctx,
-                            w->name, (long long)(w->written + nrows), (long long)w->rows);
+        return frost__error(FROST_ERR_SHAPE, "%s: '%s' given %lld rows, expected %lld", w->ctx, w->name,
+                            (long long)(w->written + nrows), (long long)w->rows);
     const unsigned char *p = block;
     frost_status st;
     if (!w->direct) {
@@ -704,8 +689,7 @@ frost_status frost__h5_rows_end(frost__h5_rows *w)
                           (long long)w->written, (long long)w->rows);
     } else if (w->direct && w->staged > 0) {
         /* the last chunk reaches past the end: pad it (HDF5 ignores the rest) */
-        memset(w->stage + (size_t)w->staged * w->row_bytes, 0,
-               (size_t)(w->chunk_rows - w->staged) * w->row_bytes);
+        memset(w->stage + (size_t)w->staged * w->row_bytes, 0, (size_t)(w->chunk_rows - w->staged) * w->row_bytes);
         st = rows_flush(w, w->stage, 1, (w->rows - 1) / w->chunk_rows);
         w->staged = 0;
     }

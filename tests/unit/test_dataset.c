@@ -140,8 +140,8 @@ Test(dataset, refuses_other_formats_and_versions)
 
     write_h5(p, "frost.results", 1, false);
     cr_assert_eq(frost_dataset_load(&ds, p), FROST_ERR_FORMAT);
-    cr_assert(strstr(frost_last_error(), "attribute 'format' is \"frost.results\", expected \"frost.dataset\""),
-              "%s", frost_last_error());
+    cr_assert(strstr(frost_last_error(), "attribute 'format' is \"frost.results\", expected \"frost.dataset\""), "%s",
+              frost_last_error());
 
     write_h5(p, "frost.dataset", 99, false);
     cr_assert_eq(frost_dataset_load(&ds, p), FROST_ERR_FORMAT);
@@ -150,6 +150,25 @@ Test(dataset, refuses_other_formats_and_versions)
     write_h5(p, "frost.dataset", 1, false); /* right header, no content */
     cr_assert_lt(frost_dataset_load(&ds, p), 0);
     cr_assert(strstr(frost_last_error(), "x.h5: attribute 'name' missing"), "%s", frost_last_error());
+
+    /* a variable-length string (h5py's default for str attributes) is refused
+     * by name: HDF5 1.10 reads those from its global heap without bounds checks */
+    {
+        hid_t f = H5Fcreate(p, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+        hid_t sp = H5Screate(H5S_SCALAR);
+        hid_t t = H5Tcopy(H5T_C_S1);
+        H5Tset_size(t, H5T_VARIABLE);
+        const char *v = "frost.dataset";
+        hid_t a = H5Acreate2(f, "format", t, sp, H5P_DEFAULT, H5P_DEFAULT);
+        H5Awrite(a, t, &v);
+        H5Aclose(a);
+        H5Tclose(t);
+        H5Sclose(sp);
+        H5Fclose(f);
+    }
+    cr_assert_eq(frost_dataset_load(&ds, p), FROST_ERR_FORMAT);
+    cr_assert(strstr(frost_last_error(), "x.h5: attribute 'format' is a variable-length string"), "%s",
+              frost_last_error());
 
     cr_assert_eq(frost_dataset_load(&ds, tu_path(d, "missing.h5")), FROST_ERR_IO);
     cr_assert(strstr(frost_last_error(), "missing.h5: cannot open"), "%s", frost_last_error());
