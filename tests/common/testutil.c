@@ -2,6 +2,7 @@
  * testutil.c - see testutil.h.
  */
 #include "testutil.h"
+#include <criterion/criterion.h>
 
 #include <dirent.h>
 #include <ftw.h>
@@ -161,4 +162,38 @@ void tu_free_all(void)
     free(tu_blocks);
     tu_blocks = NULL;
     tu_nblocks = tu_capblocks = 0;
+}
+
+void tu_import_cora(const char *dir)
+{
+    char src[1024];
+    snprintf(src, sizeof src, "%s/datasets/cora", tu_source_root());
+    cr_assert_eq(frost_import_ogb(src, tu_path(dir, "cora.h5"), NULL), FROST_OK, "%s", frost_last_error());
+}
+
+frost_summary_row tu_run_cora_gcn(const char *dataset, const char *output, const char *const *sets, int n_sets)
+{
+    char cfg[1024], set[1200];
+    snprintf(cfg, sizeof cfg, "%s/experiments/cora-gcn.cfg", tu_source_root());
+    frost_config c;
+    frost_config_default(&c);
+    cr_assert_eq(frost_config_load(&c, cfg), FROST_OK, "%s", frost_last_error());
+    snprintf(set, sizeof set, "dataset=\"%s\"", dataset);
+    cr_assert_eq(frost_config_set_arg(&c, set), FROST_OK);
+    snprintf(set, sizeof set, "output=\"%s\"", output);
+    cr_assert_eq(frost_config_set_arg(&c, set), FROST_OK);
+    for (int k = 0; k < n_sets; k++) cr_assert_eq(frost_config_set_arg(&c, sets[k]), FROST_OK, "%s", sets[k]);
+    char out[1024];
+    cr_assert_eq(frost_experiment_run(&c, NULL, out, sizeof out), FROST_OK, "%s", frost_last_error());
+    frost_results r;
+    cr_assert_eq(frost_results_load(&r, out), FROST_OK);
+    frost_summary_row *rows;
+    int64_t n;
+    cr_assert_eq(frost_results_summarize(&r, &rows, &n), FROST_OK);
+    cr_assert_eq(n, 1);
+    frost_summary_row row = rows[0];
+    row.config = NULL; /* released with the rows */
+    frost_summary_release(rows, n);
+    frost_results_release(&r);
+    return row;
 }

@@ -40,6 +40,13 @@ const char *tu_path(const char *dir, const char *name);
 void *tu_alloc(size_t bytes);
 void tu_free_all(void);
 
+/* The bundled cora (datasets/cora, OGB raw layout) imported as dir/cora.h5. */
+void tu_import_cora(const char *dir);
+
+/* The shipped cora GCN experiment (experiments/cora-gcn.cfg) on `dataset`
+ * into `output`, with extra --set assignments; its one summary row. */
+frost_summary_row tu_run_cora_gcn(const char *dataset, const char *output, const char *const *sets, int n_sets);
+
 /* Relative difference |a-b| / max(|a|, |b|, floor). */
 double tu_rel(double a, double b, double floor);
 

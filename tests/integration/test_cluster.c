@@ -23,9 +23,7 @@ static char *dir;
 static void setup_data(void)
 {
     dir = tu_tmpdir();
-    char src[1024];
-    snprintf(src, sizeof src, "%s/datasets/cora", tu_source_root());
-    cr_assert_eq(frost_import_ogb(src, tu_path(dir, "cora.h5"), NULL), FROST_OK, "%s", frost_last_error());
+    tu_import_cora(dir);
 }
 
 static void teardown_data(void)
@@ -113,29 +111,9 @@ Test(cluster, one_batch_gin_batchnorm_equals_full_batch, .init = setup_data, .fi
 
 Test(cluster, mini_batches_train_cora_gcn, .init = setup_data, .fini = teardown_data)
 {
-    char cfg[1024];
-    snprintf(cfg, sizeof cfg, "%s/experiments/cora-gcn.cfg", tu_source_root());
-    frost_config c;
-    frost_config_default(&c);
-    cr_assert_eq(frost_config_load(&c, cfg), FROST_OK, "%s", frost_last_error());
-    char set[1200];
-    snprintf(set, sizeof set, "dataset=\"%s\"", tu_path(dir, "cora.h5"));
-    cr_assert_eq(frost_config_set_arg(&c, set), FROST_OK);
-    snprintf(set, sizeof set, "output=\"%s\"", tu_path(dir, "mb.h5"));
-    cr_assert_eq(frost_config_set_arg(&c, set), FROST_OK);
     const char *sets[] = {"runs=3", "batch.mode=\"cluster\"", "batch.parts=8", "batch.parts_per_batch=2"};
-    for (int k = 0; k < 4; k++) cr_assert_eq(frost_config_set_arg(&c, sets[k]), FROST_OK);
-    char out[1024];
-    cr_assert_eq(frost_experiment_run(&c, NULL, out, sizeof out), FROST_OK, "%s", frost_last_error());
-    frost_results r;
-    cr_assert_eq(frost_results_load(&r, out), FROST_OK);
-    frost_summary_row *rows;
-    int64_t n;
-    cr_assert_eq(frost_results_summarize(&r, &rows, &n), FROST_OK);
-    cr_assert_eq(n, 1);
-    cr_assert_eq(rows[0].runs, 3);
+    frost_summary_row row = tu_run_cora_gcn(tu_path(dir, "cora.h5"), tu_path(dir, "mb.h5"), sets, 4);
+    cr_assert_eq(row.runs, 3);
     /* full batch: 81.7 +- 0.9 over 10 seeds; 4 batches per epoch lose little on cora */
-    cr_assert_geq(rows[0].test_mean, 0.78, "Cluster-GCN cora test accuracy %.4f", rows[0].test_mean);
-    frost_summary_release(rows, n);
-    frost_results_release(&r);
+    cr_assert_geq(row.test_mean, 0.78, "Cluster-GCN cora test accuracy %.4f", row.test_mean);
 }

@@ -37,9 +37,7 @@ static char *dir;
 static void setup_data(void)
 {
     dir = tu_tmpdir();
-    char src[1024];
-    snprintf(src, sizeof src, "%s/datasets/cora", tu_source_root());
-    cr_assert_eq(frost_import_ogb(src, tu_path(dir, "cora.h5"), NULL), FROST_OK, "%s", frost_last_error());
+    tu_import_cora(dir);
 }
 
 static void teardown_data(void)

@@ -187,7 +187,10 @@ Test(model, same_seed_same_numbers_for_1_and_2_threads, .init = fixture, .fini =
     }
 }
 
-Test(model, diverging_run_stops_cleanly, .init = fixture, .fini = fixture_fini)
+/* A small GCN on the fixture graph and a task on its first four nodes. */
+static int64_t task_nodes[] = {0, 1, 2, 3};
+
+static frost_model *small_gcn(frost_task_data *d)
 {
     frost_model_spec s = frost_model_spec_default();
     s.arch = FROST_ARCH_GCN;
@@ -197,8 +200,16 @@ Test(model, diverging_run_stops_cleanly, .init = fixture, .fini = fixture_fini)
     frost_model *m;
     cr_assert_eq(frost_model_new(&m, &s, &A, &AT, NN), FROST_OK);
     cr_assert_eq(frost_model_init(m, 1), FROST_OK);
-    int64_t tr[] = {0, 1, 2, 3};
-    frost_task_data d = {NN, FF, X, Y, FROST_TASK_MULTICLASS, FROST_METRIC_ACCURACY, CC, tr, tr, tr, 4, 4, 4, NULL};
+    *d = (frost_task_data){
+        NN, FF, X, Y,   FROST_TASK_MULTICLASS, FROST_METRIC_ACCURACY, CC, task_nodes, task_nodes, task_nodes,
+        4,  4,  4, NULL};
+    return m;
+}
+
+Test(model, diverging_run_stops_cleanly, .init = fixture, .fini = fixture_fini)
+{
+    frost_task_data d;
+    frost_model *m = small_gcn(&d);
     frost_train_opts o = frost_train_opts_default();
     o.epochs = 50;
     o.optim.lr = 1e30; /* blows up */
@@ -227,16 +238,8 @@ static frost_status poison_epoch(void *ctx, frost_model *m, frost_optim *opt, co
 Test(model, nonfinite_weight_after_an_update_stops_the_run_naming_epoch_and_parameter, .init = fixture,
      .fini = fixture_fini)
 {
-    frost_model_spec s = frost_model_spec_default();
-    s.arch = FROST_ARCH_GCN;
-    s.in_dim = FF;
-    s.hidden = 8;
-    s.out_dim = CC;
-    frost_model *m;
-    cr_assert_eq(frost_model_new(&m, &s, &A, &AT, NN), FROST_OK);
-    cr_assert_eq(frost_model_init(m, 1), FROST_OK);
-    int64_t tr[] = {0, 1, 2, 3};
-    frost_task_data d = {NN, FF, X, Y, FROST_TASK_MULTICLASS, FROST_METRIC_ACCURACY, CC, tr, tr, tr, 4, 4, 4, NULL};
+    frost_task_data d;
+    frost_model *m = small_gcn(&d);
     frost_train_opts o = frost_train_opts_default();
     o.epochs = 10;
     frost__train_hooks h = {.epoch = poison_epoch};
