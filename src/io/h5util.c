@@ -308,7 +308,7 @@ frost_status frost__h5_read_attr_str(hid_t obj, const char *name, char **out, co
          * (found by fuzzing). frost writes fixed-length strings only. */
         st = frost__error(FROST_ERR_FORMAT,
                           "%s: attribute '%s' is a variable-length string; frost reads fixed-length strings only "
-                          "(a file from a frost of before 2026-11-27 or from another tool: import or run it again)",
+                          "(an older frost file: tools/upgrade-h5-strings.py converts it)",
                           ctx, name);
     } else {
         size_t n = H5Tget_size(t);
