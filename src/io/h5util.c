@@ -454,8 +454,151 @@ static frost_status open_checked(hid_t loc, const char *name, int rank, int64_t 
     }
     dims[0] = (int64_t)hd[0];
     dims[1] = r == 2 ? (int64_t)hd[1] : 1;
+    /* HDF5 1.10 trusts a damaged file in two places a fuzzer found: data
+     * of another class goes through conversions that assume well-formed
+     * input, and a compact dataset's stored bytes are copied as if they
+     * covered the dataspace. frost's arrays are numbers; a compact one must
+     * hold exactly its elements. */
+    hid_t t = H5Dget_type(d);
+    const H5T_class_t cls = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
+    const size_t tsize = t >= 0 ? H5Tget_size(t) : 0;
+    if (t >= 0) H5Tclose(t);
+    if (cls != H5T_INTEGER && cls != H5T_FLOAT) {
+        H5Dclose(d);
+        return frost__error(FROST_ERR_FORMAT, "%s: dataset '%s' does not hold numbers", ctx, name);
+    }
+    hid_t pl = H5Dget_create_plist(d);
+    const H5D_layout_t lay = pl >= 0 ? H5Pget_layout(pl) : H5D_LAYOUT_ERROR;
+    if (pl >= 0) H5Pclose(pl);
+    if (lay == H5D_COMPACT && H5Dget_storage_size(d) != (hsize_t)dims[0] * (hsize_t)dims[1] * tsize) {
+        H5Dclose(d);
+        return frost__error(FROST_ERR_FORMAT, "%s: dataset '%s' is damaged (its stored size does not match its shape)",
+                            ctx, name);
+    }
     *dset = d;
     return FROST_OK;
+}
+
+/* ---- reading whole arrays --------------------------------------------------
+ * Chunked arrays are read chunk by chunk, their filters undone here: HDF5
+ * 1.10 copies a decompressed chunk as if it had the chunk's size, so a
+ * damaged file whose chunk inflates short overflows its buffer (found by
+ * fuzzing). Here every chunk must inflate to exactly its size. frost writes
+ * shuffle + deflate (or no filter); other filters are refused. */
+
+/* Chunk `raw` (nbytes) -> out (cb bytes): inflate if deflated, unshuffle
+ * if shuffled (elements of ts bytes). */
+static bool unfilter_chunk(const unsigned char *raw, size_t nbytes, unsigned char *out, unsigned char *tmp, size_t cb,
+                           size_t ts, bool deflated, bool shuffled)
+{
+    const unsigned char *src = raw;
+    if (deflated) {
+        uLongf got = (uLongf)cb;
+        if (uncompress(shuffled ? tmp : out, &got, raw, (uLong)nbytes) != Z_OK || got != cb) return false;
+        src = shuffled ? tmp : out;
+    } else if (nbytes != cb) {
+        return false;
+    }
+    if (shuffled) {
+        const size_t n = cb / ts;
+        for (size_t b = 0; b < ts; b++)
+            for (size_t i = 0; i < n; i++) out[i * ts + b] = src[b * n + i];
+    } else if (!deflated) {
+        memcpy(out, src, cb);
+    }
+    return true;
+}
+
+static frost_status read_chunked(hid_t d, hid_t pl, hid_t memtype, void *buf, const int64_t dims[2], int rank,
+                                 const char *ctx, const char *name)
+{
+    frost_status st = FROST_OK;
+    unsigned char *raw = NULL, *chunk = NULL, *tmp = NULL;
+    bool deflated = false, shuffled = false;
+    const int nf = H5Pget_nfilters(pl);
+    for (int k = 0; k < nf; k++) {
+        unsigned flags = 0, cd[8];
+        size_t ncd = 8;
+        const H5Z_filter_t id = H5Pget_filter2(pl, (unsigned)k, &flags, &ncd, cd, 0, NULL, NULL);
+        if (id == H5Z_FILTER_SHUFFLE && k == 0 && !shuffled)
+            shuffled = true;
+        else if (id == H5Z_FILTER_DEFLATE && k == nf - 1 && !deflated)
+            deflated = true;
+        else
+            return frost__error(FROST_ERR_FORMAT, "%s: dataset '%s' uses a filter frost does not read (HDF5 id %d)",
+                                ctx, name, (int)id);
+    }
+    hsize_t cdim[2] = {1, 1};
+    if (H5Pget_chunk(pl, rank, cdim) != rank || cdim[0] == 0 || cdim[1] == 0)
+        return frost__error(FROST_ERR_FORMAT, "%s: dataset '%s' has a damaged chunk layout", ctx, name);
+    const size_t ts = H5Tget_size(memtype);
+    const int64_t cols = rank == 2 ? dims[1] : 1;
+    const uint64_t cb64 = (uint64_t)cdim[0] * (uint64_t)cdim[1] * ts;
+    if (cdim[0] > (hsize_t)INT32_MAX || cdim[1] > (hsize_t)INT32_MAX || cb64 > (1ull << 31))
+        return frost__error(FROST_ERR_FORMAT, "%s: dataset '%s' has implausible chunks", ctx, name);
+    const size_t cb = (size_t)cb64;
+    const size_t cap = cb + cb / 8 + 1024; /* deflate never grows data by more */
+    FROST_ALLOC(raw, cap);
+    FROST_ALLOC(chunk, cb);
+    FROST_ALLOC(tmp, cb);
+    for (int64_t r0 = 0; r0 < dims[0]; r0 += (int64_t)cdim[0])
+        for (int64_t c0 = 0; c0 < cols; c0 += (int64_t)cdim[1]) {
+            hsize_t off[2] = {(hsize_t)r0, (hsize_t)c0};
+            hsize_t nb = 0;
+            if (H5Dget_chunk_storage_size(d, off, &nb) < 0)
+                FROST_FAILED(frost__h5_fail(ctx, "cannot read dataset '%s'", name));
+            if (nb == 0) {
+                memset(chunk, 0, cb); /* never written: the fill value, 0 */
+            } else {
+                uint32_t mask = 0;
+                if (nb > cap) FROST_FAIL(FROST_ERR_FORMAT, "%s: dataset '%s' has a damaged chunk", ctx, name);
+                if (H5Dread_chunk(d, H5P_DEFAULT, off, &mask, raw) < 0)
+                    FROST_FAILED(frost__h5_fail(ctx, "cannot read dataset '%s'", name));
+                const bool sk_shuffle = shuffled && (mask & 1u), sk_deflate = deflated && (mask & (1u << (nf - 1)));
+                if (!unfilter_chunk(raw, (size_t)nb, chunk, tmp, cb, ts, deflated && !sk_deflate,
+                                    shuffled && !sk_shuffle))
+                    FROST_FAIL(FROST_ERR_FORMAT, "%s: dataset '%s' has a damaged chunk at row %lld", ctx, name,
+                               (long long)r0);
+            }
+            const int64_t nr = dims[0] - r0 < (int64_t)cdim[0] ? dims[0] - r0 : (int64_t)cdim[0];
+            const int64_t nc = cols - c0 < (int64_t)cdim[1] ? cols - c0 : (int64_t)cdim[1];
+            for (int64_t i = 0; i < nr; i++)
+                memcpy((unsigned char *)buf + ((size_t)(r0 + i) * (size_t)cols + (size_t)c0) * ts,
+                       chunk + (size_t)i * (size_t)cdim[1] * ts, (size_t)nc * ts);
+        }
+fail:
+    free(raw);
+    free(chunk);
+    free(tmp);
+    return st;
+}
+
+/* The whole of dataset d (dims as open_checked gave them) into buf. */
+static frost_status read_all(hid_t d, hid_t memtype, void *buf, const int64_t dims[2], const char *ctx,
+                             const char *name)
+{
+    if (dims[0] * dims[1] == 0) return FROST_OK;
+    hid_t sp = H5Dget_space(d);
+    const int rank = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
+    if (sp >= 0) H5Sclose(sp);
+    hid_t pl = H5Dget_create_plist(d);
+    if (pl < 0) return frost__h5_fail(ctx, "cannot read dataset '%s'", name);
+    frost_status st = FROST_OK;
+    if (H5Pget_layout(pl) == H5D_CHUNKED) {
+        /* raw chunk bytes are the memory type's bytes: the stored type must be it */
+        hid_t ft = H5Dget_type(d);
+        const bool same = ft >= 0 && H5Tequal(ft, memtype) > 0;
+        if (ft >= 0) H5Tclose(ft);
+        if (!same)
+            st = frost__error(FROST_ERR_FORMAT,
+                              "%s: dataset '%s' is stored with another element type than frost writes", ctx, name);
+        else
+            st = read_chunked(d, pl, memtype, buf, dims, rank, ctx, name);
+    } else if (H5Dread(d, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
+        st = frost__h5_fail(ctx, "cannot read dataset '%s'", name);
+    }
+    H5Pclose(pl);
+    return st;
 }
 
 frost_status frost__h5_read(hid_t loc, const char *name, hid_t memtype, int rank, int64_t dims[2], void **data,
@@ -472,10 +615,11 @@ frost_status frost__h5_read(hid_t loc, const char *name, hid_t memtype, int rank
         H5Dclose(d);
         return frost__error(FROST_ERR_NOMEM, "%s: out of memory reading '%s' (%zu bytes)", ctx, name, n * el);
     }
-    if (n > 0 && H5Dread(d, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
+    st = read_all(d, memtype, buf, dims, ctx, name);
+    if (st < 0) {
         free(buf);
         H5Dclose(d);
-        return frost__h5_fail(ctx, "cannot read dataset '%s'", name);
+        return st;
     }
     H5Dclose(d);
     *data = buf;
@@ -497,9 +641,10 @@ frost_status frost__h5_read_into(hid_t loc, const char *name, hid_t memtype, int
         return frost__error(FROST_ERR_FORMAT, "%s: dataset '%s' has %lld entries, expected %lld", ctx, name,
                             (long long)got[0], (long long)dims[0]);
     }
-    if (got[0] * got[1] > 0 && H5Dread(d, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
+    st = read_all(d, memtype, data, got, ctx, name);
+    if (st < 0) {
         H5Dclose(d);
-        return frost__h5_fail(ctx, "cannot read dataset '%s'", name);
+        return st;
     }
     H5Dclose(d);
     return FROST_OK;
