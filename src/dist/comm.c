@@ -235,29 +235,38 @@ void frost__halo_free(frost__halo **ph)
 
 enum { TAG_FORWARD = 71, TAG_BACKWARD = 72 };
 
+/* Rows of F floats: from process q, roff[q + 1] - roff[q] rows into
+ * rbase + roff[q] F; to process q, soff[q + 1] - soff[q] rows from
+ * sbase + soff[q] F. Non-blocking, then wait for all. */
+static void exchange(frost__halo *h, float *rbase, const int64_t *roff, float *sbase, const int64_t *soff, int64_t F,
+                     int tag)
+{
+    const int P = h->p->size;
+    MPI_Datatype row;
+    MPI_Type_contiguous((int)F, MPI_FLOAT, &row);
+    MPI_Type_commit(&row);
+    int nr = 0;
+    for (int q = 0; q < P; q++) {
+        const int64_t cnt = roff[q + 1] - roff[q];
+        if (cnt > 0) MPI_Irecv(rbase + roff[q] * F, (int)cnt, row, q, tag, h->c->comm, &h->req[nr++]);
+    }
+    for (int q = 0; q < P; q++) {
+        const int64_t cnt = soff[q + 1] - soff[q];
+        if (cnt > 0) MPI_Isend(sbase + soff[q] * F, (int)cnt, row, q, tag, h->c->comm, &h->req[nr++]);
+    }
+    MPI_Waitall(nr, h->req, MPI_STATUSES_IGNORE);
+    MPI_Type_free(&row);
+}
+
 void frost__halo_forward(frost__halo *h, float *x, int64_t F)
 {
     const frost__halo_plan *p = h->p;
     const double t0 = frost__now();
     FROST_ASSERT(F <= h->max_width);
-    MPI_Datatype row;
-    MPI_Type_contiguous((int)F, MPI_FLOAT, &row);
-    MPI_Type_commit(&row);
-    int nr = 0;
-    for (int q = 0; q < p->size; q++) {
-        const int64_t cnt = p->recv_off[q + 1] - p->recv_off[q];
-        if (cnt > 0)
-            MPI_Irecv(x + (p->n_owned + p->recv_off[q]) * F, (int)cnt, row, q, TAG_FORWARD, h->c->comm, &h->req[nr++]);
-    }
     const int64_t ns = p->send_off[p->size];
 #pragma omp parallel for schedule(static) if (ns * F > 65536)
     for (int64_t k = 0; k < ns; k++) memcpy(h->sbuf + k * F, x + p->send_rows[k] * F, (size_t)F * sizeof(float));
-    for (int q = 0; q < p->size; q++) {
-        const int64_t cnt = p->send_off[q + 1] - p->send_off[q];
-        if (cnt > 0) MPI_Isend(h->sbuf + p->send_off[q] * F, (int)cnt, row, q, TAG_FORWARD, h->c->comm, &h->req[nr++]);
-    }
-    MPI_Waitall(nr, h->req, MPI_STATUSES_IGNORE);
-    MPI_Type_free(&row);
+    exchange(h, x + p->n_owned * F, p->recv_off, h->sbuf, p->send_off, F, TAG_FORWARD);
     h->c->cnt.halo_bytes += ns * F * (int64_t)sizeof(float);
     h->c->cnt.halo_seconds += frost__now() - t0;
 }
@@ -267,23 +276,8 @@ void frost__halo_backward(frost__halo *h, float *g, int64_t F)
     const frost__halo_plan *p = h->p;
     const double t0 = frost__now();
     FROST_ASSERT(F <= h->max_width);
-    MPI_Datatype row;
-    MPI_Type_contiguous((int)F, MPI_FLOAT, &row);
-    MPI_Type_commit(&row);
-    int nr = 0;
-    for (int q = 0; q < p->size; q++) {
-        const int64_t cnt = p->send_off[q + 1] - p->send_off[q];
-        if (cnt > 0) MPI_Irecv(h->rbuf + p->send_off[q] * F, (int)cnt, row, q, TAG_BACKWARD, h->c->comm, &h->req[nr++]);
-    }
-    int64_t sent = 0;
-    for (int q = 0; q < p->size; q++) {
-        const int64_t cnt = p->recv_off[q + 1] - p->recv_off[q];
-        if (cnt > 0)
-            MPI_Isend(g + (p->n_owned + p->recv_off[q]) * F, (int)cnt, row, q, TAG_BACKWARD, h->c->comm, &h->req[nr++]);
-        sent += cnt;
-    }
-    MPI_Waitall(nr, h->req, MPI_STATUSES_IGNORE);
-    MPI_Type_free(&row);
+    exchange(h, h->rbuf, p->send_off, g + p->n_owned * F, p->recv_off, F, TAG_BACKWARD);
+    const int64_t sent = p->recv_off[p->size];
     /* add in process order; a row may come back from several processes, so
      * threads split the columns, not the rows: no races, a fixed order */
     const int64_t ns = p->send_off[p->size];

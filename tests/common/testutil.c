@@ -171,6 +171,23 @@ void tu_import_cora(const char *dir)
     cr_assert_eq(frost_import_ogb(src, tu_path(dir, "cora.h5"), NULL), FROST_OK, "%s", frost_last_error());
 }
 
+static char *cora_dir;
+
+void tu_cora_setup(void)
+{
+    cora_dir = tu_tmpdir();
+    tu_import_cora(cora_dir);
+}
+
+void tu_cora_teardown(void)
+{
+    tu_rmtree(cora_dir);
+    free(cora_dir);
+    cora_dir = NULL;
+}
+
+const char *tu_cora_dir(void) { return cora_dir; }
+
 frost_summary_row tu_run_cora_gcn(const char *dataset, const char *output, const char *const *sets, int n_sets)
 {
     char cfg[1024], set[1200];

@@ -43,6 +43,12 @@ void tu_free_all(void);
 /* The bundled cora (datasets/cora, OGB raw layout) imported as dir/cora.h5. */
 void tu_import_cora(const char *dir);
 
+/* A suite fixture (.init / .fini): a temporary folder holding cora.h5,
+ * tu_cora_dir() while the test runs. */
+void tu_cora_setup(void);
+void tu_cora_teardown(void);
+const char *tu_cora_dir(void);
+
 /* The shipped cora GCN experiment (experiments/cora-gcn.cfg) on `dataset`
  * into `output`, with extra --set assignments; its one summary row. */
 frost_summary_row tu_run_cora_gcn(const char *dataset, const char *output, const char *const *sets, int n_sets);

@@ -18,31 +18,17 @@
 
 TestSuite(cluster, .timeout = 600);
 
-static char *dir;
-
-static void setup_data(void)
-{
-    dir = tu_tmpdir();
-    tu_import_cora(dir);
-}
-
-static void teardown_data(void)
-{
-    tu_rmtree(dir);
-    free(dir);
-}
-
 static void run(const char *body, const char *out, const char *const *sets, int n_sets)
 {
     char text[4096];
     snprintf(text, sizeof text, "dataset = \"%s\";\noutput = \"%s\";\nsplit = \"public\";\nthreads = 1;\n%s",
-             tu_path(dir, "cora.h5"), tu_path(dir, out), body);
+             tu_path(tu_cora_dir(), "cora.h5"), tu_path(tu_cora_dir(), out), body);
     char name[80];
     snprintf(name, sizeof name, "%s.cfg", out);
-    tu_writef(dir, name, text);
+    tu_writef(tu_cora_dir(), name, text);
     frost_config c;
     frost_config_default(&c);
-    cr_assert_eq(frost_config_load(&c, tu_path(dir, name)), FROST_OK, "%s", frost_last_error());
+    cr_assert_eq(frost_config_load(&c, tu_path(tu_cora_dir(), name)), FROST_OK, "%s", frost_last_error());
     for (int k = 0; k < n_sets; k++)
         cr_assert_eq(frost_config_set_arg(&c, sets[k]), FROST_OK, "%s", frost_last_error());
     char o[1024];
@@ -63,8 +49,8 @@ static void one_batch_is_full_batch(const char *tag, const char *model)
     const char *sets[] = {"batch.mode=\"cluster\"", "batch.parts=4", "batch.parts_per_batch=4"};
     run(body, b, sets, 3);
     char pa[1100], pb[1100];
-    snprintf(pa, sizeof pa, "%s", tu_path(dir, a));
-    snprintf(pb, sizeof pb, "%s", tu_path(dir, b));
+    snprintf(pa, sizeof pa, "%s", tu_path(tu_cora_dir(), a));
+    snprintf(pb, sizeof pb, "%s", tu_path(tu_cora_dir(), b));
     frost_results ra, rb;
     cr_assert_eq(frost_results_load(&ra, pa), FROST_OK);
     cr_assert_eq(frost_results_load(&rb, pb), FROST_OK);
@@ -94,25 +80,26 @@ static void one_batch_is_full_batch(const char *tag, const char *model)
     frost_results_release(&rb);
 }
 
-Test(cluster, one_batch_gcn_equals_full_batch, .init = setup_data, .fini = teardown_data)
+Test(cluster, one_batch_gcn_equals_full_batch, .init = tu_cora_setup, .fini = tu_cora_teardown)
 {
     one_batch_is_full_batch("gcn", "name = \"gcn\"; layers = 2; hidden = 64;");
 }
 
-Test(cluster, one_batch_sage_equals_full_batch, .init = setup_data, .fini = teardown_data)
+Test(cluster, one_batch_sage_equals_full_batch, .init = tu_cora_setup, .fini = tu_cora_teardown)
 {
     one_batch_is_full_batch("sage", "name = \"sage\"; layers = 2; hidden = 64;");
 }
 
-Test(cluster, one_batch_gin_batchnorm_equals_full_batch, .init = setup_data, .fini = teardown_data)
+Test(cluster, one_batch_gin_batchnorm_equals_full_batch, .init = tu_cora_setup, .fini = tu_cora_teardown)
 {
     one_batch_is_full_batch("gin", "name = \"gin\"; layers = 3; hidden = 64; norm = \"batch\";");
 }
 
-Test(cluster, mini_batches_train_cora_gcn, .init = setup_data, .fini = teardown_data)
+Test(cluster, mini_batches_train_cora_gcn, .init = tu_cora_setup, .fini = tu_cora_teardown)
 {
     const char *sets[] = {"runs=3", "batch.mode=\"cluster\"", "batch.parts=8", "batch.parts_per_batch=2"};
-    frost_summary_row row = tu_run_cora_gcn(tu_path(dir, "cora.h5"), tu_path(dir, "mb.h5"), sets, 4);
+    frost_summary_row row =
+        tu_run_cora_gcn(tu_path(tu_cora_dir(), "cora.h5"), tu_path(tu_cora_dir(), "mb.h5"), sets, 4);
     cr_assert_eq(row.runs, 3);
     /* full batch: 81.7 +- 0.9 over 10 seeds; 4 batches per epoch lose little on cora */
     cr_assert_geq(row.test_mean, 0.78, "Cluster-GCN cora test accuracy %.4f", row.test_mean);

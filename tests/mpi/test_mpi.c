@@ -30,21 +30,7 @@
 
 TestSuite(mpi, .timeout = 900);
 
-static char *dir;
-
 #define ADAM "name = \"adam\"; lr = 0.01;"
-
-static void setup_data(void)
-{
-    dir = tu_tmpdir();
-    tu_import_cora(dir);
-}
-
-static void teardown_data(void)
-{
-    tu_rmtree(dir);
-    free(dir);
-}
 
 /* frost run CFG with P processes (P = 0: no mpirun at all) and extra --set. */
 static void run(const char *cfgname, int P, const char *out, const char *extra)
@@ -62,12 +48,13 @@ static void run(const char *cfgname, int P, const char *out, const char *extra)
                  "ASAN_OPTIONS=\"${ASAN_OPTIONS:-}:detect_leaks=0\" %s %s--oversubscribe -np %d ", mpirun,
                  getuid() == 0 ? "--allow-run-as-root " : "", P);
     snprintf(cmd, sizeof cmd, "%s%s run %s --quiet --set 'output=\"%s\"' %s > %s.log 2>&1", launch, bin,
-             tu_path(dir, cfgname), tu_path(dir, out), extra ? extra : "", tu_path(dir, out));
+             tu_path(tu_cora_dir(), cfgname), tu_path(tu_cora_dir(), out), extra ? extra : "",
+             tu_path(tu_cora_dir(), out));
     int rc = system(cmd);
     if (rc != 0) {
         char log[64 * 1024] = "";
         char lp[1100];
-        snprintf(lp, sizeof lp, "%s.log", tu_path(dir, out));
+        snprintf(lp, sizeof lp, "%s.log", tu_path(tu_cora_dir(), out));
         FILE *f = fopen(lp, "r");
         if (f) {
             size_t k = fread(log, 1, sizeof log - 1, f);
@@ -85,16 +72,16 @@ static void write_cfg(const char *name, const char *model, const char *optim, in
              "dataset = \"%s\";\nsplit = \"public\";\nmethod = [\"trained\", \"slt\"];\nepochs = %d;\nruns = %d;\n"
              "threads = 1;\nfeatures = { normalize = \"row\"; };\nmodel = { %s };\n"
              "optim = { %s };\nslt = { sparsity = 0.5; freeze = 0.4; };\n",
-             tu_path(dir, "cora.h5"), epochs, runs, model, optim);
-    tu_writef(dir, name, text);
+             tu_path(tu_cora_dir(), "cora.h5"), epochs, runs, model, optim);
+    tu_writef(tu_cora_dir(), name, text);
 }
 
 /* Every run of b follows its namesake in a (the one-process reference). */
 static void same_training(const char *a_name, const char *b_name, int64_t expect_runs, bool exact)
 {
     char pa[1100], pb[1100];
-    snprintf(pa, sizeof pa, "%s", tu_path(dir, a_name));
-    snprintf(pb, sizeof pb, "%s", tu_path(dir, b_name));
+    snprintf(pa, sizeof pa, "%s", tu_path(tu_cora_dir(), a_name));
+    snprintf(pb, sizeof pb, "%s", tu_path(tu_cora_dir(), b_name));
     frost_results a, b;
     cr_assert_eq(frost_results_load(&a, pa), FROST_OK, "%s", frost_last_error());
     cr_assert_eq(frost_results_load(&b, pb), FROST_OK, "%s", frost_last_error());
@@ -144,31 +131,31 @@ static void equivalence(const char *tag, const char *model, const char *optim, b
     same_training(o0, o4, 2, exact);
 }
 
-Test(mpi, gcn_on_1_2_4_processes_trains_the_same, .init = setup_data, .fini = teardown_data)
+Test(mpi, gcn_on_1_2_4_processes_trains_the_same, .init = tu_cora_setup, .fini = tu_cora_teardown)
 {
     equivalence("gcn", "name = \"gcn\"; layers = 2; hidden = 64; dropout = 0.5;", ADAM, false);
 }
 
-Test(mpi, sage_on_1_2_4_processes_trains_the_same, .init = setup_data, .fini = teardown_data)
+Test(mpi, sage_on_1_2_4_processes_trains_the_same, .init = tu_cora_setup, .fini = tu_cora_teardown)
 {
     equivalence("sage", "name = \"sage\"; layers = 2; hidden = 64; dropout = 0.5;", ADAM, false);
 }
 
-Test(mpi, gin_batchnorm_on_1_2_4_processes_trains_the_same, .init = setup_data, .fini = teardown_data)
+Test(mpi, gin_batchnorm_on_1_2_4_processes_trains_the_same, .init = tu_cora_setup, .fini = tu_cora_teardown)
 {
     equivalence("gin", "name = \"gin\"; layers = 3; hidden = 64; norm = \"batch\"; dropout = 0.3;",
                 "name = \"sgd\"; lr = 0.1; momentum = 0.9;", false);
 }
 
-Test(mpi, runs_mode_deals_out_a_sweep_unchanged, .init = setup_data, .fini = teardown_data)
+Test(mpi, runs_mode_deals_out_a_sweep_unchanged, .init = tu_cora_setup, .fini = tu_cora_teardown)
 {
     write_cfg("sweep.cfg", "name = \"gcn\"; layers = 2; hidden = 32;", ADAM, 20, 3);
     run("sweep.cfg", 0, "sweep-1.h5", NULL);
     run("sweep.cfg", 2, "sweep-2.h5", "--set 'mpi.mode=\"runs\"'");
     same_training("sweep-1.h5", "sweep-2.h5", 6, true);
     frost_results a, b;
-    cr_assert_eq(frost_results_load(&a, tu_path(dir, "sweep-1.h5")), FROST_OK);
-    cr_assert_eq(frost_results_load(&b, tu_path(dir, "sweep-2.h5")), FROST_OK);
+    cr_assert_eq(frost_results_load(&a, tu_path(tu_cora_dir(), "sweep-1.h5")), FROST_OK);
+    cr_assert_eq(frost_results_load(&b, tu_path(tu_cora_dir(), "sweep-2.h5")), FROST_OK);
     for (int64_t k = 0; k < a.n; k++)
         cr_assert_str_eq(a.runs[k].logits_hash, frost_results_find(&b, a.runs[k].id)->logits_hash,
                          "%s: a run dealt out to a process must be the run itself", a.runs[k].id);
