@@ -841,18 +841,8 @@ static float *conv_backward(frost_model *m, int32_t l, float *P, float *Q, float
             input_grad_extras(m, ly, l, NULL, P);
             return P;
         }
-        /* z = (A x) W with T = A x kept: dW = T^T dz, dx = A^T (dz W^T) */
-        grad_w(ly->W0, ly->cache0, P, n, 1.0f);
-        if (extras) grads_of_input(m, ly, l, layer_input(m, l, X, R, seed, epoch), P);
-        if (first) return NULL;
-        grad_x(Q, ly->W0, P, n, 1.0f, 0.0f);
-        if (extras) {
-            spmm_t_halo(m, Q, fin, R);
-            input_grad_extras(m, ly, l, P, R);
-            return R;
-        }
-        spmm_t_halo(m, Q, fin, P);
-        return P;
+        /* z = (A x) W with T = A x kept: the same backward as GIN's */
+        /* fall through */
     case FROST_ARCH_GIN:
         /* z = G W with G = op x kept: dW = G^T dz, dx = op^T (dz W^T) */
         grad_w(ly->W0, ly->cache0, P, n, 1.0f);
