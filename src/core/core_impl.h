@@ -94,6 +94,8 @@ void frost__strlcpy(char *dst, const char *src, size_t cap);
 
 /* Worker threads for OpenMP regions: 0 = library default. */
 int frost__threads(void);
+/* openblas_set_num_threads(1), leaving OpenMP's thread count as it was (threads.c) */
+void frost__blas_single_thread(void);
 
 /* Inside a parallel region: this thread's share [lo, hi) of n items, split
  * into equal contiguous ranges. */

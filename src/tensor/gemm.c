@@ -7,6 +7,9 @@
 
 #include <cblas.h>
 #include <pthread.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 /* OpenBLAS's results change with its thread count (its blocking does), so
  * frost never lets it thread: a product is cut into blocks of rows (or
@@ -23,13 +26,31 @@ static int64_t block_of(int64_t n)
 }
 
 static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
-static void blas_single(void) { openblas_set_num_threads(1); }
+static void blas_single(void) { frost__blas_single_thread(); }
+
 
 static void gemm1(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
                   const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
 {
     cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, (blasint)M,
                 (blasint)N, (blasint)K, alpha, A, (blasint)lda, B, (blasint)ldb, beta, C, (blasint)ldc);
+}
+
+/* One single-threaded product from outside any parallel region. OpenBLAS's
+ * OpenMP build sizes its team from omp_get_max_threads() there, whatever
+ * openblas_set_num_threads said, so OpenMP's count is lowered to 1 for the
+ * call and restored after. */
+static void gemm1_alone(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+                        int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
+{
+#ifdef _OPENMP
+    const int T = omp_get_max_threads();
+    if (T > 1) omp_set_num_threads(1);
+#endif
+    gemm1(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+#ifdef _OPENMP
+    if (T > 1) omp_set_num_threads(T);
+#endif
 }
 
 void frost_gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
@@ -46,7 +67,7 @@ void frost_gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, flo
     const bool by_rows = M >= N;
     const int64_t n = by_rows ? M : N, b = block_of(n), nb = (n + b - 1) / b;
     if (nb <= 1 || (double)M * (double)N * (double)K < 2e6) {
-        gemm1(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        gemm1_alone(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }
 #pragma omp parallel for schedule(dynamic, 1)

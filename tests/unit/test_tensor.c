@@ -167,6 +167,26 @@ Test(tensor, spmm_and_colsum_identical_for_1_and_2_threads)
     frost_csr_release(&AT);
 }
 
+Test(tensor, blas_calls_keep_the_thread_count)
+{
+    /* OpenBLAS's OpenMP build sets OpenMP's thread count in
+     * openblas_set_num_threads: frost's regions (which take
+     * omp_get_max_threads(), what frost_get_threads reports) must keep their
+     * 2 threads after frost_set_threads and after products of either path.
+     * Until this test, every region after the first product ran on one. */
+    frost_set_threads(2);
+    cr_assert_eq(frost_get_threads(), 2);
+    const int64_t M = 3000, N = 64, K = 64;
+    float *A = rnd(M * K, 3), *B = rnd(K * N, 4), *C = malloc((size_t)(M * N) * 4);
+    frost_gemm(false, false, M, N, K, 1.0f, A, K, B, N, 0.0f, C, N); /* blocked over threads */
+    cr_assert_eq(frost_get_threads(), 2, "after a blocked product: %d threads", frost_get_threads());
+    frost_gemm(false, false, 8, 8, 8, 1.0f, A, K, B, N, 0.0f, C, N); /* one call outside any region */
+    cr_assert_eq(frost_get_threads(), 2, "after a small product: %d threads", frost_get_threads());
+    free(A);
+    free(B);
+    free(C);
+}
+
 Test(tensor, gemm_identical_for_1_and_2_threads)
 {
     /* OpenBLAS alone gives other bits on 2 threads for all of these */
