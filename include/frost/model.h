@@ -149,6 +149,14 @@ FROST_API void frost_model_free(frost_model **m);
 FROST_API frost_status frost_model_set_graph(frost_model *m, const frost_csr *A, const frost_csr *AT, int64_t n);
 /* Rows the model currently computes (n of the last frost_model_set_graph). */
 FROST_API int64_t frost_model_rows(const frost_model *m);
+/* Promise that the input X will not change until the next call (NULL: no
+ * promise). The first layer's aggregation of X (op X, when the layer
+ * aggregates before its product) is then computed by one forward and reused
+ * by the next ones, as long as the graph stays bound (like SGC's
+ * precomputation; PyG's GCNConv(cached=True) caches only the operator).
+ * Input dropout makes the layer's input differ from X, so nothing is reused
+ * then. The full-batch trainer and the evaluations hold the features. */
+FROST_API void frost_model_hold_input(frost_model *m, const float *X);
 
 /* Initialise weights (and scores, freeze codes, batch-norm statistics) from
  * the seed. The same seed gives the same model for any thread count. */

@@ -139,12 +139,20 @@ static void *take(slab *s, size_t bytes)
 static int64_t cache0_width(frost_arch arch, int64_t fin, int64_t fout)
 {
     switch (arch) {
-    case FROST_ARCH_GCN: return fout <= fin ? fout : fin;
+    case FROST_ARCH_GCN:
+    case FROST_ARCH_GIN: return fout <= fin ? fout : fin;
     case FROST_ARCH_SAGE:
-    case FROST_ARCH_GIN:
     case FROST_ARCH_GIN_MLP: return fin;
     default: return 0;
     }
+}
+
+/* GCN and GIN layers aggregate after the product (z = op (x W)) when that
+ * is no wider than the input, before it (z = (op x) W) otherwise: the
+ * aggregation runs at the narrower width. */
+static bool agg_after(const frost__layer *ly)
+{
+    return (ly->arch == FROST_ARCH_GCN || ly->arch == FROST_ARCH_GIN) && ly->fout <= ly->fin;
 }
 
 /* Scratch gradients layer l's backward needs (see frost_model_backward):
@@ -157,9 +165,9 @@ static int backward_buffers(const frost_model *m, int32_t l)
     int n = 2;
     switch (ly->arch) {
     case FROST_ARCH_GCN:
+    case FROST_ARCH_GIN:
         if (ly->Wr || (head && ly->fout > ly->fin)) n = 3;
         break;
-    case FROST_ARCH_GIN:
     case FROST_ARCH_GIN_MLP:
         if (ly->Wr || head) n = 3;
         break;
@@ -240,9 +248,9 @@ static void layout(frost_model *m, slab *P, slab *G, slab *X, slab *A, slab *B)
             ly->binvstd = TAKE(B, fout, float);
         }
         if (ly->post) ly->bits = TAKE(B, (N * fout + 63) / 64 + 1, uint64_t);
-        /* GCN with fout <= fin: X W is a forward intermediate, made in the
-         * buffer the layer's output takes next */
-        if (ly->arch == FROST_ARCH_GCN && fout <= fin) ly->cache0 = m->S[l & 1];
+        /* GCN and GIN with fout <= fin: X W is a forward intermediate, made
+         * in the buffer the layer's output takes next */
+        if (agg_after(ly)) ly->cache0 = m->S[l & 1];
         else if (cache0_width(ly->arch, fin, fout)) ly->cache0 = TAKE(A, N * cache0_width(ly->arch, fin, fout), float);
         if (ly->arch == FROST_ARCH_GIN_MLP) ly->cache1 = TAKE(A, N * ly->k, float);
         ly->z = TAKE(A, N * fout, float);
@@ -291,7 +299,14 @@ static void bind_graph(frost_model *m, const frost_csr *A, const frost_csr *AT, 
     m->A = A;
     m->AT = AT ? AT : A;
     m->n = n;
+    m->held_agg = false;
     frost__model_operator(&m->spec, &m->op, m->A, m->AT, m->opv0, m->opv1);
+}
+
+void frost_model_hold_input(frost_model *m, const float *X)
+{
+    m->held_x = X;
+    m->held_agg = false;
 }
 
 frost_status frost_model_set_graph(frost_model *m, const frost_csr *A, const frost_csr *AT, int64_t n)
@@ -317,6 +332,7 @@ int64_t frost_model_rows(const frost_model *m) { return m->n; }
 void frost__model_set_dist(frost_model *m, const frost__dist *d)
 {
     m->dist = d;
+    m->held_agg = false;
     if (d) {
         FROST_ASSERT(d->n_local == m->N && d->n_owned <= d->n_local);
         m->n = d->n_owned;
@@ -581,6 +597,17 @@ static const float *agg_input(const frost_model *m, const float *x, bool model_i
     return x;
 }
 
+/* cache0 = op x. Layer 0's aggregation of a held input (frost_model_hold_input)
+ * is made once and reused: the input, the graph and the operator are the
+ * same, so are the values. */
+static void aggregate_input(frost_model *m, frost__layer *ly, const float *x, bool x_in)
+{
+    const bool held = x_in && x == m->held_x;
+    if (held && m->held_agg) return;
+    frost_spmm(&m->op, agg_input(m, x, x_in, ly->fin), ly->fin, ly->fin, ly->cache0, ly->fin);
+    m->held_agg = held;
+}
+
 /* z = conv(x) over the n computed rows; x_in: x is the model's input. As
  * frost_{gcn,sage,gin,gin_mlp}_forward, with the aggregation inputs'
  * halo rows filled in between. */
@@ -591,31 +618,27 @@ static void conv_main_forward(frost_model *m, frost__layer *ly, const float *x, 
     switch (ly->arch) {
     case FROST_ARCH_MLP: frost_linear_forward(ly->z, x, ly->W0->w, ly->b0, n, fin, fout); return;
     case FROST_ARCH_GCN:
-        if (fout <= fin) {
+    case FROST_ARCH_GIN:
+        if (agg_after(ly)) {
             /* T = x W, z = op T */
             frost_gemm(false, false, n, fout, fin, 1.0f, x, fin, ly->W0->w, fout, 0.0f, ly->cache0, fout);
             halo_forward(m, ly->cache0, fout);
             frost_spmm(op, ly->cache0, fout, fout, ly->z, fout);
         } else {
             /* T = op x, z = T W */
-            frost_spmm(op, agg_input(m, x, x_in, fin), fin, fin, ly->cache0, fin);
+            aggregate_input(m, ly, x, x_in);
             frost_gemm(false, false, n, fout, fin, 1.0f, ly->cache0, fin, ly->W0->w, fout, 0.0f, ly->z, fout);
         }
         break;
     case FROST_ARCH_SAGE:
         /* M = mean x, z = M Wn + x Wr */
-        frost_spmm(op, agg_input(m, x, x_in, fin), fin, fin, ly->cache0, fin);
+        aggregate_input(m, ly, x, x_in);
         frost_gemm(false, false, n, fout, fin, 1.0f, ly->cache0, fin, ly->W0->w, fout, 0.0f, ly->z, fout);
         frost_gemm(false, false, n, fout, fin, 1.0f, x, fin, ly->W1->w, fout, 1.0f, ly->z, fout);
         break;
-    case FROST_ARCH_GIN:
-        /* G = op x, z = G W */
-        frost_spmm(op, agg_input(m, x, x_in, fin), fin, fin, ly->cache0, fin);
-        frost_gemm(false, false, n, fout, fin, 1.0f, ly->cache0, fin, ly->W0->w, fout, 0.0f, ly->z, fout);
-        break;
     case FROST_ARCH_GIN_MLP:
         /* G = op x, Z = relu(G W0 + b0), z = Z W1 + b1 */
-        frost_spmm(op, agg_input(m, x, x_in, fin), fin, fin, ly->cache0, fin);
+        aggregate_input(m, ly, x, x_in);
         frost_gemm(false, false, n, ly->k, fin, 1.0f, ly->cache0, fin, ly->W0->w, ly->k, 0.0f, ly->cache1, ly->k);
         if (ly->b0) frost__add_bias(ly->cache1, ly->b0, n, ly->k);
         frost_relu_forward(ly->cache1, ly->cache1, n * ly->k);
@@ -821,7 +844,8 @@ static float *conv_backward(frost_model *m, int32_t l, float *P, float *Q, float
     const float *x;
     switch (ly->arch) {
     case FROST_ARCH_GCN:
-        if (fout <= fin) {
+    case FROST_ARCH_GIN:
+        if (agg_after(ly)) {
             /* z = A (x W): dT = A^T dz, dW = x^T dT, dx = dT W^T */
             spmm_t_halo(m, P, fout, Q);
             if (ly->Wr) {
@@ -841,9 +865,6 @@ static float *conv_backward(frost_model *m, int32_t l, float *P, float *Q, float
             input_grad_extras(m, ly, l, NULL, P);
             return P;
         }
-        /* z = (A x) W with T = A x kept: the same backward as GIN's */
-        /* fall through */
-    case FROST_ARCH_GIN:
         /* z = G W with G = op x kept: dW = G^T dz, dx = op^T (dz W^T) */
         grad_w(ly->W0, ly->cache0, P, n, 1.0f);
         if (extras) grads_of_input(m, ly, l, layer_input(m, l, X, R, seed, epoch), P);

@@ -108,7 +108,7 @@ typedef struct frost__layer {
     float *gamma, *beta, *dgamma, *dbeta; /* (fout) affine batch norm */
     float *rmean, *rvar;    /* (fout) running statistics */
     float *bmean, *binvstd; /* (fout) batch statistics of the last train forward */
-    float *cache0, *cache1; /* conv internals kept for backward (GCN fout <= fin: scratch) */
+    float *cache0, *cache1; /* conv internals kept for backward (GCN, GIN with fout <= fin: scratch) */
     float *z;               /* (N, fout) conv output */
     float *h;               /* (N, fout) post-block output (before the residual): a scratch
                                buffer for hidden layers, rebuilt from z and bits in backward */
@@ -149,6 +149,8 @@ struct frost_model {
     uint64_t seed;
     bool supermask;
     double threshold;       /* last global threshold (supermask) */
+    const float *held_x;    /* frost_model_hold_input: an input that does not change */
+    bool held_agg;          /* layer 0's aggregation of held_x is in its cache0 */
 };
 
 /* ---- supermask (src/slt/supermask.c) ---------------------------------- */

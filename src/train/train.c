@@ -149,6 +149,8 @@ frost_status frost__train(frost_model *m, const frost_task_data *d, const frost_
     FROST_CALLOC(res->history, o->epochs > 0 ? o->epochs : 1);
     if (d->prior) FROST_ALLOC(comb, d->N * d->C);
     frost_model_state_save(m, best_state);
+    /* the features stay as they are for the whole run */
+    frost_model_hold_input(m, d->X);
 
     int64_t since_best = 0;
     for (int64_t e = 0; e < o->epochs; e++) {
@@ -234,6 +236,7 @@ frost_status frost__train(frost_model *m, const frost_task_data *d, const frost_
     frost_model_state_load(m, best_state);
     frost_model_forward(m, d->X, false, 0, 0);
 fail:
+    frost_model_hold_input(m, NULL);
     frost_optim_free(&opt);
     free(best_state);
     free(comb);

@@ -7,7 +7,7 @@
  * deals a sweep's runs out to processes without changing any of them.
  *
  * Tolerance: every epoch's training loss within 1e-4 relative of the
- * one-process loss, the best epoch the same, and the valid and test metric
+ * one-process loss (1e-6 absolute once a run has driven it below 0.01), the best epoch the same, and the valid and test metric
  * at it within half a point (5 of cora's 1000 test nodes). Each process sums
  * its nodes' terms in the order one process would; only the order of the
  * sums over processes (an allreduce: gradients, batch-norm statistics)
@@ -98,7 +98,7 @@ static void same_training(const char *a_name, const char *b_name, int64_t expect
         cr_assert_gt(na, 0);
         for (int64_t e = 0; e < na; e++) {
             cr_assert(isfinite(ha[e].loss));
-            cr_assert_leq(tu_rel(ha[e].loss, hb[e].loss, 1e-6), 1e-4, "%s %s epoch %lld: loss %.9g, one process %.9g",
+            cr_assert_leq(tu_rel(ha[e].loss, hb[e].loss, 1e-2), 1e-4, "%s %s epoch %lld: loss %.9g, one process %.9g",
                           b_name, x->id, (long long)ha[e].epoch, hb[e].loss, ha[e].loss);
         }
         cr_assert_eq(x->best_epoch, y->best_epoch, "%s %s: best epoch %lld, one process %lld", b_name, x->id,
