@@ -106,6 +106,17 @@ void frost__thread_range(int64_t n, int64_t *lo, int64_t *hi);
  * does not depend on how the columns are split, hence on the thread count. */
 void frost__thread_cols(int64_t H, int64_t *h0, int64_t *h1);
 
+/* Column sums over rows, the same for any thread count and read in row
+ * order (each thread streams whole blocks of rows). Rows [0, n) are cut into
+ * blocks of FROST_SUM_ROWS; fn(ctx, i0, i1, c0, c1, acc) adds the terms of
+ * rows [i0, i1) and columns [c0, c1) to acc: K arrays of c1 - c0 doubles,
+ * zeroed, one after the other. The blocks' sums are added to out (the same
+ * layout) in block order. c1 - c0 <= FROST_SUM_COLS, K <= 2. */
+#define FROST_SUM_ROWS 1024
+#define FROST_SUM_COLS 512
+typedef void (*frost__block_sum_fn)(void *ctx, int64_t i0, int64_t i1, int64_t c0, int64_t c1, double *acc);
+void frost__block_sums(int64_t n, int64_t c0, int64_t c1, int K, double *out, frost__block_sum_fn fn, void *ctx);
+
 /* Hand-vectorised kernels (SpMM rows, the post block): want = one of these
  * to force a code path (tests compare them), -1 to query. Returns the path
  * in use; forcing one the CPU lacks keeps the current. The default is the

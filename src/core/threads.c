@@ -6,6 +6,7 @@
 #include "core/core_impl.h"
 
 #include <cblas.h>
+#include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -38,3 +39,21 @@ void frost__blas_single_thread(void)
 int frost_get_threads(void) { return frost__threads(); }
 
 const char *frost_blas_core(void) { return openblas_get_corename(); }
+
+void frost__block_sums(int64_t n, int64_t c0, int64_t c1, int K, double *out, frost__block_sum_fn fn, void *ctx)
+{
+    const int64_t w = c1 - c0, nb = (n + FROST_SUM_ROWS - 1) / FROST_SUM_ROWS;
+    FROST_ASSERT(w >= 0 && w <= FROST_SUM_COLS && K >= 1 && K <= 2);
+    if (w == 0) return;
+    /* static, 1: thread t takes blocks t, t + T, ...; while one adds its
+     * block (in order), the others already sum their next ones */
+#pragma omp parallel for ordered schedule(static, 1) if (n * w > 65536)
+    for (int64_t b = 0; b < nb; b++) {
+        double acc[2 * FROST_SUM_COLS] __attribute__((aligned(64)));
+        memset(acc, 0, (size_t)(K * w) * sizeof(double));
+        const int64_t i0 = b * FROST_SUM_ROWS, i1 = i0 + FROST_SUM_ROWS < n ? i0 + FROST_SUM_ROWS : n;
+        fn(ctx, i0, i1, c0, c1, acc);
+#pragma omp ordered
+        for (int64_t q = 0; q < K * w; q++) out[q] += acc[q];
+    }
+}

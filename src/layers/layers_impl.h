@@ -8,6 +8,7 @@
 
 #include "frost/layers.h"
 #include "core/philox.h"
+#include "core/core_impl.h"
 
 #include <math.h>
 
@@ -32,22 +33,17 @@ static inline __attribute__((always_inline)) void frost__dropout_mask64(float m[
 /* Dropout threshold on the 16-bit draws and the scale of kept values. */
 static inline uint32_t frost__dropout_thr(float p) { return (uint32_t)lrintf(p * 65536.0f); }
 
-/* s[q], s2[q] for q < w: sum and sum of squares (in double) of column b0 + q
- * of z (N, H) over its N rows. The batch statistics of the post block, in
- * one process (post.c) and over a process's rows (model/post_rows.c). */
-static inline void frost__colsum_block(const float *z, int64_t N, int64_t H, int64_t b0, int64_t w, double *s,
-                                       double *s2)
-{
-    memset(s, 0, (size_t)w * sizeof *s);
-    memset(s2, 0, (size_t)w * sizeof *s2);
-    for (int64_t i = 0; i < N; i++) {
-        const float *x = z + i * H + b0;
-        for (int64_t q = 0; q < w; q++) {
-            const double v = (double)x[q];
-            s[q] += v;
-            s2[q] += v * v;
-        }
-    }
-}
+/* The post block's column sums over N rows of (N, H) arrays, the same on
+ * any thread count (frost__block_sums), in one process (post.c) and over a
+ * process's rows (model/post_rows.c):
+ *  - sums[h], sums[H + h]: sum and sum of squares of column h of z;
+ *  - T[h] = sum d, T[H + h] = invstd[h] sum d (z - mean[h]) with
+ *    d = [h > 0] dh scale (the pass mask from p->bits, else from h). */
+void frost__post_sums(const float *z, int64_t N, int64_t H, double *sums);
+void frost__post_grad_sums(const frost_post *p, const float *dh, const float *h, const float *z, int64_t N, int64_t H,
+                           float scale, double *T);
+/* Batch statistics (mean, invstd) from the sums over N rows, and the
+ * running statistics' update. */
+void frost__post_stats(const frost_post *p, const double *sums, double N, int64_t H);
 
 #endif

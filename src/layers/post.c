@@ -41,26 +41,55 @@ static double dropout_scale(const frost_post *p, bool train)
 
 /* ---- forward ------------------------------------------------------------ */
 
+/* Sum and sum of squares of rows [i0, i1), columns [c0, c1) of z (width
+ * H): acc[q], acc[w + q]. */
+typedef struct {
+    const float *z;
+    int64_t H;
+} stats_ctx;
+
 FROST_KERNEL_CLONES
-static void stats_cols(const frost_post *p, const float *z, int64_t N, int64_t H, int64_t h0, int64_t h1)
+static void stats_rows(void *vctx, int64_t i0, int64_t i1, int64_t c0, int64_t c1, double *restrict acc)
 {
-    for (int64_t b0 = h0; b0 < h1; b0 += COLS) {
-        const int64_t w = h1 - b0 < COLS ? h1 - b0 : COLS;
-        double s[COLS], s2[COLS];
-        frost__colsum_block(z, N, H, b0, w, s, s2);
+    const stats_ctx *x = vctx;
+    const int64_t w = c1 - c0;
+    double *restrict s = acc, *restrict s2 = acc + w;
+    for (int64_t i = i0; i < i1; i++) {
+        const float *restrict r = x->z + i * x->H + c0;
         for (int64_t q = 0; q < w; q++) {
-            const int64_t h = b0 + q;
-            const double mu = N > 0 ? s[q] / (double)N : 0.0;
-            double var = N > 0 ? s2[q] / (double)N - mu * mu : 0.0;
-            if (var < 0) var = 0;
-            p->mean[h] = (float)mu;
-            p->invstd[h] = (float)(1.0 / sqrt(var + (double)p->eps));
-            if (p->run_mean) {
-                const double unb = N > 1 ? var * (double)N / (double)(N - 1) : var;
-                const double mo = (double)p->momentum;
-                p->run_mean[h] = (float)((1.0 - mo) * (double)p->run_mean[h] + mo * mu);
-                p->run_var[h] = (float)((1.0 - mo) * (double)p->run_var[h] + mo * unb);
-            }
+            const double v = (double)r[q];
+            s[q] += v;
+            s2[q] += v * v;
+        }
+    }
+}
+
+void frost__post_sums(const float *z, int64_t N, int64_t H, double *sums)
+{
+    stats_ctx x = {z, H};
+    for (int64_t c0 = 0; c0 < H; c0 += FROST_SUM_COLS) {
+        const int64_t c1 = H - c0 < FROST_SUM_COLS ? H : c0 + FROST_SUM_COLS, w = c1 - c0;
+        double acc[2 * FROST_SUM_COLS];
+        memset(acc, 0, sizeof acc);
+        frost__block_sums(N, c0, c1, 2, acc, stats_rows, &x);
+        for (int64_t q = 0; q < w; q++) sums[c0 + q] = acc[q], sums[H + c0 + q] = acc[w + q];
+    }
+}
+
+/* Batch statistics from the sums over N rows; running statistics updated. */
+void frost__post_stats(const frost_post *p, const double *sums, double N, int64_t H)
+{
+    for (int64_t h = 0; h < H; h++) {
+        const double mu = N > 0 ? sums[h] / N : 0.0;
+        double var = N > 0 ? sums[H + h] / N - mu * mu : 0.0;
+        if (var < 0) var = 0;
+        p->mean[h] = (float)mu;
+        p->invstd[h] = (float)(1.0 / sqrt(var + (double)p->eps));
+        if (p->run_mean) {
+            const double unb = N > 1 ? var * N / (N - 1) : var;
+            const double mo = (double)p->momentum;
+            p->run_mean[h] = (float)((1.0 - mo) * (double)p->run_mean[h] + mo * mu);
+            p->run_var[h] = (float)((1.0 - mo) * (double)p->run_var[h] + mo * unb);
         }
     }
 }
@@ -194,12 +223,9 @@ static void apply(const frost_post *p, float *h, const float *z, int64_t N, int6
 void frost_post_forward(const frost_post *p, float *h, const float *z, int64_t N, int64_t H, bool train)
 {
     if (p->batchnorm && train) {
-#pragma omp parallel if (N * H > 65536)
-        {
-            int64_t h0, h1;
-            frost__thread_cols(H, &h0, &h1);
-            stats_cols(p, z, N, H, h0, h1);
-        }
+        /* the sums in the work area, before fold_norm's coefficients */
+        frost__post_sums(z, N, H, p->work);
+        frost__post_stats(p, p->work, (double)N, H);
     }
     apply(p, h, z, N, H, train, train && p->dropout > 0.0f ? MASK_PHILOX : MASK_NONE);
 }
@@ -224,29 +250,32 @@ static inline void pass_mask(float *mk, const uint64_t *bits, const float *h, in
     }
 }
 
+/* What a block of the backward column sums needs. */
+typedef struct {
+    const frost_post *p;
+    const float *dh, *h, *z;
+    int64_t H;
+    float scale;
+} grad_ctx;
+
+/* T1 and T2 / invstd terms of rows [i0, i1), columns [c0, c1):
+ * acc[q] += d, acc[w + q] += d (z - mean) with d = [h > 0] dh scale. */
 FROST_KERNEL_CLONES
-static void grad_sums_cols(const frost_post *p, double *T1, double *T2, const float *dh, const float *h, const float *z,
-                           int64_t N, int64_t H, int64_t h0, int64_t h1, float scale)
+static void grad_sums_rows(void *vctx, int64_t i0, int64_t i1, int64_t c0, int64_t c1, double *restrict acc)
 {
-    for (int64_t b0 = h0; b0 < h1; b0 += COLS) {
-        const int64_t w = h1 - b0 < COLS ? h1 - b0 : COLS;
-        double t1[COLS], t2[COLS];
-        float mu[COLS], mk[COLS];
-        memset(t1, 0, sizeof t1);
-        memset(t2, 0, sizeof t2);
-        for (int64_t q = 0; q < w; q++) mu[q] = p->mean[b0 + q];
-        for (int64_t i = 0; i < N; i++) {
-            const int64_t o = i * H + b0;
-            pass_mask(mk, p->bits, h, o, w);
-            for (int64_t q = 0; q < w; q++) {
-                const float d = mk[q] != 0.0f ? dh[o + q] * scale : 0.0f;
-                t1[q] += (double)d;
-                t2[q] += (double)d * (double)(z[o + q] - mu[q]);
-            }
-        }
+    const grad_ctx *x = vctx;
+    const frost_post *p = x->p;
+    const int64_t w = c1 - c0, H = x->H;
+    double *restrict t1 = acc, *restrict t2 = acc + w;
+    float mu[FROST_SUM_COLS], mk[FROST_SUM_COLS];
+    for (int64_t q = 0; q < w; q++) mu[q] = p->mean[c0 + q];
+    for (int64_t i = i0; i < i1; i++) {
+        const int64_t o = i * H + c0;
+        pass_mask(mk, p->bits, x->h, o, w);
         for (int64_t q = 0; q < w; q++) {
-            T1[b0 + q] = t1[q];
-            T2[b0 + q] = t2[q] * (double)p->invstd[b0 + q];
+            const float d = mk[q] != 0.0f ? x->dh[o + q] * x->scale : 0.0f;
+            t1[q] += (double)d;
+            t2[q] += (double)d * (double)(x->z[o + q] - mu[q]);
         }
     }
 }
@@ -290,42 +319,37 @@ static inline AVX512 __mmask16 pass16(const frost_post *p, uint64_t win, const f
 
 static inline __mmask16 lanes(int64_t rem) { return rem >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << rem) - 1u); }
 
-/* grad_sums_cols, 16 columns at a time. Products of two floats are exact
+/* grad_sums_rows, 16 columns at a time. Products of two floats are exact
  * in double, so the fused multiply-add sums equal the generic ones. */
-static AVX512 void grad_sums_cols_512(const frost_post *p, double *T1, double *T2, const float *dh, const float *h,
-                                      const float *z, int64_t N, int64_t H, int64_t h0, int64_t h1, float scale)
+static AVX512 void grad_sums_rows_512(void *vctx, int64_t i0, int64_t i1, int64_t c0, int64_t c1, double *acc)
 {
-    const __m512 vs = _mm512_set1_ps(scale);
-    for (int64_t b0 = h0; b0 < h1; b0 += COLS) {
-        const int64_t w = h1 - b0 < COLS ? h1 - b0 : COLS;
-        double t1[COLS] __attribute__((aligned(64))), t2[COLS] __attribute__((aligned(64)));
-        float mu[COLS] __attribute__((aligned(64)));
-        memset(t1, 0, sizeof t1);
-        memset(t2, 0, sizeof t2);
-        memset(mu, 0, sizeof mu);
-        for (int64_t q = 0; q < w; q++) mu[q] = p->mean[b0 + q];
-        for (int64_t i = 0; i < N; i++) {
-            const int64_t o = i * H + b0;
-            for (int64_t q0 = 0; q0 < w; q0 += 64) {
-                const uint64_t win = p->bits ? bits_at(p->bits, o + q0) : 0;
-                for (int64_t q = q0; q < w && q < q0 + 64; q += 16) {
-                    const __mmask16 lm = lanes(w - q), pm = pass16(p, win, h, o, q, q0, lm);
-                    const __m512 d = _mm512_maskz_mul_ps(pm, _mm512_maskz_loadu_ps(lm, dh + o + q), vs);
-                    const __m512 zc = _mm512_sub_ps(_mm512_maskz_loadu_ps(lm, z + o + q), _mm512_load_ps(mu + q));
-                    const __m512d dlo = _mm512_cvtps_pd(_mm512_castps512_ps256(d));
-                    const __m512d dhi = _mm512_cvtps_pd(_mm512_extractf32x8_ps(d, 1));
-                    const __m512d zlo = _mm512_cvtps_pd(_mm512_castps512_ps256(zc));
-                    const __m512d zhi = _mm512_cvtps_pd(_mm512_extractf32x8_ps(zc, 1));
-                    _mm512_store_pd(t1 + q, _mm512_add_pd(_mm512_load_pd(t1 + q), dlo));
-                    _mm512_store_pd(t1 + q + 8, _mm512_add_pd(_mm512_load_pd(t1 + q + 8), dhi));
-                    _mm512_store_pd(t2 + q, _mm512_fmadd_pd(dlo, zlo, _mm512_load_pd(t2 + q)));
-                    _mm512_store_pd(t2 + q + 8, _mm512_fmadd_pd(dhi, zhi, _mm512_load_pd(t2 + q + 8)));
-                }
+    const grad_ctx *x = vctx;
+    const frost_post *p = x->p;
+    const int64_t w = c1 - c0, H = x->H;
+    const __m512 vs = _mm512_set1_ps(x->scale);
+    double *t1 = acc, *t2 = acc + w;
+    float mu[FROST_SUM_COLS] __attribute__((aligned(64)));
+    memset(mu, 0, sizeof mu);
+    for (int64_t q = 0; q < w; q++) mu[q] = p->mean[c0 + q];
+    for (int64_t i = i0; i < i1; i++) {
+        const int64_t o = i * H + c0;
+        for (int64_t q0 = 0; q0 < w; q0 += 64) {
+            const uint64_t win = p->bits ? bits_at(p->bits, o + q0) : 0;
+            for (int64_t q = q0; q < w && q < q0 + 64; q += 16) {
+                const __mmask16 lm = lanes(w - q), pm = pass16(p, win, x->h, o, q, q0, lm);
+                const __mmask8 lo = (__mmask8)lm, hi = (__mmask8)(lm >> 8);
+                const __m512 d = _mm512_maskz_mul_ps(pm, _mm512_maskz_loadu_ps(lm, x->dh + o + q), vs);
+                const __m512 zc = _mm512_sub_ps(_mm512_maskz_loadu_ps(lm, x->z + o + q), _mm512_load_ps(mu + q));
+                const __m512d dlo = _mm512_cvtps_pd(_mm512_castps512_ps256(d));
+                const __m512d dhi = _mm512_cvtps_pd(_mm512_extractf32x8_ps(d, 1));
+                const __m512d zlo = _mm512_cvtps_pd(_mm512_castps512_ps256(zc));
+                const __m512d zhi = _mm512_cvtps_pd(_mm512_extractf32x8_ps(zc, 1));
+                _mm512_mask_storeu_pd(t1 + q, lo, _mm512_add_pd(_mm512_maskz_loadu_pd(lo, t1 + q), dlo));
+                _mm512_mask_storeu_pd(t1 + q + 8, hi, _mm512_add_pd(_mm512_maskz_loadu_pd(hi, t1 + q + 8), dhi));
+                _mm512_mask_storeu_pd(t2 + q, lo, _mm512_fmadd_pd(dlo, zlo, _mm512_maskz_loadu_pd(lo, t2 + q)));
+                _mm512_mask_storeu_pd(t2 + q + 8, hi,
+                                      _mm512_fmadd_pd(dhi, zhi, _mm512_maskz_loadu_pd(hi, t2 + q + 8)));
             }
-        }
-        for (int64_t q = 0; q < w; q++) {
-            T1[b0 + q] = t1[q];
-            T2[b0 + q] = t2[q] * (double)p->invstd[b0 + q];
         }
     }
 }
@@ -359,6 +383,26 @@ static AVX512 void backward_rows_512(const frost_post *p, float *dz, const float
 }
 #endif
 
+void frost__post_grad_sums(const frost_post *p, const float *dh, const float *h, const float *z, int64_t N, int64_t H,
+                           float scale, double *T)
+{
+    grad_ctx x = {p, dh, h, z, H, scale};
+    frost__block_sum_fn fn = grad_sums_rows;
+#ifdef POST_AVX512
+    if (frost__isa(-1) == FROST__ISA_AVX512) fn = grad_sums_rows_512;
+#endif
+    for (int64_t c0 = 0; c0 < H; c0 += FROST_SUM_COLS) {
+        const int64_t c1 = H - c0 < FROST_SUM_COLS ? H : c0 + FROST_SUM_COLS, w = c1 - c0;
+        double acc[2 * FROST_SUM_COLS];
+        memset(acc, 0, sizeof acc);
+        frost__block_sums(N, c0, c1, 2, acc, fn, &x);
+        for (int64_t q = 0; q < w; q++) {
+            T[c0 + q] = acc[q];
+            T[H + c0 + q] = acc[w + q] * (double)p->invstd[c0 + q];
+        }
+    }
+}
+
 void frost_post_backward(const frost_post *p, float *dz, float *dgamma, float *dbeta, const float *dh, const float *h,
                          const float *z, int64_t N, int64_t H)
 {
@@ -367,17 +411,7 @@ void frost_post_backward(const frost_post *p, float *dz, float *dgamma, float *d
     float *al = NULL, *be = NULL, *ga = NULL;
     if (p->batchnorm) {
         double *T1 = p->work, *T2 = p->work + H;
-#pragma omp parallel if (n > 65536)
-        {
-            int64_t h0, h1;
-            frost__thread_cols(H, &h0, &h1);
-#ifdef POST_AVX512
-            if (frost__isa(-1) == FROST__ISA_AVX512)
-                grad_sums_cols_512(p, T1, T2, dh, h, z, N, H, h0, h1, scale);
-            else
-#endif
-                grad_sums_cols(p, T1, T2, dh, h, z, N, H, h0, h1, scale);
-        }
+        frost__post_grad_sums(p, dh, h, z, N, H, scale, p->work);
         if (dbeta)
             for (int64_t c = 0; c < H; c++) dbeta[c] += (float)T1[c];
         if (dgamma)

@@ -39,43 +39,11 @@ static float dropout_scale(const frost__post_rows *p)
 
 /* ---- forward ------------------------------------------------------------ */
 
-static void sums_cols(const float *z, int64_t n, int64_t H, int64_t h0, int64_t h1, double *s, double *s2)
-{
-    for (int64_t b0 = h0; b0 < h1; b0 += COLS) {
-        const int64_t w = h1 - b0 < COLS ? h1 - b0 : COLS;
-        double a[COLS], a2[COLS];
-        frost__colsum_block(z, n, H, b0, w, a, a2);
-        for (int64_t q = 0; q < w; q++) s[b0 + q] = a[q], s2[b0 + q] = a2[q];
-    }
-}
-
-void frost__post_rows_sums(const float *z, int64_t n, int64_t H, double *sums)
-{
-#pragma omp parallel if (n * H > 65536)
-    {
-        int64_t h0, h1;
-        frost__thread_cols(H, &h0, &h1);
-        sums_cols(z, n, H, h0, h1, sums, sums + H);
-    }
-}
+void frost__post_rows_sums(const float *z, int64_t n, int64_t H, double *sums) { frost__post_sums(z, n, H, sums); }
 
 void frost__post_rows_stats(const frost__post_rows *pr, const double *sums, int64_t H)
 {
-    const frost_post *p = &pr->p;
-    const double N = (double)pr->n_global;
-    for (int64_t h = 0; h < H; h++) {
-        const double mu = N > 0 ? sums[h] / N : 0.0;
-        double var = N > 0 ? sums[H + h] / N - mu * mu : 0.0;
-        if (var < 0) var = 0;
-        p->mean[h] = (float)mu;
-        p->invstd[h] = (float)(1.0 / sqrt(var + (double)p->eps));
-        if (p->run_mean) {
-            const double unb = N > 1 ? var * N / (N - 1) : var;
-            const double mo = (double)p->momentum;
-            p->run_mean[h] = (float)((1.0 - mo) * (double)p->run_mean[h] + mo * mu);
-            p->run_var[h] = (float)((1.0 - mo) * (double)p->run_var[h] + mo * unb);
-        }
-    }
+    frost__post_stats(&pr->p, sums, (double)pr->n_global, H);
 }
 
 /* The folded batch norm bn(z) = z a + b from the batch statistics. */
@@ -181,43 +149,10 @@ void frost__post_rows_forward(const frost__post_rows *pr, float *h, const float 
 
 /* ---- backward ----------------------------------------------------------- */
 
-static void grad_cols(const frost__post_rows *pr, const float *dh, const float *z, int64_t n, int64_t H, int64_t h0,
-                      int64_t h1, double *T1, double *T2)
-{
-    const frost_post *p = &pr->p;
-    const float scale = dropout_scale(pr);
-    for (int64_t b0 = h0; b0 < h1; b0 += COLS) {
-        const int64_t w = h1 - b0 < COLS ? h1 - b0 : COLS;
-        double t1[COLS], t2[COLS];
-        float mu[COLS];
-        memset(t1, 0, sizeof t1);
-        memset(t2, 0, sizeof t2);
-        for (int64_t q = 0; q < w; q++) mu[q] = p->mean[b0 + q];
-        for (int64_t i = 0; i < n; i++) {
-            const int64_t o = i * H + b0;
-            for (int64_t q = 0; q < w; q++) {
-                const int64_t e = o + q;
-                const float d = (p->bits[e >> 6] >> (e & 63)) & 1u ? dh[e] * scale : 0.0f;
-                t1[q] += (double)d;
-                t2[q] += (double)d * (double)(z[e] - mu[q]);
-            }
-        }
-        for (int64_t q = 0; q < w; q++) {
-            T1[b0 + q] = t1[q];
-            T2[b0 + q] = t2[q] * (double)p->invstd[b0 + q];
-        }
-    }
-}
-
 void frost__post_rows_grad_sums(const frost__post_rows *pr, const float *dh, const float *z, int64_t n, int64_t H,
                                 double *T)
 {
-#pragma omp parallel if (n * H > 65536)
-    {
-        int64_t h0, h1;
-        frost__thread_cols(H, &h0, &h1);
-        grad_cols(pr, dh, z, n, H, h0, h1, T, T + H);
-    }
+    frost__post_grad_sums(&pr->p, dh, NULL, z, n, H, dropout_scale(pr), T);
 }
 
 void frost__post_rows_backward_apply(const frost__post_rows *pr, float *dz, const float *dh, const float *z,

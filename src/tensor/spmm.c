@@ -182,19 +182,20 @@ void frost_spmm_t_acc(const frost_aggr *op, const float *X, int64_t ldx, int64_t
     spmm_impl(&p);
 }
 
-/* Columns [h0, h1) summed over all rows in order, in double. */
+typedef struct {
+    const float *X;
+    int64_t ldx;
+} colsum_ctx;
+
+/* Rows [i0, i1), columns [c0, c1) of X added to acc, in double. */
 FROST_KERNEL_CLONES
-static void colsum_cols(const float *X, int64_t n, int64_t ldx, float *out, int64_t h0, int64_t h1)
+static void colsum_rows(void *vctx, int64_t i0, int64_t i1, int64_t c0, int64_t c1, double *restrict acc)
 {
-    for (int64_t b0 = h0; b0 < h1; b0 += 256) {
-        const int64_t w = h1 - b0 < 256 ? h1 - b0 : 256;
-        double acc[256];
-        memset(acc, 0, sizeof acc);
-        for (int64_t i = 0; i < n; i++) {
-            const float *x = X + i * ldx + b0;
-            for (int64_t q = 0; q < w; q++) acc[q] += (double)x[q];
-        }
-        for (int64_t q = 0; q < w; q++) out[b0 + q] += (float)acc[q];
+    const colsum_ctx *x = vctx;
+    const int64_t w = c1 - c0;
+    for (int64_t i = i0; i < i1; i++) {
+        const float *restrict r = x->X + i * x->ldx + c0;
+        for (int64_t q = 0; q < w; q++) acc[q] += (double)r[q];
     }
 }
 
@@ -206,12 +207,14 @@ void frost_spmm_t(const frost_aggr *op, const float *X, int64_t ldx, int64_t F, 
 
 void frost_colsum_acc(const float *X, int64_t n, int64_t F, int64_t ldx, float *out)
 {
-    /* each thread owns a range of columns and walks every row in order:
-     * deterministic, no workspace, contiguous reads */
-#pragma omp parallel if (n * F > 65536)
-    {
-        int64_t h0, h1;
-        frost__thread_cols(F, &h0, &h1);
-        colsum_cols(X, n, ldx, out, h0, h1);
+    /* blocks of rows summed on their threads, added in block order
+     * (frost__block_sums): deterministic, contiguous reads */
+    colsum_ctx x = {X, ldx};
+    for (int64_t c0 = 0; c0 < F; c0 += FROST_SUM_COLS) {
+        const int64_t c1 = F - c0 < FROST_SUM_COLS ? F : c0 + FROST_SUM_COLS;
+        double s[FROST_SUM_COLS];
+        memset(s, 0, sizeof s);
+        frost__block_sums(n, c0, c1, 1, s, colsum_rows, &x);
+        for (int64_t q = 0; q < c1 - c0; q++) out[c0 + q] += (float)s[q];
     }
 }
