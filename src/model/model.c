@@ -208,6 +208,12 @@ static void layout(frost_model *m, slab *P, slab *G, slab *X, slab *A, slab *B)
         }
     }
     if (sm) m->keys = TAKE(A, total_masked, float);
+    size_t gw = 0;
+    for (int32_t k = 0; k < m->n_wmats; k++) {
+        const size_t f = frost_gemm_work_floats(m->wmats[k].rows, m->wmats[k].cols);
+        if (f > gw) gw = f;
+    }
+    m->gemm_work = TAKE(B, gw, float);
     /* scratch: forward keeps a layer's input and output in S[0], S[1];
      * backward's gradients rotate through all of them */
     int64_t sw = s->out_dim;
@@ -793,10 +799,11 @@ static const float *layer_input(frost_model *m, int32_t l, const float *X, float
     return buf;
 }
 
-/* dW += x^T dy for x (n, f), dy (n, h) */
-static void grad_w(frost__wmat *W, const float *x, const float *dy, int64_t n, float alpha)
+/* dW += x^T dy for x (n, f), dy (n, h): the node range cut into chunks */
+static void grad_w(frost_model *m, frost__wmat *W, const float *x, const float *dy, int64_t n, float alpha)
 {
-    frost_gemm(true, false, W->rows, W->cols, n, alpha, x, W->rows, dy, W->cols, 1.0f, W->dw, W->cols);
+    frost_gemm_ws(true, false, W->rows, W->cols, n, alpha, x, W->rows, dy, W->cols, 1.0f, W->dw, W->cols,
+                  m->gemm_work);
 }
 
 /* out (n, rows) = beta out + alpha dy W^T for dy (n, cols) */
@@ -809,8 +816,8 @@ static void grad_x(float *out, const frost__wmat *W, const float *dy, int64_t n,
  * and, on the last layer, the skip head (it reads the same input). */
 static void grads_of_input(frost_model *m, frost__layer *ly, int32_t l, const float *x, const float *dz)
 {
-    if (ly->Wr) grad_w(ly->Wr, x, dz, m->n, 1.0f);
-    if (m->head && l == m->L - 1) grad_w(m->head, x, m->dlogits, m->n, 0.5f);
+    if (ly->Wr) grad_w(m, ly->Wr, x, dz, m->n, 1.0f);
+    if (m->head && l == m->L - 1) grad_w(m, m->head, x, m->dlogits, m->n, 0.5f);
 }
 
 /* Their shares of the input gradient, added to gx. */
@@ -851,7 +858,7 @@ static float *conv_backward(frost_model *m, int32_t l, float *P, float *Q, float
             if (ly->Wr) {
                 x = layer_input(m, l, X, R, seed, epoch);
                 grads_of_input(m, ly, l, x, P);
-                grad_w(ly->W0, x, Q, n, 1.0f);
+                grad_w(m, ly->W0, x, Q, n, 1.0f);
                 if (first) return NULL;
                 grad_x(R, ly->W0, Q, n, 1.0f, 0.0f);
                 input_grad_extras(m, ly, l, P, R);
@@ -859,14 +866,14 @@ static float *conv_backward(frost_model *m, int32_t l, float *P, float *Q, float
             }
             x = layer_input(m, l, X, P, seed, epoch); /* dz is spent */
             grads_of_input(m, ly, l, x, NULL);
-            grad_w(ly->W0, x, Q, n, 1.0f);
+            grad_w(m, ly->W0, x, Q, n, 1.0f);
             if (first) return NULL;
             grad_x(P, ly->W0, Q, n, 1.0f, 0.0f);
             input_grad_extras(m, ly, l, NULL, P);
             return P;
         }
         /* z = G W with G = op x kept: dW = G^T dz, dx = op^T (dz W^T) */
-        grad_w(ly->W0, ly->cache0, P, n, 1.0f);
+        grad_w(m, ly->W0, ly->cache0, P, n, 1.0f);
         if (extras) grads_of_input(m, ly, l, layer_input(m, l, X, R, seed, epoch), P);
         if (first) return NULL;
         grad_x(Q, ly->W0, P, n, 1.0f, 0.0f);
@@ -881,11 +888,11 @@ static float *conv_backward(frost_model *m, int32_t l, float *P, float *Q, float
         /* z = relu(G W0 + b0) W1 + b1 with G, Z kept */
         const int64_t K = ly->k;
         if (ly->db1) frost_colsum_acc(P, n, fout, fout, ly->db1);
-        grad_w(ly->W1, ly->cache1, P, n, 1.0f);
+        grad_w(m, ly->W1, ly->cache1, P, n, 1.0f);
         grad_x(Q, ly->W1, P, n, 1.0f, 0.0f); /* dZ (n, K) */
         frost_relu_backward(Q, Q, ly->cache1, n * K);
         if (ly->db0) frost_colsum_acc(Q, n, K, K, ly->db0);
-        grad_w(ly->W0, ly->cache0, Q, n, 1.0f);
+        grad_w(m, ly->W0, ly->cache0, Q, n, 1.0f);
         if (extras) grads_of_input(m, ly, l, layer_input(m, l, X, R, seed, epoch), P);
         if (first) return NULL;
         if (extras) {
@@ -900,9 +907,9 @@ static float *conv_backward(frost_model *m, int32_t l, float *P, float *Q, float
     }
     case FROST_ARCH_SAGE:
         /* z = M W0 + x W1 with M = mean x kept */
-        grad_w(ly->W0, ly->cache0, P, n, 1.0f);
+        grad_w(m, ly->W0, ly->cache0, P, n, 1.0f);
         x = layer_input(m, l, X, R, seed, epoch);
-        grad_w(ly->W1, x, P, n, 1.0f);
+        grad_w(m, ly->W1, x, P, n, 1.0f);
         grads_of_input(m, ly, l, x, P);
         if (first) return NULL;
         grad_x(Q, ly->W0, P, n, 1.0f, 0.0f);
@@ -916,7 +923,7 @@ static float *conv_backward(frost_model *m, int32_t l, float *P, float *Q, float
         return R;
     case FROST_ARCH_MLP:
         x = layer_input(m, l, X, R, seed, epoch);
-        grad_w(ly->W0, x, P, n, 1.0f);
+        grad_w(m, ly->W0, x, P, n, 1.0f);
         grads_of_input(m, ly, l, x, P);
         if (first) return NULL;
         grad_x(R, ly->W0, P, n, 1.0f, 0.0f);

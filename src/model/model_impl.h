@@ -140,6 +140,7 @@ struct frost_model {
     int64_t sw;             /* scratch width: the widest layer side */
     double *bnwork;         /* (4 sw): the post block's work */
     float *keys;            /* (total masked weights) threshold selection scratch */
+    float *gemm_work;       /* frost_gemm_ws's chunk products of the largest weight matrix */
     int32_t n_params;
     frost_param *params;
     /* slabs: one allocation per lifetime */

@@ -80,6 +80,42 @@ void frost_gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, flo
     }
 }
 
+/* K chunks of a split product, and the least K a chunk gets. */
+#define KSPLIT 8
+#define KSPLIT_MIN 4096
+
+size_t frost_gemm_work_floats(int64_t M, int64_t N) { return (size_t)KSPLIT * (size_t)M * (size_t)N; }
+
+void frost_gemm_ws(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+                   int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc, float *work)
+{
+    const int64_t big = M > N ? M : N;
+    if (!work || K < KSPLIT * KSPLIT_MIN || K < 16 * big || M <= 0 || N <= 0) {
+        frost_gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+    FROST_ASSERT(M < INT32_MAX && N < INT32_MAX && K < INT32_MAX);
+    pthread_once(&blas_once, blas_single);
+    const int64_t kb = (K + KSPLIT - 1) / KSPLIT, MN = M * N;
+    /* chunk s: P_s = op(A)[:, k0:k1] op(B)[k0:k1, :], single-threaded */
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int64_t s = 0; s < KSPLIT; s++) {
+        const int64_t k0 = s * kb, k1 = k0 + kb < K ? k0 + kb : K;
+        const float *As = trans_a ? A + k0 * lda : A + k0;
+        const float *Bs = trans_b ? B + k0 : B + k0 * ldb;
+        gemm1(trans_a, trans_b, M, N, k1 - k0, 1.0f, As, lda, Bs, ldb, 0.0f, work + s * MN, N);
+    }
+    /* C = beta C + alpha (P_0 + ... + P_7), every element summed in chunk order */
+#pragma omp parallel for schedule(static) if (MN > 16384)
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < N; j++) {
+            float acc = 0.0f;
+            for (int64_t s = 0; s < KSPLIT; s++) acc += work[s * MN + i * N + j];
+            float *c = C + i * ldc + j;
+            *c = beta == 0.0f ? alpha * acc : alpha * acc + beta * *c;
+        }
+}
+
 void frost_gemm_ref(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
                     int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
 {

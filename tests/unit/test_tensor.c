@@ -187,6 +187,44 @@ Test(tensor, blas_calls_keep_the_thread_count)
     free(C);
 }
 
+Test(tensor, gemm_split_over_k_matches_reference_and_thread_counts)
+{
+    /* frost_gemm_ws cuts K into chunks only for K >= 32768 and K >= 16 max(M, N);
+     * the last shape is too short and takes frost_gemm */
+    const int64_t shapes[][3] = {{24, 17, 40000}, {5, 40, 70001}, {33, 1, 32768}, {40, 40, 20000}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+        for (int ta = 0; ta < 2; ta++)
+            for (int tb = 0; tb < 2; tb++) {
+                const int64_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+                const int64_t lda = (ta ? M : K) + 1, ldb = (tb ? K : N) + 2, ldc = N + 3;
+                float *A = rnd((ta ? K : M) * lda, 5), *B = rnd((tb ? N : K) * ldb, 6);
+                float *C1 = rnd(M * ldc, 7), *C2 = malloc((size_t)(M * ldc) * 4), *C3 = malloc((size_t)(M * ldc) * 4);
+                float *work = malloc(frost_gemm_work_floats(M, N) * sizeof(float));
+                memcpy(C2, C1, (size_t)(M * ldc) * 4);
+                memcpy(C3, C1, (size_t)(M * ldc) * 4);
+                frost_set_threads(1);
+                frost_gemm_ws(ta, tb, M, N, K, 0.7f, A, lda, B, ldb, 0.3f, C1, ldc, work);
+                frost_set_threads(2);
+                frost_gemm_ws(ta, tb, M, N, K, 0.7f, A, lda, B, ldb, 0.3f, C3, ldc, work);
+                frost_gemm_ref(ta, tb, M, N, K, 0.7f, A, lda, B, ldb, 0.3f, C2, ldc);
+                cr_assert(memcmp(C1, C3, (size_t)(M * ldc) * 4) == 0, "M=%lld N=%lld K=%lld: 1 and 2 threads differ",
+                          (long long)M, (long long)N, (long long)K);
+                for (int64_t i = 0; i < M; i++)
+                    for (int64_t j = 0; j < N; j++)
+                        cr_assert(fabs((double)C1[i * ldc + j] - (double)C2[i * ldc + j]) <
+                                      1e-5 * (1.0 + fabs((double)C2[i * ldc + j])) * sqrt((double)K),
+                                  "M=%lld N=%lld K=%lld ta=%d tb=%d at (%lld,%lld): %g vs %g", (long long)M,
+                                  (long long)N, (long long)K, ta, tb, (long long)i, (long long)j,
+                                  (double)C1[i * ldc + j], (double)C2[i * ldc + j]);
+                free(A);
+                free(B);
+                free(C1);
+                free(C2);
+                free(C3);
+                free(work);
+            }
+}
+
 Test(tensor, gemm_identical_for_1_and_2_threads)
 {
     /* OpenBLAS alone gives other bits on 2 threads for all of these */
