@@ -156,7 +156,9 @@ static AVX512 void forward_chunks_512(float *out, const float *z, const float *a
     const __m512 zero = _mm512_setzero_ps(), vs = _mm512_set1_ps(scale);
     for (int64_t c = c0; c < c1; c++) {
         const int64_t e0 = c * 64, cnt = n - e0 < 64 ? n - e0 : 64, col = e0 % H;
-        if (cnt < 64 || col + 64 > H) {
+        /* a and b run on periodically past H (fold_norm), so a chunk that
+         * crosses into the next row reads its columns from a + col too */
+        if (cnt < 64 || (a && H < 64 && col + 64 > H)) {
             forward_chunks(out, z, a, b, n, H, c, c + 1, src, bits_in, bits_out, seed, stream, thr, scale);
             continue;
         }
@@ -184,10 +186,13 @@ static AVX512 void forward_chunks_512(float *out, const float *z, const float *a
 }
 #endif
 
-/* The folded batch norm h = z a + b of a pass (train: batch statistics). */
+/* The folded batch norm h = z a + b of a pass (train: batch statistics).
+ * With H >= 64, a and b continue periodically for 64 more columns (a[H + q]
+ * = a[q]): 64 consecutive elements from any column read a + col. */
 static void fold_norm(const frost_post *p, int64_t H, bool train, float **pa, float **pb)
 {
-    float *a = (float *)p->work, *b = a + H;
+    const int64_t ext = H >= 64 ? H + 64 : H;
+    float *a = (float *)p->work, *b = a + ext;
     for (int64_t c = 0; c < H; c++) {
         const double is = train ? (double)p->invstd[c] : 1.0 / sqrt((double)p->run_var[c] + (double)p->eps);
         const double mu = train ? (double)p->mean[c] : (double)p->run_mean[c];
@@ -195,6 +200,7 @@ static void fold_norm(const frost_post *p, int64_t H, bool train, float **pa, fl
         a[c] = (float)(is * g);
         b[c] = (float)(be - mu * is * g);
     }
+    for (int64_t c = H; c < ext; c++) a[c] = a[c - H], b[c] = b[c - H];
     *pa = a, *pb = b;
 }
 
