@@ -45,11 +45,19 @@ void frost__error_prefix(const char *fmt, ...) __attribute__((format(printf, 1, 
         goto fail;           \
     } while (0)
 
+/* malloc and calloc for frost's arrays, released with free(): blocks of a
+ * MiB and more start on a 2 MiB boundary (rows of any power-of-two width
+ * stay cache-line aligned), and from 4 MiB on they ask the kernel for
+ * transparent huge pages (madvise): the SpMM's gathers of random rows then
+ * miss the TLB far less. NULL when out of memory. */
+void *frost__malloc(size_t bytes);
+void *frost__calloc(size_t n, size_t size);
+
 /* Allocation that reports FROST_ERR_NOMEM with the size asked for. */
 #define FROST_ALLOC(ptr, count)                                                   \
     do {                                                                          \
         size_t n__ = (size_t)(count);                                             \
-        (ptr) = malloc(n__ ? n__ * sizeof(*(ptr)) : 1);                           \
+        (ptr) = frost__malloc(n__ ? n__ * sizeof(*(ptr)) : 1);                    \
         if (!(ptr)) FROST_FAIL(FROST_ERR_NOMEM, "out of memory allocating %zu bytes", \
                                n__ * sizeof(*(ptr)));                             \
     } while (0)
@@ -57,7 +65,7 @@ void frost__error_prefix(const char *fmt, ...) __attribute__((format(printf, 1, 
 #define FROST_CALLOC(ptr, count)                                                  \
     do {                                                                          \
         size_t n__ = (size_t)(count);                                             \
-        (ptr) = calloc(n__ ? n__ : 1, sizeof(*(ptr)));                            \
+        (ptr) = frost__calloc(n__ ? n__ : 1, sizeof(*(ptr)));                     \
         if (!(ptr)) FROST_FAIL(FROST_ERR_NOMEM, "out of memory allocating %zu bytes", \
                                n__ * sizeof(*(ptr)));                             \
     } while (0)

@@ -6,7 +6,12 @@
 #include "core/core_impl.h"
 
 #include <cblas.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -56,4 +61,25 @@ void frost__block_sums(int64_t n, int64_t c0, int64_t c1, int K, double *out, fr
 #pragma omp ordered
         for (int64_t q = 0; q < K * w; q++) out[q] += acc[q];
     }
+}
+
+void *frost__malloc(size_t bytes)
+{
+    if (bytes < ((size_t)1 << 20)) return malloc(bytes ? bytes : 1);
+    void *p = NULL;
+    if (posix_memalign(&p, (size_t)2 << 20, bytes) != 0) return NULL;
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (bytes >= ((size_t)4 << 20)) (void)madvise(p, bytes, MADV_HUGEPAGE); /* a hint: failure is harmless */
+#endif
+    return p;
+}
+
+void *frost__calloc(size_t n, size_t size)
+{
+    if (size && n > SIZE_MAX / size) return NULL;
+    const size_t bytes = n * size;
+    if (bytes < ((size_t)1 << 20)) return calloc(n ? n : 1, size ? size : 1);
+    void *p = frost__malloc(bytes);
+    if (p) memset(p, 0, bytes);
+    return p;
 }

@@ -610,7 +610,7 @@ frost_status frost__h5_read(hid_t loc, const char *name, hid_t memtype, int rank
     if (st < 0) return st;
     size_t n = (size_t)dims[0] * (size_t)dims[1];
     size_t el = H5Tget_size(memtype);
-    void *buf = malloc(n ? n * el : 1);
+    void *buf = frost__malloc(n ? n * el : 1);
     if (!buf) {
         H5Dclose(d);
         return frost__error(FROST_ERR_NOMEM, "%s: out of memory reading '%s' (%zu bytes)", ctx, name, n * el);

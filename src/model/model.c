@@ -430,12 +430,12 @@ frost_status frost_model_new_ex(frost_model **out, const frost_model_spec *spec,
     m->bytes_params = P.off, m->bytes_fixed = X.off, m->bytes_acts = Ac.off;
     m->bytes_grads = inference ? 0 : G.off;
     m->bytes_bwd = inference ? 0 : B.off;
-    m->slab_params = calloc(1, P.off + 64);
-    m->slab_fixed = calloc(1, X.off + 64);
-    m->slab_acts = malloc(Ac.off + 64);
+    m->slab_params = frost__calloc(1, P.off + 64);
+    m->slab_fixed = frost__calloc(1, X.off + 64);
+    m->slab_acts = frost__malloc(Ac.off + 64);
     if (!inference) {
-        m->slab_grads = calloc(1, G.off + 64);
-        m->slab_bwd = malloc(B.off + 64);
+        m->slab_grads = frost__calloc(1, G.off + 64);
+        m->slab_bwd = frost__malloc(B.off + 64);
     }
     if (!m->slab_params || !m->slab_fixed || !m->slab_acts || (!inference && (!m->slab_grads || !m->slab_bwd)))
         FROST_FAIL(FROST_ERR_NOMEM, "out of memory for a model of %lld nodes (%.1f GiB)", (long long)N,
