@@ -104,6 +104,9 @@ typedef struct frost_model_spec {
     bool residual;            /* h_{l+1} += h_l where widths match */
     bool input_proj;          /* a linear layer (F -> hidden, with the post block) before the graph layers */
     bool root_weight;         /* GCN/GIN graph layers also add X W_root (a learned skip, as SAGE's root weight) */
+    bool keep_activations;    /* keep every hidden layer's z and h for backward (faster, more memory) instead of
+                                 rebuilding h from z and dropout bits, and z of aggregate-first layers from the
+                                 kept aggregation (one product) */
     float dropout;            /* after each hidden layer */
     float input_dropout;      /* on the input features */
     float gin_eps;

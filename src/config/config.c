@@ -101,6 +101,8 @@ static const key_def keys[] = {
      "a linear layer (features -> hidden, then the post block) before the graph layers"},
     {"model.root_weight", KT_BOOL, OFF(model.root_weight), 0, 0, 0, NULL, 0,
      "gcn and gin layers also add X W_root, a learned skip (SAGE's root weight; linear residual of tuned GNNs)"},
+    {"model.keep_activations", KT_BOOL, OFF(model.keep_activations), 0, 0, 0, NULL, 0,
+     "keep hidden layers' outputs for backward instead of rebuilding them (faster, more memory)"},
     {"model.bias", KT_BOOL, OFF(model.bias), 0, 0, 0, NULL, 0, "biases in the layers"},
     {"model.gcn_norm", KT_ENUM, OFF(model.gcn_norm), 0, 0, 0, gcnnorm_names, 0,
      "GCN normalisation of A + I, as DGL's GraphConv: both (D^-1/2 (A+I) D^-1/2, Kipf & Welling), right (mean), "

@@ -259,8 +259,10 @@ static void layout(frost_model *m, slab *P, slab *G, slab *X, slab *A, slab *B)
         if (agg_after(ly)) ly->cache0 = m->S[l & 1];
         else if (cache0_width(ly->arch, fin, fout)) ly->cache0 = TAKE(A, N * cache0_width(ly->arch, fin, fout), float);
         if (ly->arch == FROST_ARCH_GIN_MLP) ly->cache1 = TAKE(A, N * ly->k, float);
-        ly->z = TAKE(A, N * fout, float);
-        if (!last) ly->h = m->S[l & 1];
+        /* a rebuilt z is made in the buffer of the layer's input, which the
+         * aggregation has consumed by then */
+        ly->z = ly->z_rebuilt ? m->S[(l + 1) & 1] : TAKE(A, N * fout, float);
+        if (!last) ly->h = ly->h_kept ? TAKE(A, N * fout, float) : m->S[l & 1];
         else ly->h = ly->post ? TAKE(A, N * fout, float) : ly->z;
         if (ly->residual) ly->hres = TAKE(A, N * fout, float);
     }
@@ -393,6 +395,7 @@ frost_status frost_model_new_ex(frost_model **out, const frost_model_spec *spec,
         ly->post = !last || spec->norm_last;
         ly->dropout = !last && spec->dropout > 0.0f;
         ly->residual = spec->residual && l > 0 && ly->fin == ly->fout && !last;
+        ly->h_kept = spec->keep_activations && ly->post && !last;
         ly->W0 = &m->wmats[wi];
         if (ly->arch == FROST_ARCH_GIN_MLP) {
             ly->W0->rows = ly->fin, ly->W0->cols = ly->k;
@@ -410,6 +413,10 @@ frost_status frost_model_new_ex(frost_model **out, const frost_model_spec *spec,
             ly->Wr->rows = ly->fin, ly->Wr->cols = ly->fout;
             per_layer++;
         }
+        /* z of an aggregate-first hidden layer is one product of the kept
+         * aggregation: rebuilt in backward unless activations are kept */
+        ly->z_rebuilt = !spec->keep_activations && (ly->arch == FROST_ARCH_GCN || ly->arch == FROST_ARCH_GIN) &&
+                        !agg_after(ly) && ly->post && !last && !ly->residual && !ly->Wr;
         wi += per_layer;
     }
     if (spec->skip_head) {
@@ -782,6 +789,17 @@ void frost_model_zero_grad(frost_model *m)
 
 /* ---- backward ----------------------------------------------------------------- */
 
+/* Layer ly's z as forward made it: kept, or rebuilt into buf by the same
+ * calls (the same bits: the weights change only after backward). */
+static const float *layer_z(frost_model *m, const frost__layer *ly, float *buf)
+{
+    if (!ly->z_rebuilt) return ly->z;
+    frost_gemm(false, false, m->n, ly->fout, ly->fin, 1.0f, ly->cache0, ly->fin, ly->W0->w, ly->fout, 0.0f, buf,
+               ly->fout);
+    if (ly->b0) frost__add_bias(buf, ly->b0, m->n, ly->fout);
+    return buf;
+}
+
 /* Layer l's input as forward saw it: the model input, a kept residual
  * output, or h_{l-1} rebuilt bit for bit into buf. */
 static const float *layer_input(frost_model *m, int32_t l, const float *X, float *buf, uint64_t seed, int64_t epoch)
@@ -789,12 +807,14 @@ static const float *layer_input(frost_model *m, int32_t l, const float *X, float
     if (l == 0) return m->xin ? m->xin : X;
     const frost__layer *p = &m->layer[l - 1];
     if (p->residual) return p->hres;
+    if (p->h_kept) return p->h;
+    const float *z = layer_z(m, p, buf); /* h is rebuilt in place over a rebuilt z */
     if (m->dist) {
         frost__post_rows pr = post_rows(m, p, seed, epoch);
-        frost__post_rows_recompute(&pr, buf, p->z, m->n, p->fout);
+        frost__post_rows_recompute(&pr, buf, z, m->n, p->fout);
     } else {
         frost_post pb = post_block(m, p, seed, epoch, true);
-        frost_post_recompute(&pb, buf, p->z, m->n, p->fout);
+        frost_post_recompute(&pb, buf, z, m->n, p->fout);
     }
     return buf;
 }
@@ -957,12 +977,13 @@ void frost_model_backward(frost_model *m, const float *X, uint64_t seed, int64_t
             memcpy(res, g, (size_t)(n * fout) * sizeof(float));
         }
         if (ly->post) {
+            const float *z = layer_z(m, ly, o[0]); /* o[0] is free again after this block */
             if (m->dist) {
                 frost__post_rows pr = post_rows(m, ly, seed, epoch);
-                frost__post_rows_backward(&pr, g, ly->dgamma, ly->dbeta, g, ly->z, n, fout);
+                frost__post_rows_backward(&pr, g, ly->dgamma, ly->dbeta, g, z, n, fout);
             } else {
                 frost_post pb = post_block(m, ly, seed, epoch, true);
-                frost_post_backward(&pb, g, ly->dgamma, ly->dbeta, g, NULL, ly->z, n, fout);
+                frost_post_backward(&pb, g, ly->dgamma, ly->dbeta, g, NULL, z, n, fout);
             }
         }
         if (ly->db0 && ly->arch != FROST_ARCH_GIN_MLP) frost_colsum_acc(g, n, fout, fout, ly->db0);

@@ -109,7 +109,9 @@ typedef struct frost__layer {
     float *rmean, *rvar;    /* (fout) running statistics */
     float *bmean, *binvstd; /* (fout) batch statistics of the last train forward */
     float *cache0, *cache1; /* conv internals kept for backward (GCN, GIN with fout <= fin: scratch) */
-    float *z;               /* (N, fout) conv output */
+    float *z;               /* (N, fout) conv output; scratch when z_rebuilt */
+    bool z_rebuilt;         /* z = cache0 W0 + b0 is not kept: backward rebuilds it (one product) */
+    bool h_kept;            /* h has a buffer of its own and backward reads it (keep_activations) */
     float *h;               /* (N, fout) post-block output (before the residual): a scratch
                                buffer for hidden layers, rebuilt from z and bits in backward */
     uint64_t *bits;         /* (ceil(N fout / 64)) [h > 0] of the last training forward */
