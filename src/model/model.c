@@ -261,7 +261,7 @@ static void layout(frost_model *m, slab *P, slab *G, slab *X, slab *A, slab *B)
         if (ly->arch == FROST_ARCH_GIN_MLP) ly->cache1 = TAKE(A, N * ly->k, float);
         /* a rebuilt z is made in the buffer of the layer's input, which the
          * aggregation has consumed by then */
-        ly->z = ly->z_rebuilt ? m->S[(l + 1) & 1] : TAKE(A, N * fout, float);
+        ly->z = ly->z_rebuilt || (last && m->logits_in_scratch) ? m->S[(l + 1) & 1] : TAKE(A, N * fout, float);
         if (!last) ly->h = ly->h_kept ? TAKE(A, N * fout, float) : m->S[l & 1];
         else ly->h = ly->post ? TAKE(A, N * fout, float) : ly->z;
         if (ly->residual) ly->hres = TAKE(A, N * fout, float);
@@ -274,7 +274,11 @@ static void layout(frost_model *m, slab *P, slab *G, slab *X, slab *A, slab *B)
         m->head_out = TAKE(A, N * s->out_dim, float);
         m->logit_buf = TAKE(A, N * s->out_dim, float);
     }
-    m->dlogits = TAKE(B, N * s->out_dim, float);
+    /* between the loss and backward the scratch holds nothing but maybe the
+     * logits (first N out values of S[L & 1]); the skip head reads dlogits
+     * during backward, so it keeps its own */
+    if (!m->head && !m->inference && 2 * s->out_dim <= sw) m->dlogits = m->S[m->L & 1] ? m->S[m->L & 1] + N * s->out_dim : NULL;
+    else m->dlogits = TAKE(B, N * s->out_dim, float);
     if (s->input_dropout > 0.0f) m->xin = TAKE(B, N * s->in_dim, float);
     m->bnwork = TAKE(A, 4 * sw, double);
 }
@@ -417,6 +421,10 @@ frost_status frost_model_new_ex(frost_model **out, const frost_model_spec *spec,
          * aggregation: rebuilt in backward unless activations are kept */
         ly->z_rebuilt = !spec->keep_activations && (ly->arch == FROST_ARCH_GCN || ly->arch == FROST_ARCH_GIN) &&
                         !agg_after(ly) && ly->post && !last && !ly->residual && !ly->Wr;
+        /* the logits of a plain last layer that aggregates after its product
+         * are made in the buffer of its input, consumed by the product */
+        if (last)
+            m->logits_in_scratch = !spec->keep_activations && agg_after(ly) && !ly->post && !ly->Wr && !spec->skip_head;
         wi += per_layer;
     }
     if (spec->skip_head) {

@@ -135,7 +135,7 @@ struct frost_model {
     float *head_out;        /* (N, out) */
     float *logits;          /* points at the buffer holding the logits */
     float *logit_buf;       /* (N, out) when logits need their own buffer */
-    float *dlogits;         /* (N, out) */
+    float *dlogits;         /* (N, out): own buffer, or S[L & 1] from row N on (after the logits) */
     float *xin;             /* (N, F) input after input dropout, or NULL */
     float *S[4];            /* (N, sw) scratch: forward h ping-pong, backward gradients */
     int nS;                 /* scratch buffers allocated */
@@ -151,6 +151,7 @@ struct frost_model {
     bool inference;         /* no gradients, no backward buffers */
     uint64_t seed;
     bool supermask;
+    bool logits_in_scratch; /* the last layer's z (the logits) in S[L & 1] (plan in model.c) */
     double threshold;       /* last global threshold (supermask) */
     const float *held_x;    /* frost_model_hold_input: an input that does not change */
     bool held_agg;          /* layer 0's aggregation of held_x is in its cache0 */
