@@ -802,6 +802,7 @@ void frost_model_zero_grad(frost_model *m)
 static const float *layer_z(frost_model *m, const frost__layer *ly, float *buf)
 {
     if (!ly->z_rebuilt) return ly->z;
+    if (m->z_held == ly) return m->z_held_at;
     frost_gemm(false, false, m->n, ly->fout, ly->fin, 1.0f, ly->cache0, ly->fin, ly->W0->w, ly->fout, 0.0f, buf,
                ly->fout);
     if (ly->b0) frost__add_bias(buf, ly->b0, m->n, ly->fout);
@@ -816,7 +817,18 @@ static const float *layer_input(frost_model *m, int32_t l, const float *X, float
     const frost__layer *p = &m->layer[l - 1];
     if (p->residual) return p->hres;
     if (p->h_kept) return p->h;
-    const float *z = layer_z(m, p, buf); /* h is rebuilt in place over a rebuilt z */
+    /* Layer l's own kept z is spent once its post block's backward has run,
+     * which is before anything asks for its input: a rebuilt z of layer l - 1
+     * is made there and stays for layer l - 1's post block (one product
+     * instead of two). Otherwise h is rebuilt in place over z in buf. */
+    const frost__layer *c = &m->layer[l];
+    const bool own_z = !c->z_rebuilt && !(l == m->L - 1 && m->logits_in_scratch);
+    if (p->z_rebuilt && own_z && c->fout >= p->fout && m->z_held != p) {
+        m->z_held = NULL;
+        m->z_held_at = (float *)layer_z(m, p, c->z);
+        m->z_held = p;
+    }
+    const float *z = layer_z(m, p, buf);
     if (m->dist) {
         frost__post_rows pr = post_rows(m, p, seed, epoch);
         frost__post_rows_recompute(&pr, buf, z, m->n, p->fout);
@@ -966,6 +978,7 @@ void frost_model_backward(frost_model *m, const float *X, uint64_t seed, int64_t
     FROST_ASSERT(!m->inference);
     const frost_model_spec *s = &m->spec;
     const int64_t n = m->n;
+    m->z_held = NULL;
     /* gradient of the last layer's output h_L */
     float *g = m->S[0];
     const int64_t no = n * s->out_dim;
@@ -1000,6 +1013,7 @@ void frost_model_backward(frost_model *m, const float *X, uint64_t seed, int64_t
             for (int64_t k = 0; k < n * fout; k++) gx[k] += res[k];
         g = gx;
     }
+    m->z_held = NULL;
     if (m->supermask) frost__supermask_backward(m);
 }
 

@@ -151,6 +151,8 @@ struct frost_model {
     bool inference;         /* no gradients, no backward buffers */
     uint64_t seed;
     bool supermask;
+    const frost__layer *z_held; /* during backward: the layer whose rebuilt z sits at z_held_at */
+    float *z_held_at;
     bool logits_in_scratch; /* the last layer's z (the logits) in S[L & 1] (plan in model.c) */
     double threshold;       /* last global threshold (supermask) */
     const float *held_x;    /* frost_model_hold_input: an input that does not change */
