@@ -170,11 +170,14 @@ FROST_API frost_status frost_model_init(frost_model *m, uint64_t seed);
  * masks derive from seed and epoch). */
 FROST_API void frost_model_forward(frost_model *m, const float *X, bool train, uint64_t seed, int64_t epoch);
 
-/* Logits (N, out_dim) of the last forward. */
+/* Logits (N, out_dim) of the last forward; valid until the next forward or
+ * backward (they may live in scratch that backward reuses). */
 FROST_API const float *frost_model_logits(const frost_model *m);
 
 /* Buffer (N, out_dim) the caller fills with dLoss/dlogits before backward;
- * rows not written must be zero (frost_model_zero_grad clears it). */
+ * rows not written must be zero (frost_model_zero_grad clears it). It may
+ * share scratch with forward's intermediates: fill it after the forward it
+ * belongs to, before backward. */
 FROST_API float *frost_model_dlogits(frost_model *m);
 
 /* Clear parameter gradients and dlogits. */
