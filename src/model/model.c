@@ -5,7 +5,7 @@
  * Shape legend: N nodes, F input features, D hidden width, C outputs.
  *
  * Layer l (0 .. L-1) maps h_l (N, fin) to h_{l+1} (N, fout):
- *   z = conv(h_l)                                  (kept)
+ *   z = conv(h_l)                                  (kept, or rebuilt: below)
  *   h = dropout(relu(norm(z)))   for hidden layers (fused post block)
  *   h_{l+1} = h + h_l            when residual and fin == fout (kept)
  * The last layer's z are the logits, unless norm_last (post block without
@@ -16,6 +16,14 @@
  * batch statistics and one bit per post-block output ([h > 0]). The hidden
  * h themselves live in two scratch buffers during forward and are rebuilt
  * from z and the bits, bit for bit, when backward needs a layer's input.
+ * Cheaper still, unless spec.keep_activations:
+ *  - z of a hidden GCN/GIN layer that aggregates before its product is one
+ *    product of its kept aggregation: made in scratch, rebuilt in backward
+ *    (once, in the next layer's spent z buffer when that fits: layer_input);
+ *  - the logits of a plain last layer that aggregates after its product,
+ *    and dlogits, live in scratch between forward and backward;
+ *  - the first layer's aggregation of a held input (frost_model_hold_input)
+ *    is made by one forward and reused.
  * Backward runs with two (GCN, GIN) or three scratch gradients of (N, max
  * width), reused across layers; a fourth holds the residual share.
  *
