@@ -117,9 +117,10 @@ void frost__thread_cols(int64_t H, int64_t *h0, int64_t *h1);
 /* Column sums over rows, the same for any thread count and read in row
  * order (each thread streams whole blocks of rows). Rows [0, n) are cut into
  * blocks of FROST_SUM_ROWS; fn(ctx, i0, i1, c0, c1, acc) adds the terms of
- * rows [i0, i1) and columns [c0, c1) to acc: K arrays of c1 - c0 doubles,
- * zeroed, one after the other. The blocks' sums are added to out (the same
- * layout) in block order. c1 - c0 <= FROST_SUM_COLS, K <= 2. */
+ * rows [i0, i1) and columns [c0, c1) to acc: K arrays of FROST_SUM_COLS
+ * doubles (column c0 + q at q), zeroed; whole vectors may run past c1 - c0
+ * within an array. The blocks' sums are added to out (the same layout) in
+ * block order. c1 - c0 <= FROST_SUM_COLS, K <= 2. */
 #define FROST_SUM_ROWS 1024
 #define FROST_SUM_COLS 512
 typedef void (*frost__block_sum_fn)(void *ctx, int64_t i0, int64_t i1, int64_t c0, int64_t c1, double *acc);

@@ -55,11 +55,12 @@ void frost__block_sums(int64_t n, int64_t c0, int64_t c1, int K, double *out, fr
 #pragma omp parallel for ordered schedule(static, 1) if (n * w > 65536)
     for (int64_t b = 0; b < nb; b++) {
         double acc[2 * FROST_SUM_COLS] __attribute__((aligned(64)));
-        memset(acc, 0, (size_t)(K * w) * sizeof(double));
+        memset(acc, 0, (size_t)K * FROST_SUM_COLS * sizeof(double));
         const int64_t i0 = b * FROST_SUM_ROWS, i1 = i0 + FROST_SUM_ROWS < n ? i0 + FROST_SUM_ROWS : n;
         fn(ctx, i0, i1, c0, c1, acc);
 #pragma omp ordered
-        for (int64_t q = 0; q < K * w; q++) out[q] += acc[q];
+        for (int k = 0; k < K; k++)
+            for (int64_t q = 0; q < w; q++) out[k * FROST_SUM_COLS + q] += acc[k * FROST_SUM_COLS + q];
     }
 }
 

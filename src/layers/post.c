@@ -42,7 +42,7 @@ static double dropout_scale(const frost_post *p, bool train)
 /* ---- forward ------------------------------------------------------------ */
 
 /* Sum and sum of squares of rows [i0, i1), columns [c0, c1) of z (width
- * H): acc[q], acc[w + q]. */
+ * H): acc[q], acc[FROST_SUM_COLS + q]. */
 typedef struct {
     const float *z;
     int64_t H;
@@ -53,7 +53,7 @@ static void stats_rows(void *vctx, int64_t i0, int64_t i1, int64_t c0, int64_t c
 {
     const stats_ctx *x = vctx;
     const int64_t w = c1 - c0;
-    double *restrict s = acc, *restrict s2 = acc + w;
+    double *restrict s = acc, *restrict s2 = acc + FROST_SUM_COLS;
     for (int64_t i = i0; i < i1; i++) {
         const float *restrict r = x->z + i * x->H + c0;
         for (int64_t q = 0; q < w; q++) {
@@ -72,7 +72,7 @@ void frost__post_sums(const float *z, int64_t N, int64_t H, double *sums)
         double acc[2 * FROST_SUM_COLS];
         memset(acc, 0, sizeof acc);
         frost__block_sums(N, c0, c1, 2, acc, stats_rows, &x);
-        for (int64_t q = 0; q < w; q++) sums[c0 + q] = acc[q], sums[H + c0 + q] = acc[w + q];
+        for (int64_t q = 0; q < w; q++) sums[c0 + q] = acc[q], sums[H + c0 + q] = acc[FROST_SUM_COLS + q];
     }
 }
 
@@ -265,14 +265,14 @@ typedef struct {
 } grad_ctx;
 
 /* T1 and T2 / invstd terms of rows [i0, i1), columns [c0, c1):
- * acc[q] += d, acc[w + q] += d (z - mean) with d = [h > 0] dh scale. */
+ * acc[q] += d, acc[FROST_SUM_COLS + q] += d (z - mean), d = [h > 0] dh scale. */
 FROST_KERNEL_CLONES
 static void grad_sums_rows(void *vctx, int64_t i0, int64_t i1, int64_t c0, int64_t c1, double *restrict acc)
 {
     const grad_ctx *x = vctx;
     const frost_post *p = x->p;
     const int64_t w = c1 - c0, H = x->H;
-    double *restrict t1 = acc, *restrict t2 = acc + w;
+    double *restrict t1 = acc, *restrict t2 = acc + FROST_SUM_COLS;
     float mu[FROST_SUM_COLS], mk[FROST_SUM_COLS];
     for (int64_t q = 0; q < w; q++) mu[q] = p->mean[c0 + q];
     for (int64_t i = i0; i < i1; i++) {
@@ -333,7 +333,7 @@ static AVX512 void grad_sums_rows_512(void *vctx, int64_t i0, int64_t i1, int64_
     const frost_post *p = x->p;
     const int64_t w = c1 - c0, H = x->H;
     const __m512 vs = _mm512_set1_ps(x->scale);
-    double *t1 = acc, *t2 = acc + w;
+    double *t1 = acc, *t2 = acc + FROST_SUM_COLS;
     float mu[FROST_SUM_COLS] __attribute__((aligned(64)));
     memset(mu, 0, sizeof mu);
     for (int64_t q = 0; q < w; q++) mu[q] = p->mean[c0 + q];
@@ -343,18 +343,19 @@ static AVX512 void grad_sums_rows_512(void *vctx, int64_t i0, int64_t i1, int64_
             const uint64_t win = p->bits ? bits_at(p->bits, o + q0) : 0;
             for (int64_t q = q0; q < w && q < q0 + 64; q += 16) {
                 const __mmask16 lm = lanes(w - q), pm = pass16(p, win, x->h, o, q, q0, lm);
-                const __mmask8 lo = (__mmask8)lm, hi = (__mmask8)(lm >> 8);
                 const __m512 d = _mm512_maskz_mul_ps(pm, _mm512_maskz_loadu_ps(lm, x->dh + o + q), vs);
                 const __m512 zc = _mm512_sub_ps(_mm512_maskz_loadu_ps(lm, x->z + o + q), _mm512_load_ps(mu + q));
                 const __m512d dlo = _mm512_cvtps_pd(_mm512_castps512_ps256(d));
                 const __m512d dhi = _mm512_cvtps_pd(_mm512_extractf32x8_ps(d, 1));
                 const __m512d zlo = _mm512_cvtps_pd(_mm512_castps512_ps256(zc));
                 const __m512d zhi = _mm512_cvtps_pd(_mm512_extractf32x8_ps(zc, 1));
-                _mm512_mask_storeu_pd(t1 + q, lo, _mm512_add_pd(_mm512_maskz_loadu_pd(lo, t1 + q), dlo));
-                _mm512_mask_storeu_pd(t1 + q + 8, hi, _mm512_add_pd(_mm512_maskz_loadu_pd(hi, t1 + q + 8), dhi));
-                _mm512_mask_storeu_pd(t2 + q, lo, _mm512_fmadd_pd(dlo, zlo, _mm512_maskz_loadu_pd(lo, t2 + q)));
-                _mm512_mask_storeu_pd(t2 + q + 8, hi,
-                                      _mm512_fmadd_pd(dhi, zhi, _mm512_maskz_loadu_pd(hi, t2 + q + 8)));
+                /* whole-vector accumulators (lanes past w add zeros into the
+                 * padding): a masked store would not forward to the next
+                 * row's load of the same slot, and stall it */
+                _mm512_store_pd(t1 + q, _mm512_add_pd(_mm512_load_pd(t1 + q), dlo));
+                _mm512_store_pd(t1 + q + 8, _mm512_add_pd(_mm512_load_pd(t1 + q + 8), dhi));
+                _mm512_store_pd(t2 + q, _mm512_fmadd_pd(dlo, zlo, _mm512_load_pd(t2 + q)));
+                _mm512_store_pd(t2 + q + 8, _mm512_fmadd_pd(dhi, zhi, _mm512_load_pd(t2 + q + 8)));
             }
         }
     }
@@ -404,7 +405,7 @@ void frost__post_grad_sums(const frost_post *p, const float *dh, const float *h,
         frost__block_sums(N, c0, c1, 2, acc, fn, &x);
         for (int64_t q = 0; q < w; q++) {
             T[c0 + q] = acc[q];
-            T[H + c0 + q] = acc[w + q] * (double)p->invstd[c0 + q];
+            T[H + c0 + q] = acc[FROST_SUM_COLS + q] * (double)p->invstd[c0 + q];
         }
     }
 }
