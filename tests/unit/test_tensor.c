@@ -5,6 +5,7 @@
  */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -165,6 +166,23 @@ Test(tensor, spmm_and_colsum_identical_for_1_and_2_threads)
     free(dinvs);
     frost_csr_release(&A);
     frost_csr_release(&AT);
+}
+
+Test(tensor, big_arrays_are_aligned_and_zeroed)
+{
+    /* rows of power-of-two widths stay cache-line aligned in big arrays */
+    float *a = frost__malloc((size_t)3 << 20);
+    cr_assert_not_null(a);
+    cr_assert_eq((uintptr_t)a % ((uintptr_t)2 << 20), 0, "a 3 MiB block starts on a 2 MiB boundary");
+    free(a);
+    double *z = frost__calloc((size_t)1 << 20, sizeof(double));
+    cr_assert_not_null(z);
+    for (size_t i = 0; i < ((size_t)1 << 20); i += 4099) cr_assert_eq(z[i], 0.0);
+    free(z);
+    cr_assert_null(frost__calloc(SIZE_MAX / 2, 4), "a size that overflows is refused");
+    char *small = frost__malloc(10);
+    cr_assert_not_null(small);
+    free(small);
 }
 
 Test(tensor, blas_calls_keep_the_thread_count)
