@@ -30,7 +30,6 @@ FROST_API void frost_gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int6
                           const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
                           int64_t ldc);
 
-/* The same by triple loop, accumulating in double: the reference. */
 /* frost_gemm for a long inner dimension (weight gradients X^T dY over all
  * nodes: K far above M and N). With work (frost_gemm_work_floats(M, N)
  * floats) the K range is cut into fixed chunks whose products run on
@@ -41,6 +40,7 @@ FROST_API void frost_gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int6
 FROST_API size_t frost_gemm_work_floats(int64_t M, int64_t N);
 FROST_API void frost_gemm_ws(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
                              int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc, float *work);
+/* The same as frost_gemm by triple loop, accumulating in double: the reference. */
 FROST_API void frost_gemm_ref(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                               const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
                               float *C, int64_t ldc);

@@ -26,7 +26,7 @@
 #include <string.h>
 
 #if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
+#include "core/avx512_impl.h"
 #define POST_AVX512 1
 #define AVX512 __attribute__((target("avx512f,avx512dq")))
 #endif
@@ -317,28 +317,14 @@ static inline uint64_t bits_at(const uint64_t *bits, int64_t e)
 
 static inline __mmask16 lanes(int64_t rem) { return rem >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << rem) - 1u); }
 
-/* Loads and stores of lm's lanes: plain ones for whole vectors, which the
- * hardware prefetchers follow (streams read with masked loads ran at about
- * half the bandwidth here); the results are the same. */
-static inline AVX512 __m512 load16(__mmask16 lm, const float *p)
-{
-    return lm == (__mmask16)0xFFFF ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(lm, p);
-}
-
-static inline AVX512 void store16(__mmask16 lm, float *p, __m512 v)
-{
-    if (lm == (__mmask16)0xFFFF) _mm512_storeu_ps(p, v);
-    else _mm512_mask_storeu_ps(p, lm, v);
-}
 
 /* Pass mask of 16 elements from q on, of the window starting at q0. */
 static inline AVX512 __mmask16 pass16(const frost_post *p, uint64_t win, const float *h, int64_t o, int64_t q,
                                       int64_t q0, __mmask16 lm)
 {
     if (p->bits) return (__mmask16)(win >> (q - q0)) & lm;
-    return _mm512_mask_cmp_ps_mask(lm, load16(lm, h + o + q), _mm512_setzero_ps(), _CMP_GT_OQ);
+    return _mm512_mask_cmp_ps_mask(lm, frost__load16(lm, h + o + q), _mm512_setzero_ps(), _CMP_GT_OQ);
 }
-
 
 /* grad_sums_rows, 16 columns at a time. Products of two floats are exact
  * in double, so the fused multiply-add sums equal the generic ones. */
@@ -358,8 +344,8 @@ static AVX512 void grad_sums_rows_512(void *vctx, int64_t i0, int64_t i1, int64_
             const uint64_t win = p->bits ? bits_at(p->bits, o + q0) : 0;
             for (int64_t q = q0; q < w && q < q0 + 64; q += 16) {
                 const __mmask16 lm = lanes(w - q), pm = pass16(p, win, x->h, o, q, q0, lm);
-                const __m512 d = _mm512_maskz_mul_ps(pm, load16(lm, x->dh + o + q), vs);
-                const __m512 zc = _mm512_sub_ps(load16(lm, x->z + o + q), _mm512_load_ps(mu + q));
+                const __m512 d = _mm512_maskz_mul_ps(pm, frost__load16(lm, x->dh + o + q), vs);
+                const __m512 zc = _mm512_sub_ps(frost__load16(lm, x->z + o + q), _mm512_load_ps(mu + q));
                 const __m512d dlo = _mm512_cvtps_pd(_mm512_castps512_ps256(d));
                 const __m512d dhi = _mm512_cvtps_pd(_mm512_extractf32x8_ps(d, 1));
                 const __m512d zlo = _mm512_cvtps_pd(_mm512_castps512_ps256(zc));
@@ -388,17 +374,17 @@ static AVX512 void backward_rows_512(const frost_post *p, float *dz, const float
             const uint64_t win = p->bits ? bits_at(p->bits, o + q0) : 0;
             for (int64_t q = q0; q < H && q < q0 + 64; q += 16) {
                 const __mmask16 lm = lanes(H - q), pm = pass16(p, win, h, o, q, q0, lm);
-                const __m512 g = load16(lm, dh + o + q);
+                const __m512 g = frost__load16(lm, dh + o + q);
                 __m512 r;
                 if (al) {
-                    const __m512 t = _mm512_maskz_mul_ps(pm, load16(lm, al + q), g);
+                    const __m512 t = _mm512_maskz_mul_ps(pm, frost__load16(lm, al + q), g);
                     const __m512 u =
-                        _mm512_mul_ps(load16(lm, be + q), load16(lm, z + o + q));
-                    r = _mm512_add_ps(_mm512_add_ps(t, u), load16(lm, ga + q));
+                        _mm512_mul_ps(frost__load16(lm, be + q), frost__load16(lm, z + o + q));
+                    r = _mm512_add_ps(_mm512_add_ps(t, u), frost__load16(lm, ga + q));
                 } else {
                     r = _mm512_maskz_mul_ps(pm, g, vs);
                 }
-                store16(lm, dz + o + q, r);
+                frost__store16(lm, dz + o + q, r);
             }
         }
     }

@@ -28,7 +28,6 @@ static int64_t block_of(int64_t n)
 static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
 static void blas_single(void) { frost__blas_single_thread(); }
 
-
 static void gemm1(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
                   const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
 {

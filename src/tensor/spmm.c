@@ -22,7 +22,7 @@
 #include <string.h>
 
 #if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
+#include "core/avx512_impl.h"
 #define SPMM_HAVE_AVX512 1
 #endif
 
@@ -100,7 +100,6 @@ row512_chunk(const spmm_args *p, int64_t i, int64_t f0, const int NV, __mmask16 
     const float *X = p->X + f0;
     __m512 s[16];
     const int64_t pf = SPMM_PF_BYTES / (64 * NV) < 32 ? SPMM_PF_BYTES / (64 * NV) : 32;
-    const bool full = last == (__mmask16)0xFFFF;
     for (int v = 0; v < NV; v++) s[v] = _mm512_setzero_ps();
     const int64_t k0 = A->indptr[i], k1 = A->indptr[i + 1];
     for (int64_t k = k0; k < k1; k++) {
@@ -112,9 +111,7 @@ row512_chunk(const spmm_args *p, int64_t i, int64_t f0, const int NV, __mmask16 
         const __m512 w = _mm512_set1_ps(p->b ? p->b[j] : 1.0f);
         const float *x = X + (int64_t)j * ldx;
         for (int v = 0; v < NV - 1; v++) s[v] = _mm512_fmadd_ps(w, _mm512_loadu_ps(x + 16 * v), s[v]);
-        /* a whole last vector takes a plain load (masked ones slow the stream) */
-        const __m512 xl = full ? _mm512_loadu_ps(x + 16 * (NV - 1)) : _mm512_maskz_loadu_ps(last, x + 16 * (NV - 1));
-        s[NV - 1] = _mm512_fmadd_ps(w, xl, s[NV - 1]);
+        s[NV - 1] = _mm512_fmadd_ps(w, frost__load16(last, x + 16 * (NV - 1)), s[NV - 1]);
     }
     const __m512 ai = _mm512_set1_ps(p->a ? p->a[i] : 1.0f);
     const __m512 ci = _mm512_set1_ps(p->c ? p->c[i] : 0.0f);
@@ -123,13 +120,9 @@ row512_chunk(const spmm_args *p, int64_t i, int64_t f0, const int NV, __mmask16 
     for (int v = 0; v < NV; v++) {
         const __mmask16 m = v == NV - 1 ? last : (__mmask16)0xFFFF;
         __m512 out = _mm512_mul_ps(ai, s[v]);
-        const bool whole = m == (__mmask16)0xFFFF;
-        if (p->c)
-            out = _mm512_fmadd_ps(ci, whole ? _mm512_loadu_ps(xi + 16 * v) : _mm512_maskz_loadu_ps(m, xi + 16 * v), out);
-        if (p->acc)
-            out = _mm512_add_ps(whole ? _mm512_loadu_ps(y + 16 * v) : _mm512_maskz_loadu_ps(m, y + 16 * v), out);
-        if (whole) _mm512_storeu_ps(y + 16 * v, out);
-        else _mm512_mask_storeu_ps(y + 16 * v, m, out);
+        if (p->c) out = _mm512_fmadd_ps(ci, frost__load16(m, xi + 16 * v), out);
+        if (p->acc) out = _mm512_add_ps(frost__load16(m, y + 16 * v), out);
+        frost__store16(m, y + 16 * v, out);
     }
 }
 
