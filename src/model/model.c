@@ -163,6 +163,13 @@ static bool agg_after(const frost__layer *ly)
     return (ly->arch == FROST_ARCH_GCN || ly->arch == FROST_ARCH_GIN) && ly->fout <= ly->fin;
 }
 
+/* Layer l's z lives in scratch rather than a buffer of its own: rebuilt in
+ * backward, or the logits kept in scratch until the loss has read them. */
+static bool z_in_scratch(const frost_model *m, int32_t l)
+{
+    return m->layer[l].z_rebuilt || (l == m->L - 1 && m->logits_in_scratch);
+}
+
 /* Scratch gradients layer l's backward needs (see frost_model_backward):
  * two when the layer never needs its input and its output gradient at
  * once, three otherwise, four with a residual share to carry. */
@@ -269,7 +276,7 @@ static void layout(frost_model *m, slab *P, slab *G, slab *X, slab *A, slab *B)
         if (ly->arch == FROST_ARCH_GIN_MLP) ly->cache1 = TAKE(A, N * ly->k, float);
         /* a rebuilt z is made in the buffer of the layer's input, which the
          * aggregation has consumed by then */
-        ly->z = ly->z_rebuilt || (last && m->logits_in_scratch) ? m->S[(l + 1) & 1] : TAKE(A, N * fout, float);
+        ly->z = z_in_scratch(m, l) ? m->S[(l + 1) & 1] : TAKE(A, N * fout, float);
         if (!last) ly->h = ly->h_kept ? TAKE(A, N * fout, float) : m->S[l & 1];
         else ly->h = ly->post ? TAKE(A, N * fout, float) : ly->z;
         if (ly->residual) ly->hres = TAKE(A, N * fout, float);
@@ -285,8 +292,8 @@ static void layout(frost_model *m, slab *P, slab *G, slab *X, slab *A, slab *B)
     /* between the loss and backward the scratch holds nothing but maybe the
      * logits (first N out values of S[L & 1]); the skip head reads dlogits
      * during backward, so it keeps its own */
-    if (!m->head && !m->inference && 2 * s->out_dim <= sw) m->dlogits = m->S[m->L & 1] ? m->S[m->L & 1] + N * s->out_dim : NULL;
-    else m->dlogits = TAKE(B, N * s->out_dim, float);
+    if (m->head || m->inference || 2 * s->out_dim > sw) m->dlogits = TAKE(B, N * s->out_dim, float);
+    else if (m->S[m->L & 1]) m->dlogits = m->S[m->L & 1] + N * s->out_dim; /* (measuring pass: no buffers yet) */
     if (s->input_dropout > 0.0f) m->xin = TAKE(B, N * s->in_dim, float);
     m->bnwork = TAKE(A, 4 * sw, double);
 }
@@ -637,6 +644,16 @@ static void aggregate_input(frost_model *m, frost__layer *ly, const float *x, bo
     m->held_agg = held;
 }
 
+/* z = cache0 W0 + b0 of an aggregate-first GCN/GIN layer. Forward makes z
+ * with it; backward rebuilds a z it did not keep with it (layer_z): the same
+ * calls on the same inputs, so the same bits. */
+static void agg_first_product(const frost_model *m, const frost__layer *ly, float *z)
+{
+    frost_gemm(false, false, m->n, ly->fout, ly->fin, 1.0f, ly->cache0, ly->fin, ly->W0->w, ly->fout, 0.0f, z,
+               ly->fout);
+    if (ly->b0) frost__add_bias(z, ly->b0, m->n, ly->fout);
+}
+
 /* z = conv(x) over the n computed rows; x_in: x is the model's input. As
  * frost_{gcn,sage,gin,gin_mlp}_forward, with the aggregation inputs'
  * halo rows filled in between. */
@@ -654,9 +671,10 @@ static void conv_main_forward(frost_model *m, frost__layer *ly, const float *x, 
             halo_forward(m, ly->cache0, fout);
             frost_spmm(op, ly->cache0, fout, fout, ly->z, fout);
         } else {
-            /* T = op x, z = T W */
+            /* T = op x, z = T W + b */
             aggregate_input(m, ly, x, x_in);
-            frost_gemm(false, false, n, fout, fin, 1.0f, ly->cache0, fin, ly->W0->w, fout, 0.0f, ly->z, fout);
+            agg_first_product(m, ly, ly->z);
+            return;
         }
         break;
     case FROST_ARCH_SAGE:
@@ -805,15 +823,13 @@ void frost_model_zero_grad(frost_model *m)
 
 /* ---- backward ----------------------------------------------------------------- */
 
-/* Layer ly's z as forward made it: kept, or rebuilt into buf by the same
- * calls (the same bits: the weights change only after backward). */
+/* Layer ly's z as forward made it: kept, held from an earlier rebuild, or
+ * rebuilt into buf (the weights change only after backward). */
 static const float *layer_z(frost_model *m, const frost__layer *ly, float *buf)
 {
     if (!ly->z_rebuilt) return ly->z;
     if (m->z_held == ly) return m->z_held_at;
-    frost_gemm(false, false, m->n, ly->fout, ly->fin, 1.0f, ly->cache0, ly->fin, ly->W0->w, ly->fout, 0.0f, buf,
-               ly->fout);
-    if (ly->b0) frost__add_bias(buf, ly->b0, m->n, ly->fout);
+    agg_first_product(m, ly, buf);
     return buf;
 }
 
@@ -830,11 +846,9 @@ static const float *layer_input(frost_model *m, int32_t l, const float *X, float
      * is made there and stays for layer l - 1's post block (one product
      * instead of two). Otherwise h is rebuilt in place over z in buf. */
     const frost__layer *c = &m->layer[l];
-    const bool own_z = !c->z_rebuilt && !(l == m->L - 1 && m->logits_in_scratch);
-    if (p->z_rebuilt && own_z && c->fout >= p->fout && m->z_held != p) {
-        m->z_held = NULL;
-        m->z_held_at = (float *)layer_z(m, p, c->z);
-        m->z_held = p;
+    if (p->z_rebuilt && !z_in_scratch(m, l) && c->fout >= p->fout && m->z_held != p) {
+        agg_first_product(m, p, c->z);
+        m->z_held = p, m->z_held_at = c->z;
     }
     const float *z = layer_z(m, p, buf);
     if (m->dist) {
