@@ -156,33 +156,49 @@ static void train_once(frost_model_spec s, int threads, uint64_t seed, float *lo
     frost_model_free(&m);
 }
 
+/* The 3-layer models the reproducibility tests train: GCN, or a supermask
+ * GIN with frozen weights of both kinds. */
+static frost_model_spec spec3(bool gin)
+{
+    frost_model_spec s = frost_model_spec_default();
+    s.arch = gin ? FROST_ARCH_GIN : FROST_ARCH_GCN;
+    s.layers = 3;
+    s.in_dim = FF;
+    s.hidden = 16;
+    s.out_dim = CC;
+    s.norm = FROST_NORM_BATCH;
+    if (gin) {
+        s.weights = FROST_WEIGHTS_SUPERMASK;
+        s.mask.sparsity = 0.5;
+        s.mask.prune_ratio = 0.1;
+        s.mask.lock_ratio = 0.2;
+    }
+    return s;
+}
+
+/* Two trainings gave the same numbers: final logits, every epoch's loss and
+ * validation metric. */
+static void assert_same_training(const float *l1, const frost_run_result *r1, const float *l2,
+                                 const frost_run_result *r2, const char *what)
+{
+    cr_assert(memcmp(l1, l2, NN * CC * sizeof(float)) == 0, "%s: logits differ", what);
+    cr_assert_eq(r1->n_history, r2->n_history);
+    for (int64_t k = 0; k < r1->n_history; k++) {
+        cr_assert_eq(r1->history[k].loss, r2->history[k].loss, "%s: epoch %lld loss differs", what, (long long)k + 1);
+        cr_assert_eq(r1->history[k].valid_metric, r2->history[k].valid_metric);
+    }
+}
+
 Test(model, same_seed_same_numbers_for_1_and_2_threads, .init = fixture, .fini = fixture_fini)
 {
     for (int sm = 0; sm < 2; sm++) {
-        frost_model_spec s = frost_model_spec_default();
-        s.arch = sm ? FROST_ARCH_GIN : FROST_ARCH_GCN;
-        s.layers = 3;
-        s.in_dim = FF;
-        s.hidden = 16;
-        s.out_dim = CC;
-        s.norm = FROST_NORM_BATCH;
-        if (sm) {
-            s.weights = FROST_WEIGHTS_SUPERMASK;
-            s.mask.sparsity = 0.5;
-            s.mask.prune_ratio = 0.1;
-            s.mask.lock_ratio = 0.2;
-        }
+        frost_model_spec s = spec3(sm);
         float l1[NN * CC], l2[NN * CC], l3[NN * CC];
         frost_run_result r1, r2, r3;
         train_once(s, 1, 5, l1, &r1);
         train_once(s, 2, 5, l2, &r2);
         train_once(s, 1, 6, l3, &r3);
-        cr_assert(memcmp(l1, l2, sizeof l1) == 0, "logits differ between 1 and 2 threads");
-        cr_assert_eq(r1.n_history, r2.n_history);
-        for (int64_t k = 0; k < r1.n_history; k++) {
-            cr_assert_eq(r1.history[k].loss, r2.history[k].loss, "epoch %lld loss differs", (long long)k + 1);
-            cr_assert_eq(r1.history[k].valid_metric, r2.history[k].valid_metric);
-        }
+        assert_same_training(l1, &r1, l2, &r2, "1 against 2 threads");
         cr_assert(memcmp(l1, l3, sizeof l1) != 0, "another seed gives other numbers");
         frost_run_result_release(&r1);
         frost_run_result_release(&r2);
@@ -196,29 +212,54 @@ Test(model, same_seed_same_numbers_for_1_and_2_threads, .init = fixture, .fini =
  * its z is rebuilt from the kept aggregation; the hidden h from z and bits. */
 Test(model, rebuilt_activations_give_the_same_training, .init = fixture, .fini = fixture_fini)
 {
-    for (int arch = 0; arch < 2; arch++) {
-        frost_model_spec s = frost_model_spec_default();
-        s.arch = arch ? FROST_ARCH_GIN : FROST_ARCH_GCN;
-        s.layers = 3;
-        s.in_dim = FF;
-        s.hidden = 16;
-        s.out_dim = CC;
-        s.norm = FROST_NORM_BATCH;
+    /* 3 layers: layer 0's z is rebuilt once, into layer 1's spent z; 2
+     * layers: the last layer's z (the logits) lives in scratch, so it is
+     * rebuilt in a scratch buffer, twice */
+    for (int c = 0; c < 4; c++) {
+        frost_model_spec s = spec3(c & 1);
+        s.layers = c < 2 ? 3 : 2;
         s.dropout = 0.3f;
-        if (arch) s.weights = FROST_WEIGHTS_SUPERMASK;
         float l1[NN * CC], l2[NN * CC];
         frost_run_result r1, r2;
         train_once(s, 2, 5, l1, &r1);
         s.keep_activations = true;
         train_once(s, 2, 5, l2, &r2);
-        cr_assert(memcmp(l1, l2, sizeof l1) == 0, "%s: logits differ", frost_arch_name(s.arch));
-        cr_assert_eq(r1.n_history, r2.n_history);
-        for (int64_t k = 0; k < r1.n_history; k++)
-            cr_assert_eq(r1.history[k].loss, r2.history[k].loss, "%s: epoch %lld loss differs",
-                         frost_arch_name(s.arch), (long long)k + 1);
+        assert_same_training(l1, &r1, l2, &r2, frost_arch_name(s.arch));
         frost_run_result_release(&r1);
         frost_run_result_release(&r2);
     }
+}
+
+/* A held input's first aggregation is reused while the promise holds and
+ * only then: the same logits as without the hold, and new ones once the hold
+ * is released and the features change. */
+Test(model, held_input_aggregation_is_reused_only_while_held, .init = fixture, .fini = fixture_fini)
+{
+    frost_model_spec s = spec3(false); /* layer 0 is 6 -> 16: it aggregates first */
+    frost_model *m, *ref;
+    cr_assert_eq(frost_model_new(&m, &s, &A, &AT, NN), FROST_OK);
+    cr_assert_eq(frost_model_new(&ref, &s, &A, &AT, NN), FROST_OK);
+    cr_assert_eq(frost_model_init(m, 3), FROST_OK);
+    cr_assert_eq(frost_model_init(ref, 3), FROST_OK);
+    float x[NN * FF], a[NN * CC], b[NN * CC];
+    memcpy(x, X, sizeof x);
+    frost_model_hold_input(m, x);
+    for (int k = 0; k < 2; k++) { /* the second forward reuses the aggregation */
+        frost_model_forward(m, x, false, 0, 0);
+        frost_model_forward(ref, x, false, 0, 0);
+        memcpy(a, frost_model_logits(m), sizeof a);
+        memcpy(b, frost_model_logits(ref), sizeof b);
+        cr_assert(memcmp(a, b, sizeof a) == 0, "forward %d with the hold differs", k);
+    }
+    frost_model_hold_input(m, NULL);
+    for (int i = 0; i < NN * FF; i++) x[i] = 2.0f * x[i] + 0.5f;
+    frost_model_forward(m, x, false, 0, 0);
+    frost_model_forward(ref, x, false, 0, 0);
+    memcpy(b, frost_model_logits(ref), sizeof b);
+    cr_assert(memcmp(frost_model_logits(m), b, sizeof b) == 0, "released hold: the new features were not aggregated");
+    cr_assert(memcmp(a, b, sizeof a) != 0, "the features changed, so must the logits");
+    frost_model_free(&m);
+    frost_model_free(&ref);
 }
 
 /* A small GCN on the fixture graph and a task on its first four nodes. */

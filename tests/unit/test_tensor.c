@@ -32,6 +32,20 @@ static double max_rel(const float *a, const float *b, int64_t n)
     return m;
 }
 
+/* C (M, N; row stride ldc) against the reference R, within tol (1 + |R|)
+ * sqrt(K) per element: float rounding grows with the inner length K. */
+static void assert_gemm_close(const float *C, const float *R, int64_t M, int64_t N, int64_t K, int64_t ldc, int ta,
+                              int tb, double tol)
+{
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < N; j++) {
+            const double c = (double)C[i * ldc + j], r = (double)R[i * ldc + j];
+            cr_assert(fabs(c - r) < tol * (1.0 + fabs(r)) * sqrt((double)K),
+                      "M=%lld N=%lld K=%lld ta=%d tb=%d at (%lld,%lld): %g vs %g", (long long)M, (long long)N,
+                      (long long)K, ta, tb, (long long)i, (long long)j, c, r);
+        }
+}
+
 Test(tensor, gemm_matches_reference_on_ragged_shapes)
 {
     const int64_t shapes[][3] = {{1, 1, 1}, {3, 5, 7}, {17, 1, 33}, {64, 64, 64}, {129, 31, 257}, {1, 300, 2}};
@@ -46,13 +60,7 @@ Test(tensor, gemm_matches_reference_on_ragged_shapes)
                 memcpy(C2, C1, (size_t)(M * ldc) * sizeof(float));
                 frost_gemm(ta, tb, M, N, K, 0.7f, A, lda, B, ldb, 0.3f, C1, ldc);
                 frost_gemm_ref(ta, tb, M, N, K, 0.7f, A, lda, B, ldb, 0.3f, C2, ldc);
-                for (int64_t i = 0; i < M; i++)
-                    for (int64_t j = 0; j < N; j++)
-                        cr_assert(fabs((double)C1[i * ldc + j] - (double)C2[i * ldc + j]) <
-                                      1e-4 * (1.0 + fabs((double)C2[i * ldc + j])) * sqrt((double)K),
-                                  "M=%lld N=%lld K=%lld ta=%d tb=%d at (%lld,%lld): %g vs %g", (long long)M,
-                                  (long long)N, (long long)K, ta, tb, (long long)i, (long long)j,
-                                  (double)C1[i * ldc + j], (double)C2[i * ldc + j]);
+                assert_gemm_close(C1, C2, M, N, K, ldc, ta, tb, 1e-4);
                 free(A);
                 free(B);
                 free(C1);
@@ -227,13 +235,7 @@ Test(tensor, gemm_split_over_k_matches_reference_and_thread_counts)
                 frost_gemm_ref(ta, tb, M, N, K, 0.7f, A, lda, B, ldb, 0.3f, C2, ldc);
                 cr_assert(memcmp(C1, C3, (size_t)(M * ldc) * 4) == 0, "M=%lld N=%lld K=%lld: 1 and 2 threads differ",
                           (long long)M, (long long)N, (long long)K);
-                for (int64_t i = 0; i < M; i++)
-                    for (int64_t j = 0; j < N; j++)
-                        cr_assert(fabs((double)C1[i * ldc + j] - (double)C2[i * ldc + j]) <
-                                      1e-5 * (1.0 + fabs((double)C2[i * ldc + j])) * sqrt((double)K),
-                                  "M=%lld N=%lld K=%lld ta=%d tb=%d at (%lld,%lld): %g vs %g", (long long)M,
-                                  (long long)N, (long long)K, ta, tb, (long long)i, (long long)j,
-                                  (double)C1[i * ldc + j], (double)C2[i * ldc + j]);
+                assert_gemm_close(C1, C2, M, N, K, ldc, ta, tb, 1e-5);
                 free(A);
                 free(B);
                 free(C1);
