@@ -259,7 +259,7 @@ int cli_bench(int argc, char **argv)
             m.model.norm = FROST_NORM_BATCH_NONAFFINE;
             m.model.norm_last = true;
             m.model.skip_head = true;
-            m.model.keep_activations = true;
+            m.model.keep_activations = true; /* as experiments/arxiv-slt-gin.cfg */
             m.model.dropout = 0.0f;
             m.method = FROST_METHOD_SLT;
             m.model.mask.sparsity = 0.5;
