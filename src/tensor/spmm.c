@@ -101,6 +101,14 @@ row512_chunk(const spmm_args *p, int64_t i, int64_t f0, const int NV, __mmask16 
     __m512 s[16];
     const int64_t pf = SPMM_PF_BYTES / (64 * NV) < 32 ? SPMM_PF_BYTES / (64 * NV) : 32;
     for (int v = 0; v < NV; v++) s[v] = _mm512_setzero_ps();
+    if (i + 1 < A->n_rows) {
+        const char *yn = (const char *)(p->Y + (i + 1) * p->ldy + f0);
+        const char *xn = (const char *)(X + (i + 1) * ldx);
+        for (int v = 0; v < NV; v++) {
+            _mm_prefetch(yn + 64 * v, _MM_HINT_ET0);
+            if (p->c) _mm_prefetch(xn + 64 * v, _MM_HINT_T0);
+        }
+    }
     const int64_t k0 = A->indptr[i], k1 = A->indptr[i + 1];
     for (int64_t k = k0; k < k1; k++) {
         if (k + pf < nnz) {
