@@ -12,8 +12,9 @@
  *     T1 = sum_n dbn,  T2 = sum_n dbn xhat,  xhat = (z - mean) invstd
  *     dz = gamma invstd (dbn - T1/N - xhat T2/N)
  *        = alpha [h > 0] dh + beta z + gamma'      (per-column constants)
- * One pass for T1, T2 (columns split over threads, rows in order: the sums
- * do not depend on the thread count), one that writes dz.
+ * One pass for T1, T2 (fixed row blocks added in block order,
+ * frost__block_sums: the sums do not depend on the thread count), one that
+ * writes dz.
  *
  * The reference is the composition of frost_batchnorm_*, frost_relu_* and
  * frost_dropout_* (same dropout mask); tests compare the two.

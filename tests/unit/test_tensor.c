@@ -48,7 +48,10 @@ static void assert_gemm_close(const float *C, const float *R, int64_t M, int64_t
 
 Test(tensor, gemm_matches_reference_on_ragged_shapes)
 {
-    const int64_t shapes[][3] = {{1, 1, 1}, {3, 5, 7}, {17, 1, 33}, {64, 64, 64}, {129, 31, 257}, {1, 300, 2}};
+    /* the last two are cut into blocks of at most 1024 rows (columns), the
+     * last block ragged */
+    const int64_t shapes[][3] = {{1, 1, 1},     {3, 5, 7},   {17, 1, 33},   {64, 64, 64},
+                                 {129, 31, 257}, {1, 300, 2}, {9001, 7, 5}, {3, 8500, 4}};
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         int64_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
         for (int ta = 0; ta < 2; ta++)
@@ -248,7 +251,8 @@ Test(tensor, gemm_split_over_k_matches_reference_and_thread_counts)
 Test(tensor, gemm_identical_for_1_and_2_threads)
 {
     /* OpenBLAS alone gives other bits on 2 threads for all of these */
-    const int64_t shapes[][3] = {{48, 96, 4000}, {4000, 96, 48}, {4000, 48, 96}, {96, 5, 4000}, {3000, 256, 128}};
+    const int64_t shapes[][3] = {{48, 96, 4000},  {4000, 96, 48},   {4000, 48, 96},
+                                 {96, 5, 4000},   {3000, 256, 128}, {10000, 24, 16}};
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         const int64_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
         for (int ta = 0; ta < 2; ta++) {
