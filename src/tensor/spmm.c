@@ -87,6 +87,12 @@ static void row_generic(const spmm_args *p, int64_t i)
  * ahead are this over the bytes a row chunk reads (10 entries at width 256,
  * 32 at width 40; measured best of 6, 10 and 16 KiB on arxiv-sized graphs). */
 #define SPMM_PF_BYTES 10240
+/* A row with fewer entries than this also prefetches the next row's self
+ * term and output: there those two streams are a large share of the
+ * misses (width 256, arxiv-sized graph, mean degree 14: 43 -> 47 GB/s).
+ * Long rows keep the miss buffers busy with their own gathers, and the
+ * extra requests slowed the products-sized graph (mean degree 50) by 8 %. */
+#define SPMM_SHORT_ROW 32
 
 /* Columns [f0, f0 + 16 NV) of row i, the last vector masked by `last`.
  * NV is a constant at every call site, so the accumulators live in
@@ -101,7 +107,8 @@ row512_chunk(const spmm_args *p, int64_t i, int64_t f0, const int NV, __mmask16 
     __m512 s[16];
     const int64_t pf = SPMM_PF_BYTES / (64 * NV) < 32 ? SPMM_PF_BYTES / (64 * NV) : 32;
     for (int v = 0; v < NV; v++) s[v] = _mm512_setzero_ps();
-    if (i + 1 < A->n_rows) {
+    const int64_t k0 = A->indptr[i], k1 = A->indptr[i + 1];
+    if (k1 - k0 < SPMM_SHORT_ROW && i + 1 < A->n_rows) {
         const char *yn = (const char *)(p->Y + (i + 1) * p->ldy + f0);
         const char *xn = (const char *)(X + (i + 1) * ldx);
         for (int v = 0; v < NV; v++) {
@@ -109,7 +116,6 @@ row512_chunk(const spmm_args *p, int64_t i, int64_t f0, const int NV, __mmask16 
             if (p->c) _mm_prefetch(xn + 64 * v, _MM_HINT_T0);
         }
     }
-    const int64_t k0 = A->indptr[i], k1 = A->indptr[i + 1];
     for (int64_t k = k0; k < k1; k++) {
         if (k + pf < nnz) {
             const char *q = (const char *)(X + (int64_t)idx[k + pf] * ldx);
