@@ -9,6 +9,7 @@
 #include "frost_config.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 /* Record an error for the current thread and return its status.
@@ -125,6 +126,14 @@ void frost__thread_cols(int64_t H, int64_t *h0, int64_t *h1);
 #define FROST_SUM_COLS 512
 typedef void (*frost__block_sum_fn)(void *ctx, int64_t i0, int64_t i1, int64_t c0, int64_t c1, double *acc);
 void frost__block_sums(int64_t n, int64_t c0, int64_t c1, int K, double *out, frost__block_sum_fn fn, void *ctx);
+
+/* A read prefetch `ahead` floats past p, which may lie past the end of the
+ * array: the address is made as an integer (a pointer past the end would be
+ * undefined), and a prefetch of any address is harmless. */
+static inline void frost__prefetch_ahead(const float *p, int64_t ahead)
+{
+    __builtin_prefetch((const void *)((uintptr_t)p + (uintptr_t)(ahead * (int64_t)sizeof(float))));
+}
 
 /* Hand-vectorised kernels (SpMM rows, the post block): want = one of these
  * to force a code path (tests compare them), -1 to query. Returns the path

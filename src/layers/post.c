@@ -62,7 +62,7 @@ static void stats_rows(void *vctx, int64_t i0, int64_t i1, int64_t c0, int64_t c
     double *restrict s = acc, *restrict s2 = acc + FROST_SUM_COLS;
     for (int64_t i = i0; i < i1; i++) {
         const float *restrict r = x->z + i * x->H + c0;
-        for (int64_t q = 0; q < w; q += 16) __builtin_prefetch(r + PF_AHEAD + q);
+        for (int64_t q = 0; q < w; q += 16) frost__prefetch_ahead(r + q, PF_AHEAD);
         for (int64_t q = 0; q < w; q++) {
             const double v = (double)r[q];
             s[q] += v;
@@ -173,7 +173,7 @@ static AVX512 void forward_chunks_512(float *out, const float *z, const float *a
         const uint64_t kin = src == MASK_BITS ? bits_in[c] : 0;
         uint64_t kout = 0;
         for (int j = 0; j < 4; j++) {
-            _mm_prefetch((const char *)(z + e0 + PF_AHEAD + 16 * j), _MM_HINT_T0);
+            frost__prefetch_ahead(z + e0 + 16 * j, PF_AHEAD);
             __m512 t = _mm512_loadu_ps(z + e0 + 16 * j);
             if (a)
                 t = _mm512_add_ps(_mm512_mul_ps(t, _mm512_loadu_ps(a + col + 16 * j)),
@@ -351,8 +351,8 @@ static AVX512 void grad_sums_rows_512(void *vctx, int64_t i0, int64_t i1, int64_
         for (int64_t q0 = 0; q0 < w; q0 += 64) {
             const uint64_t win = p->bits ? bits_at(p->bits, o + q0) : 0;
             for (int64_t q = q0; q < w && q < q0 + 64; q += 16) {
-                _mm_prefetch((const char *)(x->dh + o + PF_AHEAD + q), _MM_HINT_T0);
-                _mm_prefetch((const char *)(x->z + o + PF_AHEAD + q), _MM_HINT_T0);
+                frost__prefetch_ahead(x->dh + o + q, PF_AHEAD);
+                frost__prefetch_ahead(x->z + o + q, PF_AHEAD);
                 const __mmask16 lm = lanes(w - q), pm = pass16(p, win, x->h, o, q, q0, lm);
                 const __m512 d = _mm512_maskz_mul_ps(pm, frost__load16(lm, x->dh + o + q), vs);
                 const __m512 zc = _mm512_sub_ps(frost__load16(lm, x->z + o + q), _mm512_load_ps(mu + q));
@@ -383,8 +383,8 @@ static AVX512 void backward_rows_512(const frost_post *p, float *dz, const float
         for (int64_t q0 = 0; q0 < H; q0 += 64) {
             const uint64_t win = p->bits ? bits_at(p->bits, o + q0) : 0;
             for (int64_t q = q0; q < H && q < q0 + 64; q += 16) {
-                _mm_prefetch((const char *)(dh + o + PF_AHEAD + q), _MM_HINT_T0);
-                if (al) _mm_prefetch((const char *)(z + o + PF_AHEAD + q), _MM_HINT_T0);
+                frost__prefetch_ahead(dh + o + q, PF_AHEAD);
+                if (al) frost__prefetch_ahead(z + o + q, PF_AHEAD);
                 const __mmask16 lm = lanes(H - q), pm = pass16(p, win, h, o, q, q0, lm);
                 const __m512 g = frost__load16(lm, dh + o + q);
                 __m512 r;
