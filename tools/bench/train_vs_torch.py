@@ -13,7 +13,7 @@ Prints median/min/max seconds per epoch, peak RSS and the frost/PyTorch
 ratios, and writes them as JSON (--json).
 
 Usage: tools/bench/train_vs_torch.py [--model gcn|slt-gin|both] [--threads 2]
-       [--frost build/frost] [--dataset build/bench/arxiv.h5] [--json FILE]
+       [--rounds N] [--frost build/frost] [--dataset build/bench/arxiv.h5] [--json FILE]
 """
 import argparse
 import json
@@ -78,6 +78,9 @@ def main():
     ap.add_argument("--frost", default=os.path.join(ROOT, "build", "frost"))
     ap.add_argument("--dataset", default=os.path.join(ROOT, "build", "bench", "arxiv.h5"))
     ap.add_argument("--json", default=None)
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="run frost and PyTorch this many times, alternating, and print every round's "
+                         "ratios with their median and maximum (the host's speed drifts between runs)")
     ap.add_argument("--blas-core", default="env",
                     help="OpenBLAS kernels for both frameworks (both link OpenBLAS): 'env' keeps "
                          "OPENBLAS_CORETYPE as inherited, 'auto' unsets it (OpenBLAS detects the CPU), "
@@ -100,16 +103,26 @@ def main():
     report = {"dataset": a.dataset, "cpu": cpu, "cores": os.cpu_count(), "threads": a.threads,
               "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", "(detected)"), "results": []}
     for m in models:
-        fr = run_frost(a.frost, m, a.dataset, a.threads, a.epochs, a.warmup)
-        to = run_torch(m, a.dataset, a.threads, a.epochs, a.warmup)
-        ratio_t = fr["epoch_median_s"] / to["epoch_median_s"]
-        ratio_m = fr["peak_rss_bytes"] / to["peak_rss_bytes"]
-        report["results"].append({"model": m, "frost": fr, "pytorch": to, "time_ratio": ratio_t, "rss_ratio": ratio_m})
-        print(f"{m}: frost {fr['epoch_median_s']:.3f} s/epoch (min {fr['epoch_min_s']:.3f}, max {fr['epoch_max_s']:.3f}), "
-              f"peak RSS {fr['peak_rss_bytes'] / 2**20:.0f} MiB | PyTorch {to['torch_version']} "
-              f"{to['epoch_median_s']:.3f} s/epoch, peak RSS {to['peak_rss_bytes'] / 2**20:.0f} MiB | "
-              f"time ratio {ratio_t:.3f}x, memory ratio {ratio_m:.3f}x ({a.threads} threads, {cpu}, "
-              f"OpenBLAS core {report['openblas_coretype']})")
+        rounds = []
+        for k in range(a.rounds):
+            fr = run_frost(a.frost, m, a.dataset, a.threads, a.epochs, a.warmup)
+            to = run_torch(m, a.dataset, a.threads, a.epochs, a.warmup)
+            ratio_t = fr["epoch_median_s"] / to["epoch_median_s"]
+            ratio_m = fr["peak_rss_bytes"] / to["peak_rss_bytes"]
+            rounds.append({"model": m, "round": k + 1, "frost": fr, "pytorch": to, "time_ratio": ratio_t,
+                           "rss_ratio": ratio_m})
+            tag = f" (round {k + 1} of {a.rounds})" if a.rounds > 1 else ""
+            print(f"{m}{tag}: frost {fr['epoch_median_s']:.3f} s/epoch (min {fr['epoch_min_s']:.3f}, max {fr['epoch_max_s']:.3f}), "
+                  f"peak RSS {fr['peak_rss_bytes'] / 2**20:.0f} MiB | PyTorch {to['torch_version']} "
+                  f"{to['epoch_median_s']:.3f} s/epoch, peak RSS {to['peak_rss_bytes'] / 2**20:.0f} MiB | "
+                  f"time ratio {ratio_t:.3f}x, memory ratio {ratio_m:.3f}x ({a.threads} threads, {cpu}, "
+                  f"OpenBLAS core {report['openblas_coretype']})", flush=True)
+        report["results"].extend(rounds)
+        if a.rounds > 1:
+            tr = [r["time_ratio"] for r in rounds]
+            mr = [r["rss_ratio"] for r in rounds]
+            print(f"{m}: {a.rounds} rounds: time ratio median {statistics.median(tr):.3f}x, max {max(tr):.3f}x; "
+                  f"memory ratio median {statistics.median(mr):.3f}x, max {max(mr):.3f}x")
     if a.json:
         with open(a.json, "w") as f:
             json.dump(report, f, indent=2)
