@@ -15,13 +15,23 @@ static void help(void)
     printf("usage: frost bench DATASET.h5 [options]\n\n"
            "Time the kernels and one training epoch on DATASET (for example `frost synth\n"
            "build/bench/arxiv.h5 --preset arxiv`), print a table and write JSON.\n\n"
-           "  --what LIST       comma list of: triad, spmm, gemm, gcn, gin (default: all)\n"
+           "  --what LIST       comma list of: triad, spmm, post, gemm, gcn, gin (default: all)\n"
            "  --repeat N        timed repeats per kernel and epochs per model (default 5)\n"
            "  --warmup N        untimed epochs first (default 2)\n"
-           "  --widths LIST     SpMM feature widths (default 64,128,256)\n"
+           "  --widths LIST     feature widths of the SpMM and post-block timings (default 64,128,256)\n"
            "  --threads N       worker threads (default: all cores)\n"
            "  --split NAME      split for the training epochs (default: the dataset's only one)\n"
            "  --json FILE       write the results (default: results/bench-NAME.json)\n");
+}
+
+/* The next width of a comma list (advancing *w), or 0 at its end. */
+static int64_t next_width(const char **w)
+{
+    if (!**w) return 0;
+    char *end;
+    const int64_t F = strtoll(*w, &end, 10);
+    *w = *end == ',' ? end + 1 : end;
+    return F > 0 ? F : 0;
 }
 
 static int cmp_d(const void *a, const void *b)
@@ -89,7 +99,7 @@ static double triad_gbs(int repeat, stat3 *st)
 
 int cli_bench(int argc, char **argv)
 {
-    const char *path = NULL, *what = "triad,spmm,gemm,gcn,gin", *widths = "64,128,256", *json = NULL, *split = NULL;
+    const char *path = NULL, *what = "triad,spmm,post,gemm,gcn,gin", *widths = "64,128,256", *json = NULL, *split = NULL;
     int64_t repeat = 5, warmup = 2, threads = 0;
     for (int i = 1; i < argc; i++) {
         const char *v;
@@ -173,10 +183,8 @@ int cli_bench(int argc, char **argv)
         frost_aggr_gcn(&op, &p.A, &p.A, dinvs, dinv);
         fprintf(jf, ",\n  \"spmm\": [");
         int first = 1;
-        for (const char *w = widths; *w;) {
-            int64_t F = strtoll(w, (char **)&w, 10);
-            if (*w == ',') w++;
-            if (F < 1) break;
+        const char *w = widths;
+        for (int64_t F; (F = next_width(&w)) > 0;) {
             float *X = frost__malloc((size_t)(N * F) * 4), *Y = frost__malloc((size_t)(N * F) * 4);
             for (int64_t k = 0; k < N * F; k++) X[k] = (float)(k % 17) * 0.1f;
             frost_spmm(&op, X, F, F, Y, F); /* warm */
@@ -208,14 +216,72 @@ int cli_bench(int argc, char **argv)
         free(dinv);
     }
 
+    if (strstr(what, "post")) {
+        /* the fused post block of a hidden layer as training runs it: batch
+         * norm (non-affine), ReLU, the [h > 0] bits; forward reads z twice
+         * (statistics, then h) and writes h, backward reads dh and z twice
+         * (sums, then dz) and writes dz */
+        fprintf(jf, ",\n  \"post\": [");
+        const char *w = widths;
+        for (int64_t F, first = 1; (F = next_width(&w)) > 0; first = 0) {
+            float *z = frost__malloc((size_t)(N * F) * 4), *h = frost__malloc((size_t)(N * F) * 4);
+            float *dh = frost__malloc((size_t)(N * F) * 4);
+            float *mean = frost__malloc((size_t)F * 4), *invstd = frost__malloc((size_t)F * 4);
+            double *work = frost__malloc((size_t)F * 4 * sizeof(double));
+            uint64_t *bits = frost__calloc((size_t)((N * F + 63) / 64 + 1), sizeof(uint64_t));
+            for (int64_t k = 0; k < N * F; k++) z[k] = (float)(k % 17) * 0.1f - 0.8f, dh[k] = (float)(k % 5) * 0.1f;
+            frost_post pb = {.batchnorm = true, .mean = mean, .invstd = invstd, .eps = 1e-5f, .work = work, .bits = bits};
+            double tf[2];
+            for (int dir = 0; dir < 2; dir++) {
+                for (int64_t r = -1; r < repeat; r++) { /* r = -1: warm */
+                    double t0 = frost__now();
+                    if (dir == 0) frost_post_forward(&pb, h, z, N, F, true);
+                    else frost_post_backward(&pb, h, NULL, NULL, dh, NULL, z, N, F); /* dz over h */
+                    if (r >= 0) t[r] = frost__now() - t0;
+                }
+                tf[dir] = stats(t, (int)repeat).med;
+            }
+            const double mb = (double)(N * F) * 4.0 / 1e9;
+            const double gf = 3.0 * mb / tf[0], gb = 5.0 * mb / tf[1];
+            char lab[64];
+            snprintf(lab, sizeof lab, "post block width %lld fwd / bwd", (long long)F);
+            printf("%-34s %10.2f / %.2f GB/s (median %.4f / %.4f s)", lab, gf, gb, tf[0], tf[1]);
+            if (isfinite(triad)) printf("  %.1f / %.1f %% of the triad", 100.0 * gf / triad, 100.0 * gb / triad);
+            printf("\n");
+            fprintf(jf, "%s\n    {\"width\": %lld, \"forward_median_s\": %.6f, \"forward_gbs\": %.4f, "
+                        "\"backward_median_s\": %.6f, \"backward_gbs\": %.4f}",
+                    first ? "" : ",", (long long)F, tf[0], gf, tf[1], gb);
+            free(z);
+            free(h);
+            free(dh);
+            free(mean);
+            free(invstd);
+            free(work);
+            free(bits);
+        }
+        fprintf(jf, "\n  ]");
+    }
+
     if (strstr(what, "gemm")) {
-        /* the GCN recipe's three shapes: N x 128 x 256 (forward), 256 x 256 over N (weight gradient) */
-        const int64_t shapes[3][3] = {{N, 256, 128}, {N, 256, 256}, {256, 256, N}};
-        const char *names[3] = {"gemm N x 256 x 128", "gemm N x 256 x 256", "gemm 256 x 256 x N (X^T dY)"};
+        /* the GCN recipe's shapes (N x 128 x 256 forward, 256 x 256 over N
+         * the weight gradient), the supermask GIN's (386 wide, its 40-class
+         * last layer), and a square 2048-cube for comparison */
+        const struct {
+            int64_t M, N, K;
+            bool ta;
+            const char *name;
+        } shapes[] = {{N, 256, 128, false, "gemm N x 256 x 128"},
+                      {N, 256, 256, false, "gemm N x 256 x 256"},
+                      {256, 256, N, true, "gemm 256 x 256 x N (X^T dY)"},
+                      {N, 386, 386, false, "gemm N x 386 x 386"},
+                      {N, 40, 386, false, "gemm N x 40 x 386"},
+                      {386, 386, N, true, "gemm 386 x 386 x N (X^T dY)"},
+                      {2048, 2048, 2048, false, "gemm 2048 x 2048 x 2048"}};
+        const int ns = (int)(sizeof shapes / sizeof shapes[0]);
         fprintf(jf, ",\n  \"gemm\": [");
-        for (int s = 0; s < 3; s++) {
-            int64_t M = shapes[s][0], Nn = shapes[s][1], K = shapes[s][2];
-            bool ta = s == 2;
+        for (int s = 0; s < ns; s++) {
+            const int64_t M = shapes[s].M, Nn = shapes[s].N, K = shapes[s].K;
+            const bool ta = shapes[s].ta;
             float *A = frost__malloc((size_t)(M * K) * 4), *B = frost__malloc((size_t)(K * Nn) * 4), *C = frost__malloc((size_t)(M * Nn) * 4);
             for (int64_t k = 0; k < M * K; k++) A[k] = (float)(k % 13) * 0.01f;
             for (int64_t k = 0; k < K * Nn; k++) B[k] = (float)(k % 7) * 0.01f;
@@ -230,8 +296,10 @@ int cli_bench(int argc, char **argv)
             free(W);
             stat3 st = stats(t, (int)repeat);
             double gf = 2.0 * (double)M * (double)Nn * (double)K / st.med / 1e9;
-            printf("%-34s %10.2f GFLOP/s (median %.4f s, min %.4f, max %.4f)\n", names[s], gf, st.med, st.min, st.max);
-            fprintf(jf, "%s\n    {\"shape\": \"%s\", \"median_s\": %.6f, \"gflops\": %.4f}", s ? "," : "", names[s], st.med, gf);
+            printf("%-34s %10.2f GFLOP/s (median %.4f s, min %.4f, max %.4f)\n", shapes[s].name, gf, st.med, st.min,
+                   st.max);
+            fprintf(jf, "%s\n    {\"shape\": \"%s\", \"median_s\": %.6f, \"gflops\": %.4f}", s ? "," : "",
+                    shapes[s].name, st.med, gf);
             free(A);
             free(B);
             free(C);
