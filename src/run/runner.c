@@ -107,8 +107,8 @@ frost_status frost_prepare(frost_prepared *p, const frost_config *c)
         }
     } else if (c->method != FROST_METHOD_PRT) { /* the PRT scenario makes its own splits */
         if (ds->num_splits != 1)
-            FROST_FAIL(FROST_ERR_CONFIG, "%s: split is not set and %s has %d splits; name one", c->path, path,
-                       ds->num_splits);
+            FROST_FAIL(FROST_ERR_CONFIG, "%s: split is not set and %s has %d splits; name one",
+                       c->path[0] ? c->path : "split", path, ds->num_splits);
         p->split = &ds->splits[0];
     }
     if (ds->num_features < 1)

@@ -93,6 +93,45 @@ Test(cli, import_then_info_on_cora)
     free(d);
 }
 
+/* frost bench end to end on a small graph: every item it was asked for is
+ * printed and written to the JSON file (the timings themselves are not
+ * asserted: speed is measured, not tested) */
+Test(cli, bench_reports_every_item)
+{
+    char *d = tu_tmpdir();
+    char args[2048];
+    tu_import_cora(d);
+    /* cora has several splits: without --split, a one-line error naming the file */
+    snprintf(args, sizeof args, "bench %s/cora.h5 --what gcn", d);
+    run(&R, args);
+    cr_assert_eq(R.status, 1);
+    cr_assert_eq(R.err_lines, 1, "%s", R.err);
+    cr_assert(strstr(R.err, "split: split is not set and ") && strstr(R.err, "cora.h5 has "), "%s", R.err);
+    snprintf(args, sizeof args,
+             "bench %s/cora.h5 --split public --what spmm,post,gemm,gcn,gin --widths 16,40 --repeat 1 --warmup 0 "
+             "--threads 2 "
+             "--json %s/b.json",
+             d, d);
+    run(&R, args);
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    const char *lines[] = {"spmm GCN-normalised, width 40", "post block width 16 fwd / bwd", "post block width 40",
+                           "gemm N x 386 x 386", "gemm 2048 x 2048 x 2048", "epoch: GCN 3 x 256",
+                           "epoch: supermask GIN 4 x 386"};
+    for (size_t k = 0; k < sizeof lines / sizeof lines[0]; k++)
+        cr_assert(strstr(R.out, lines[k]), "missing '%s' in:\n%s", lines[k], R.out);
+    const long size = tu_file_size(tu_path(d, "b.json"));
+    cr_assert_gt(size, 0);
+    char *json = calloc((size_t)size + 1, 1);
+    FILE *f = fopen(tu_path(d, "b.json"), "r");
+    cr_assert_eq(fread(json, 1, (size_t)size, f), (size_t)size);
+    fclose(f);
+    const char *keys[] = {"\"spmm\"", "\"post\"", "\"backward_gbs\"", "\"gemm\"", "\"epoch_gcn\"", "\"epoch_slt_gin\""};
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) cr_assert(strstr(json, keys[k]), "no %s in the JSON", keys[k]);
+    free(json);
+    tu_rmtree(d);
+    free(d);
+}
+
 Test(cli, runtime_errors_are_one_line_exit_1)
 {
     char *d = tu_tmpdir();
