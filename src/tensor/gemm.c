@@ -21,9 +21,9 @@ static int64_t block_of(int64_t n)
 {
     /* about 8 blocks, multiples of 16, at least 64 and at most 1024 rows:
      * a block of C then stays in the core's cache between OpenBLAS's
-     * zeroing of it (beta = 0) and its kernel (measured on the arxiv-sized
-     * shapes: +2 % at 169k x 386 x 386, +5-8 % with 40 or 80 columns;
-     * the same at products size) */
+     * zeroing of it (beta = 0) and its kernel (`frost bench --what gemm`
+     * on the arxiv-sized graph: +4 % at 169k x 386 x 386, +10 % at
+     * 169k x 40 x 386) */
     int64_t b = (n + 7) / 8;
     b = (b + 15) / 16 * 16;
     return b < 64 ? 64 : b > 1024 ? 1024 : b;
