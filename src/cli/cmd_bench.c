@@ -7,8 +7,10 @@
 #include "cli/cli.h"
 #include "frost/frost.h"
 
+#include <errno.h>
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 static void help(void)
 {
@@ -22,6 +24,13 @@ static void help(void)
            "  --threads N       worker threads (default: all cores)\n"
            "  --split NAME      split for the training epochs (default: the dataset's only one)\n"
            "  --json FILE       write the results (default: results/bench-NAME.json)\n");
+}
+
+/* A JSON file given up on: closed and removed. */
+static void discard(FILE *f, const char *tmp)
+{
+    fclose(f);
+    unlink(tmp);
 }
 
 /* The next width of a comma list (advancing *w), or 0 at its end. */
@@ -142,7 +151,11 @@ int cli_bench(int argc, char **argv)
         snprintf(jbuf, sizeof jbuf, "results/bench-%.*s.json", (int)(strlen(b) > 3 ? strlen(b) - 3 : strlen(b)), b);
         json = jbuf;
     }
-    FILE *jf = fopen(json, "w");
+    /* written under a temporary name and renamed when complete: a run that
+     * fails or is interrupted leaves no truncated JSON behind */
+    char jtmp[1300];
+    snprintf(jtmp, sizeof jtmp, "%s.tmp.%ld", json, (long)getpid());
+    FILE *jf = fopen(jtmp, "w");
     if (!jf) {
         fprintf(stderr, "frost: %s: cannot write (does the folder exist?)\n", json);
         return CLI_EXIT_RUNTIME;
@@ -168,7 +181,7 @@ int cli_bench(int argc, char **argv)
     if (split) frost__strlcpy(c.split, split, sizeof c.split);
     frost_prepared p;
     if (frost_prepare(&p, &c) < 0) {
-        fclose(jf);
+        discard(jf, jtmp);
         free(t);
         return cli_fail();
     }
@@ -337,7 +350,7 @@ int cli_bench(int argc, char **argv)
         frost_model *model;
         if (frost_model_new(&model, &spec, &p.A, &p.A, N) < 0 || frost_model_init(model, 0) < 0) {
             frost_prepared_release(&p);
-            fclose(jf);
+            discard(jf, jtmp);
             free(t);
             return cli_fail();
         }
@@ -350,7 +363,7 @@ int cli_bench(int argc, char **argv)
         if (frost_train(model, &d, &o, &res) < 0) {
             frost_model_free(&model);
             frost_prepared_release(&p);
-            fclose(jf);
+            discard(jf, jtmp);
             free(t);
             return cli_fail();
         }
@@ -367,7 +380,13 @@ int cli_bench(int argc, char **argv)
         frost_model_free(&model);
     }
     fprintf(jf, ",\n  \"peak_rss_bytes\": %zu\n}\n", frost__peak_rss());
-    fclose(jf);
+    if (ferror(jf) | (fclose(jf) != 0) || rename(jtmp, json) != 0) {
+        fprintf(stderr, "frost: %s: cannot write (%s)\n", json, strerror(errno));
+        unlink(jtmp);
+        frost_prepared_release(&p);
+        free(t);
+        return CLI_EXIT_RUNTIME;
+    }
     printf("peak RSS %.0f MiB; wrote %s\n", (double)frost__peak_rss() / 1048576.0, json);
     frost_prepared_release(&p);
     free(t);

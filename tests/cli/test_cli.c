@@ -102,11 +102,12 @@ Test(cli, bench_reports_every_item)
     char args[2048];
     tu_import_cora(d);
     /* cora has several splits: without --split, a one-line error naming the file */
-    snprintf(args, sizeof args, "bench %s/cora.h5 --what gcn", d);
+    snprintf(args, sizeof args, "bench %s/cora.h5 --what gcn --json %s/b0.json", d, d);
     run(&R, args);
     cr_assert_eq(R.status, 1);
     cr_assert_eq(R.err_lines, 1, "%s", R.err);
     cr_assert(strstr(R.err, "split: split is not set and ") && strstr(R.err, "cora.h5 has "), "%s", R.err);
+    cr_assert_not(tu_any_with_prefix(d, "b0.json"), "a failed bench left its JSON (or a temporary) behind");
     snprintf(args, sizeof args,
              "bench %s/cora.h5 --split public --what spmm,post,gemm,gcn,gin --widths 16,40 --repeat 1 --warmup 0 "
              "--threads 2 "
@@ -119,6 +120,7 @@ Test(cli, bench_reports_every_item)
                            "epoch: supermask GIN 4 x 386"};
     for (size_t k = 0; k < sizeof lines / sizeof lines[0]; k++)
         cr_assert(strstr(R.out, lines[k]), "missing '%s' in:\n%s", lines[k], R.out);
+    cr_assert_not(tu_any_with_prefix(d, "b.json.tmp"));
     const long size = tu_file_size(tu_path(d, "b.json"));
     cr_assert_gt(size, 0);
     char *json = calloc((size_t)size + 1, 1);
