@@ -118,6 +118,7 @@ typedef struct frost_post {
     double *work;   /* 4H doubles */
     uint64_t *bits; /* (ceil(N H / 64) + 1: a spare word) or NULL: [h > 0], written by training forward; backward and
                        recompute then read it instead of h */
+    const int64_t *ids; /* (N) or NULL: row i draws the dropout mask of row ids[i] (node ids of a renumbered graph) */
 } frost_post;
 FROST_API void frost_post_forward(const frost_post *p, float *h, const float *z, int64_t N, int64_t H, bool train);
 /* After a training forward; dgamma, dbeta (H) accumulate, may be NULL. h

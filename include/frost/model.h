@@ -161,6 +161,15 @@ FROST_API int64_t frost_model_rows(const frost_model *m);
  * then. The full-batch trainer and the evaluations hold the features. */
 FROST_API void frost_model_hold_input(frost_model *m, const float *X);
 
+/* Key the dropout masks by node: row i of the model's own graph draws the
+ * masks of node ids[i] (ids borrowed, N entries; NULL: row i draws its own).
+ * A dataset whose nodes were renumbered (frost partition --reorder) passes
+ * its original ids, so every node keeps the masks it had before and
+ * training is the same up to the permutation and float rounding (sums run
+ * in another order). Mini-batches bound with frost_model_set_graph keep
+ * row-indexed masks. */
+FROST_API frost_status frost_model_set_node_ids(frost_model *m, const int64_t *ids);
+
 /* Initialise weights (and scores, freeze codes, batch-norm statistics) from
  * the seed. The same seed gives the same model for any thread count. */
 FROST_API frost_status frost_model_init(frost_model *m, uint64_t seed);

@@ -348,7 +348,8 @@ int cli_bench(int argc, char **argv)
         }
         frost_model_spec spec = frost_prepared_spec(&p, &m);
         frost_model *model;
-        if (frost_model_new(&model, &spec, &p.A, &p.A, N) < 0 || frost_model_init(model, 0) < 0) {
+        if (frost_model_new(&model, &spec, &p.A, &p.A, N) < 0 || frost_model_init(model, 0) < 0 ||
+            frost_model_set_node_ids(model, p.ds.original_id) < 0) { /* as frost run does */
             frost_prepared_release(&p);
             discard(jf, jtmp);
             free(t);

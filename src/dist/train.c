@@ -355,6 +355,7 @@ frost_status frost__dist_train(frost__comm *c, const frost_prepared *p, const fr
     dd->allreduce = hook_allreduce;
     dd->select = hook_select;
     frost__model_set_dist(m, dd);
+    FROST_TRY(frost_model_set_node_ids(m, p->ds.original_id)); /* a renumbered dataset: masks by original id */
     {
         frost_param *ps;
         const int32_t np = frost_model_params(m, &ps);

@@ -351,15 +351,49 @@ frost_status frost_model_set_graph(frost_model *m, const frost_csr *A, const fro
         return frost__error(FROST_ERR_SHAPE, "the transposed graph (%lld x %lld) does not match the %lld nodes",
                             (long long)AT->n_rows, (long long)AT->n_cols, (long long)n);
     bind_graph(m, A, AT, n);
+    m->rows_are_nodes = A == m->A_own && n == m->N;
     return FROST_OK;
 }
 
 int64_t frost_model_rows(const frost_model *m) { return m->n; }
 
+/* Which node's dropout masks each row draws (frost_model_set_node_ids). */
+static frost_status update_mask_ids(frost_model *m)
+{
+    free(m->mask_ids_own);
+    m->mask_ids_own = NULL;
+    const int64_t *gid = m->dist ? m->dist->gid : NULL;
+    m->mask_ids = m->node_ids ? m->node_ids : gid;
+    if (m->node_ids && gid) { /* local row -> its node in the dataset -> that node's original id */
+        m->mask_ids_own = malloc((size_t)m->N * sizeof *m->mask_ids_own);
+        if (!m->mask_ids_own) {
+            m->mask_ids = NULL;
+            return frost__error(FROST_ERR_NOMEM, "out of memory for %lld node ids", (long long)m->N);
+        }
+        for (int64_t i = 0; i < m->N; i++) m->mask_ids_own[i] = m->node_ids[gid[i]];
+        m->mask_ids = m->mask_ids_own;
+    }
+    return FROST_OK;
+}
+
+frost_status frost_model_set_node_ids(frost_model *m, const int64_t *ids)
+{
+    m->node_ids = ids;
+    return update_mask_ids(m);
+}
+
+/* The ids the current pass's dropout masks follow, NULL for row indices. */
+static const int64_t *pass_mask_ids(const frost_model *m)
+{
+    return m->dist || m->rows_are_nodes ? m->mask_ids : NULL;
+}
+
 void frost__model_set_dist(frost_model *m, const frost__dist *d)
 {
     m->dist = d;
     m->held_agg = false;
+    m->node_ids = NULL; /* frost_model_set_node_ids again after this call */
+    (void)update_mask_ids(m); /* no node ids: cannot fail */
     if (d) {
         FROST_ASSERT(d->n_local == m->N && d->n_owned <= d->n_local);
         m->n = d->n_owned;
@@ -510,6 +544,8 @@ frost_status frost_model_new_ex(frost_model **out, const frost_model_spec *spec,
     }
 
     if (A) bind_graph(m, A, AT, N);
+    m->A_own = A;
+    m->rows_are_nodes = true;
     *out = m;
     return FROST_OK;
 fail:
@@ -529,6 +565,7 @@ void frost_model_free(frost_model **pm)
     free(m->layer);
     free(m->wmats);
     free(m->params);
+    free(m->mask_ids_own);
     free(m);
     *pm = NULL;
 }
@@ -721,7 +758,8 @@ static frost_post post_block(const frost_model *m, const frost__layer *ly, uint6
                      .seed = seed,
                      .stream = dropout_stream(epoch, (int32_t)(ly - m->layer), 1),
                      .work = m->bnwork,
-                     .bits = train ? ly->bits : NULL};
+                     .bits = train ? ly->bits : NULL,
+                     .ids = m->dist ? NULL : pass_mask_ids(m)};
     return pb;
 }
 
@@ -730,7 +768,7 @@ static frost__post_rows post_rows(const frost_model *m, const frost__layer *ly, 
 {
     const frost__dist *d = m->dist;
     frost__post_rows pr = {.p = post_block(m, ly, seed, epoch, true),
-                           .gid = d->gid,
+                           .gid = pass_mask_ids(m),
                            .n_global = d->n_global,
                            .allreduce = d->allreduce,
                            .ctx = d->ctx};
@@ -740,19 +778,20 @@ static frost__post_rows post_rows(const frost_model *m, const frost__layer *ly, 
 /* Output of layer l as the next layer sees it. */
 static const float *layer_out(const frost__layer *ly) { return ly->residual ? ly->hres : ly->h; }
 
-/* Input dropout of a distributed model: element (i, f) draws what element
- * (gid[i], f) of the whole feature matrix draws, on every local row (the
- * halo too, so that no exchange is needed). */
-static void input_dropout_rows(const frost_model *m, float *y, const float *x, uint64_t seed, uint64_t stream)
+/* Input dropout whose masks follow node ids: element (i, f) draws what
+ * element (ids[i], f) of the whole feature matrix draws, on every row (of a
+ * distributed model the halo too, so that no exchange is needed). */
+static void input_dropout_rows(const frost_model *m, const int64_t *ids, float *y, const float *x, uint64_t seed,
+                               uint64_t stream)
 {
-    const int64_t F = m->spec.in_dim, rows = m->N;
+    const int64_t F = m->spec.in_dim, rows = m->dist ? m->N : m->n;
     const float p = m->spec.input_dropout, scale = 1.0f / (1.0f - p);
     const uint32_t thr = frost__dropout_thr(p);
 #pragma omp parallel for schedule(static) if (rows * F > 65536)
     for (int64_t i = 0; i < rows; i++) {
         float mk[64];
         int64_t chunk = -1;
-        const int64_t g = m->dist->gid[i];
+        const int64_t g = ids[i];
         for (int64_t f = 0; f < F; f++) {
             const int64_t e = g * F + f;
             if (e >> 6 != chunk) {
@@ -771,9 +810,10 @@ void frost_model_forward(frost_model *m, const float *X, bool train, uint64_t se
     const frost_model_spec *s = &m->spec;
     const int64_t n = m->n;
     const float *x = X;
+    const int64_t *ids = pass_mask_ids(m);
     if (train && m->xin) {
-        if (m->dist)
-            input_dropout_rows(m, m->xin, X, seed, dropout_stream(epoch, 0, 0));
+        if (ids)
+            input_dropout_rows(m, ids, m->xin, X, seed, dropout_stream(epoch, 0, 0));
         else
             frost_dropout_forward(m->xin, X, n * s->in_dim, s->input_dropout, seed, dropout_stream(epoch, 0, 0));
         x = m->xin;

@@ -229,6 +229,7 @@ static frost_status train_one(trained *t, const frost_prepared *p, frost_model_s
     const int64_t N = p->ds.num_nodes, C = spec.out_dim;
     FROST_TRY(frost_model_new(&t->m, &spec, &p->A, p->symmetric ? &p->A : &p->AT, N));
     FROST_TRY(frost_model_init(t->m, seed));
+    FROST_TRY(frost_model_set_node_ids(t->m, p->ds.original_id));
     if (init) FROST_TRY(frost_model_state_import(t->m, init->state.params, init->state.bn, init->state.mask));
     if (zero_last) {
         /* r starts at zero: the PRT model starts as the base model */

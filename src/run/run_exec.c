@@ -195,6 +195,8 @@ frost_status frost__run_train(const frost_prepared *p, const frost_config *pt, c
 
     FROST_TRY(frost_model_new(&m, &spec, &p->A, p->symmetric ? &p->A : &p->AT, p->ds.num_nodes));
     FROST_TRY(frost_model_init(m, (uint64_t)it->seed));
+    /* a renumbered dataset (frost partition --reorder): every node keeps its dropout masks */
+    FROST_TRY(frost_model_set_node_ids(m, p->ds.original_id));
     if (pt->batch.mode == FROST_BATCH_CLUSTER) {
         if (!env->cluster_part || env->cluster_k != pt->batch.parts || env->cluster_imbalance != pt->batch.imbalance ||
             strcmp(env->cluster_name, pt->batch.partition) != 0) {

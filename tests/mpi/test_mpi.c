@@ -65,15 +65,21 @@ static void run(const char *cfgname, int P, const char *out, const char *extra)
     }
 }
 
-static void write_cfg(const char *name, const char *model, const char *optim, int epochs, int runs)
+static void write_cfg_on(const char *name, const char *dataset, const char *model, const char *optim, int epochs,
+                         int runs)
 {
     char text[2048];
     snprintf(text, sizeof text,
              "dataset = \"%s\";\nsplit = \"public\";\nmethod = [\"trained\", \"slt\"];\nepochs = %d;\nruns = %d;\n"
              "threads = 1;\nfeatures = { normalize = \"row\"; };\nmodel = { %s };\n"
              "optim = { %s };\nslt = { sparsity = 0.5; freeze = 0.4; };\n",
-             tu_path(tu_cora_dir(), "cora.h5"), epochs, runs, model, optim);
+             tu_path(tu_cora_dir(), dataset), epochs, runs, model, optim);
     tu_writef(tu_cora_dir(), name, text);
+}
+
+static void write_cfg(const char *name, const char *model, const char *optim, int epochs, int runs)
+{
+    write_cfg_on(name, "cora.h5", model, optim, epochs, runs);
 }
 
 /* Every run of b follows its namesake in a (the one-process reference). */
@@ -145,6 +151,30 @@ Test(mpi, gin_batchnorm_on_1_2_4_processes_trains_the_same, .init = tu_cora_setu
 {
     equivalence("gin", "name = \"gin\"; layers = 3; hidden = 64; norm = \"batch\"; dropout = 0.3;",
                 "name = \"sgd\"; lr = 0.1; momentum = 0.9;", false);
+}
+
+Test(mpi, renumbered_nodes_on_2_processes_train_as_the_original, .init = tu_cora_setup, .fini = tu_cora_teardown)
+{
+    /* cora with its nodes renumbered by METIS part (frost partition
+     * --reorder): every node keeps its dropout masks (they follow the
+     * original ids, composed with the processes' local rows), so two
+     * processes on the renumbered file train as one on the original */
+    frost_dataset ds, re;
+    cr_assert_eq(frost_dataset_load(&ds, tu_path(tu_cora_dir(), "cora.h5")), FROST_OK, "%s", frost_last_error());
+    cr_assert_eq(frost_dataset_partition(&ds, 4, 0.03, 0, "p4"), FROST_OK, "%s", frost_last_error());
+    int64_t *perm = malloc((size_t)ds.num_nodes * sizeof *perm);
+    cr_assert_eq(frost_partition_order(perm, ds.partitions[0].part, ds.num_nodes, 4), FROST_OK);
+    cr_assert_eq(frost_dataset_permute(&re, &ds, perm), FROST_OK, "%s", frost_last_error());
+    cr_assert_eq(frost_dataset_save(&re, tu_path(tu_cora_dir(), "cora-r.h5"), 1), FROST_OK, "%s", frost_last_error());
+    free(perm);
+    frost_dataset_release(&ds);
+    frost_dataset_release(&re);
+    const char *model = "name = \"gcn\"; layers = 2; hidden = 64; dropout = 0.5; input_dropout = 0.3;";
+    write_cfg_on("orig.cfg", "cora.h5", model, ADAM, 40, 1);
+    write_cfg_on("renum.cfg", "cora-r.h5", model, ADAM, 40, 1);
+    run("orig.cfg", 0, "orig-1.h5", NULL);
+    run("renum.cfg", 2, "renum-2.h5", NULL);
+    same_training("orig-1.h5", "renum-2.h5", 2, false);
 }
 
 Test(mpi, runs_mode_deals_out_a_sweep_unchanged, .init = tu_cora_setup, .fini = tu_cora_teardown)
