@@ -47,6 +47,7 @@ typedef struct frost_run_info {
     char status[16];          /* "ok", "diverged" */
     char message[256];
     char logits_hash[24];     /* hex FNV-1a of the best state's eval logits */
+    char blas_core[48];       /* OpenBLAS kernels that computed the run (frost_blas_core); "" in older files */
     int64_t order;            /* position in append order */
 } frost_run_info;
 
@@ -121,6 +122,7 @@ typedef struct frost_summary_row {
 typedef struct frost_model_file {
     char *config;             /* the run's configuration, owned */
     char method[16], model[32], dataset[256], split[64], source[512], logits_hash[24];
+    char blas_core[48];       /* OpenBLAS kernels of the run ("" if the file does not say) */
     int64_t seed, in_dim, out_dim, model_bits, dense_bits;
     double test_metric;       /* what the run reported */
     frost_run_state state;

@@ -93,6 +93,7 @@ typedef struct frost_prediction {
     char split[64];
     char logits_hash[24];
     bool hash_matches;        /* bit-identical to the logits of the exported run */
+    char run_blas_core[48];   /* OpenBLAS kernels of the exported run ("" if unknown) */
 } frost_prediction;
 
 /* Predict with a model file on a dataset (a path or a bundled name); split

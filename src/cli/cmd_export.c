@@ -106,8 +106,13 @@ int cli_predict(int argc, char **argv)
     const char *what = base ? "PRT (reward + base)" : eft_ft ? "EFT (3 models)" : "model";
     printf("%s %s on %s, split %s: train %.4f  valid %.4f  test %.4f\n", what, pos[0], pos[1], p.split, p.train, p.valid,
            p.test);
-    if (!base && !eft_ft)
-        printf("logits %s: %s the exported run's\n", p.logits_hash, p.hash_matches ? "bit-identical to" : "differ from");
+    if (!base && !eft_ft) {
+        printf("logits %s: %s the exported run's", p.logits_hash, p.hash_matches ? "bit-identical to" : "differ from");
+        /* the bits of every product depend on OpenBLAS's kernels, chosen per CPU */
+        if (!p.hash_matches && p.run_blas_core[0] && strcmp(p.run_blas_core, frost_blas_core()) != 0)
+            printf(" (the run used OpenBLAS's %s kernels, this machine %s)", p.run_blas_core, frost_blas_core());
+        printf("\n");
+    }
     if (out && frost_predictions_save(&p, out) < 0) {
         frost_prediction_release(&p);
         return cli_fail();

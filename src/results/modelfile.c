@@ -68,6 +68,7 @@ frost_status frost_model_file_write(const frost_model_file *mf, const char *out_
     WS("split", mf->split);
     WS("source", mf->source);
     WS("logits_hash", mf->logits_hash);
+    if (mf->blas_core[0]) WS("blas_core", mf->blas_core);
     WI("seed", mf->seed);
     WI("in_dim", mf->in_dim);
     WI("out_dim", mf->out_dim);
@@ -116,6 +117,7 @@ frost_status frost_export_run(const char *results, const char *run_id, const cha
     snprintf(mf.split, sizeof mf.split, "%s", ri->split);
     snprintf(mf.source, sizeof mf.source, "%s#%s", results, run_id);
     snprintf(mf.logits_hash, sizeof mf.logits_hash, "%s", ri->logits_hash);
+    snprintf(mf.blas_core, sizeof mf.blas_core, "%s", ri->blas_core);
     mf.seed = ri->seed;
     mf.in_dim = ri->in_dim;
     mf.out_dim = ri->out_dim;
@@ -144,6 +146,9 @@ frost_status frost_model_file_load(frost_model_file *mf, const char *path)
     FROST_TRY(frost__h5_read_attr_strbuf(f, "split", mf->split, sizeof mf->split, path));
     FROST_TRY(frost__h5_read_attr_strbuf(f, "source", mf->source, sizeof mf->source, path));
     FROST_TRY(frost__h5_read_attr_strbuf(f, "logits_hash", mf->logits_hash, sizeof mf->logits_hash, path));
+    mf->blas_core[0] = 0;
+    if (frost__h5_has_attr(f, "blas_core"))
+        FROST_TRY(frost__h5_read_attr_strbuf(f, "blas_core", mf->blas_core, sizeof mf->blas_core, path));
     FROST_TRY(frost__h5_read_attr_i64(f, "seed", &mf->seed, path));
     FROST_TRY(frost__h5_read_attr_i64(f, "in_dim", &mf->in_dim, path));
     FROST_TRY(frost__h5_read_attr_i64(f, "out_dim", &mf->out_dim, path));

@@ -132,6 +132,8 @@ static frost_status read_info(hid_t g, frost_run_info *ri, const char *path)
     RD("train_metric", train_metric);
     RD("train_seconds", train_seconds);
     RD("eval_seconds", eval_seconds);
+    ri->blas_core[0] = 0;
+    if (frost__h5_has_attr(g, "blas_core")) RS("blas_core", blas_core);
     ri->sparsity = ri->prune_ratio = ri->lock_ratio = (double)NAN;
     if (frost__h5_has_attr(g, "role")) {
         RS("role", role);
@@ -396,6 +398,7 @@ static frost_status write_info(hid_t g, const frost_run_info *ri, const char *pa
     WS("status", ri->status);
     WS("message", ri->message);
     WS("logits_hash", ri->logits_hash);
+    if (ri->blas_core[0]) WS("blas_core", ri->blas_core);
     WI("seed", ri->seed);
     WI("best_epoch", ri->best_epoch);
     WI("epochs_run", ri->epochs_run);

@@ -403,6 +403,7 @@ static void row(frost_run_info *ri, const char *id, const frost_prepared *p, con
     ri->test_metric = test;
     ri->train_metric = (double)NAN;
     ri->threads = frost_get_threads();
+    frost__strlcpy(ri->blas_core, frost_blas_core(), sizeof ri->blas_core);
     ri->in_dim = p->ds.num_features;
     ri->out_dim = p->ds.num_classes;
 }

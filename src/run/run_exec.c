@@ -126,6 +126,7 @@ static void fill_info(frost__run_out *o, const frost_prepared *p, const frost_co
     ri->train_seconds = res->train_seconds;
     ri->eval_seconds = res->eval_seconds;
     ri->threads = frost_get_threads();
+    frost__strlcpy(ri->blas_core, frost_blas_core(), sizeof ri->blas_core);
     ri->in_dim = spec->in_dim;
     ri->out_dim = spec->out_dim;
     frost__strlcpy(ri->status, res->diverged ? "diverged" : "ok", sizeof ri->status);

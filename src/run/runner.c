@@ -457,6 +457,7 @@ frost_status frost_predict(const char *model_path, const char *dataset, const ch
     memcpy(out->logits, frost_model_logits(m), nl);
     snprintf(out->logits_hash, sizeof out->logits_hash, "%016llx", (unsigned long long)frost_hash64(out->logits, nl));
     out->hash_matches = strcmp(out->logits_hash, mf.logits_hash) == 0;
+    frost__strlcpy(out->run_blas_core, mf.blas_core, sizeof out->run_blas_core);
     frost__strlcpy(out->split, prep.split->name, sizeof out->split);
 fail_mf:
     frost_model_free(&m);

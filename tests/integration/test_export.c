@@ -74,6 +74,13 @@ static void round_trip(const char *run_id, bool ticket)
     frost_prediction p;
     cr_assert_eq(frost_predict(model, tu_path(dir, "d.h5"), NULL, &p), FROST_OK, "%s", frost_last_error());
     cr_assert(p.hash_matches, "%s: logits %s, the run's %s", run_id, p.logits_hash, mf.logits_hash);
+    /* the kernels that made the run's bits travel with it: results file, model file, prediction */
+    frost_results r;
+    cr_assert_eq(frost_results_load(&r, tu_path(dir, "r.h5")), FROST_OK, "%s", frost_last_error());
+    cr_assert_str_eq(frost_results_find(&r, run_id)->blas_core, frost_blas_core());
+    frost_results_release(&r);
+    cr_assert_str_eq(mf.blas_core, frost_blas_core());
+    cr_assert_str_eq(p.run_blas_core, frost_blas_core());
     cr_assert_float_eq(p.test, mf.test_metric, 1e-12, "the run's test metric is reproduced");
     frost_prediction_release(&p);
     frost_model_file_release(&mf);
