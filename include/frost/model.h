@@ -167,7 +167,9 @@ FROST_API void frost_model_hold_input(frost_model *m, const float *X);
  * its original ids, so every node keeps the masks it had before and
  * training is the same up to the permutation and float rounding (sums run
  * in another order). Mini-batches bound with frost_model_set_graph keep
- * row-indexed masks. */
+ * row-indexed masks; a model running distributed (MPI) looks its rows' ids
+ * up by their node numbers in the dataset, so ids then has the dataset's
+ * node count. */
 FROST_API frost_status frost_model_set_node_ids(frost_model *m, const int64_t *ids);
 
 /* Initialise weights (and scores, freeze codes, batch-norm statistics) from
