@@ -140,7 +140,6 @@ Test(partition, training_on_a_reordered_dataset_is_the_same_up_to_the_permutatio
     s.arch = FROST_ARCH_GCN;
     s.layers = 3;
     s.in_dim = ds.num_features;
-    s.hidden = 16;
     s.out_dim = ds.num_classes;
     s.dropout = 0.5f;
     s.input_dropout = 0.2f;
