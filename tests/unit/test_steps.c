@@ -1,7 +1,8 @@
 /*
- * test_steps.c - a training step allocates nothing: after two warm-up steps
+ * test_steps.c - a training step allocates nothing: after two warm-up epochs
  * (OpenBLAS and OpenMP set up their buffers and threads on first use), three
- * full-batch steps (forward, loss, backward, optimizer, supermask update) of
+ * full-batch epochs of frost_train (forward, loss, backward, optimizer,
+ * supermask update, the trainer's bookkeeping) of
  * a GCN with batch norm and dropout and of the paper's supermask GIN run
  * without one call to malloc and its relatives from frost or OpenBLAS, on
  * any thread. The model's memory is its slabs, allocated once (issue 6: one
@@ -110,38 +111,34 @@ int posix_memalign(void **out, size_t a, size_t n)
     return 0;
 }
 
-static void one_step(frost_model *m, frost_optim *opt, const frost_dataset *ds, const int64_t *train, int64_t n_train,
-                     int64_t e)
+/* The trainer's epoch hook: count from the end of epoch 2 (OpenBLAS and
+ * OpenMP are set up by then) to the end of epoch 5; the last epoch's
+ * evaluation falls outside. */
+static void window(const frost_epoch_record *rec, void *user)
 {
-    frost_model_forward(m, ds->feat, true, 5, e);
-    frost_model_zero_grad(m);
-    frost_softmax_ce(frost_model_dlogits(m), frost_model_logits(m), ds->label, train, n_train, ds->num_classes);
-    frost_model_backward(m, ds->feat, 5, e);
-    frost_optim_step(opt, e);
-    frost_model_after_step(m);
+    (void)user;
+    if (rec->epoch == 2) atomic_store(&calls, 0);
+    if (rec->epoch == 2 || rec->epoch == 5) atomic_store(&counting, rec->epoch == 2);
 }
 
-static void steps_allocate_nothing(const frost_model_spec *s, const frost_dataset *ds, const char *what)
+static void steps_allocate_nothing(const frost_model_spec *s, const frost_task_data *d, const frost_dataset *ds,
+                                   const char *what)
 {
     frost_model *m;
     cr_assert_eq(frost_model_new(&m, s, &ds->graph, &ds->graph, ds->num_nodes), FROST_OK, "%s", frost_last_error());
     cr_assert_eq(frost_model_init(m, 1), FROST_OK);
-    frost_model_hold_input(m, ds->feat);
-    frost_param *ps;
-    const int32_t np = frost_model_params(m, &ps);
-    frost_optim_spec os = frost_optim_spec_default();
-    os.kind = FROST_OPTIM_ADAMW;
-    frost_optim *opt;
-    cr_assert_eq(frost_optim_new(&opt, &os, ps, np), FROST_OK);
-    const frost_split *sp = &ds->splits[0];
-    for (int64_t e = 0; e < 2; e++) one_step(m, opt, ds, sp->train, sp->n_train, e);
+    frost_train_opts o = frost_train_opts_default();
+    o.epochs = 6;
+    o.eval_every = 1000; /* only after the last epoch */
+    o.optim.kind = FROST_OPTIM_ADAMW;
+    o.on_epoch = window;
+    frost_run_result r;
+    cr_assert_eq(frost_train(m, d, &o, &r), FROST_OK, "%s", frost_last_error());
+    cr_assert_eq(r.epochs_run, 6);
     char first[512];
-    atomic_store(&calls, 0);
-    atomic_store(&counting, true);
-    for (int64_t e = 2; e < 5; e++) one_step(m, opt, ds, sp->train, sp->n_train, e);
-    atomic_store(&counting, false);
     const long n = foreign_calls(first, sizeof first);
     cr_assert_eq(n, 0, "%s: three training steps made %ld allocations; the first: %s", what, n, first);
+    frost_run_result_release(&r);
     /* the check can fail: an allocation from outside the OpenMP runtime is seen */
     atomic_store(&calls, 0);
     atomic_store(&counting, true);
@@ -149,42 +146,46 @@ static void steps_allocate_nothing(const frost_model_spec *s, const frost_datase
     free(probe);
     atomic_store(&counting, false);
     cr_assert_eq(foreign_calls(first, sizeof first), 1);
-    frost_optim_free(&opt);
     frost_model_free(&m);
+}
+
+static frost_model_spec spec_of(frost_arch arch, int32_t layers, const frost_dataset *ds)
+{
+    frost_model_spec s = frost_model_spec_default();
+    s.arch = arch;
+    s.layers = layers;
+    s.in_dim = ds->num_features;
+    s.hidden = 64;
+    s.out_dim = ds->num_classes;
+    return s;
 }
 
 Test(steps, a_training_step_allocates_nothing)
 {
     frost_set_threads(2);
-    char *d = tu_tmpdir();
-    frost_synth_opts o = frost_synth_opts_default();
-    o.num_nodes = 20000; /* large enough that every OpenMP region and blocked product runs on both threads */
-    o.num_edges = 100000;
-    o.num_features = 48;
-    o.num_classes = 6;
-    cr_assert_eq(frost_synth(tu_path(d, "s.h5"), &o), FROST_OK, "%s", frost_last_error());
+    char *dir = tu_tmpdir();
+    frost_synth_opts so = frost_synth_opts_default();
+    so.num_nodes = 20000; /* large enough that every OpenMP region and blocked product runs on both threads */
+    so.num_edges = 100000;
+    so.num_features = 48;
+    so.num_classes = 6;
+    cr_assert_eq(frost_synth(tu_path(dir, "s.h5"), &so), FROST_OK, "%s", frost_last_error());
     frost_dataset ds;
-    cr_assert_eq(frost_dataset_load(&ds, tu_path(d, "s.h5")), FROST_OK, "%s", frost_last_error());
+    cr_assert_eq(frost_dataset_load(&ds, tu_path(dir, "s.h5")), FROST_OK, "%s", frost_last_error());
+    const frost_split *sp = &ds.splits[0];
+    const frost_task_data d = {ds.num_nodes, ds.num_features, ds.feat, ds.label, FROST_TASK_MULTICLASS,
+                               FROST_METRIC_ACCURACY, ds.num_classes, sp->train, sp->valid, sp->test,
+                               sp->n_train, sp->n_valid, sp->n_test, NULL};
 
-    frost_model_spec gcn = frost_model_spec_default();
-    gcn.arch = FROST_ARCH_GCN;
-    gcn.layers = 3;
-    gcn.in_dim = ds.num_features;
-    gcn.hidden = 64;
-    gcn.out_dim = ds.num_classes;
+    frost_model_spec gcn = spec_of(FROST_ARCH_GCN, 3, &ds);
     gcn.norm = FROST_NORM_BATCH;
     gcn.dropout = 0.5f;
     gcn.input_dropout = 0.1f;
-    steps_allocate_nothing(&gcn, &ds, "GCN (memory plan: rebuilt activations)");
+    steps_allocate_nothing(&gcn, &d, &ds, "GCN (memory plan: rebuilt activations)");
     gcn.keep_activations = true;
-    steps_allocate_nothing(&gcn, &ds, "GCN (kept activations)");
+    steps_allocate_nothing(&gcn, &d, &ds, "GCN (kept activations)");
 
-    frost_model_spec gin = frost_model_spec_default();
-    gin.arch = FROST_ARCH_GIN;
-    gin.layers = 4;
-    gin.in_dim = ds.num_features;
-    gin.hidden = 64;
-    gin.out_dim = ds.num_classes;
+    frost_model_spec gin = spec_of(FROST_ARCH_GIN, 4, &ds); /* the paper's supermask GIN */
     gin.bias = false;
     gin.norm = FROST_NORM_BATCH_NONAFFINE;
     gin.norm_last = true;
@@ -192,10 +193,10 @@ Test(steps, a_training_step_allocates_nothing)
     gin.keep_activations = true;
     gin.weights = FROST_WEIGHTS_SUPERMASK;
     gin.mask.sparsity = 0.5;
-    steps_allocate_nothing(&gin, &ds, "supermask GIN");
+    steps_allocate_nothing(&gin, &d, &ds, "supermask GIN");
     frost_dataset_release(&ds);
-    tu_rmtree(d);
-    free(d);
+    tu_rmtree(dir);
+    free(dir);
 }
 #else
 Test(steps, a_training_step_allocates_nothing)
