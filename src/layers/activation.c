@@ -37,21 +37,56 @@ void frost_relu_backward(float *dX, const float *dY, const float *Y, int64_t n)
     for (int64_t k = 0; k < n; k++) dX[k] = Y[k] > 0.0f ? dY[k] : 0.0f;
 }
 
-/* Chunks [c0, c1) of 64 elements (the last may be partial): the per-ISA
- * clone is chosen once per call. */
+/* The dropout multipliers of flattened elements [64 c, 64 c + 64) of an
+ * (n / H, H) matrix: frost_dropout_forward's chunk c, or with ids (row i
+ * draws what row ids[i] draws) the elements ids[i] H + col of the same
+ * stream. */
+void frost__dropout_mask_ids(float m[64], const int64_t *ids, int64_t n, int64_t H, int64_t c, uint64_t seed,
+                             uint64_t stream, uint32_t thr, float scale)
+{
+    if (!ids) {
+        frost__dropout_mask64(m, seed, stream, c, thr, scale);
+        return;
+    }
+    const int64_t e0 = c * 64, cnt = n - e0 < 64 ? n - e0 : 64;
+    int64_t row = e0 / H, col = e0 % H;
+    float t[64];
+    int64_t have = -1;
+    for (int64_t q = 0; q < cnt;) {
+        /* the run of this row's elements in the chunk: consecutive in row ids[row] too */
+        const int64_t len = H - col < cnt - q ? H - col : cnt - q, g0 = ids[row] * H + col;
+        for (int64_t k = 0; k < len; k++) {
+            const int64_t g = g0 + k;
+            if (g >> 6 != have) {
+                have = g >> 6;
+                frost__dropout_mask64(t, seed, stream, have, thr, scale);
+            }
+            m[q + k] = t[g & 63];
+        }
+        q += len;
+        row++, col = 0;
+    }
+}
+
+/* Chunks [c0, c1) of 64 elements (the last may be partial), masks as
+ * frost__dropout_mask_ids: the per-ISA clone is chosen once per call. */
 FROST_KERNEL_CLONES
-static void dropout_chunks(float *Y, const float *X, int64_t n, int64_t c0, int64_t c1, uint64_t seed,
-                           uint64_t stream, uint32_t thr, float scale)
+static void dropout_chunks(float *Y, const float *X, const int64_t *ids, int64_t n, int64_t H, int64_t c0,
+                           int64_t c1, uint64_t seed, uint64_t stream, uint32_t thr, float scale)
 {
     for (int64_t c = c0; c < c1; c++) {
         float m[64];
-        frost__dropout_mask64(m, seed, stream, c, thr, scale);
+        if (ids)
+            frost__dropout_mask_ids(m, ids, n, H, c, seed, stream, thr, scale);
+        else
+            frost__dropout_mask64(m, seed, stream, c, thr, scale);
         const int64_t e0 = c * 64, cnt = n - e0 < 64 ? n - e0 : 64;
         for (int64_t q = 0; q < cnt; q++) Y[e0 + q] = X[e0 + q] * m[q];
     }
 }
 
-static void dropout_apply(float *Y, const float *X, int64_t n, float p, uint64_t seed, uint64_t stream)
+static void dropout_apply(float *Y, const float *X, const int64_t *ids, int64_t n, int64_t H, float p, uint64_t seed,
+                          uint64_t stream)
 {
     if (p <= 0.0f) {
         if (Y != X) memmove(Y, X, (size_t)n * sizeof(float));
@@ -68,17 +103,23 @@ static void dropout_apply(float *Y, const float *X, int64_t n, float p, uint64_t
     {
         int64_t lo, hi;
         frost__thread_range(nc, &lo, &hi);
-        dropout_chunks(Y, X, n, lo, hi, seed, stream, thr, scale);
+        dropout_chunks(Y, X, ids, n, H, lo, hi, seed, stream, thr, scale);
     }
 }
 
 void frost_dropout_forward(float *Y, const float *X, int64_t n, float p, uint64_t seed, uint64_t stream)
 {
-    dropout_apply(Y, X, n, p, seed, stream);
+    dropout_apply(Y, X, NULL, n, 1, p, seed, stream);
+}
+
+void frost__dropout_rows(float *Y, const float *X, const int64_t *ids, int64_t rows, int64_t H, float p, uint64_t seed,
+                         uint64_t stream)
+{
+    dropout_apply(Y, X, ids, rows * H, H, p, seed, stream);
 }
 
 void frost_dropout_backward(float *dX, const float *dY, int64_t n, float p, uint64_t seed, uint64_t stream)
 {
     /* d/dx (x * m * scale) = m * scale: the same map applied to dY */
-    dropout_apply(dX, dY, n, p, seed, stream);
+    dropout_apply(dX, dY, NULL, n, 1, p, seed, stream);
 }

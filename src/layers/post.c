@@ -105,37 +105,6 @@ void frost__post_stats(const frost_post *p, const double *sums, double N, int64_
 /* Where the dropout multipliers of a pass come from. */
 typedef enum { MASK_NONE, MASK_PHILOX, MASK_BITS } mask_src;
 
-/* The dropout multipliers of flattened elements [64 c, 64 c + 64) of an
- * (n / H, H) matrix: frost_dropout_forward's chunk c, or with ids (row i
- * draws what row ids[i] draws) the elements ids[i] H + col of the same
- * stream. */
-static void draw_mask(float *m, const int64_t *ids, int64_t n, int64_t H, int64_t c, uint64_t seed, uint64_t stream,
-                      uint32_t thr, float scale)
-{
-    if (!ids) {
-        frost__dropout_mask64(m, seed, stream, c, thr, scale);
-        return;
-    }
-    const int64_t e0 = c * 64, cnt = n - e0 < 64 ? n - e0 : 64;
-    int64_t row = e0 / H, col = e0 % H;
-    float t[64];
-    int64_t have = -1;
-    for (int64_t q = 0; q < cnt;) {
-        /* the run of this row's elements in the chunk: consecutive in row ids[row] too */
-        const int64_t len = H - col < cnt - q ? H - col : cnt - q, g0 = ids[row] * H + col;
-        for (int64_t k = 0; k < len; k++) {
-            const int64_t g = g0 + k;
-            if (g >> 6 != have) {
-                have = g >> 6;
-                frost__dropout_mask64(t, seed, stream, have, thr, scale);
-            }
-            m[q + k] = t[g & 63];
-        }
-        q += len;
-        row++, col = 0;
-    }
-}
-
 /* Chunks [c0, c1) of 64 flattened elements; a and b fold the batch norm
  * (NULL: none). The multipliers: none, the dropout mask of
  * frost_dropout_forward, or bits of a training pass (recomputation: a set
@@ -151,7 +120,7 @@ static void forward_chunks(float *out, const float *z, const float *a, const flo
     for (int64_t c = c0; c < c1; c++) {
         const int64_t e0 = c * 64, cnt = n - e0 < 64 ? n - e0 : 64;
         if (src == MASK_PHILOX) {
-            draw_mask(m, ids, n, H, c, seed, stream, thr, scale);
+            frost__dropout_mask_ids(m, ids, n, H, c, seed, stream, thr, scale);
         } else if (src == MASK_BITS) {
             const uint64_t w = bits_in[c];
             for (int q = 0; q < 64; q++) m[q] = (w >> q) & 1u ? scale : 0.0f;
@@ -201,7 +170,7 @@ static AVX512 void forward_chunks_512(float *out, const float *z, const float *a
             forward_chunks(out, z, a, b, n, H, c, c + 1, src, bits_in, bits_out, seed, stream, thr, scale, ids);
             continue;
         }
-        if (src == MASK_PHILOX) draw_mask(m, ids, n, H, c, seed, stream, thr, scale);
+        if (src == MASK_PHILOX) frost__dropout_mask_ids(m, ids, n, H, c, seed, stream, thr, scale);
         const uint64_t kin = src == MASK_BITS ? bits_in[c] : 0;
         uint64_t kout = 0;
         for (int j = 0; j < 4; j++) {

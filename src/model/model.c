@@ -778,31 +778,6 @@ static frost__post_rows post_rows(const frost_model *m, const frost__layer *ly, 
 /* Output of layer l as the next layer sees it. */
 static const float *layer_out(const frost__layer *ly) { return ly->residual ? ly->hres : ly->h; }
 
-/* Input dropout whose masks follow node ids: element (i, f) draws what
- * element (ids[i], f) of the whole feature matrix draws, on every row (of a
- * distributed model the halo too, so that no exchange is needed). */
-static void input_dropout_rows(const frost_model *m, const int64_t *ids, float *y, const float *x, uint64_t seed,
-                               uint64_t stream)
-{
-    const int64_t F = m->spec.in_dim, rows = m->dist ? m->N : m->n;
-    const float p = m->spec.input_dropout, scale = 1.0f / (1.0f - p);
-    const uint32_t thr = frost__dropout_thr(p);
-#pragma omp parallel for schedule(static) if (rows * F > 65536)
-    for (int64_t i = 0; i < rows; i++) {
-        float mk[64];
-        int64_t chunk = -1;
-        const int64_t g = ids[i];
-        for (int64_t f = 0; f < F; f++) {
-            const int64_t e = g * F + f;
-            if (e >> 6 != chunk) {
-                chunk = e >> 6;
-                frost__dropout_mask64(mk, seed, stream, chunk, thr, scale);
-            }
-            y[i * F + f] = x[i * F + f] * mk[e & 63];
-        }
-    }
-}
-
 void frost_model_forward(frost_model *m, const float *X, bool train, uint64_t seed, int64_t epoch)
 {
     FROST_ASSERT(!(train && m->inference));
@@ -810,12 +785,11 @@ void frost_model_forward(frost_model *m, const float *X, bool train, uint64_t se
     const frost_model_spec *s = &m->spec;
     const int64_t n = m->n;
     const float *x = X;
-    const int64_t *ids = pass_mask_ids(m);
     if (train && m->xin) {
-        if (ids)
-            input_dropout_rows(m, ids, m->xin, X, seed, dropout_stream(epoch, 0, 0));
-        else
-            frost_dropout_forward(m->xin, X, n * s->in_dim, s->input_dropout, seed, dropout_stream(epoch, 0, 0));
+        /* element (i, f) draws what (ids[i], f) of the whole feature matrix
+         * draws; a distributed model's halo rows too (no exchange needed) */
+        frost__dropout_rows(m->xin, X, pass_mask_ids(m), m->dist ? m->N : n, s->in_dim, s->input_dropout, seed,
+                            dropout_stream(epoch, 0, 0));
         x = m->xin;
     }
     for (int32_t l = 0; l < m->L; l++) {
