@@ -351,7 +351,6 @@ frost_status frost_model_set_graph(frost_model *m, const frost_csr *A, const fro
         return frost__error(FROST_ERR_SHAPE, "the transposed graph (%lld x %lld) does not match the %lld nodes",
                             (long long)AT->n_rows, (long long)AT->n_cols, (long long)n);
     bind_graph(m, A, AT, n);
-    m->rows_are_nodes = A == m->A_own && n == m->N;
     return FROST_OK;
 }
 
@@ -382,10 +381,11 @@ frost_status frost_model_set_node_ids(frost_model *m, const int64_t *ids)
     return update_mask_ids(m);
 }
 
-/* The ids the current pass's dropout masks follow, NULL for row indices. */
+/* The ids the current pass's dropout masks follow, NULL for row indices:
+ * none while a mini-batch (another graph) is bound. */
 static const int64_t *pass_mask_ids(const frost_model *m)
 {
-    return m->dist || m->rows_are_nodes ? m->mask_ids : NULL;
+    return m->dist || (m->A == m->A_own && m->n == m->N) ? m->mask_ids : NULL;
 }
 
 void frost__model_set_dist(frost_model *m, const frost__dist *d)
@@ -545,7 +545,6 @@ frost_status frost_model_new_ex(frost_model **out, const frost_model_spec *spec,
 
     if (A) bind_graph(m, A, AT, N);
     m->A_own = A;
-    m->rows_are_nodes = true;
     *out = m;
     return FROST_OK;
 fail:
@@ -759,7 +758,7 @@ static frost_post post_block(const frost_model *m, const frost__layer *ly, uint6
                      .stream = dropout_stream(epoch, (int32_t)(ly - m->layer), 1),
                      .work = m->bnwork,
                      .bits = train ? ly->bits : NULL,
-                     .ids = m->dist ? NULL : pass_mask_ids(m)};
+                     .ids = pass_mask_ids(m)};
     return pb;
 }
 

@@ -129,7 +129,6 @@ struct frost_model {
     const int64_t *node_ids; /* frost_model_set_node_ids, or NULL */
     const int64_t *mask_ids; /* (N) whose dropout masks each row draws: node_ids, dist->gid, both composed, or NULL */
     int64_t *mask_ids_own;   /* the composed ids when mask_ids needs its own array */
-    bool rows_are_nodes;     /* the bound graph is A_own (not a mini-batch): mask_ids apply */
     float *opv0, *opv1;     /* (N) operator vectors */
     int32_t L;
     frost__layer *layer;    /* (L) */
