@@ -7,7 +7,7 @@
  * without one call to malloc and its relatives from frost or OpenBLAS, on
  * any thread. The model's memory is its slabs, allocated once (issue 6: one
  * slab per lifetime). Not counted: GCC's OpenMP runtime, which makes a
- * 1.5 KiB team record for every region that runs on one thread (a parallel
+ * small team record for every region that runs on one thread (a parallel
  * region below its size threshold) and frees it at the region's end; those
  * calls are identified by the library they come from.
  *
