@@ -41,8 +41,9 @@ void frost_relu_backward(float *dX, const float *dY, const float *Y, int64_t n)
  * (n / H, H) matrix: frost_dropout_forward's chunk c, or with ids (row i
  * draws what row ids[i] draws) the elements ids[i] H + col of the same
  * stream. */
+FROST_KERNEL_CLONES
 void frost__dropout_mask_ids(float m[64], const int64_t *ids, int64_t n, int64_t H, int64_t c, uint64_t seed,
-                             uint64_t stream, uint32_t thr, float scale)
+                             uint64_t stream, uint32_t thr, float scale, frost__mask_cache *mc)
 {
     if (!ids) {
         frost__dropout_mask64(m, seed, stream, c, thr, scale);
@@ -50,18 +51,16 @@ void frost__dropout_mask_ids(float m[64], const int64_t *ids, int64_t n, int64_t
     }
     const int64_t e0 = c * 64, cnt = n - e0 < 64 ? n - e0 : 64;
     int64_t row = e0 / H, col = e0 % H;
-    float t[64];
-    int64_t have = -1;
     for (int64_t q = 0; q < cnt;) {
         /* the run of this row's elements in the chunk: consecutive in row ids[row] too */
         const int64_t len = H - col < cnt - q ? H - col : cnt - q, g0 = ids[row] * H + col;
         for (int64_t k = 0; k < len; k++) {
             const int64_t g = g0 + k;
-            if (g >> 6 != have) {
-                have = g >> 6;
-                frost__dropout_mask64(t, seed, stream, have, thr, scale);
+            if (g >> 6 != mc->chunk) {
+                mc->chunk = g >> 6;
+                frost__dropout_mask64(mc->m, seed, stream, mc->chunk, thr, scale);
             }
-            m[q + k] = t[g & 63];
+            m[q + k] = mc->m[g & 63];
         }
         q += len;
         row++, col = 0;
@@ -74,10 +73,11 @@ FROST_KERNEL_CLONES
 static void dropout_chunks(float *Y, const float *X, const int64_t *ids, int64_t n, int64_t H, int64_t c0,
                            int64_t c1, uint64_t seed, uint64_t stream, uint32_t thr, float scale)
 {
+    frost__mask_cache mc = FROST__MASK_CACHE_INIT;
     for (int64_t c = c0; c < c1; c++) {
         float m[64];
         if (ids)
-            frost__dropout_mask_ids(m, ids, n, H, c, seed, stream, thr, scale);
+            frost__dropout_mask_ids(m, ids, n, H, c, seed, stream, thr, scale, &mc);
         else
             frost__dropout_mask64(m, seed, stream, c, thr, scale);
         const int64_t e0 = c * 64, cnt = n - e0 < 64 ? n - e0 : 64;

@@ -33,9 +33,16 @@ static inline __attribute__((always_inline)) void frost__dropout_mask64(float m[
 /* Dropout multipliers of flattened elements [64 c, 64 c + 64) of an
  * (n / H, H) matrix whose row i draws what row ids[i] draws (node ids of a
  * renumbered graph, global ids of a process's rows): element ids[i] H + col
- * of frost__dropout_mask64's stream; ids NULL: chunk c itself. */
+ * of frost__dropout_mask64's stream; ids NULL: chunk c itself. mc keeps
+ * the last stream chunk drawn, so a caller walking chunks in order draws
+ * each one once (rows of consecutive ids straddle chunk boundaries). */
+typedef struct frost__mask_cache {
+    float m[64];
+    int64_t chunk;
+} frost__mask_cache;
+#define FROST__MASK_CACHE_INIT {.chunk = -1}
 void frost__dropout_mask_ids(float m[64], const int64_t *ids, int64_t n, int64_t H, int64_t c, uint64_t seed,
-                             uint64_t stream, uint32_t thr, float scale);
+                             uint64_t stream, uint32_t thr, float scale, frost__mask_cache *mc);
 /* frost_dropout_forward of a (rows, H) matrix with those masks. */
 void frost__dropout_rows(float *Y, const float *X, const int64_t *ids, int64_t rows, int64_t H, float p, uint64_t seed,
                          uint64_t stream);

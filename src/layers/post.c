@@ -117,10 +117,11 @@ static void forward_chunks(float *out, const float *z, const float *a, const flo
 {
     float m[64];
     for (int q = 0; q < 64; q++) m[q] = 1.0f;
+    frost__mask_cache mc = FROST__MASK_CACHE_INIT;
     for (int64_t c = c0; c < c1; c++) {
         const int64_t e0 = c * 64, cnt = n - e0 < 64 ? n - e0 : 64;
         if (src == MASK_PHILOX) {
-            frost__dropout_mask_ids(m, ids, n, H, c, seed, stream, thr, scale);
+            frost__dropout_mask_ids(m, ids, n, H, c, seed, stream, thr, scale, &mc);
         } else if (src == MASK_BITS) {
             const uint64_t w = bits_in[c];
             for (int q = 0; q < 64; q++) m[q] = (w >> q) & 1u ? scale : 0.0f;
@@ -162,6 +163,7 @@ static AVX512 void forward_chunks_512(float *out, const float *z, const float *a
 {
     float m[64];
     const __m512 zero = _mm512_setzero_ps(), vs = _mm512_set1_ps(scale);
+    frost__mask_cache mc = FROST__MASK_CACHE_INIT;
     for (int64_t c = c0; c < c1; c++) {
         const int64_t e0 = c * 64, cnt = n - e0 < 64 ? n - e0 : 64, col = e0 % H;
         /* a and b run on periodically past H (fold_norm), so a chunk that
@@ -170,7 +172,7 @@ static AVX512 void forward_chunks_512(float *out, const float *z, const float *a
             forward_chunks(out, z, a, b, n, H, c, c + 1, src, bits_in, bits_out, seed, stream, thr, scale, ids);
             continue;
         }
-        if (src == MASK_PHILOX) frost__dropout_mask_ids(m, ids, n, H, c, seed, stream, thr, scale);
+        if (src == MASK_PHILOX) frost__dropout_mask_ids(m, ids, n, H, c, seed, stream, thr, scale, &mc);
         const uint64_t kin = src == MASK_BITS ? bits_in[c] : 0;
         uint64_t kout = 0;
         for (int j = 0; j < 4; j++) {
