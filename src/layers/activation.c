@@ -37,11 +37,20 @@ void frost_relu_backward(float *dX, const float *dY, const float *Y, int64_t n)
     for (int64_t k = 0; k < n; k++) dX[k] = Y[k] > 0.0f ? dY[k] : 0.0f;
 }
 
-/* The dropout multipliers of flattened elements [64 c, 64 c + 64) of an
- * (n / H, H) matrix: frost_dropout_forward's chunk c, or with ids (row i
- * draws what row ids[i] draws) the elements ids[i] H + col of the same
- * stream. */
 FROST_KERNEL_CLONES
+void frost__dropout_mask_run(float *m, int64_t g0, int64_t len, uint64_t seed, uint64_t stream, uint32_t thr,
+                             float scale, frost__mask_cache *mc)
+{
+    for (int64_t k = 0; k < len; k++) {
+        const int64_t g = g0 + k;
+        if (g >> 6 != mc->chunk) {
+            mc->chunk = g >> 6;
+            frost__dropout_mask64(mc->m, seed, stream, mc->chunk, thr, scale);
+        }
+        m[k] = mc->m[g & 63];
+    }
+}
+
 void frost__dropout_mask_ids(float m[64], const int64_t *ids, int64_t n, int64_t H, int64_t c, uint64_t seed,
                              uint64_t stream, uint32_t thr, float scale, frost__mask_cache *mc)
 {
@@ -53,15 +62,8 @@ void frost__dropout_mask_ids(float m[64], const int64_t *ids, int64_t n, int64_t
     int64_t row = e0 / H, col = e0 % H;
     for (int64_t q = 0; q < cnt;) {
         /* the run of this row's elements in the chunk: consecutive in row ids[row] too */
-        const int64_t len = H - col < cnt - q ? H - col : cnt - q, g0 = ids[row] * H + col;
-        for (int64_t k = 0; k < len; k++) {
-            const int64_t g = g0 + k;
-            if (g >> 6 != mc->chunk) {
-                mc->chunk = g >> 6;
-                frost__dropout_mask64(mc->m, seed, stream, mc->chunk, thr, scale);
-            }
-            m[q + k] = mc->m[g & 63];
-        }
+        const int64_t len = H - col < cnt - q ? H - col : cnt - q;
+        frost__dropout_mask_run(m + q, ids[row] * H + col, len, seed, stream, thr, scale, mc);
         q += len;
         row++, col = 0;
     }

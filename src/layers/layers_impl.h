@@ -41,6 +41,9 @@ typedef struct frost__mask_cache {
     int64_t chunk;
 } frost__mask_cache;
 #define FROST__MASK_CACHE_INIT {.chunk = -1}
+/* The multipliers of stream elements g0 .. g0 + len - 1 into m. */
+void frost__dropout_mask_run(float *m, int64_t g0, int64_t len, uint64_t seed, uint64_t stream, uint32_t thr,
+                             float scale, frost__mask_cache *mc);
 void frost__dropout_mask_ids(float m[64], const int64_t *ids, int64_t n, int64_t H, int64_t c, uint64_t seed,
                              uint64_t stream, uint32_t thr, float scale, frost__mask_cache *mc);
 /* frost_dropout_forward of a (rows, H) matrix with those masks. */

@@ -68,21 +68,19 @@ static void apply_rows(const frost__post_rows *pr, float *h, const float *z, con
     const bool drop = p->dropout > 0.0f;
     const uint32_t thr = drop ? frost__dropout_thr(p->dropout) : 0;
     float mk[64];
+    frost__mask_cache mc = FROST__MASK_CACHE_INIT;
     for (int64_t i = i0; i < i1; i++) {
         const int64_t g = pr->gid ? pr->gid[i] : i;
-        int64_t chunk = -1;
         for (int64_t c = 0; c < H; c++) {
             const int64_t o = i * H + c;
             float m = 1.0f;
             if (recompute) {
                 m = (p->bits[o >> 6] >> (o & 63)) & 1u ? scale : 0.0f;
             } else if (drop) {
-                const int64_t e = g * H + c;
-                if (e >> 6 != chunk) {
-                    chunk = e >> 6;
-                    frost__dropout_mask64(mk, p->seed, p->stream, chunk, thr, scale);
-                }
-                m = mk[e & 63];
+                if (c % 64 == 0) /* the row's next 64 multipliers */
+                    frost__dropout_mask_run(mk, g * H + c, H - c < 64 ? H - c : 64, p->seed, p->stream, thr, scale,
+                                            &mc);
+                m = mk[c % 64];
             }
             const float t = a ? z[o] * a[c] + b[c] : z[o];
             h[o] = (t > 0.0f ? t : 0.0f) * m;
