@@ -9,10 +9,11 @@
  *
  * Two row kernels compute the same sums in the same order:
  *  - generic C, left to the compiler's vectoriser;
- *  - AVX-512, which keeps up to 256 columns of the output row in 16 zmm
- *    registers while it streams the neighbour rows, and prefetches the rows
- *    of the entries a few steps ahead (the gather of neighbour rows is
- *    latency bound without it). Picked at run time when the CPU has it.
+ *  - AVX-512, which keeps up to 112 columns of the output row in 7 zmm
+ *    registers while it streams the neighbour rows (wider rows in
+ *    passes), and prefetches the rows of the entries a few steps ahead
+ *    (the gather of neighbour rows is latency bound without it). Picked
+ *    at run time when the CPU has it.
  * They may differ in the last bit (fused multiply-add), so one process uses
  * one of them throughout; tests compare both to spmm_ref.c.
  */
@@ -84,8 +85,9 @@ static void row_generic(const spmm_args *p, int64_t i)
 
 #ifdef SPMM_HAVE_AVX512
 /* Bytes of neighbour rows kept in flight by prefetching: the entries
- * ahead are this over the bytes a row chunk reads (10 entries at width 256,
- * 32 at width 40; measured best of 6, 10 and 16 KiB on arxiv-sized graphs). */
+ * ahead are this over the bytes a pass reads (22 entries at 112 columns,
+ * 32 at width 40; measured best of 6, 10 and 16 KiB on arxiv-sized graphs
+ * with passes of 256 columns; flat between them with the narrow passes). */
 #define SPMM_PF_BYTES 10240
 /* A row with fewer entries than this also prefetches the next row's self
  * term and output: there those two streams are a large share of the
@@ -104,7 +106,7 @@ row512_chunk(const spmm_args *p, int64_t i, int64_t f0, const int NV, __mmask16 
     const int32_t *idx = A->indices;
     const int64_t ldx = p->ldx, nnz = A->indptr[A->n_rows];
     const float *X = p->X + f0;
-    __m512 s[16];
+    __m512 s[7];
     const int64_t pf = SPMM_PF_BYTES / (64 * NV) < 32 ? SPMM_PF_BYTES / (64 * NV) : 32;
     for (int v = 0; v < NV; v++) s[v] = _mm512_setzero_ps();
     const int64_t k0 = A->indptr[i], k1 = A->indptr[i + 1];
@@ -143,10 +145,29 @@ row512_chunk(const spmm_args *p, int64_t i, int64_t f0, const int NV, __mmask16 
 #define ROW512_CASE(NV)                                                                                                \
     case NV: row512_chunk(p, i, f0, NV, last); break;
 
+/* Columns per pass of the AVX-512 kernel: rows wider than SPMM_PASS_MAX
+ * are cut into equal passes of whole vectors (386 -> 4 x 112 at most, 256
+ * -> 3 x 96 at most, 128 -> 2 x 64). Narrow passes gather faster than wide
+ * ones although each pass walks the row's entries again (`frost bench
+ * --what spmm`, 2 threads, against passes of 256 columns: arxiv-sized synth
+ * graph, width 386 88-92 -> 80 ms, 256 50 -> 45 ms, 128 20.7 -> 18.0 ms;
+ * products-sized, width 256 4.08 -> 3.47 s; 80 and 96 were slower than
+ * 112). Probably more neighbour rows in flight for the same bytes, with the
+ * lines next to a pass's fetched early for the next. The sums are the
+ * same. */
+#define SPMM_PASS_MAX 112
+
+static int64_t pass_width(int64_t F)
+{
+    const int64_t passes = (F + SPMM_PASS_MAX - 1) / SPMM_PASS_MAX;
+    return ((F + passes - 1) / passes + 15) / 16 * 16;
+}
+
 static __attribute__((target("avx512f"))) void row_avx512(const spmm_args *p, int64_t i)
 {
-    for (int64_t f0 = 0; f0 < p->F; f0 += 256) {
-        const int64_t w = p->F - f0 < 256 ? p->F - f0 : 256;
+    const int64_t pw = pass_width(p->F);
+    for (int64_t f0 = 0; f0 < p->F; f0 += pw) {
+        const int64_t w = p->F - f0 < pw ? p->F - f0 : pw;
         const int nv = (int)((w + 15) / 16);
         const __mmask16 last = (w % 16) ? (__mmask16)((1u << (w % 16)) - 1u) : (__mmask16)0xFFFF;
         switch (nv) {
@@ -157,15 +178,6 @@ static __attribute__((target("avx512f"))) void row_avx512(const spmm_args *p, in
             ROW512_CASE(5)
             ROW512_CASE(6)
             ROW512_CASE(7)
-            ROW512_CASE(8)
-            ROW512_CASE(9)
-            ROW512_CASE(10)
-            ROW512_CASE(11)
-            ROW512_CASE(12)
-            ROW512_CASE(13)
-            ROW512_CASE(14)
-            ROW512_CASE(15)
-            ROW512_CASE(16)
         default: break;
         }
     }

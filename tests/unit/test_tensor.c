@@ -50,7 +50,7 @@ Test(tensor, gemm_matches_reference_on_ragged_shapes)
 {
     /* the last two are cut into blocks of at most 1024 rows (columns), the
      * last block ragged */
-    const int64_t shapes[][3] = {{1, 1, 1},     {3, 5, 7},   {17, 1, 33},   {64, 64, 64},
+    const int64_t shapes[][3] = {{1, 1, 1},      {3, 5, 7},   {17, 1, 33},  {64, 64, 64},
                                  {129, 31, 257}, {1, 300, 2}, {9001, 7, 5}, {3, 8500, 4}};
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         int64_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
@@ -91,12 +91,14 @@ static void random_graph(frost_csr *A, frost_csr *AT, int64_t n, int64_t E, uint
 }
 
 /* Every row kernel this CPU can run, against the reference; widths cover
- * each register-block size (1..16 vectors), masked tails and F > 256. */
+ * each register-block size of the AVX-512 kernel (1..7 vectors), masked
+ * tails, rows cut into passes of equal and of unequal widths (128, 200,
+ * 256, 257, 386, 1500). */
 Test(tensor, spmm_matches_reference)
 {
-    const int64_t sizes[][3] = {{1, 0, 3},      {5, 9, 1},       {40, 300, 7},       {60, 500, 16},
-                                {60, 500, 47},  {60, 500, 128},  {60, 500, 200},     {60, 500, 256},
-                                {60, 500, 257}, {500, 4000, 33}, {2000, 20000, 1500}};
+    const int64_t sizes[][3] = {{1, 0, 3},      {5, 9, 1},      {40, 300, 7},    {60, 500, 16},      {60, 500, 20},
+                                {60, 500, 47},  {60, 500, 80},  {60, 500, 128},  {60, 500, 200},     {60, 500, 256},
+                                {60, 500, 257}, {60, 500, 386}, {500, 4000, 33}, {2000, 20000, 1500}};
     const int kernels[] = {FROST__ISA_GENERIC, FROST__ISA_AVX512};
     const int fastest = frost__isa(-1);
     for (size_t kk = 0; kk < 2; kk++)
@@ -251,8 +253,8 @@ Test(tensor, gemm_split_over_k_matches_reference_and_thread_counts)
 Test(tensor, gemm_identical_for_1_and_2_threads)
 {
     /* OpenBLAS alone gives other bits on 2 threads for all of these */
-    const int64_t shapes[][3] = {{48, 96, 4000},  {4000, 96, 48},   {4000, 48, 96},
-                                 {96, 5, 4000},   {3000, 256, 128}, {10000, 24, 16}};
+    const int64_t shapes[][3] = {{48, 96, 4000}, {4000, 96, 48},   {4000, 48, 96},
+                                 {96, 5, 4000},  {3000, 256, 128}, {10000, 24, 16}};
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         const int64_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
         for (int ta = 0; ta < 2; ta++) {
