@@ -87,7 +87,8 @@ static void row_generic(const spmm_args *p, int64_t i)
 /* Bytes of neighbour rows kept in flight by prefetching: the entries
  * ahead are this over the bytes a pass reads (22 entries at 112 columns,
  * 32 at width 40; measured best of 6, 10 and 16 KiB on arxiv-sized graphs
- * with passes of 256 columns; flat between them with the narrow passes). */
+ * with passes of 256 columns; flat between them with the narrow passes on
+ * a random graph of the arxiv size). */
 #define SPMM_PF_BYTES 10240
 /* A row with fewer entries than this also prefetches the next row's self
  * term and output: there those two streams are a large share of the
@@ -146,8 +147,8 @@ row512_chunk(const spmm_args *p, int64_t i, int64_t f0, const int NV, __mmask16 
     case NV: row512_chunk(p, i, f0, NV, last); break;
 
 /* Columns per pass of the AVX-512 kernel: rows wider than SPMM_PASS_MAX
- * are cut into equal passes of whole vectors (386 -> 4 x 112 at most, 256
- * -> 3 x 96 at most, 128 -> 2 x 64). Narrow passes gather faster than wide
+ * are cut into passes of one width in whole vectors, the last one shorter
+ * (386 -> 112 + 112 + 112 + 50, 256 -> 96 + 96 + 64, 128 -> 64 + 64). Narrow passes gather faster than wide
  * ones although each pass walks the row's entries again (`frost bench
  * --what spmm`, 2 threads, against passes of 256 columns: arxiv-sized synth
  * graph, width 386 88-92 -> 80 ms, 256 50 -> 45 ms, 128 20.7 -> 18.0 ms;
