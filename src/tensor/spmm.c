@@ -148,14 +148,14 @@ row512_chunk(const spmm_args *p, int64_t i, int64_t f0, const int NV, __mmask16 
 
 /* Columns per pass of the AVX-512 kernel: rows wider than SPMM_PASS_MAX
  * are cut into passes of one width in whole vectors, the last one shorter
- * (386 -> 112 + 112 + 112 + 50, 256 -> 96 + 96 + 64, 128 -> 64 + 64). Narrow passes gather faster than wide
- * ones although each pass walks the row's entries again (`frost bench
- * --what spmm`, 2 threads, against passes of 256 columns: arxiv-sized synth
- * graph, width 386 88-92 -> 80 ms, 256 50 -> 45 ms, 128 20.7 -> 18.0 ms;
- * products-sized, width 256 4.08 -> 3.47 s; 80 and 96 were slower than
- * 112). Probably more neighbour rows in flight for the same bytes, with the
- * lines next to a pass's fetched early for the next. The sums are the
- * same. */
+ * (386 -> 112 + 112 + 112 + 50, 256 -> 96 + 96 + 64, 128 -> 64 + 64).
+ * Narrow passes gather faster than wide ones although each pass walks the
+ * row's entries again (`frost bench --what spmm`, 2 threads, against passes
+ * of 256 columns: arxiv-sized synth graph, width 386 88-92 -> 80 ms, 256
+ * 50 -> 45 ms, 128 20.7 -> 18.0 ms; products-sized, width 256 4.08 -> 3.47
+ * s; 80 and 96 were slower than 112). Probably more neighbour rows in
+ * flight for the same bytes, with the lines next to a pass's fetched early
+ * for the next. The sums are the same. */
 #define SPMM_PASS_MAX 112
 
 static int64_t pass_width(int64_t F)
