@@ -51,37 +51,16 @@ void frost__dropout_mask_run(float *m, int64_t g0, int64_t len, uint64_t seed, u
     }
 }
 
-void frost__dropout_mask_ids(float m[64], const int64_t *ids, int64_t n, int64_t H, int64_t c, uint64_t seed,
-                             uint64_t stream, uint32_t thr, float scale, frost__mask_cache *mc)
-{
-    if (!ids) {
-        frost__dropout_mask64(m, seed, stream, c, thr, scale);
-        return;
-    }
-    const int64_t e0 = c * 64, cnt = n - e0 < 64 ? n - e0 : 64;
-    int64_t row = e0 / H, col = e0 % H;
-    for (int64_t q = 0; q < cnt;) {
-        /* the run of this row's elements in the chunk: consecutive in row ids[row] too */
-        const int64_t len = H - col < cnt - q ? H - col : cnt - q;
-        frost__dropout_mask_run(m + q, ids[row] * H + col, len, seed, stream, thr, scale, mc);
-        q += len;
-        row++, col = 0;
-    }
-}
-
 /* Chunks [c0, c1) of 64 elements (the last may be partial), masks as
  * frost__dropout_mask_ids: the per-ISA clone is chosen once per call. */
 FROST_KERNEL_CLONES
-static void dropout_chunks(float *Y, const float *X, const int64_t *ids, int64_t n, int64_t H, int64_t c0,
-                           int64_t c1, uint64_t seed, uint64_t stream, uint32_t thr, float scale)
+static void dropout_chunks(float *Y, const float *X, const int64_t *ids, int64_t n, int64_t H, int64_t c0, int64_t c1,
+                           uint64_t seed, uint64_t stream, uint32_t thr, float scale)
 {
     frost__mask_cache mc = FROST__MASK_CACHE_INIT;
     for (int64_t c = c0; c < c1; c++) {
         float m[64];
-        if (ids)
-            frost__dropout_mask_ids(m, ids, n, H, c, seed, stream, thr, scale, &mc);
-        else
-            frost__dropout_mask64(m, seed, stream, c, thr, scale);
+        frost__dropout_mask_ids(m, ids, n, H, c, seed, stream, thr, scale, &mc);
         const int64_t e0 = c * 64, cnt = n - e0 < 64 ? n - e0 : 64;
         for (int64_t q = 0; q < cnt; q++) Y[e0 + q] = X[e0 + q] * m[q];
     }

@@ -40,12 +40,34 @@ typedef struct frost__mask_cache {
     float m[64];
     int64_t chunk;
 } frost__mask_cache;
-#define FROST__MASK_CACHE_INIT {.chunk = -1}
+#define FROST__MASK_CACHE_INIT                                                                                         \
+    {                                                                                                                  \
+        .chunk = -1                                                                                                    \
+    }
 /* The multipliers of stream elements g0 .. g0 + len - 1 into m. */
 void frost__dropout_mask_run(float *m, int64_t g0, int64_t len, uint64_t seed, uint64_t stream, uint32_t thr,
                              float scale, frost__mask_cache *mc);
-void frost__dropout_mask_ids(float m[64], const int64_t *ids, int64_t n, int64_t H, int64_t c, uint64_t seed,
-                             uint64_t stream, uint32_t thr, float scale, frost__mask_cache *mc);
+/* Inline, so that the plain path (ids NULL) makes its Philox draws in the
+ * calling kernel's instruction set (the callers are compiled per ISA). */
+static inline __attribute__((always_inline)) void frost__dropout_mask_ids(float m[64], const int64_t *ids, int64_t n,
+                                                                          int64_t H, int64_t c, uint64_t seed,
+                                                                          uint64_t stream, uint32_t thr, float scale,
+                                                                          frost__mask_cache *mc)
+{
+    if (!ids) {
+        frost__dropout_mask64(m, seed, stream, c, thr, scale);
+        return;
+    }
+    const int64_t e0 = c * 64, cnt = n - e0 < 64 ? n - e0 : 64;
+    int64_t row = e0 / H, col = e0 % H;
+    for (int64_t q = 0; q < cnt;) {
+        /* the run of this row's elements in the chunk: consecutive in row ids[row] too */
+        const int64_t len = H - col < cnt - q ? H - col : cnt - q;
+        frost__dropout_mask_run(m + q, ids[row] * H + col, len, seed, stream, thr, scale, mc);
+        q += len;
+        row++, col = 0;
+    }
+}
 /* frost_dropout_forward of a (rows, H) matrix with those masks. */
 void frost__dropout_rows(float *Y, const float *X, const int64_t *ids, int64_t rows, int64_t H, float p, uint64_t seed,
                          uint64_t stream);
