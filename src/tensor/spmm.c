@@ -35,6 +35,7 @@ typedef struct {
     float *Y;
     int64_t ldy;
     bool acc;
+    int64_t pass; /* columns per pass of the AVX-512 kernel (pass_width) */
 } spmm_args;
 
 /* ---- generic kernel ---------------------------------------------------- */
@@ -166,7 +167,7 @@ static int64_t pass_width(int64_t F)
 
 static __attribute__((target("avx512f"))) void row_avx512(const spmm_args *p, int64_t i)
 {
-    const int64_t pw = pass_width(p->F);
+    const int64_t pw = p->pass;
     for (int64_t f0 = 0; f0 < p->F; f0 += pw) {
         const int64_t w = p->F - f0 < pw ? p->F - f0 : pw;
         const int nv = (int)((w + 15) / 16);
@@ -187,11 +188,11 @@ static __attribute__((target("avx512f"))) void row_avx512(const spmm_args *p, in
 
 /* ---- dispatch ---------------------------------------------------------- */
 
-static void spmm_impl(const spmm_args *p)
+static void spmm_impl(spmm_args *p)
 {
     void (*row)(const spmm_args *, int64_t) = row_generic;
 #ifdef SPMM_HAVE_AVX512
-    if (frost__isa(-1) == FROST__ISA_AVX512) row = row_avx512;
+    if (frost__isa(-1) == FROST__ISA_AVX512) row = row_avx512, p->pass = pass_width(p->F);
 #endif
     const int64_t n = p->A->n_rows;
     if (p->F <= 0) return;
@@ -201,14 +202,14 @@ static void spmm_impl(const spmm_args *p)
 
 void frost_spmm(const frost_aggr *op, const float *X, int64_t ldx, int64_t F, float *Y, int64_t ldy)
 {
-    spmm_args p = {op->A, op->a, op->b, op->c, X, ldx, F, Y, ldy, false};
+    spmm_args p = {op->A, op->a, op->b, op->c, X, ldx, F, Y, ldy, false, 0};
     spmm_impl(&p);
 }
 
 void frost_spmm_t_acc(const frost_aggr *op, const float *X, int64_t ldx, int64_t F, float *Y, int64_t ldy)
 {
     /* (diag(a) A diag(b))^T = diag(b) A^T diag(a) */
-    spmm_args p = {op->AT ? op->AT : op->A, op->b, op->a, op->c, X, ldx, F, Y, ldy, true};
+    spmm_args p = {op->AT ? op->AT : op->A, op->b, op->a, op->c, X, ldx, F, Y, ldy, true, 0};
     spmm_impl(&p);
 }
 
@@ -231,7 +232,7 @@ static void colsum_rows(void *vctx, int64_t i0, int64_t i1, int64_t c0, int64_t 
 
 void frost_spmm_t(const frost_aggr *op, const float *X, int64_t ldx, int64_t F, float *Y, int64_t ldy)
 {
-    spmm_args p = {op->AT ? op->AT : op->A, op->b, op->a, op->c, X, ldx, F, Y, ldy, false};
+    spmm_args p = {op->AT ? op->AT : op->A, op->b, op->a, op->c, X, ldx, F, Y, ldy, false, 0};
     spmm_impl(&p);
 }
 
