@@ -4,6 +4,7 @@
  */
 #include "frost/tensor.h"
 #include "core/core_impl.h"
+#include "tensor/tensor_impl.h"
 
 #include <cblas.h>
 #include <pthread.h>
@@ -66,6 +67,8 @@ void frost_gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, flo
         return;
     }
     FROST_ASSERT(M < INT32_MAX && N < INT32_MAX && K < INT32_MAX);
+    if (frost__gemm_rows_fits(trans_a, M, N, K) && frost__gemm_rows(trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc))
+        return;
     pthread_once(&blas_once, blas_single);
     const bool by_rows = M >= N;
     const int64_t n = by_rows ? M : N, b = block_of(n), nb = (n + b - 1) / b;
@@ -100,20 +103,23 @@ void frost_gemm_ws(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, 
     FROST_ASSERT(M < INT32_MAX && N < INT32_MAX && K < INT32_MAX);
     pthread_once(&blas_once, blas_single);
     const int64_t kb = (K + KSPLIT - 1) / KSPLIT, MN = M * N;
+    /* a weight gradient with a narrow output side (a last layer's) */
+    const bool narrow = trans_a && !trans_b && frost__gemm_tn_fits(N);
     /* chunk s: P_s = op(A)[:, k0:k1] op(B)[k0:k1, :], single-threaded */
 #pragma omp parallel for schedule(dynamic, 1)
     for (int64_t s = 0; s < KSPLIT; s++) {
         const int64_t k0 = s * kb, k1 = k0 + kb < K ? k0 + kb : K;
         const float *As = trans_a ? A + k0 * lda : A + k0;
         const float *Bs = trans_b ? B + k0 : B + k0 * ldb;
-        gemm1(trans_a, trans_b, M, N, k1 - k0, 1.0f, As, lda, Bs, ldb, 0.0f, work + s * MN, N);
+        if (narrow) frost__gemm_narrow_tn(M, N, k1 - k0, As, lda, Bs, ldb, work + s * MN);
+        else gemm1(trans_a, trans_b, M, N, k1 - k0, 1.0f, As, lda, Bs, ldb, 0.0f, work + s * MN, N);
     }
     /* C = beta C + alpha (P_0 + ... + P_7), every element summed in chunk order */
 #pragma omp parallel for schedule(static) if (MN > 16384)
     for (int64_t i = 0; i < M; i++)
         for (int64_t j = 0; j < N; j++) {
             float acc = 0.0f;
-            for (int64_t s = 0; s < KSPLIT; s++) acc += work[s * MN + i * N + j];
+            for (int64_t s = 0; s < KSPLIT; s++) acc += work[s * MN + (narrow ? j * M + i : i * N + j)];
             float *c = C + i * ldc + j;
             *c = beta == 0.0f ? alpha * acc : alpha * acc + beta * *c;
         }

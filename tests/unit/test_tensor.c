@@ -198,6 +198,48 @@ Test(tensor, big_arrays_are_aligned_and_zeroed)
     free(small);
 }
 
+Test(tensor, gemm_row_kernel_matches_reference_and_thread_counts)
+{
+    /* tall products (M >= 1024, N >= 16, N and K <= 512) take frost's own
+     * AVX-512 kernel where the CPU has it: ragged row counts (a last tile of
+     * 1 to 7 rows), widths of whole and partial vectors and partial 48-wide
+     * bands, K from 1 up, padded leading dimensions, beta 0 over a C of NaN
+     * (C must not be read), 1 and 0.3 */
+    const int64_t shapes[][3] = {{1031, 40, 386}, {1031, 386, 386}, {2053, 17, 3},  {1024, 48, 129}, {1500, 49, 40},
+                                 {1201, 100, 1},  {1100, 16, 512},  {1030, 512, 47}, {1029, 47, 256}};
+    const float betas[] = {0.0f, 1.0f, 0.3f};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+        for (int tb = 0; tb < 2; tb++) {
+            const int64_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+            const int64_t lda = K + 3, ldb = (tb ? K : N) + 1, ldc = N + 5;
+            const float beta = betas[(s + (size_t)tb) % 3];
+            float *A = rnd(M * lda, 41), *B = rnd((tb ? N : K) * ldb, 42), *C1 = rnd(M * ldc, 43);
+            if (beta == 0.0f)
+                for (int64_t i = 0; i < M * ldc; i++) C1[i] = NAN;
+            float *C2 = malloc((size_t)(M * ldc) * 4), *C3 = malloc((size_t)(M * ldc) * 4);
+            memcpy(C2, C1, (size_t)(M * ldc) * 4);
+            memcpy(C3, C1, (size_t)(M * ldc) * 4);
+            frost_set_threads(1);
+            frost_gemm(false, tb, M, N, K, 0.7f, A, lda, B, ldb, beta, C1, ldc);
+            frost_set_threads(2);
+            frost_gemm(false, tb, M, N, K, 0.7f, A, lda, B, ldb, beta, C3, ldc);
+            frost_gemm_ref(false, tb, M, N, K, 0.7f, A, lda, B, ldb, beta, C2, ldc);
+            cr_assert(memcmp(C1, C3, (size_t)(M * ldc) * 4) == 0, "M=%lld N=%lld K=%lld tb=%d: 1 and 2 threads differ",
+                      (long long)M, (long long)N, (long long)K, tb);
+            assert_gemm_close(C1, C2, M, N, K, ldc, 0, tb, 1e-5);
+            /* the padding between rows of C is left as it was */
+            for (int64_t i = 0; i < M; i++)
+                for (int64_t j = N; j < ldc; j++)
+                    cr_assert(memcmp(&C1[i * ldc + j], &C2[i * ldc + j], 4) == 0, "padding of row %lld written",
+                              (long long)i);
+            free(A);
+            free(B);
+            free(C1);
+            free(C2);
+            free(C3);
+        }
+}
+
 Test(tensor, blas_calls_keep_the_thread_count)
 {
     /* OpenBLAS's OpenMP build sets OpenMP's thread count in
