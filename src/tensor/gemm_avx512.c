@@ -45,8 +45,8 @@
 #define TALL_MIN_ROWS 1024
 #define TALL_MIN_COLS 16
 /* Rows of C per task (a multiple of 8) and per block of A kept in L2. */
-#define TALL_TASK 512
-#define TALL_BLOCK 64
+#define TALL_TASK 1024
+#define TALL_BLOCK 256
 /* k per partial sum of the tn kernel: that many rows of a 48-column band
  * of A (12 KiB) and of B (10 KiB at N = 40) stay in L1 while the band's
  * blocks of 8 columns of B pass over them. */
