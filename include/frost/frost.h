@@ -35,8 +35,11 @@ extern "C" {
 FROST_API void frost_set_threads(int n);
 FROST_API int frost_get_threads(void);
 
-/* The OpenBLAS kernel family in use ("Haswell", "SkylakeX", ...): chosen
- * by OpenBLAS from the CPU, or forced by OPENBLAS_CORETYPE. */
+/* The dense-product kernels in use: OpenBLAS's family ("Haswell",
+ * "SkylakeX", ...: chosen by OpenBLAS from the CPU, or forced by
+ * OPENBLAS_CORETYPE), with "+avx512" appended where frost's own AVX-512
+ * kernels take the node-by-feature products. Results with the same string
+ * are bit-identical. */
 FROST_API const char *frost_blas_core(void);
 
 #ifdef __cplusplus

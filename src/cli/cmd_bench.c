@@ -162,7 +162,7 @@ int cli_bench(int argc, char **argv)
     }
     fprintf(jf, "{\n  \"dataset\": \"%s\",\n  \"threads\": %d,\n  \"repeat\": %lld,\n  \"blas_core\": \"%s\"", path, T,
             (long long)repeat, frost_blas_core());
-    printf("%d threads; OpenBLAS kernels: %s%s\n", T, frost_blas_core(),
+    printf("%d threads; product kernels: %s%s\n", T, frost_blas_core(),
            getenv("OPENBLAS_CORETYPE") ? " (forced by OPENBLAS_CORETYPE)" : "");
     double *t = malloc((size_t)(repeat + warmup + 8) * sizeof *t);
     double triad = NAN;

@@ -110,7 +110,7 @@ int cli_predict(int argc, char **argv)
         printf("logits %s: %s the exported run's", p.logits_hash, p.hash_matches ? "bit-identical to" : "differ from");
         /* the bits of every product depend on OpenBLAS's kernels, chosen per CPU */
         if (!p.hash_matches && p.run_blas_core[0] && strcmp(p.run_blas_core, frost_blas_core()) != 0)
-            printf(" (the run used OpenBLAS's %s kernels, this machine %s)", p.run_blas_core, frost_blas_core());
+            printf(" (the run used the %s product kernels, this machine %s)", p.run_blas_core, frost_blas_core());
         printf("\n");
     }
     if (out && frost_predictions_save(&p, out) < 0) {

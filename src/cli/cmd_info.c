@@ -112,7 +112,7 @@ static int info_model(const char *path)
            "included)\n",
            (double)mf.dense_bits / (double)mf.model_bits, (long long)mf.dense_bits);
     printf("test metric  %.4f in its run\n", mf.test_metric);
-    if (mf.blas_core[0]) printf("computed     with OpenBLAS's %s kernels (bit-identical predictions need the same)\n", mf.blas_core);
+    if (mf.blas_core[0]) printf("computed     with the %s product kernels (bit-identical predictions need the same)\n", mf.blas_core);
     frost_model_file_release(&mf);
     return 0;
 }
