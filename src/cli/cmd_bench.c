@@ -278,41 +278,58 @@ int cli_bench(int argc, char **argv)
     if (strstr(what, "gemm")) {
         /* the GCN recipe's shapes (N x 128 x 256 forward, 256 x 256 over N
          * the weight gradient), the supermask GIN's (386 wide, its 40-class
-         * last layer), and a square 2048-cube for comparison */
+         * last layer; forward, input gradient dY W^T, weight gradient), and
+         * a square 2048-cube for comparison. Where frost's own AVX-512
+         * products run, each shape is timed again with OpenBLAS alone. */
         const struct {
             int64_t M, N, K;
-            bool ta;
+            bool ta, tb;
             const char *name;
-        } shapes[] = {{N, 256, 128, false, "gemm N x 256 x 128"},
-                      {N, 256, 256, false, "gemm N x 256 x 256"},
-                      {256, 256, N, true, "gemm 256 x 256 x N (X^T dY)"},
-                      {N, 386, 386, false, "gemm N x 386 x 386"},
-                      {N, 40, 386, false, "gemm N x 40 x 386"},
-                      {386, 386, N, true, "gemm 386 x 386 x N (X^T dY)"},
-                      {2048, 2048, 2048, false, "gemm 2048 x 2048 x 2048"}};
+        } shapes[] = {{N, 256, 128, false, false, "gemm N x 256 x 128"},
+                      {N, 256, 256, false, false, "gemm N x 256 x 256"},
+                      {256, 256, N, true, false, "gemm 256 x 256 x N (X^T dY)"},
+                      {N, 386, 386, false, false, "gemm N x 386 x 386"},
+                      {N, 386, 386, false, true, "gemm N x 386 x 386 (dY W^T)"},
+                      {386, 386, N, true, false, "gemm 386 x 386 x N (X^T dY)"},
+                      {N, 40, 386, false, false, "gemm N x 40 x 386"},
+                      {N, 386, 40, false, true, "gemm N x 386 x 40 (dY W^T)"},
+                      {386, 40, N, true, false, "gemm 386 x 40 x N (X^T dY)"},
+                      {2048, 2048, 2048, false, false, "gemm 2048 x 2048 x 2048"}};
         const int ns = (int)(sizeof shapes / sizeof shapes[0]);
+        const int isa = frost__isa(-1);
         fprintf(jf, ",\n  \"gemm\": [");
         for (int s = 0; s < ns; s++) {
             const int64_t M = shapes[s].M, Nn = shapes[s].N, K = shapes[s].K;
-            const bool ta = shapes[s].ta;
+            const bool ta = shapes[s].ta, tb = shapes[s].tb;
             float *A = frost__malloc((size_t)(M * K) * 4), *B = frost__malloc((size_t)(K * Nn) * 4), *C = frost__malloc((size_t)(M * Nn) * 4);
             for (int64_t k = 0; k < M * K; k++) A[k] = (float)(k % 13) * 0.01f;
             for (int64_t k = 0; k < K * Nn; k++) B[k] = (float)(k % 7) * 0.01f;
             /* the weight-gradient shape as training runs it: split over K */
             float *W = ta ? frost__malloc(frost_gemm_work_floats(M, Nn) * sizeof(float)) : NULL;
-            frost_gemm_ws(ta, false, M, Nn, K, 1.0f, A, ta ? M : K, B, Nn, 0.0f, C, Nn, W);
-            for (int64_t r = 0; r < repeat; r++) {
-                double t0 = frost__now();
-                frost_gemm_ws(ta, false, M, Nn, K, 1.0f, A, ta ? M : K, B, Nn, 0.0f, C, Nn, W);
-                t[r] = frost__now() - t0;
+            double gf[2] = {0, 0};
+            stat3 st = {0, 0, 0};
+            for (int alone = 0; alone < (isa == FROST__ISA_AVX512 ? 2 : 1); alone++) {
+                if (alone) frost__isa(FROST__ISA_GENERIC);
+                frost_gemm_ws(ta, tb, M, Nn, K, 1.0f, A, ta ? M : K, B, tb ? K : Nn, 0.0f, C, Nn, W);
+                for (int64_t r = 0; r < repeat; r++) {
+                    double t0 = frost__now();
+                    frost_gemm_ws(ta, tb, M, Nn, K, 1.0f, A, ta ? M : K, B, tb ? K : Nn, 0.0f, C, Nn, W);
+                    t[r] = frost__now() - t0;
+                }
+                stat3 sp = stats(t, (int)repeat);
+                if (!alone) st = sp;
+                gf[alone] = 2.0 * (double)M * (double)Nn * (double)K / sp.med / 1e9;
+                if (alone) frost__isa(isa);
             }
             free(W);
-            stat3 st = stats(t, (int)repeat);
-            double gf = 2.0 * (double)M * (double)Nn * (double)K / st.med / 1e9;
-            printf("%-34s %10.2f GFLOP/s (median %.4f s, min %.4f, max %.4f)\n", shapes[s].name, gf, st.med, st.min,
+            printf("%-34s %10.2f GFLOP/s (median %.4f s, min %.4f, max %.4f)", shapes[s].name, gf[0], st.med, st.min,
                    st.max);
-            fprintf(jf, "%s\n    {\"shape\": \"%s\", \"median_s\": %.6f, \"gflops\": %.4f}", s ? "," : "",
-                    shapes[s].name, st.med, gf);
+            if (gf[1] > 0) printf("; OpenBLAS alone %.2f", gf[1]);
+            printf("\n");
+            fprintf(jf, "%s\n    {\"shape\": \"%s\", \"median_s\": %.6f, \"gflops\": %.4f", s ? "," : "",
+                    shapes[s].name, st.med, gf[0]);
+            if (gf[1] > 0) fprintf(jf, ", \"openblas_gflops\": %.4f", gf[1]);
+            fprintf(jf, "}");
             free(A);
             free(B);
             free(C);
