@@ -35,6 +35,7 @@
 #include "model/model_impl.h"
 #include "frost/layers.h"
 #include "layers/layers_impl.h"
+#include "tensor/tensor_impl.h"
 #include "frost/rng.h"
 #include "frost/train.h"
 
@@ -702,7 +703,12 @@ static void conv_main_forward(frost_model *m, frost__layer *ly, const float *x, 
     case FROST_ARCH_GCN:
     case FROST_ARCH_GIN:
         if (agg_after(ly)) {
-            /* T = x W, z = op T */
+            /* T = x W, z = op T; T in column panels where the shapes allow
+             * (tensor_impl.h: the same sums, a faster SpMM) */
+            if (!m->dist && frost__gemm_panels(n, fout, fin, x, fin, ly->W0->w, fout, ly->cache0)) {
+                frost__spmm_panels(op, ly->cache0, fout, ly->z, fout);
+                break;
+            }
             frost_gemm(false, false, n, fout, fin, 1.0f, x, fin, ly->W0->w, fout, 0.0f, ly->cache0, fout);
             halo_forward(m, ly->cache0, fout);
             frost_spmm(op, ly->cache0, fout, fout, ly->z, fout);

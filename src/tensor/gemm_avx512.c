@@ -114,12 +114,21 @@ KERNEL_INLINE void put(float *c, __mmask16 m, __m512 s, float alpha, float beta)
     frost__store16(m, c, t);
 }
 
+/* Where rows_tile puts its sums: C row-major (ld ldc), or in column panels
+ * (frost__panels): column j of panel p at C + M 64 p, rows ld its width. */
+typedef struct {
+    float *C;
+    int64_t ldc, M, N;
+    bool panels;
+} rows_out;
+
 /* R rows of C from row i, NV vectors of columns from column c0 (the last
- * masked by last): C[i.., c0..] = sum_k A[i.., k] Bp[k, c0..]. R and NV
- * are constants at every call site, so the sums live in registers. */
-KERNEL_INLINE void rows_tile(const float *A, int64_t lda, const float *Bp, int64_t ldp, int64_t K, float *C,
-                             int64_t ldc, int64_t i, int64_t c0, const int R, const int NV, __mmask16 last, float alpha,
-                             float beta)
+ * masked by last): C[i.., c0..] = sum_k A[i.., k] Bp[k, c0..], vector v
+ * put at cv[v] + row ldv[v]. R and NV are constants at every call site, so
+ * the sums live in registers. */
+KERNEL_INLINE void rows_tile(const float *A, int64_t lda, const float *Bp, int64_t ldp, int64_t K, float *const *cv,
+                             const int64_t *ldv, int64_t i, int64_t c0, const int R, const int NV, __mmask16 last,
+                             float alpha, float beta)
 {
     __m512 s[8][3];
 #pragma GCC unroll 8
@@ -143,22 +152,35 @@ KERNEL_INLINE void rows_tile(const float *A, int64_t lda, const float *Bp, int64
     for (int r = 0; r < R; r++)
 #pragma GCC unroll 3
         for (int v = 0; v < NV; v++)
-            put(C + (i + r) * ldc + c0 + 16 * v, v == NV - 1 ? last : (__mmask16)0xFFFF, s[r][v], alpha, beta);
+            put(cv[v] + (i + r) * ldv[v], v == NV - 1 ? last : (__mmask16)0xFFFF, s[r][v], alpha, beta);
 }
 
 /* Rows [i0, i1) of C, columns [c0, c0 + w) with w <= 48. */
 static __attribute__((target("avx512f"))) void rows_band(const float *A, int64_t lda, const float *Bp, int64_t ldp,
-                                                         int64_t K, float *C, int64_t ldc, int64_t i0, int64_t i1,
+                                                         int64_t K, const rows_out *o, int64_t i0, int64_t i1,
                                                          int64_t c0, int64_t w, float alpha, float beta)
 {
     const int nv = (int)((w + 15) / 16);
     const __mmask16 last = tail_mask(w);
+    float *cv[3];
+    int64_t ldv[3];
+    for (int v = 0; v < nv; v++) { /* a vector of 16 columns lies in one panel */
+        const int64_t j = c0 + 16 * v;
+        if (o->panels) {
+            const int64_t np = frost__panels(o->N), p = j / FROST__PANEL < np ? j / FROST__PANEL : np - 1;
+            cv[v] = o->C + o->M * FROST__PANEL * p + (j - FROST__PANEL * p);
+            ldv[v] = p == np - 1 ? o->N - FROST__PANEL * p : FROST__PANEL;
+        } else {
+            cv[v] = o->C + j;
+            ldv[v] = o->ldc;
+        }
+    }
     for (int64_t i = i0; i < i1;) {
         const int r = i1 - i >= 8 ? 8 : 1;
 #define ROWS_CASE(R)                                                                                                   \
-    if (nv == 3) rows_tile(A, lda, Bp, ldp, K, C, ldc, i, c0, R, 3, last, alpha, beta);                               \
-    else if (nv == 2) rows_tile(A, lda, Bp, ldp, K, C, ldc, i, c0, R, 2, last, alpha, beta);                          \
-    else rows_tile(A, lda, Bp, ldp, K, C, ldc, i, c0, R, 1, last, alpha, beta);
+    if (nv == 3) rows_tile(A, lda, Bp, ldp, K, cv, ldv, i, c0, R, 3, last, alpha, beta);                               \
+    else if (nv == 2) rows_tile(A, lda, Bp, ldp, K, cv, ldv, i, c0, R, 2, last, alpha, beta);                          \
+    else rows_tile(A, lda, Bp, ldp, K, cv, ldv, i, c0, R, 1, last, alpha, beta);
         if (r == 8) {
             ROWS_CASE(8)
         } else {
@@ -169,8 +191,8 @@ static __attribute__((target("avx512f"))) void rows_band(const float *A, int64_t
     }
 }
 
-bool frost__gemm_rows(bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
-                      const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
+static bool rows_product(bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
+                         const float *B, int64_t ldb, float beta, const rows_out *o)
 {
     const int64_t ldp = (N + 15) / 16 * 16;
     FROST_ASSERT(K * ldp <= TALL_PACK);
@@ -184,10 +206,25 @@ bool frost__gemm_rows(bool trans_b, int64_t M, int64_t N, int64_t K, float alpha
         const int64_t i0 = q * TALL_TASK, i1 = i0 + TALL_TASK < M ? i0 + TALL_TASK : M;
         for (int64_t j0 = i0; j0 < i1; j0 += TALL_BLOCK)
             for (int64_t c0 = 0; c0 < N; c0 += FROST__NARROW_MAX)
-                rows_band(A, lda, Bp, ldp, K, C, ldc, j0, j0 + TALL_BLOCK < i1 ? j0 + TALL_BLOCK : i1, c0,
+                rows_band(A, lda, Bp, ldp, K, o, j0, j0 + TALL_BLOCK < i1 ? j0 + TALL_BLOCK : i1, c0,
                           N - c0 < FROST__NARROW_MAX ? N - c0 : FROST__NARROW_MAX, alpha, beta);
     }
     return true;
+}
+
+bool frost__gemm_rows(bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
+                      const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
+{
+    const rows_out o = {C, ldc, M, N, false};
+    return rows_product(trans_b, M, N, K, alpha, A, lda, B, ldb, beta, &o);
+}
+
+bool frost__gemm_panels(int64_t M, int64_t N, int64_t K, const float *A, int64_t lda, const float *B, int64_t ldb,
+                        float *C)
+{
+    if (frost__panels(N) < 2 || !frost__gemm_rows_fits(false, M, N, K)) return false;
+    const rows_out o = {C, 0, M, N, true};
+    return rows_product(false, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, &o);
 }
 
 /* PT (N, M), the transposed partial, rows h.. (R of them) by columns m..
@@ -270,6 +307,12 @@ void frost__gemm_narrow_tn(int64_t M, int64_t N, int64_t K, const float *A, int6
 }
 
 #else
+bool frost__gemm_panels(int64_t M, int64_t N, int64_t K, const float *A, int64_t lda, const float *B, int64_t ldb,
+                        float *C)
+{
+    (void)M, (void)N, (void)K, (void)A, (void)lda, (void)B, (void)ldb, (void)C;
+    return false;
+}
 bool frost__gemm_rows(bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
                       const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
 {

@@ -19,6 +19,7 @@
  */
 #include "core/core_impl.h"
 #include "frost/tensor.h"
+#include "tensor/tensor_impl.h"
 
 #include <string.h>
 
@@ -204,6 +205,15 @@ void frost_spmm(const frost_aggr *op, const float *X, int64_t ldx, int64_t F, fl
 {
     spmm_args p = {op->A, op->a, op->b, op->c, X, ldx, F, Y, ldy, false, 0};
     spmm_impl(&p);
+}
+
+void frost__spmm_panels(const frost_aggr *op, const float *X, int64_t F, float *Y, int64_t ldy)
+{
+    const int64_t np = frost__panels(F), M = op->A->n_rows;
+    for (int64_t p = 0; p < np; p++) {
+        const int64_t w = p == np - 1 ? F - FROST__PANEL * p : FROST__PANEL;
+        frost_spmm(op, X + M * FROST__PANEL * p, w, w, Y + FROST__PANEL * p, ldy);
+    }
 }
 
 void frost_spmm_t_acc(const frost_aggr *op, const float *X, int64_t ldx, int64_t F, float *Y, int64_t ldy)
