@@ -82,6 +82,12 @@ static inline uint32_t frost__dropout_thr(float p) { return (uint32_t)lrintf(p *
  *  - T[h] = sum d, T[H + h] = invstd[h] sum d (z - mean[h]) with
  *    d = [h > 0] dh scale (the pass mask from p->bits, else from h). */
 void frost__post_sums(const float *z, int64_t N, int64_t H, double *sums);
+/* frost_post_backward with dz written in the column panels of
+ * tensor_impl.h (dz must not be dh): for a layer whose SpMM backward reads
+ * dz. False (nothing done) without the AVX-512 kernels or for a single
+ * panel. */
+bool frost__post_backward_panels(const frost_post *p, float *dz, float *dgamma, float *dbeta, const float *dh,
+                                 const float *h, const float *z, int64_t N, int64_t H);
 void frost__post_grad_sums(const frost_post *p, const float *dh, const float *h, const float *z, int64_t N, int64_t H,
                            float scale, double *T);
 /* Batch statistics (mean, invstd) from the sums over N rows, and the

@@ -22,6 +22,7 @@
 #include "core/core_impl.h"
 #include "frost/layers.h"
 #include "layers/layers_impl.h"
+#include "tensor/tensor_impl.h"
 
 #include <math.h>
 #include <string.h>
@@ -375,12 +376,15 @@ static AVX512 void grad_sums_rows_512(void *vctx, int64_t i0, int64_t i1, int64_
     }
 }
 
-/* backward_rows, 16 columns at a time, the same operations in order. */
+/* backward_rows, 16 columns at a time, the same operations in order; dz
+ * row-major, or with pn > 0 in the column panels of tensor_impl.h over pn
+ * rows (a vector of 16 columns lies in one panel). */
 static AVX512 void backward_rows_512(const frost_post *p, float *dz, const float *dh, const float *h, const float *z,
                                      const float *al, const float *be, const float *ga, int64_t H, int64_t i0,
-                                     int64_t i1, float scale)
+                                     int64_t i1, float scale, int64_t pn)
 {
     const __m512 vs = _mm512_set1_ps(scale);
+    const int64_t np = frost__panels(H);
     for (int64_t i = i0; i < i1; i++) {
         const int64_t o = i * H;
         for (int64_t q0 = 0; q0 < H; q0 += 64) {
@@ -399,7 +403,13 @@ static AVX512 void backward_rows_512(const frost_post *p, float *dz, const float
                 } else {
                     r = _mm512_maskz_mul_ps(pm, g, vs);
                 }
-                frost__store16(lm, dz + o + q, r);
+                if (pn) {
+                    const int64_t pp = q / FROST__PANEL < np ? q / FROST__PANEL : np - 1;
+                    const int64_t w = pp == np - 1 ? H - FROST__PANEL * pp : FROST__PANEL;
+                    frost__store16(lm, dz + pn * FROST__PANEL * pp + i * w + (q - FROST__PANEL * pp), r);
+                } else {
+                    frost__store16(lm, dz + o + q, r);
+                }
             }
         }
     }
@@ -426,8 +436,8 @@ void frost__post_grad_sums(const frost_post *p, const float *dh, const float *h,
     }
 }
 
-void frost_post_backward(const frost_post *p, float *dz, float *dgamma, float *dbeta, const float *dh, const float *h,
-                         const float *z, int64_t N, int64_t H)
+static void post_backward(const frost_post *p, float *dz, float *dgamma, float *dbeta, const float *dh, const float *h,
+                          const float *z, int64_t N, int64_t H, bool panels)
 {
     const int64_t n = N * H;
     const float scale = (float)dropout_scale(p, true);
@@ -455,9 +465,28 @@ void frost_post_backward(const frost_post *p, float *dz, float *dgamma, float *d
         frost__thread_range(N, &lo, &hi);
 #ifdef POST_AVX512
         if (frost__isa(-1) == FROST__ISA_AVX512)
-            backward_rows_512(p, dz, dh, h, z, al, be, ga, H, lo, hi, scale);
+            backward_rows_512(p, dz, dh, h, z, al, be, ga, H, lo, hi, scale, panels ? N : 0);
         else
 #endif
             backward_rows(p, dz, dh, h, z, al, be, ga, H, lo, hi, scale);
     }
+}
+
+void frost_post_backward(const frost_post *p, float *dz, float *dgamma, float *dbeta, const float *dh, const float *h,
+                         const float *z, int64_t N, int64_t H)
+{
+    post_backward(p, dz, dgamma, dbeta, dh, h, z, N, H, false);
+}
+
+bool frost__post_backward_panels(const frost_post *p, float *dz, float *dgamma, float *dbeta, const float *dh,
+                                 const float *h, const float *z, int64_t N, int64_t H)
+{
+#ifdef POST_AVX512
+    if (frost__isa(-1) != FROST__ISA_AVX512 || !frost__panels_use(-1) || frost__panels(H) < 2) return false;
+    post_backward(p, dz, dgamma, dbeta, dh, h, z, N, H, true);
+    return true;
+#else
+    (void)p, (void)dz, (void)dgamma, (void)dbeta, (void)dh, (void)h, (void)z, (void)N, (void)H;
+    return false;
+#endif
 }

@@ -924,7 +924,7 @@ static void spmm_t_halo(frost_model *m, float *X, int64_t F, float *Y)
  * input, or NULL for the first layer (the input needs none).
  */
 static float *conv_backward(frost_model *m, int32_t l, float *P, float *Q, float *R, const float *X, uint64_t seed,
-                            int64_t epoch)
+                            int64_t epoch, bool panels)
 {
     frost__layer *ly = &m->layer[l];
     const int64_t n = m->n, fin = ly->fin, fout = ly->fout;
@@ -934,8 +934,11 @@ static float *conv_backward(frost_model *m, int32_t l, float *P, float *Q, float
     case FROST_ARCH_GCN:
     case FROST_ARCH_GIN:
         if (agg_after(ly)) {
-            /* z = A (x W): dT = A^T dz, dW = x^T dT, dx = dT W^T */
-            spmm_t_halo(m, P, fout, Q);
+            /* z = A (x W): dT = A^T dz, dW = x^T dT, dx = dT W^T; dz in
+             * column panels if the post block wrote it so */
+            FROST_ASSERT(!panels || !ly->Wr);
+            if (panels) frost__spmm_t_panels(&m->op, P, fout, Q, fout);
+            else spmm_t_halo(m, P, fout, Q);
             if (ly->Wr) {
                 x = layer_input(m, l, X, R, seed, epoch);
                 grads_of_input(m, ly, l, x, P);
@@ -1038,6 +1041,11 @@ void frost_model_backward(frost_model *m, const float *X, uint64_t seed, int64_t
             res = o[m->nS - 2];
             memcpy(res, g, (size_t)(n * fout) * sizeof(float));
         }
+        /* dz goes to o[0] in column panels (tensor_impl.h) when the layer's
+         * SpMM backward reads it and nothing else does, and o[0] does not
+         * hold z: the SpMM then gathers one panel at a time (same sums) */
+        float *P = g, *Q = o[0];
+        bool panels = false;
         if (ly->post) {
             const float *z = layer_z(m, ly, o[0]); /* o[0] is free again after this block */
             if (m->dist) {
@@ -1045,11 +1053,18 @@ void frost_model_backward(frost_model *m, const float *X, uint64_t seed, int64_t
                 frost__post_rows_backward(&pr, g, ly->dgamma, ly->dbeta, g, z, n, fout);
             } else {
                 frost_post pb = post_block(m, ly, seed, epoch, true);
-                frost_post_backward(&pb, g, ly->dgamma, ly->dbeta, g, NULL, z, n, fout);
+                if (agg_after(ly) && !ly->Wr && z != o[0] &&
+                    frost__post_backward_panels(&pb, o[0], ly->dgamma, ly->dbeta, g, NULL, z, n, fout))
+                    panels = true, P = o[0], Q = g;
+                else
+                    frost_post_backward(&pb, g, ly->dgamma, ly->dbeta, g, NULL, z, n, fout);
             }
         }
-        if (ly->db0 && ly->arch != FROST_ARCH_GIN_MLP) frost_colsum_acc(g, n, fout, fout, ly->db0);
-        float *gx = conv_backward(m, l, g, o[0], o[1], X, seed, epoch);
+        if (ly->db0 && ly->arch != FROST_ARCH_GIN_MLP) {
+            if (panels) frost__colsum_panels_acc(P, n, fout, ly->db0);
+            else frost_colsum_acc(g, n, fout, fout, ly->db0);
+        }
+        float *gx = conv_backward(m, l, P, Q, o[1], X, seed, epoch, panels);
         if (res && gx)
             for (int64_t k = 0; k < n * fout; k++) gx[k] += res[k];
         g = gx;

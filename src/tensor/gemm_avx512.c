@@ -52,6 +52,14 @@
  * blocks of 8 columns of B pass over them. */
 #define TN_K 64
 
+static int panels_on = 1;
+
+int frost__panels_use(int want)
+{
+    if (want >= 0) panels_on = want != 0;
+    return panels_on;
+}
+
 bool frost__gemm_rows_fits(bool trans_a, int64_t M, int64_t N, int64_t K)
 {
 #ifdef GEMM_HAVE_AVX512
@@ -222,7 +230,7 @@ bool frost__gemm_rows(bool trans_b, int64_t M, int64_t N, int64_t K, float alpha
 bool frost__gemm_panels(int64_t M, int64_t N, int64_t K, const float *A, int64_t lda, const float *B, int64_t ldb,
                         float *C)
 {
-    if (frost__panels(N) < 2 || !frost__gemm_rows_fits(false, M, N, K)) return false;
+    if (!panels_on || frost__panels(N) < 2 || !frost__gemm_rows_fits(false, M, N, K)) return false;
     const rows_out o = {C, 0, M, N, true};
     return rows_product(false, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, &o);
 }

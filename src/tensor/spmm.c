@@ -207,13 +207,31 @@ void frost_spmm(const frost_aggr *op, const float *X, int64_t ldx, int64_t F, fl
     spmm_impl(&p);
 }
 
+/* The panels of X (F wide, rows n) one at a time: fn (X_p, its width,
+ * column of Y). */
+#define FOR_PANELS(n, F, X, fn)                                                                                        \
+    do {                                                                                                               \
+        const int64_t np_ = frost__panels(F);                                                                          \
+        for (int64_t p_ = 0; p_ < np_; p_++) {                                                                         \
+            const int64_t w_ = p_ == np_ - 1 ? (F) - FROST__PANEL * p_ : FROST__PANEL;                                 \
+            fn((X) + (n) * FROST__PANEL * p_, w_, FROST__PANEL * p_);                                                  \
+        }                                                                                                              \
+    } while (0)
+
 void frost__spmm_panels(const frost_aggr *op, const float *X, int64_t F, float *Y, int64_t ldy)
 {
-    const int64_t np = frost__panels(F), M = op->A->n_rows;
-    for (int64_t p = 0; p < np; p++) {
-        const int64_t w = p == np - 1 ? F - FROST__PANEL * p : FROST__PANEL;
-        frost_spmm(op, X + M * FROST__PANEL * p, w, w, Y + FROST__PANEL * p, ldy);
-    }
+#define ONE(Xp, w, c) frost_spmm(op, Xp, w, w, Y + (c), ldy)
+    FOR_PANELS(op->A->n_rows, F, X, ONE);
+#undef ONE
+}
+
+void frost__spmm_t_panels(const frost_aggr *op, const float *X, int64_t F, float *Y, int64_t ldy)
+{
+    /* X has a row per row of op^T, that is per column of op */
+    const int64_t n = (op->AT ? op->AT : op->A)->n_rows;
+#define ONE(Xp, w, c) frost_spmm_t(op, Xp, w, w, Y + (c), ldy)
+    FOR_PANELS(n, F, X, ONE);
+#undef ONE
 }
 
 void frost_spmm_t_acc(const frost_aggr *op, const float *X, int64_t ldx, int64_t F, float *Y, int64_t ldy)
@@ -244,6 +262,13 @@ void frost_spmm_t(const frost_aggr *op, const float *X, int64_t ldx, int64_t F, 
 {
     spmm_args p = {op->AT ? op->AT : op->A, op->b, op->a, op->c, X, ldx, F, Y, ldy, false, 0};
     spmm_impl(&p);
+}
+
+void frost__colsum_panels_acc(const float *X, int64_t n, int64_t F, float *out)
+{
+#define ONE(Xp, w, c) frost_colsum_acc(Xp, n, w, w, out + (c))
+    FOR_PANELS(n, F, X, ONE);
+#undef ONE
 }
 
 void frost_colsum_acc(const float *X, int64_t n, int64_t F, int64_t ldx, float *out)

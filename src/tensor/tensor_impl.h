@@ -36,11 +36,18 @@ void frost__gemm_narrow_tn(int64_t M, int64_t N, int64_t K, const float *A, int6
  * width 386 73 -> 57 ms, 256 41 -> 34 ms; the same sums). */
 #define FROST__PANEL 64
 static inline int64_t frost__panels(int64_t F) { return F < 2 * FROST__PANEL ? 1 : F / FROST__PANEL; }
+/* want = 0 or 1 turns the panel paths off or on (tests compare the two),
+ * -1 queries; on by default. */
+FROST_API int frost__panels_use(int want);
 /* C (M, N) = A B in panels, A (M, K) row-major: false (nothing written)
  * where the AVX-512 product does not take the shape or N makes one panel. */
 bool frost__gemm_panels(int64_t M, int64_t N, int64_t K, const float *A, int64_t lda, const float *B, int64_t ldb,
                         float *C);
 /* Y (rows of op, F; ld ldy) = op X for X (F wide) in panels. */
 void frost__spmm_panels(const frost_aggr *op, const float *X, int64_t F, float *Y, int64_t ldy);
+/* Y = op^T X, the same for the transpose. */
+void frost__spmm_t_panels(const frost_aggr *op, const float *X, int64_t F, float *Y, int64_t ldy);
+/* out (F) += the column sums of X (n, F) in panels, as frost_colsum_acc. */
+void frost__colsum_panels_acc(const float *X, int64_t n, int64_t F, float *out);
 
 #endif
