@@ -130,6 +130,29 @@ typedef struct {
     bool panels;
 } rows_out;
 
+/* One k of a tile: s[r][v] += x[r xs] y[v] for R broadcasts and NV
+ * vectors (constants at every call site, so s stays in registers). */
+KERNEL_INLINE void tile_fma(__m512 s[8][3], const float *x, int64_t xs, const __m512 *y, const int R, const int NV)
+{
+#pragma GCC unroll 8
+    for (int r = 0; r < R; r++) {
+        const __m512 xr = _mm512_set1_ps(x[r * xs]);
+#pragma GCC unroll 3
+        for (int v = 0; v < NV; v++) s[r][v] = _mm512_fmadd_ps(xr, y[v], s[r][v]);
+    }
+}
+
+/* A tile's sums to cv[v] + (i + r) ldv[v] (the last vector masked). */
+KERNEL_INLINE void tile_put(__m512 s[8][3], float *const *cv, const int64_t *ldv, int64_t i, const int R, const int NV,
+                            __mmask16 last, float alpha, float beta)
+{
+#pragma GCC unroll 8
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 3
+        for (int v = 0; v < NV; v++)
+            put(cv[v] + (i + r) * ldv[v], v == NV - 1 ? last : (__mmask16)0xFFFF, s[r][v], alpha, beta);
+}
+
 /* R rows of C from row i, NV vectors of columns from column c0 (the last
  * masked by last): C[i.., c0..] = sum_k A[i.., k] Bp[k, c0..], vector v
  * put at cv[v] + row ldv[v]. R and NV are constants at every call site, so
@@ -149,18 +172,9 @@ KERNEL_INLINE void rows_tile(const float *A, int64_t lda, const float *Bp, int64
         __m512 bv[3];
 #pragma GCC unroll 3
         for (int v = 0; v < NV; v++) bv[v] = _mm512_loadu_ps(b + 16 * v);
-#pragma GCC unroll 8
-        for (int r = 0; r < R; r++) {
-            const __m512 ar = _mm512_set1_ps(a[r * lda + k]);
-#pragma GCC unroll 3
-            for (int v = 0; v < NV; v++) s[r][v] = _mm512_fmadd_ps(ar, bv[v], s[r][v]);
-        }
+        tile_fma(s, a + k, lda, bv, R, NV);
     }
-#pragma GCC unroll 8
-    for (int r = 0; r < R; r++)
-#pragma GCC unroll 3
-        for (int v = 0; v < NV; v++)
-            put(cv[v] + (i + r) * ldv[v], v == NV - 1 ? last : (__mmask16)0xFFFF, s[r][v], alpha, beta);
+    tile_put(s, cv, ldv, i, R, NV, last, alpha, beta);
 }
 
 /* Rows [i0, i1) of C, columns [c0, c0 + w) with w <= 48. */
@@ -258,19 +272,11 @@ KERNEL_INLINE void tn_tile(const float *A, int64_t lda, const float *B, int64_t 
 #pragma GCC unroll 3
         for (int v = 0; v < NV; v++)
             av[v] = v == NV - 1 && MASKED ? _mm512_maskz_loadu_ps(last, a + 16 * v) : _mm512_loadu_ps(a + 16 * v);
-#pragma GCC unroll 8
-        for (int r = 0; r < R; r++) {
-            const __m512 br = _mm512_set1_ps(b[r]);
-#pragma GCC unroll 3
-            for (int v = 0; v < NV; v++) s[r][v] = _mm512_fmadd_ps(br, av[v], s[r][v]);
-        }
+        tile_fma(s, b, 1, av, R, NV);
     }
-#pragma GCC unroll 8
-    for (int r = 0; r < R; r++)
-#pragma GCC unroll 3
-        for (int v = 0; v < NV; v++)
-            put(PT + (h + r) * M + m + 16 * v, v == NV - 1 ? last : (__mmask16)0xFFFF, s[r][v], 1.0f,
-                first ? 0.0f : 1.0f);
+    float *const cv[3] = {PT + m, PT + m + 16, PT + m + 32};
+    const int64_t ldv[3] = {M, M, M};
+    tile_put(s, cv, ldv, h, R, NV, last, 1.0f, first ? 0.0f : 1.0f);
 }
 
 /* Columns [m, m + w) of PT, w <= 48, over k0 .. k1. */
