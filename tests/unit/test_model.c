@@ -338,7 +338,7 @@ Test(model, nonfinite_weight_after_an_update_stops_the_run_naming_epoch_and_para
  * (1200 nodes) for frost's AVX-512 products, the hidden widths make 2 and
  * 3 panels (130 = 64 + 66, 200 = 64 + 64 + 72); kept activations let dz go
  * to panels too, rebuilt ones only T; the GCN has biases (column sums over
- * panels) and dropout. On a CPU without AVX-512 both runs take the
+ * panels) and dropout; residuals, a skip head and root weights too. On a CPU without AVX-512 both runs take the
  * row-major path. */
 Test(model, column_panels_give_the_same_training)
 {
@@ -363,12 +363,17 @@ Test(model, column_panels_give_the_same_training)
     for (int i = 0; i < 300; i++) va[i] = 600 + i, te[i] = 900 + i;
     frost_task_data data = {PN, PF, x, y, FROST_TASK_MULTICLASS, FROST_METRIC_ACCURACY, CC, tr, va, te, 600, 300,
                             300, NULL};
-    for (int c = 0; c < 4; c++) {
+    for (int c = 0; c < 6; c++) {
         frost_model_spec sp = spec3(c & 1);
         sp.in_dim = PF;
         sp.hidden = c & 1 ? 130 : 200;
-        sp.keep_activations = c < 2;
+        sp.keep_activations = c < 2 || c >= 4;
         if (!(c & 1)) sp.dropout = 0.3f;
+        /* 4, 5: 4 layers with residuals (a fourth scratch buffer carries
+         * their share) and the GIN with the skip head and root weights
+         * (which read dz row-major, so its panels stay forward only) */
+        if (c >= 4) sp.layers = 4, sp.residual = true;
+        if (c == 5) sp.skip_head = true, sp.root_weight = true;
         float *l[2];
         frost_run_result res[2];
         for (int on = 0; on < 2; on++) {
