@@ -25,7 +25,10 @@ extern "C" {
 #endif
 
 /* C (M,N) = alpha * op(A) op(B) + beta * C, row-major, op = transpose if
- * the flag is set: op(A) is (M,K), op(B) is (K,N). Through cblas_sgemm. */
+ * the flag is set: op(A) is (M,K), op(B) is (K,N). frost's own AVX-512
+ * kernels take tall products (M >= 1024, op(A) = A, 16 <= N <= 512,
+ * K <= 512) where the CPU has AVX-512; cblas_sgemm the rest. The same bits
+ * on any thread count. */
 FROST_API void frost_gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                           const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
                           int64_t ldc);

@@ -1,6 +1,7 @@
 /*
- * gemm.c - dense matrix products through OpenBLAS (cblas_sgemm), and the
- * triple-loop reference the tests compare it with.
+ * gemm.c - dense matrix products: frost's own AVX-512 kernels for the tall
+ * node-by-feature shapes (gemm_avx512.c), OpenBLAS (cblas_sgemm) for the
+ * rest, and the triple-loop reference the tests compare both with.
  */
 #include "frost/tensor.h"
 #include "core/core_impl.h"

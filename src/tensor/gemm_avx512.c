@@ -4,20 +4,23 @@
  * OpenBLAS packs and blocks for square-ish shapes; here 8 rows of C by 48
  * columns stay in 24 registers while their rows of A stream, and op(B),
  * packed once per call, is read from L2. On the project's 2-core AVX-512
- * machine (2 threads, `frost bench --what gemm`, 169k rows) this runs
- * N x 386 x 386 at 483 against OpenBLAS's 433 GFLOP/s, N x 256 x 256 at
- * 492 against 416, and the 40-wide last layers at 405 against 215.
+ * machine (2 threads, `frost bench --what gemm`, 169k rows, which times
+ * OpenBLAS alone on the same shapes in the same run) this runs N x 386 x
+ * 386 at 470-495 against OpenBLAS's 430-445 GFLOP/s, N x 256 x 256 at
+ * 505 against 420, and the 40-wide last layers at 385-415 against 220.
  *
  * Shape legend as frost_gemm: C (M, N) = alpha op(A) op(B) + beta C.
  *   rows (nn, nt):  A (M, K); op(B) (K, N) packed to Bp (K, N rounded up
- *        to 16), zero-padded. C in tasks of 512 rows, each cut into 64-row
- *        blocks whose A rows stay in L2 while the 48-column bands of C pass
- *        over them. Each element is one sum over k = 0 .. K-1 in order.
+ *        to 16), zero-padded. C in tasks of 1024 rows, each cut into
+ *        256-row blocks whose A rows stay in L2 while the 48-column bands
+ *        of C pass over them. Each element is one sum over k = 0 .. K-1 in
+ *        order. C row-major, or in the column panels of tensor_impl.h.
  *   tn:  one K chunk of a weight gradient with N <= 48, A (K, M), B (K, N),
  *        made transposed (N, M): 8 columns of B by 48 of A at a time over
  *        64 k, those partial sums added in k order (frost_gemm_ws adds the
  *        chunks). Wider weight gradients stay with OpenBLAS, which ran the
- *        386 x 386 one at 420 against this kernel's 347 GFLOP/s.
+ *        386 x 386 one at 420 against 347-394 GFLOP/s for this kernel and
+ *        for packed variants of the row tile.
  * Every element's arithmetic depends on the shape alone, not on the row
  * blocks the threads take: the same bits on any thread count. The tensor
  * tests compare all of them with frost_gemm_ref on ragged shapes and across
