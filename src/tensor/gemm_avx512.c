@@ -38,7 +38,7 @@
 #endif
 
 /* The widest K and N the row kernel takes, and its packed B's most floats
- * (768 KiB: it stays in a 1 MiB L2 next to a 64-row block of A; a 512 x 512
+ * (768 KiB: it stays in a 1 MiB L2 next to a 256-row block of A; a 512 x 512
  * B would not, and OpenBLAS matched this kernel there). */
 #define TALL_MAX 512
 #define TALL_PACK (192 * 1024)
