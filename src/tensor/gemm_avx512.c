@@ -38,8 +38,9 @@
 #endif
 
 /* The widest K and N the row kernel takes, and its packed B's most floats
- * (768 KiB: it stays in a 1 MiB L2 next to a 256-row block of A; a 512 x 512
- * B would not, and OpenBLAS matched this kernel there). */
+ * (768 KiB, most of a 1 MiB L2, which also sees the A rows streaming
+ * through; a 512 x 512 B (1 MiB) would not fit, and OpenBLAS matched this
+ * kernel there). */
 #define TALL_MAX 512
 #define TALL_PACK (192 * 1024)
 /* Below this many rows of C, or a C narrower than 16 (one vector with
