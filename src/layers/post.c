@@ -384,7 +384,6 @@ static AVX512 void backward_rows_512(const frost_post *p, float *dz, const float
                                      int64_t i1, float scale, int64_t pn)
 {
     const __m512 vs = _mm512_set1_ps(scale);
-    const int64_t np = frost__panels(H);
     for (int64_t i = i0; i < i1; i++) {
         const int64_t o = i * H;
         for (int64_t q0 = 0; q0 < H; q0 += 64) {
@@ -403,13 +402,7 @@ static AVX512 void backward_rows_512(const frost_post *p, float *dz, const float
                 } else {
                     r = _mm512_maskz_mul_ps(pm, g, vs);
                 }
-                if (pn) {
-                    const int64_t pp = q / FROST__PANEL < np ? q / FROST__PANEL : np - 1;
-                    const int64_t w = pp == np - 1 ? H - FROST__PANEL * pp : FROST__PANEL;
-                    frost__store16(lm, dz + pn * FROST__PANEL * pp + i * w + (q - FROST__PANEL * pp), r);
-                } else {
-                    frost__store16(lm, dz + o + q, r);
-                }
+                frost__store16(lm, pn ? frost__panel_at(dz, pn, H, i, q) : dz + o + q, r);
             }
         }
     }

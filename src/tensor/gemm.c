@@ -115,12 +115,14 @@ void frost_gemm_ws(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, 
         if (narrow) frost__gemm_narrow_tn(M, N, k1 - k0, As, lda, Bs, ldb, work + s * MN);
         else gemm1(trans_a, trans_b, M, N, k1 - k0, 1.0f, As, lda, Bs, ldb, 0.0f, work + s * MN, N);
     }
-    /* C = beta C + alpha (P_0 + ... + P_7), every element summed in chunk order */
+    /* C = beta C + alpha (P_0 + ... + P_7), every element summed in chunk
+     * order; the narrow kernel's partials are transposed (N, M) */
+    const int64_t si = narrow ? 1 : N, sj = narrow ? M : 1;
 #pragma omp parallel for schedule(static) if (MN > 16384)
     for (int64_t i = 0; i < M; i++)
         for (int64_t j = 0; j < N; j++) {
             float acc = 0.0f;
-            for (int64_t s = 0; s < KSPLIT; s++) acc += work[s * MN + (narrow ? j * M + i : i * N + j)];
+            for (int64_t s = 0; s < KSPLIT; s++) acc += work[s * MN + i * si + j * sj];
             float *c = C + i * ldc + j;
             *c = beta == 0.0f ? alpha * acc : alpha * acc + beta * *c;
         }

@@ -44,8 +44,8 @@
 #define TALL_MAX 512
 #define TALL_PACK (192 * 1024)
 /* Below this many rows of C, or a C narrower than 16 (one vector with
- * lanes to spare: 7 columns ran at 80 against OpenBLAS's 108 GFLOP/s),
- * OpenBLAS is left the product. */
+ * lanes to spare; in a throwaway harness 7 columns ran at 80 against
+ * OpenBLAS's 108 GFLOP/s), OpenBLAS is left the product. */
 #define TALL_MIN_ROWS 1024
 #define TALL_MIN_COLS 16
 /* Rows of C per task (a multiple of 8) and per block of A kept in L2. */
@@ -190,16 +190,10 @@ static __attribute__((target("avx512f"))) void rows_band(const float *A, int64_t
     const __mmask16 last = tail_mask(w);
     float *cv[3];
     int64_t ldv[3];
-    for (int v = 0; v < nv; v++) { /* a vector of 16 columns lies in one panel */
+    for (int v = 0; v < nv; v++) {
         const int64_t j = c0 + 16 * v;
-        if (o->panels) {
-            const int64_t np = frost__panels(o->N), p = j / FROST__PANEL < np ? j / FROST__PANEL : np - 1;
-            cv[v] = o->C + o->M * FROST__PANEL * p + (j - FROST__PANEL * p);
-            ldv[v] = p == np - 1 ? o->N - FROST__PANEL * p : FROST__PANEL;
-        } else {
-            cv[v] = o->C + j;
-            ldv[v] = o->ldc;
-        }
+        cv[v] = o->panels ? frost__panel_at(o->C, o->M, o->N, 0, j) : o->C + j;
+        ldv[v] = o->panels ? frost__panel_width(o->N, frost__panel_of(o->N, j)) : o->ldc;
     }
     for (int64_t i = i0; i < i1;) {
         const int r = i1 - i >= 8 ? 8 : 1;

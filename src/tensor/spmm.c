@@ -207,31 +207,23 @@ void frost_spmm(const frost_aggr *op, const float *X, int64_t ldx, int64_t F, fl
     spmm_impl(&p);
 }
 
-/* The panels of X (F wide, rows n) one at a time: fn (X_p, its width,
- * column of Y). */
-#define FOR_PANELS(n, F, X, fn)                                                                                        \
-    do {                                                                                                               \
-        const int64_t np_ = frost__panels(F);                                                                          \
-        for (int64_t p_ = 0; p_ < np_; p_++) {                                                                         \
-            const int64_t w_ = p_ == np_ - 1 ? (F) - FROST__PANEL * p_ : FROST__PANEL;                                 \
-            fn((X) + (n) * FROST__PANEL * p_, w_, FROST__PANEL * p_);                                                  \
-        }                                                                                                              \
-    } while (0)
-
 void frost__spmm_panels(const frost_aggr *op, const float *X, int64_t F, float *Y, int64_t ldy)
 {
-#define ONE(Xp, w, c) frost_spmm(op, Xp, w, w, Y + (c), ldy)
-    FOR_PANELS(op->A->n_rows, F, X, ONE);
-#undef ONE
+    const int64_t n = op->A->n_rows;
+    for (int64_t p = 0; p < frost__panels(F); p++) {
+        const int64_t w = frost__panel_width(F, p);
+        frost_spmm(op, X + n * FROST__PANEL * p, w, w, Y + FROST__PANEL * p, ldy);
+    }
 }
 
 void frost__spmm_t_panels(const frost_aggr *op, const float *X, int64_t F, float *Y, int64_t ldy)
 {
     /* X has a row per row of op^T, that is per column of op */
     const int64_t n = (op->AT ? op->AT : op->A)->n_rows;
-#define ONE(Xp, w, c) frost_spmm_t(op, Xp, w, w, Y + (c), ldy)
-    FOR_PANELS(n, F, X, ONE);
-#undef ONE
+    for (int64_t p = 0; p < frost__panels(F); p++) {
+        const int64_t w = frost__panel_width(F, p);
+        frost_spmm_t(op, X + n * FROST__PANEL * p, w, w, Y + FROST__PANEL * p, ldy);
+    }
 }
 
 void frost_spmm_t_acc(const frost_aggr *op, const float *X, int64_t ldx, int64_t F, float *Y, int64_t ldy)
@@ -266,9 +258,10 @@ void frost_spmm_t(const frost_aggr *op, const float *X, int64_t ldx, int64_t F, 
 
 void frost__colsum_panels_acc(const float *X, int64_t n, int64_t F, float *out)
 {
-#define ONE(Xp, w, c) frost_colsum_acc(Xp, n, w, w, out + (c))
-    FOR_PANELS(n, F, X, ONE);
-#undef ONE
+    for (int64_t p = 0; p < frost__panels(F); p++) {
+        const int64_t w = frost__panel_width(F, p);
+        frost_colsum_acc(X + n * FROST__PANEL * p, n, w, w, out + FROST__PANEL * p);
+    }
 }
 
 void frost_colsum_acc(const float *X, int64_t n, int64_t F, int64_t ldx, float *out)

@@ -36,13 +36,31 @@ void frost__gemm_narrow_tn(int64_t M, int64_t N, int64_t K, const float *A, int6
  * width 386 73 -> 57 ms, 256 41 -> 34 ms; the same sums). */
 #define FROST__PANEL 64
 static inline int64_t frost__panels(int64_t F) { return F < 2 * FROST__PANEL ? 1 : F / FROST__PANEL; }
+/* Width of panel p of F columns. */
+static inline int64_t frost__panel_width(int64_t F, int64_t p)
+{
+    return p == frost__panels(F) - 1 ? F - FROST__PANEL * p : FROST__PANEL;
+}
+/* The panel that holds column j. */
+static inline int64_t frost__panel_of(int64_t F, int64_t j)
+{
+    const int64_t np = frost__panels(F);
+    return j / FROST__PANEL < np ? j / FROST__PANEL : np - 1;
+}
+/* Element (i, j) of an (M, F) matrix in panels; the elements j .. j + 15 of
+ * a 16-aligned j follow it (a vector never straddles two panels). */
+static inline float *frost__panel_at(float *C, int64_t M, int64_t F, int64_t i, int64_t j)
+{
+    const int64_t p = frost__panel_of(F, j);
+    return C + M * FROST__PANEL * p + i * frost__panel_width(F, p) + (j - FROST__PANEL * p);
+}
 /* want = 0 or 1 turns the panel paths off or on (tests compare the two),
  * -1 queries; on by default. */
 FROST_API int frost__panels_use(int want);
 /* C (M, N) = A B in panels, A (M, K) row-major: false (nothing written)
  * where the AVX-512 product does not take the shape or N makes one panel. */
-bool frost__gemm_panels(int64_t M, int64_t N, int64_t K, const float *A, int64_t lda, const float *B, int64_t ldb,
-                        float *C);
+FROST_API bool frost__gemm_panels(int64_t M, int64_t N, int64_t K, const float *A, int64_t lda, const float *B,
+                                  int64_t ldb, float *C);
 /* Y (rows of op, F; ld ldy) = op X for X (F wide) in panels. */
 void frost__spmm_panels(const frost_aggr *op, const float *X, int64_t F, float *Y, int64_t ldy);
 /* Y = op^T X, the same for the transpose. */

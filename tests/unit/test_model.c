@@ -363,6 +363,16 @@ Test(model, column_panels_give_the_same_training)
     for (int i = 0; i < 300; i++) va[i] = 600 + i, te[i] = 900 + i;
     frost_task_data data = {PN, PF, x, y, FROST_TASK_MULTICLASS, FROST_METRIC_ACCURACY, CC, tr, va, te, 600, 300,
                             300, NULL};
+    if (frost__isa(-1) == FROST__ISA_AVX512) {
+        /* the hidden layers' shapes really take the panel path here */
+        float *w = calloc(200 * 200, sizeof(float)), *t = malloc((size_t)PN * 200 * sizeof(float));
+        float *hid = calloc((size_t)PN * 200, sizeof(float));
+        cr_assert(frost__gemm_panels(PN, 200, 200, hid, 200, w, 200, t), "200 -> 200 on %d nodes: no panels", PN);
+        cr_assert(frost__gemm_panels(PN, 130, 130, hid, 130, w, 130, t), "130 -> 130 on %d nodes: no panels", PN);
+        free(w);
+        free(t);
+        free(hid);
+    }
     for (int c = 0; c < 6; c++) {
         frost_model_spec sp = spec3(c & 1);
         sp.in_dim = PF;
