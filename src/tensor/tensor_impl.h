@@ -32,8 +32,9 @@ void frost__gemm_narrow_tn(int64_t M, int64_t N, int64_t K, const float *A, int6
  * columns, each contiguous (M, width), the last panel taking the rest
  * (64 to 127 columns): panel p holds columns [64 p, ...) at C + M 64 p.
  * The SpMM then gathers from a (M, 64) array at a time instead of rows of
- * the whole width (`frost bench --what spmm` with the panels made by hand:
- * width 386 73 -> 57 ms, 256 41 -> 34 ms; the same sums). */
+ * the whole width: `frost bench --what spmm --widths 256,386` times both
+ * layouts (arxiv-sized graph, 2 threads, host memory in its slow state:
+ * width 386 82 -> 56 ms, 256 50 -> 33 ms; the same sums). */
 #define FROST__PANEL 64
 static inline int64_t frost__panels(int64_t F) { return F < 2 * FROST__PANEL ? 1 : F / FROST__PANEL; }
 /* Width of panel p of F columns. */
@@ -62,7 +63,7 @@ FROST_API int frost__panels_use(int want);
 FROST_API bool frost__gemm_panels(int64_t M, int64_t N, int64_t K, const float *A, int64_t lda, const float *B,
                                   int64_t ldb, float *C);
 /* Y (rows of op, F; ld ldy) = op X for X (F wide) in panels. */
-void frost__spmm_panels(const frost_aggr *op, const float *X, int64_t F, float *Y, int64_t ldy);
+FROST_API void frost__spmm_panels(const frost_aggr *op, const float *X, int64_t F, float *Y, int64_t ldy);
 /* Y = op^T X, the same for the transpose. */
 void frost__spmm_t_panels(const frost_aggr *op, const float *X, int64_t F, float *Y, int64_t ldy);
 /* out (F) += the column sums of X (n, F) in panels, as frost_colsum_acc. */
