@@ -151,32 +151,42 @@ fail:
 }
 
 /* The dataset with the scenario's splits and communities, for model files to
- * point at (frost predict on it reproduces every number). */
-frost_status frost__prt_scenario_save(const frost__prt_scenario *s, const frost_prepared *p, const char *path)
+ * point at (frost predict on it reproduces every number). frost_prepare keeps
+ * neither the stored graph nor the raw features (both are rebuilt into A and
+ * X), so the dataset is read again from its file and written with the
+ * scenario's splits and partition added. */
+frost_status frost__prt_scenario_save(const frost__prt_scenario *s, const frost_config *c, const char *path)
 {
-    frost_dataset d = p->ds; /* shallow: only the split and partition lists change */
-    frost_split *splits = malloc((size_t)(d.num_splits + 3) * sizeof *splits);
-    frost_partitioning *parts = malloc((size_t)(d.num_partitions + 1) * sizeof *parts);
-    if (!splits || !parts) {
-        free(splits);
-        free(parts);
-        return frost__error(FROST_ERR_NOMEM, "out of memory");
-    }
-    memcpy(splits, d.splits, (size_t)d.num_splits * sizeof *splits);
+    frost_status st = FROST_OK;
+    char src[1200];
+    frost_dataset d;
+    memset(&d, 0, sizeof d);
+    frost_split *splits = NULL;
+    frost_partitioning *parts = NULL;
+    FROST_TRY(frost_resolve_dataset(c->dataset, c->path, src, sizeof src));
+    FROST_TRY(frost_dataset_load(&d, src));
+    splits = malloc((size_t)(d.num_splits + 3) * sizeof *splits);
+    parts = malloc((size_t)(d.num_partitions + 1) * sizeof *parts);
+    if (!splits || !parts) FROST_FAIL(FROST_ERR_NOMEM, "out of memory");
+    if (d.num_splits) memcpy(splits, d.splits, (size_t)d.num_splits * sizeof *splits);
     for (int k = 0; k < 3; k++) splits[d.num_splits + k] = s->split[k];
-    memcpy(parts, d.partitions, (size_t)d.num_partitions * sizeof *parts);
-    parts[d.num_partitions] = (frost_partitioning){.k = 0, .part = s->part};
-    snprintf(parts[d.num_partitions].name, sizeof parts[0].name, "prt-communities");
-    parts[d.num_partitions].k = 0;
+    if (d.num_partitions) memcpy(parts, d.partitions, (size_t)d.num_partitions * sizeof *parts);
+    frost_partitioning *cp = &parts[d.num_partitions];
+    *cp = (frost_partitioning){.k = 0, .part = s->part};
+    snprintf(cp->name, sizeof cp->name, "prt-communities");
     for (int64_t i = 0; i < d.num_nodes; i++)
-        if (s->part[i] + 1 > parts[d.num_partitions].k) parts[d.num_partitions].k = s->part[i] + 1;
-    d.splits = splits;
-    d.num_splits += 3;
-    d.partitions = parts;
-    d.num_partitions += 1;
-    frost_status st = frost_dataset_save(&d, path, 1);
+        if (s->part[i] + 1 > cp->k) cp->k = s->part[i] + 1;
+    /* write a copy whose lists are the extended ones; d keeps its own for release */
+    frost_dataset w = d;
+    w.splits = splits;
+    w.num_splits = d.num_splits + 3;
+    w.partitions = parts;
+    w.num_partitions = d.num_partitions + 1;
+    st = frost_dataset_save(&w, path, 1);
+fail:
     free(splits);
     free(parts);
+    frost_dataset_release(&d);
     return st;
 }
 

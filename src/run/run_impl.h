@@ -16,7 +16,7 @@ typedef struct frost__prt_scenario {
 } frost__prt_scenario;
 
 frost_status frost__prt_scenario_build(frost__prt_scenario *s, frost_prepared *p, const frost_config *c);
-frost_status frost__prt_scenario_save(const frost__prt_scenario *s, const frost_prepared *p, const char *path);
+frost_status frost__prt_scenario_save(const frost__prt_scenario *s, const frost_config *c, const char *path);
 void frost__prt_scenario_release(frost__prt_scenario *s);
 
 /* One seed of the scenario; appends its rows ("ID.base-old", ..., "ID.prt",

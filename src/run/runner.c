@@ -327,7 +327,7 @@ frost_status frost_experiment_run(const frost_config *c, const frost_runner_even
         mkdir(models_dir, 0755);
         snprintf(scenario_path, sizeof scenario_path, "%s/scenario.h5", models_dir);
         FROST_TRY(frost__prt_scenario_build(&scen, &prep, c));
-        FROST_TRY(frost__prt_scenario_save(&scen, &prep, scenario_path));
+        FROST_TRY(frost__prt_scenario_save(&scen, c, scenario_path));
         if (ev && ev->note) {
             char msg[512];
             snprintf(msg, sizeof msg,
