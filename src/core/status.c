@@ -5,6 +5,7 @@
 #include "core/core_impl.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <sys/resource.h>
@@ -163,9 +164,14 @@ void frost__thread_cols(int64_t H, int64_t *h0, int64_t *h1)
 
 static int isa_in_use = -1; /* -1: not chosen yet */
 
+/* FROST_ISA=generic in the environment makes frost behave as on a CPU
+ * without AVX-512 (its own products and kernels off, OpenBLAS for every
+ * product): to reproduce such a machine's numbers, or to test that path. */
 static bool cpu_has_avx512(void)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
+    const char *force = getenv("FROST_ISA");
+    if (force && strcmp(force, "generic") == 0) return false;
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
 #else
     return false;

@@ -1,15 +1,24 @@
 /*
- * test_steps.c - a training step allocates nothing: after two warm-up epochs
- * (OpenBLAS and OpenMP set up their buffers and threads on first use), three
- * full-batch epochs of frost_train (forward, loss, backward, optimizer,
- * supermask update, the trainer's bookkeeping) of
- * a GCN with batch norm and dropout and of the paper's supermask GIN run
- * without one call to malloc and its relatives from frost or OpenBLAS, on
- * any thread. The model's memory is its slabs, allocated once (issue 6: one
- * slab per lifetime). Not counted: GCC's OpenMP runtime, which makes a
- * small team record for every region that runs on one thread (a parallel
- * region below its size threshold) and frees it at the region's end; those
- * calls are identified by the library they come from.
+ * test_steps.c - a training step allocates nothing: after two warm-up epochs,
+ * three full-batch epochs of frost_train (forward, loss, backward,
+ * optimizer, supermask update, the trainer's bookkeeping) of a GCN with
+ * batch norm and dropout and of the paper's supermask GIN make no call to
+ * malloc and its relatives from frost's own code, on any thread. The
+ * model's memory is its slabs, allocated once (issue 6: one slab per
+ * lifetime).
+ *
+ * What is asserted is what frost controls. Each counted call is attributed
+ * by walking its stack: frames in the C library are passed over (frost
+ * calling qsort or fopen still counts as frost), and the first frame outside
+ * it decides. Calls from frost's code (the object that holds frost_train:
+ * this executable, or libfrost when linked shared) fail the test. Calls
+ * from other libraries (OpenBLAS, which on some CPU families allocates
+ * inside its small-matrix kernels, and GCC's OpenMP runtime, which makes a
+ * team record for regions that run on one thread) are listed in the test's
+ * output and do not fail it: which kernels a dependency picks depends on
+ * the CPU and on OPENBLAS_CORETYPE, and must not decide whether the suite
+ * passes. A call whose stack cannot be walked past the C library counts as
+ * frost's.
  *
  * The allocator is interposed by defining malloc & co. here: the executable's
  * definitions take precedence over libc's for libfrost, libgomp and
@@ -18,6 +27,7 @@
  */
 #include <criterion/criterion.h>
 #include <dlfcn.h>
+#include <execinfo.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -41,40 +51,75 @@ TestSuite(steps, .timeout = 120);
 static atomic_bool counting;
 static atomic_long calls;
 #define CAP 4096
-static void *caller[CAP]; /* where each counted call came from */
+#define DEPTH 16
+static void *frames[CAP][DEPTH]; /* the stack of each counted call, frames[k][0] in the interposer */
+static int depth[CAP];
 static size_t asked[CAP];
+static _Thread_local bool walking; /* backtrace's own allocations are not the program's */
 
 extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
 extern void *__libc_realloc(void *, size_t);
 extern void *__libc_memalign(size_t, size_t);
 
-#define note(n) note_from(n, __builtin_return_address(0))
-static void note_from(size_t n, void *from)
+/* Inlined into each interposer, so that frame 0 is the interposer and frame
+ * 1 its caller. */
+__attribute__((always_inline)) static inline void note(size_t n)
 {
-    if (atomic_load_explicit(&counting, memory_order_relaxed)) {
-        const long k = atomic_fetch_add(&calls, 1);
-        if (k < CAP) caller[k] = from, asked[k] = n;
-    }
+    if (!atomic_load_explicit(&counting, memory_order_relaxed) || walking) return;
+    const long k = atomic_fetch_add(&calls, 1);
+    if (k >= CAP) return;
+    walking = true;
+    depth[k] = backtrace(frames[k], DEPTH);
+    walking = false;
+    asked[k] = n;
 }
 
-/* Counted calls that did not come from the OpenMP runtime; the first one's
- * library and symbol in where. */
-static long foreign_calls(char *where, size_t cap)
+/* The object (executable or shared library) that holds frost's code. */
+static void *frost_object(void)
+{
+    Dl_info in;
+    return dladdr((void *)(uintptr_t)frost_train, &in) ? in.dli_fbase : NULL;
+}
+
+static bool in_libc(const Dl_info *in)
+{
+    const char *b = strrchr(in->dli_fname, '/');
+    b = b ? b + 1 : in->dli_fname;
+    return strncmp(b, "libc.so", 7) == 0 || strncmp(b, "libc-", 5) == 0;
+}
+
+/* Split the counted calls into frost's own (returned; the first described
+ * in where) and other libraries' (counted in *foreign, the first described
+ * in other). */
+static long own_calls(char *where, size_t cap, long *foreign, char *other, size_t ocap)
 {
     const long n = atomic_load(&calls);
     cr_assert_leq(n, CAP, "%ld allocations: more than can be told apart", n);
-    long k = 0;
-    where[0] = 0;
+    void *frost = frost_object();
+    cr_assert_not_null(frost, "dladdr cannot place frost_train");
+    long own = 0;
+    *foreign = 0;
+    where[0] = other[0] = 0;
     for (long i = 0; i < n; i++) {
-        Dl_info in;
-        const bool known = dladdr(caller[i], &in) && in.dli_fname;
-        if (known && strstr(in.dli_fname, "libgomp")) continue;
-        if (!k++)
-            snprintf(where, cap, "%zu bytes from %s (%s)", asked[i], known ? in.dli_fname : "?",
-                     known && in.dli_sname ? in.dli_sname : "?");
+        Dl_info in = {0};
+        const char *lib = "?", *sym = "?";
+        bool mine = true; /* a stack that cannot be walked past libc counts as frost's */
+        for (int f = 1; f < depth[i]; f++) {
+            if (!dladdr(frames[i][f], &in) || !in.dli_fname) break;
+            if (in_libc(&in)) continue;
+            mine = in.dli_fbase == frost;
+            lib = in.dli_fname;
+            sym = in.dli_sname ? in.dli_sname : "?";
+            break;
+        }
+        if (mine) {
+            if (!own++) snprintf(where, cap, "%zu bytes from %s (%s)", asked[i], lib, sym);
+        } else if (!(*foreign)++) {
+            snprintf(other, ocap, "%zu bytes from %s (%s)", asked[i], lib, sym);
+        }
     }
-    return k;
+    return own;
 }
 
 void *malloc(size_t n)
@@ -135,17 +180,24 @@ static void steps_allocate_nothing(const frost_model_spec *s, const frost_task_d
     frost_run_result r;
     cr_assert_eq(frost_train(m, d, &o, &r), FROST_OK, "%s", frost_last_error());
     cr_assert_eq(r.epochs_run, 6);
-    char first[512];
-    const long n = foreign_calls(first, sizeof first);
-    cr_assert_eq(n, 0, "%s: three training steps made %ld allocations; the first: %s", what, n, first);
+    char first[512], other[512];
+    long foreign;
+    const long n = own_calls(first, sizeof first, &foreign, other, sizeof other);
+    cr_assert_eq(n, 0, "%s: three training steps made %ld allocations in frost's code; the first: %s", what, n, first);
+    if (foreign)
+        fprintf(stderr, "%s: %ld allocations by other libraries during three steps (not frost's; not a failure); "
+                        "the first: %s\n", what, foreign, other);
     frost_run_result_release(&r);
-    /* the check can fail: an allocation from outside the OpenMP runtime is seen */
+    /* the check can fail: an allocation from frost's object is seen, also
+     * one made through the C library on its behalf */
     atomic_store(&calls, 0);
     atomic_store(&counting, true);
     void *volatile probe = malloc(64); /* volatile: the compiler may not drop the pair */
     free(probe);
+    char *volatile dup = strdup("through libc");
+    free(dup);
     atomic_store(&counting, false);
-    cr_assert_eq(foreign_calls(first, sizeof first), 1);
+    cr_assert_eq(own_calls(first, sizeof first, &foreign, other, sizeof other), 2);
     frost_model_free(&m);
 }
 
@@ -162,6 +214,8 @@ static frost_model_spec spec_of(frost_arch arch, int32_t layers, const frost_dat
 
 Test(steps, a_training_step_allocates_nothing)
 {
+    void *warm[4];
+    backtrace(warm, 4); /* loads the unwinder (it allocates once) before anything is counted */
     frost_set_threads(2);
     char *dir = tu_tmpdir();
     frost_synth_opts so = frost_synth_opts_default();
