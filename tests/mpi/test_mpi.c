@@ -6,16 +6,34 @@
  * (whose global threshold is a distributed selection); and mpi.mode = "runs"
  * deals a sweep's runs out to processes without changing any of them.
  *
- * Tolerance: every epoch's training loss within 1e-4 relative of the
- * one-process loss (1e-6 absolute once a run has driven it below 0.01), the best epoch the same, and the valid and test metric
- * at it within half a point (5 of cora's 1000 test nodes). Each process sums
- * its nodes' terms in the order one process would; only the order of the
- * sums over processes (an allreduce: gradients, batch-norm statistics)
- * differs. The GIN case trains with SGD: under Adam, the directions batch
+ * What "the same" means. Each process sums its nodes' terms in the order one
+ * process would; only the order of the sums over processes (an allreduce:
+ * gradients, batch-norm statistics) differs, and on CPUs without AVX-512, or
+ * with 4 processes, each holding fewer than 1024 rows, another product
+ * kernel may round a row differently. Those rounding differences are
+ * amplified by training: a supermask score that sits within rounding of the
+ * threshold flips a weight, batch norm under SGD with momentum 0.9 is
+ * chaotic. Measured over 4 seeds x {Prescott, Haswell, SkylakeX} OpenBLAS
+ * kernels x 2 and 4 processes (2026-12-03): losses within 1.3e-7 relative
+ * for all but two runs in the first five epochs (one at 8.3e-5 by epoch 5),
+ * but up to 4.9e-3 by epoch 40 (a trained GIN) and 4.3e-3 (a GIN ticket);
+ * test accuracies within 0.3 points. A trajectory-long 1e-4 bound passed or
+ * failed by which kernels OpenBLAS picked. So the check is:
+ *
+ *   - the first three epochs' training losses within 1e-4 relative: a wrong
+ *     halo exchange, a missed allreduce or a wrong batch-norm statistic
+ *     shows there at 1e-3 or more;
+ *   - every epoch's loss within 2e-2 relative (1e-4 absolute once below
+ *     0.005): the runs never part beyond rounding drift;
+ *   - the valid and test metric within one point (10 of cora's 1000 test
+ *     nodes), the model size identical.
+ *
+ * The GIN case trains with SGD: under Adam, the directions batch
  * norm is invariant to get gradients that are pure rounding noise, Adam
  * turns them into full-size steps of either sign, and the eval-mode running
  * statistics then differ between 1 and P processes although every training
  * loss agrees (README.md, "Mini-batches and several processes").
+ * mpi.mode = "runs" has no tolerance: a run dealt out is the run itself.
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -104,14 +122,18 @@ static void same_training(const char *a_name, const char *b_name, int64_t expect
         cr_assert_gt(na, 0);
         for (int64_t e = 0; e < na; e++) {
             cr_assert(isfinite(ha[e].loss));
-            cr_assert_leq(tu_rel(ha[e].loss, hb[e].loss, 1e-2), 1e-4, "%s %s epoch %lld: loss %.9g, one process %.9g",
-                          b_name, x->id, (long long)ha[e].epoch, hb[e].loss, ha[e].loss);
+            const bool early = ha[e].epoch <= 3;
+            const double tol = early ? 1e-4 : 2e-2, rel = tu_rel(ha[e].loss, hb[e].loss, early ? 1e-2 : 5e-3);
+            cr_assert_leq(rel, tol, "%s %s epoch %lld: loss %.9g, one process %.9g (relative %.2g, bound %g)", b_name,
+                          x->id, (long long)ha[e].epoch, hb[e].loss, ha[e].loss, rel, tol);
         }
-        cr_assert_eq(x->best_epoch, y->best_epoch, "%s %s: best epoch %lld, one process %lld", b_name, x->id,
-                     (long long)y->best_epoch, (long long)x->best_epoch);
-        cr_assert_leq(fabs(x->test_metric - y->test_metric), 5e-3 + 1e-9, "%s %s: test %.4f, one process %.4f", b_name,
+        if (exact)
+            cr_assert_eq(x->best_epoch, y->best_epoch, "%s %s: best epoch %lld, one process %lld", b_name, x->id,
+                         (long long)y->best_epoch, (long long)x->best_epoch);
+        cr_assert_leq(fabs(x->test_metric - y->test_metric), 1e-2 + 1e-9, "%s %s: test %.4f, one process %.4f", b_name,
                       x->id, y->test_metric, x->test_metric);
-        cr_assert_leq(fabs(x->val_metric - y->val_metric), 5e-3 + 1e-9);
+        cr_assert_leq(fabs(x->val_metric - y->val_metric), 1e-2 + 1e-9, "%s %s: valid %.4f, one process %.4f", b_name,
+                      x->id, y->val_metric, x->val_metric);
         cr_assert_eq(x->model_bits, y->model_bits);
         if (exact)
             cr_assert_str_eq(x->logits_hash, y->logits_hash, "%s %s: logits differ from one process", b_name, x->id);
