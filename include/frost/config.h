@@ -103,8 +103,9 @@ typedef struct frost_config {
     frost_prt_spec prt;
     frost_batch_spec batch;
     frost_mpi_spec mpi;
-    double slt_freeze;          /* f = p + r when >= 0 (then p = f * share, r = f - p); -1: unset */
-    double slt_prune_share;     /* share of f that is pruned */
+    double slt_freeze;          /* f = p + r when >= 0 (then p = f * s, r = f * (1 - s)); -1: unset */
+    double slt_prune_share;     /* explicit share of f that is pruned (p = f * share); -1: the paper's p = f * s */
+    bool slt_allow_degenerate;  /* run points where nothing is searched (flagged) instead of refusing them */
     int32_t n_seeds;            /* explicit seed list (seeds = [...]) or 0 */
     int64_t seeds[FROST_MAX_SEEDS];
     int32_t n_axes;

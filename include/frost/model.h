@@ -233,6 +233,11 @@ typedef struct frost_model_state_sizes {
 } frost_model_state_sizes;
 
 FROST_API frost_model_state_sizes frost_model_state_counts(const frost_model *m);
+/* The SLT paper's size accounting (Otsuka et al., who report 40.3x for the
+ * arxiv GIN): a supermask model is its mask bits of the searched (free)
+ * weights only, without the seed or batch-norm statistics; any other model
+ * is frost_model_bits. Compare it with frost_model_dense_bits. */
+FROST_API int64_t frost_model_paper_bits(const frost_model *m);
 FROST_API void frost_model_state_export(const frost_model *m, float *params, float *bn, uint8_t *mask);
 /* Load a state exported from a model with the same spec and seed (call
  * frost_model_init(m, seed) first). */

@@ -38,6 +38,8 @@ typedef struct frost_run_info {
     double val_metric, test_metric, train_metric;
     double train_seconds, eval_seconds;
     int64_t model_bits, dense_bits;
+    int64_t paper_bits;       /* the SLT paper's accounting (frost_model_paper_bits); -1 in older files */
+    bool degenerate;          /* slt: nothing was searched (s <= p or s >= 1 - r; slt.allow_degenerate) */
     int64_t threads;
     int64_t in_dim, out_dim;  /* model input width (features) and outputs (classes or tasks) */
     char role[24];            /* prt runs: base-old, base-new, ft-old, ft-new, prt, prt-old, eft ("" otherwise) */
@@ -110,6 +112,8 @@ typedef struct frost_summary_row {
     double infer_seconds_mean;
     int64_t infer_bytes, models_evaluated;
     int64_t model_bits, dense_bits;
+    int64_t paper_bits;       /* -1 when a run of the group does not say */
+    bool degenerate;
     char first_id[160];       /* a run of the group */
     char *config;             /* the group's configuration without its seed line, owned */
 } frost_summary_row;

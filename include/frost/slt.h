@@ -23,6 +23,17 @@
 extern "C" {
 #endif
 
+/* The one check of a supermask's ratios p (prune_ratio), r (lock_ratio) and
+ * s (sparsity): each in [0, 1], p + r <= 1 and p <= s <= 1 - r (a little
+ * room for the decimal spelling of ratios). When s <= p or s >= 1 - r
+ * (equality included) nothing is searched: every free weight is kept (or
+ * dropped) whatever the scores; such a spec is refused unless
+ * allow_degenerate. The message names the ratios; callers prefix where. */
+FROST_API frost_status frost_slt_check_ratios(const frost_supermask_spec *k, bool allow_degenerate);
+
+/* True when nothing is searched (s <= p or s >= 1 - r, within 1e-9). */
+FROST_API bool frost_slt_degenerate(const frost_supermask_spec *k);
+
 /* Surviving (unfrozen-by-this-ratio) weights per layer for an overall density
  * d in [0, 1] under a layer-wise distribution: EPL gives every layer the same
  * number (capped at the layer's size, excess shared out again), ERK a density

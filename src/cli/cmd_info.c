@@ -111,6 +111,9 @@ static int info_model(const char *path)
     printf("compression %.1fx against the weight-trained float32 counterpart (%lld bits, batch-norm statistics "
            "included)\n",
            (double)mf.dense_bits / (double)mf.model_bits, (long long)mf.dense_bits);
+    if (mf.state.mask_bits > 0)
+        printf("             %.1fx by the SLT paper's accounting (mask bits of the searched weights only)\n",
+               (double)mf.dense_bits / (double)mf.state.mask_bits);
     printf("test metric  %.4f in its run\n", mf.test_metric);
     if (mf.blas_core[0]) printf("computed     with the %s product kernels (bit-identical predictions need the same)\n", mf.blas_core);
     frost_model_file_release(&mf);

@@ -249,8 +249,9 @@ static void print_table(const char *path, const frost_results *r, const group *g
     for (int64_t k = 0; k < n; k++) slt |= !isnan(g[k].row->sparsity);
     printf("%-8s %-8s %-10s", "method", "model", "dataset");
     if (slt) printf(" %5s %5s %5s %5s", "p", "r", "s", "f");
-    printf(" %4s  %-16s %-16s %10s %8s %8s  %s\n", "runs", "test mean+-std", "valid mean+-std", "model KiB", "compr.",
-           "s/run", "best run");
+    printf(" %4s  %-16s %-16s %10s %10s %11s %8s  %s\n", "runs", "test mean+-std", "valid mean+-std", "model KiB",
+           "compr.full", "compr.paper", "s/run", "best run");
+    bool any_degenerate = false;
     for (int64_t k = 0; k < n; k++) {
         const frost_summary_row *w = g[k].row;
         char t[32], v[32];
@@ -262,10 +263,20 @@ static void print_table(const char *path, const frost_results *r, const group *g
         else if (slt)
             printf(" %5.2f %5.2f %5.2f %5.2f", w->prune_ratio, w->lock_ratio, w->sparsity,
                    w->prune_ratio + w->lock_ratio);
-        printf(" %4lld  %-16s %-16s %10.1f %7.1fx %8.2f  %s\n", (long long)w->runs, t, v,
-               (double)w->model_bits / 8192.0, (double)w->dense_bits / (double)w->model_bits, w->train_seconds_mean,
-               g[k].best_id);
+        char paper[24] = "-";
+        if (w->paper_bits > 0) snprintf(paper, sizeof paper, "%.1fx", (double)w->dense_bits / (double)w->paper_bits);
+        printf(" %4lld  %-16s %-16s %10.1f %9.1fx %11s %8.2f  %s%s\n", (long long)w->runs, t, v,
+               (double)w->model_bits / 8192.0, (double)w->dense_bits / (double)w->model_bits, paper,
+               w->train_seconds_mean, g[k].best_id, w->degenerate ? "  [degenerate]" : "");
+        any_degenerate |= w->degenerate;
     }
+    if (slt)
+        printf("(compr.full: the weight-trained float32 model against everything a ticket stores: seed, mask bits, "
+               "batch-norm statistics; compr.paper: the SLT paper's accounting, mask bits of the searched weights "
+               "only)\n");
+    if (any_degenerate)
+        printf("([degenerate]: nothing was searched at that point, s <= p or s >= 1 - r; run with "
+               "slt.allow_degenerate)\n");
     printf("(%s: %s, split %s; std is the sample standard deviation over seeds)\n", path,
            r->n ? r->runs[0].metric : "?", r->n ? r->runs[0].split : "?");
 }
@@ -380,14 +391,17 @@ int cli_report(int argc, char **argv)
             rc = CLI_EXIT_RUNTIME;
         } else {
             fprintf(f, "method,model,dataset,split,prune_ratio,lock_ratio,sparsity,freeze,runs,test_mean,test_std,"
-                       "val_mean,val_std,model_bits,dense_bits,model_kib,compression,best_run\n");
+                       "val_mean,val_std,model_bits,dense_bits,model_kib,compression,best_run,paper_bits,"
+                       "compression_paper,degenerate\n");
             for (int64_t k = 0; k < n; k++) {
                 const frost_summary_row *w = g[k].row;
-                fprintf(f, "%s,%s,%s,%s,%.9g,%.9g,%.9g,%.9g,%lld,%.9g,%.9g,%.9g,%.9g,%lld,%lld,%.6g,%.6g,%s\n",
+                fprintf(f, "%s,%s,%s,%s,%.9g,%.9g,%.9g,%.9g,%lld,%.9g,%.9g,%.9g,%.9g,%lld,%lld,%.6g,%.6g,%s,%lld,",
                         w->method, w->model, w->dataset, w->split, w->prune_ratio, w->lock_ratio, w->sparsity,
                         w->prune_ratio + w->lock_ratio, (long long)w->runs, w->test_mean, w->test_std, w->val_mean,
                         w->val_std, (long long)w->model_bits, (long long)w->dense_bits, (double)w->model_bits / 8192.0,
-                        (double)w->dense_bits / (double)w->model_bits, g[k].best_id);
+                        (double)w->dense_bits / (double)w->model_bits, g[k].best_id, (long long)w->paper_bits);
+                if (w->paper_bits > 0) fprintf(f, "%.6g", (double)w->dense_bits / (double)w->paper_bits);
+                fprintf(f, ",%d\n", w->degenerate ? 1 : 0);
             }
             fclose(f);
             printf("csv: %s\n", csv);

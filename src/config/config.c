@@ -8,6 +8,7 @@
  * configuration text and the documentation all read that table.
  */
 #include "frost/config.h"
+#include "frost/slt.h"
 #include "core/core_impl.h"
 
 #include <ctype.h>
@@ -126,13 +127,17 @@ static const key_def keys[] = {
     {"slt.sparsity", KT_DOUBLE, OFF(model.mask.sparsity), 0, 0, 1, NULL, K_SWEEP | K_SLT,
      "s: fraction of all masked weights that are zero, frozen ones included"},
     {"slt.prune_ratio", KT_DOUBLE, OFF(model.mask.prune_ratio), 0, 0, 1, NULL, K_SWEEP | K_SLT,
-     "p: fraction of weights frozen as pruned (p <= s)"},
+     "p: fraction of weights frozen as pruned (p < s)"},
     {"slt.lock_ratio", KT_DOUBLE, OFF(model.mask.lock_ratio), 0, 0, 1, NULL, K_SWEEP | K_SLT,
-     "r: fraction of weights frozen as kept (s <= 1 - r)"},
+     "r: fraction of weights frozen as kept (s < 1 - r)"},
     {"slt.freeze", KT_DOUBLE, OFF(slt_freeze), 0, -1, 1, NULL, K_SWEEP | K_SLT,
-     "f = p + r; when >= 0, p = f * slt.prune_share and r = f - p replace the two ratios (-1: unset)"},
-    {"slt.prune_share", KT_DOUBLE, OFF(slt_prune_share), 0, 0, 1, NULL, K_SWEEP | K_SLT,
-     "share of the frozen weights that are pruned when slt.freeze is used"},
+     "f = p + r; when >= 0 it replaces the two ratios: p = f * s and r = f * (1 - s), the paper's split, which "
+     "keeps the searched part at sparsity s (or p = f * slt.prune_share when that is set; -1: unset)"},
+    {"slt.prune_share", KT_DOUBLE, OFF(slt_prune_share), 0, -1, 1, NULL, K_SWEEP | K_SLT,
+     "explicit share of f that is pruned (p = f * share, r = f - p); -1: the paper's split p = f * s"},
+    {"slt.allow_degenerate", KT_BOOL, OFF(slt_allow_degenerate), 0, 0, 0, NULL, K_SLT,
+     "run points where nothing is searched (s <= p or s >= 1 - r) instead of refusing them; the runs are "
+     "flagged in the results and by frost report"},
     {"slt.distribution", KT_ENUM, OFF(model.mask.distribution), 0, 0, 0, dist_names, K_SLT,
      "layer-wise split of p and r: epl (equal survivors per layer), erk, uniform"},
     {"slt.threshold", KT_ENUM, OFF(model.mask.scope), 0, 0, 0, scope_names, K_SLT,
@@ -225,7 +230,7 @@ void frost_config_default(frost_config *c)
     c->prt.base_epochs = 200;
     c->prt.infer_repeats = 5;
     c->slt_freeze = -1.0;
-    c->slt_prune_share = 0.5;
+    c->slt_prune_share = -1.0;
     c->batch.mode = FROST_BATCH_FULL;
     c->batch.parts = 32;
     c->batch.parts_per_batch = 4;
@@ -646,7 +651,8 @@ frost_status frost_config_set_arg(frost_config *c, const char *arg)
 void frost_config_finalize(frost_config *c)
 {
     if (c->slt_freeze >= 0) {
-        c->model.mask.prune_ratio = c->slt_freeze * c->slt_prune_share;
+        const double share = c->slt_prune_share >= 0 ? c->slt_prune_share : c->model.mask.sparsity;
+        c->model.mask.prune_ratio = c->slt_freeze * share;
         c->model.mask.lock_ratio = c->slt_freeze - c->model.mask.prune_ratio;
     }
 }
@@ -656,29 +662,21 @@ static frost_status check_point(const frost_config *pc, const char *where)
     frost_config c = *pc;
     frost_config_finalize(&c);
     if (c.method == FROST_METHOD_SLT) {
-        const frost_supermask_spec *k = &c.model.mask;
-        if (k->prune_ratio + k->lock_ratio > 1 + 1e-12)
-            return frost__error(FROST_ERR_CONFIG, "%s: slt.prune_ratio + slt.lock_ratio = %g, expected at most 1", where,
-                                k->prune_ratio + k->lock_ratio);
-        if (k->sparsity + 1e-12 < k->prune_ratio)
-            return frost__error(FROST_ERR_CONFIG,
-                                "%s: slt.sparsity %g is below slt.prune_ratio %g; need prune_ratio <= sparsity <= "
-                                "1 - lock_ratio (a sparsity below the pruned share would mean no search at all)",
-                                where, k->sparsity, k->prune_ratio);
-        if (k->sparsity > 1 - k->lock_ratio + 1e-12)
-            return frost__error(FROST_ERR_CONFIG,
-                                "%s: slt.sparsity %g is above 1 - slt.lock_ratio = %g; need prune_ratio <= sparsity <= "
-                                "1 - lock_ratio",
-                                where, k->sparsity, 1 - k->lock_ratio);
+        frost_status st = frost_slt_check_ratios(&c.model.mask, c.slt_allow_degenerate);
+        if (st < 0) {
+            frost__error_prefix("%s", where);
+            return st;
+        }
     }
     if (c.method == FROST_METHOD_PRT) {
         if (c.prt.task_parts >= c.prt.parts)
             return frost__error(FROST_ERR_CONFIG, "%s: prt.task_parts %d must be below prt.parts %d", where,
                                 c.prt.task_parts, c.prt.parts);
-        if (c.prt.reward_slt && (c.model.mask.sparsity + 1e-12 < c.model.mask.prune_ratio ||
-                                 c.model.mask.sparsity > 1 - c.model.mask.lock_ratio + 1e-12))
-            return frost__error(FROST_ERR_CONFIG, "%s: the reward ticket needs slt.prune_ratio <= slt.sparsity <= 1 - "
-                                "slt.lock_ratio", where);
+        frost_status st = c.prt.reward_slt ? frost_slt_check_ratios(&c.model.mask, c.slt_allow_degenerate) : FROST_OK;
+        if (st < 0) {
+            frost__error_prefix("%s: the reward ticket", where);
+            return st;
+        }
         if (c.prt.init == 0 && ((int32_t)c.model.arch != c.prt.old_arch || c.model.layers != c.prt.old_layers ||
                                 c.model.hidden != c.prt.old_hidden))
             return frost__error(FROST_ERR_CONFIG,

@@ -37,6 +37,7 @@
 #include "layers/layers_impl.h"
 #include "tensor/tensor_impl.h"
 #include "frost/rng.h"
+#include "frost/slt.h"
 #include "frost/train.h"
 
 #include <math.h>
@@ -98,27 +99,10 @@ frost_status frost_model_spec_check(const frost_model_spec *s)
     if (s->skip_head && s->layers < 2)
         return frost__error(FROST_ERR_CONFIG, "model.skip_head needs at least 2 layers");
     if (s->weights == FROST_WEIGHTS_SUPERMASK) {
-        const frost_supermask_spec *k = &s->mask;
-        if (!(k->sparsity >= 0 && k->sparsity <= 1))
-            return frost__error(FROST_ERR_CONFIG, "slt.sparsity is %g, expected 0 .. 1", k->sparsity);
-        if (!(k->prune_ratio >= 0 && k->prune_ratio <= 1))
-            return frost__error(FROST_ERR_CONFIG, "slt.prune_ratio is %g, expected 0 .. 1", k->prune_ratio);
-        if (!(k->lock_ratio >= 0 && k->lock_ratio <= 1))
-            return frost__error(FROST_ERR_CONFIG, "slt.lock_ratio is %g, expected 0 .. 1", k->lock_ratio);
-        if (k->prune_ratio + k->lock_ratio > 1)
-            return frost__error(FROST_ERR_CONFIG, "slt.prune_ratio + slt.lock_ratio = %g, expected at most 1",
-                                k->prune_ratio + k->lock_ratio);
-        /* p <= s <= 1 - r, with a little room for the decimal spelling of ratios */
-        if (k->sparsity + 1e-12 < k->prune_ratio)
-            return frost__error(FROST_ERR_CONFIG,
-                                "slt.sparsity %g is below slt.prune_ratio %g: the pruned weights alone are "
-                                "sparser than the target (need prune_ratio <= sparsity <= 1 - lock_ratio)",
-                                k->sparsity, k->prune_ratio);
-        if (k->sparsity > 1 - k->lock_ratio + 1e-12)
-            return frost__error(FROST_ERR_CONFIG,
-                                "slt.sparsity %g is above 1 - slt.lock_ratio = %g: the locked weights alone are "
-                                "denser than the target (need prune_ratio <= sparsity <= 1 - lock_ratio)",
-                                k->sparsity, 1 - k->lock_ratio);
+        /* the model runs a degenerate point too (the configuration refuses it
+         * unless slt.allow_degenerate) */
+        frost_status st = frost_slt_check_ratios(&s->mask, true);
+        if (st < 0) return st;
     }
     return FROST_OK;
 }

@@ -70,6 +70,11 @@ int64_t frost_model_bits(const frost_model *m)
     return s.mask + 64 + 32 * (s.params + s.bn);
 }
 
+int64_t frost_model_paper_bits(const frost_model *m)
+{
+    return m->supermask ? frost_model_state_counts(m).mask : frost_model_bits(m);
+}
+
 int64_t frost_model_dense_bits(const frost_model *m)
 {
     return 32 * (frost_model_num_weights(m) + frost_model_num_bias_values(m) + frost_model_num_bn_values(m));

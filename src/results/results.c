@@ -69,7 +69,7 @@ typedef struct summary_rec {
     double sparsity, prune_ratio, lock_ratio;
     int64_t runs;
     double val_mean, val_std, test_mean, test_std, train_seconds_mean;
-    int64_t model_bits, dense_bits;
+    int64_t model_bits, dense_bits, paper_bits, degenerate;
 } summary_rec;
 
 static hid_t summary_type(void)
@@ -94,6 +94,8 @@ static hid_t summary_type(void)
     H5Tinsert(t, "train_seconds_mean", HOFFSET(summary_rec, train_seconds_mean), H5T_NATIVE_DOUBLE);
     H5Tinsert(t, "model_bits", HOFFSET(summary_rec, model_bits), H5T_NATIVE_INT64);
     H5Tinsert(t, "dense_bits", HOFFSET(summary_rec, dense_bits), H5T_NATIVE_INT64);
+    H5Tinsert(t, "paper_bits", HOFFSET(summary_rec, paper_bits), H5T_NATIVE_INT64);
+    H5Tinsert(t, "degenerate", HOFFSET(summary_rec, degenerate), H5T_NATIVE_INT64);
     H5Tclose(s);
     return t;
 }
@@ -123,6 +125,14 @@ static frost_status read_info(hid_t g, frost_run_info *ri, const char *path)
     RI("epochs_run", epochs_run);
     RI("model_bits", model_bits);
     RI("dense_bits", dense_bits);
+    ri->paper_bits = -1;
+    if (frost__h5_has_attr(g, "paper_bits")) RI("paper_bits", paper_bits);
+    ri->degenerate = false;
+    if (frost__h5_has_attr(g, "degenerate")) {
+        int64_t dg;
+        if ((st = frost__h5_read_attr_i64(g, "degenerate", &dg, path)) < 0) return st;
+        ri->degenerate = dg != 0;
+    }
     RI("threads", threads);
     RI("order", order);
     RI("in_dim", in_dim);
@@ -350,6 +360,8 @@ frost_status frost_results_summarize(const frost_results *r, frost_summary_row *
             w->lock_ratio = ri->lock_ratio;
             w->model_bits = ri->model_bits;
             w->dense_bits = ri->dense_bits;
+            w->paper_bits = ri->paper_bits;
+            w->degenerate = ri->degenerate;
         }
         free(key);
         frost_summary_row *w = &rows[g];
@@ -404,6 +416,8 @@ static frost_status write_info(hid_t g, const frost_run_info *ri, const char *pa
     WI("epochs_run", ri->epochs_run);
     WI("model_bits", ri->model_bits);
     WI("dense_bits", ri->dense_bits);
+    if (ri->paper_bits >= 0) WI("paper_bits", ri->paper_bits);
+    if (ri->degenerate) WI("degenerate", 1);
     WI("threads", ri->threads);
     WI("order", ri->order);
     WI("in_dim", ri->in_dim);
@@ -449,7 +463,8 @@ static frost_status write_summary(hid_t f, const frost_results *all, const char 
                                 rows[k].runs,        rows[k].val_mean,
                                 rows[k].val_std,     rows[k].test_mean,
                                 rows[k].test_std,    rows[k].train_seconds_mean,
-                                rows[k].model_bits,  rows[k].dense_bits};
+                                rows[k].model_bits,  rows[k].dense_bits,
+                                rows[k].paper_bits,  rows[k].degenerate};
     }
     hid_t t = summary_type();
     hsize_t d = (hsize_t)n;

@@ -427,6 +427,7 @@ static void fill_trained(frost_run_info *ri, const trained *t)
     ri->eval_seconds = t->res.eval_seconds;
     ri->model_bits = frost_model_bits(t->m);
     ri->dense_bits = frost_model_dense_bits(t->m);
+    ri->paper_bits = frost_model_paper_bits(t->m);
     if (t->res.diverged) {
         frost__strlcpy(ri->status, "diverged", sizeof ri->status);
         frost__strlcpy(ri->message, t->res.message, sizeof ri->message);
@@ -581,6 +582,7 @@ frost_status frost__prt_run_seed(const frost_prepared *p, const frost__prt_scena
         rows[4].sparsity = rows[5].sparsity = s_rew.mask.sparsity;
         rows[4].prune_ratio = rows[5].prune_ratio = s_rew.mask.prune_ratio;
         rows[4].lock_ratio = rows[5].lock_ratio = s_rew.mask.lock_ratio;
+        rows[4].degenerate = rows[5].degenerate = frost_slt_degenerate(&s_rew.mask);
     }
     trained *ts[5] = {&old_b, &new_b, &ft_old, &ft_new, &reward};
     for (int k = 0; k < 5; k++) FROST_TRY(payload_of(&pl[k], &pb[k], ts[k]));

@@ -117,6 +117,7 @@ static void fill_info(frost__run_out *o, const frost_prepared *p, const frost_co
         ri->sparsity = spec->mask.sparsity;
         ri->prune_ratio = spec->mask.prune_ratio;
         ri->lock_ratio = spec->mask.lock_ratio;
+        ri->degenerate = frost_slt_degenerate(&spec->mask);
     }
     ri->best_epoch = res->best_epoch;
     ri->epochs_run = res->epochs_run;
@@ -185,6 +186,7 @@ frost_status frost__run_train(const frost_prepared *p, const frost_config *pt, c
         fill_info(out, p, pt, it, &spec);
         out->info.model_bits = dout.model_bits;
         out->info.dense_bits = dout.dense_bits;
+        out->info.paper_bits = spec.weights == FROST_WEIGHTS_SUPERMASK ? dout.sizes.mask : dout.model_bits;
         snprintf(out->info.logits_hash, sizeof out->info.logits_hash, "%016llx", (unsigned long long)dout.logits_hash);
         char note[96];
         snprintf(note, sizeof note, "%strained by %d MPI processes", out->info.message[0] ? "; " : "", P);
@@ -231,6 +233,7 @@ frost_status frost__run_train(const frost_prepared *p, const frost_config *pt, c
     fill_info(out, p, pt, it, &spec);
     out->info.model_bits = frost_model_bits(m);
     out->info.dense_bits = frost_model_dense_bits(m);
+    out->info.paper_bits = frost_model_paper_bits(m);
     const size_t nl = (size_t)(p->ds.num_nodes * spec.out_dim) * sizeof(float);
     snprintf(out->info.logits_hash, sizeof out->info.logits_hash, "%016llx",
              (unsigned long long)frost_hash64(frost_model_logits(m), nl));

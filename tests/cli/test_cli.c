@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "frost/frost.h"
 #include "testutil.h"
 
 TestSuite(cli, .timeout = 120);
@@ -163,4 +164,68 @@ Test(cli, runtime_errors_are_one_line_exit_1)
     tu_rmtree(src);
     free(d);
     free(src);
+}
+
+/* Sweep semantics and the two size accountings end to end: the shipped
+ * SLT GIN experiment at a point where nothing is searched is refused in one
+ * line (exit 1, nothing written); with slt.allow_degenerate it runs and is
+ * flagged in the results file and by frost report; the results record
+ * p = f s and r = f (1 - s) by default; paper_bits is the mask alone, so
+ * model_bits - paper_bits is the seed plus 32 bits per stored float. */
+Test(cli, sweep_semantics_and_model_size_both_ways)
+{
+    char *d = tu_tmpdir();
+    char args[4096], out[1100];
+    snprintf(args, sizeof args, "import ogb %s/datasets/cora %s/cora.h5 --quiet", tu_source_root(), d);
+    run(&R, args);
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    snprintf(out, sizeof out, "%s/r.h5", d);
+    const char *common = "--quiet --set epochs=2 --set runs=1 --set 'method=\"slt\"' --set model.hidden=32";
+    snprintf(args, sizeof args,
+             "run %s/experiments/cora-slt-gin.cfg %s --set 'dataset=\"%s/cora.h5\"' --set 'output=\"%s\"' "
+             "--set slt.freeze=0.6 --set slt.sparsity=0.3 --set slt.prune_share=0.5",
+             tu_source_root(), common, d, out);
+    run(&R, args);
+    cr_assert_eq(R.status, 1, "%s", R.err);
+    cr_assert_eq(R.err_lines, 1, "%s", R.err);
+    cr_assert(strstr(R.err, "nothing is searched at p 0.3, r 0.3, s 0.3"), "%s", R.err);
+    cr_assert(!tu_exists(out));
+    /* allowed: runs, flagged */
+    strncat(args, " --set slt.allow_degenerate=true", sizeof args - strlen(args) - 1);
+    run(&R, args);
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    snprintf(args, sizeof args, "report %s --no-plots", out);
+    run(&R, args);
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    cr_assert(strstr(R.out, "[degenerate]") && strstr(R.out, "compr.paper"), "%s", R.out);
+    frost_results res;
+    cr_assert_eq(frost_results_load(&res, out), FROST_OK, "%s", frost_last_error());
+    cr_assert_eq(res.n, 1);
+    cr_assert(res.runs[0].degenerate);
+    frost_results_release(&res);
+    /* the default split, and both sizes */
+    snprintf(out, sizeof out, "%s/r2.h5", d);
+    snprintf(args, sizeof args,
+             "run %s/experiments/cora-slt-gin.cfg %s --set 'dataset=\"%s/cora.h5\"' --set 'output=\"%s\"' "
+             "--set slt.freeze=0.6 --set slt.sparsity=0.3",
+             tu_source_root(), common, d, out);
+    run(&R, args);
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    cr_assert_eq(frost_results_load(&res, out), FROST_OK, "%s", frost_last_error());
+    cr_assert_eq(res.n, 1);
+    const frost_run_info *ri = &res.runs[0];
+    cr_assert(!ri->degenerate);
+    cr_assert_float_eq(ri->prune_ratio, 0.6 * 0.3, 1e-12);
+    cr_assert_float_eq(ri->lock_ratio, 0.6 * 0.7, 1e-12);
+    frost_run_state stt;
+    cr_assert_eq(frost_results_read_state(out, ri->id, &stt), FROST_OK, "%s", frost_last_error());
+    cr_assert_eq(ri->paper_bits, stt.mask_bits);
+    cr_assert_eq(ri->model_bits - ri->paper_bits, 64 + 32 * (stt.n_params + stt.n_bn));
+    /* about (1 - f) of the masked weights are searched */
+    cr_assert_gt(ri->paper_bits, 0);
+    cr_assert_lt(ri->paper_bits, ri->dense_bits / 32);
+    frost_run_state_release(&stt);
+    frost_results_release(&res);
+    tu_rmtree(d);
+    free(d);
 }

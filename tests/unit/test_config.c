@@ -123,6 +123,66 @@ Test(config, sparsity_must_lie_between_p_and_1_minus_r, .init = setup, .fini = t
     cr_assert(strstr(frost_last_error(), "sweep point slt-gcn-s0.05-seed0"), "%s", frost_last_error());
 }
 
+/* slt.freeze splits as the paper does, p = f s and r = f (1 - s), so the
+ * searched part keeps sparsity s; slt.prune_share overrides the split. */
+Test(config, freeze_splits_as_the_paper, .init = setup, .fini = teardown)
+{
+    frost_config c, pt;
+    cr_assert_eq(load_text(&c, "dataset = \"cora\";\nmethod = \"slt\";\n"
+                               "slt = { freeze = [0.2, 0.6]; sparsity = [0.3, 0.7]; };\n"),
+                 FROST_OK);
+    cr_assert_eq(frost_config_check(&c), FROST_OK, "%s", frost_last_error());
+    const int64_t np = frost_config_num_points(&c);
+    cr_assert_eq(np, 4);
+    for (int64_t k = 0; k < np; k++) {
+        cr_assert_eq(frost_config_point(&c, k, &pt), FROST_OK);
+        const double f = pt.slt_freeze, s = pt.model.mask.sparsity;
+        const double p = pt.model.mask.prune_ratio, r = pt.model.mask.lock_ratio;
+        cr_assert_float_eq(p, f * s, 1e-12, "point %lld: p %g, f %g, s %g", (long long)k, p, f, s);
+        cr_assert_float_eq(r, f * (1 - s), 1e-12, "point %lld: r %g, f %g, s %g", (long long)k, r, f, s);
+        /* the searched part, (1 - f) of the weights, holds (s - p) of them dropped: sparsity s inside it too */
+        cr_assert_float_eq((s - p) / (1 - f), s, 1e-12);
+        cr_assert(!frost_slt_degenerate(&pt.model.mask));
+    }
+    /* an explicit share: the old split p = f q */
+    cr_assert_eq(frost_config_set_arg(&c, "slt.prune_share=0.25"), FROST_OK);
+    cr_assert_eq(frost_config_set_arg(&c, "slt.freeze=0.4"), FROST_OK);
+    cr_assert_eq(frost_config_set_arg(&c, "slt.sparsity=0.5"), FROST_OK);
+    cr_assert_eq(frost_config_point(&c, 0, &pt), FROST_OK);
+    cr_assert_float_eq(pt.model.mask.prune_ratio, 0.1, 1e-12);
+    cr_assert_float_eq(pt.model.mask.lock_ratio, 0.3, 1e-12);
+}
+
+/* A point where nothing is searched (s <= p or s >= 1 - r, equality
+ * included) is refused with one line naming it, unless allowed. */
+Test(config, degenerate_points_are_refused_unless_allowed, .init = setup, .fini = teardown)
+{
+    frost_config c;
+    const char *cases[][2] = {
+        {"slt = { freeze = [0.2, 0.6]; prune_share = 0.5; sparsity = 0.3; };", "sweep point slt-gcn-f0.6-seed0"},
+        {"slt = { freeze = [0.2, 0.6]; prune_share = 0.5; sparsity = 0.7; };", "sweep point slt-gcn-f0.6-seed0"},
+        {"slt = { prune_ratio = 0.3; lock_ratio = 0.1; sparsity = 0.3; };", "s <= p"},
+        {"slt = { prune_ratio = 0.1; lock_ratio = 0.3; sparsity = 0.7; };", "s >= 1 - r"},
+        {"slt = { sparsity = 0.0; };", "s <= p"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char text[512];
+        snprintf(text, sizeof text, "dataset = \"cora\";\nmethod = \"slt\";\n%s\n", cases[k][0]);
+        cr_assert_eq(load_text(&c, text), FROST_OK, "%s", frost_last_error());
+        cr_assert_eq(frost_config_check(&c), FROST_ERR_CONFIG, "case %zu: %s", k, cases[k][0]);
+        const char *e = frost_last_error();
+        cr_assert(strstr(e, "nothing is searched") && strstr(e, cases[k][1]), "case %zu: %s", k, e);
+        cr_assert_null(strchr(e, '\n'), "one line: %s", e);
+        cr_assert_eq(frost_config_set_arg(&c, "slt.allow_degenerate=true"), FROST_OK);
+        cr_assert_eq(frost_config_check(&c), FROST_OK, "case %zu allowed: %s", k, frost_last_error());
+    }
+    /* just inside the bounds is a search */
+    cr_assert_eq(load_text(&c, "dataset = \"cora\";\nmethod = \"slt\";\n"
+                               "slt = { prune_ratio = 0.3; lock_ratio = 0.1; sparsity = 0.31; };\n"),
+                 FROST_OK);
+    cr_assert_eq(frost_config_check(&c), FROST_OK, "%s", frost_last_error());
+}
+
 Test(config, effective_text_reads_back_identically, .init = setup, .fini = teardown)
 {
     frost_config c, d;
