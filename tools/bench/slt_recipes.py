@@ -1,0 +1,170 @@
+#!/usr/bin/python3
+"""Choose the shipped strong-lottery-ticket recipes across every bundled
+dataset with a standard split, by validation accuracy, and show the best
+frozen ticket against its weight-trained counterpart on each.
+
+  select   every candidate recipe (below) on every dataset: the weight-trained
+           model and one ticket (f 0.2, s 0.5), 2 seeds each; a table of mean
+           validation metric per recipe and dataset, and the recipe with the
+           best mean over datasets (trained and ticket counted alike). Test
+           metrics are printed too but never used to choose.
+  final    the recipe the shipped experiment file now holds, per dataset: the
+           weight-trained model and tickets at f in {0.2, 0.4} x s in {0.3,
+           0.5, 0.7}, 5 seeds each; the ticket point with the best mean
+           validation metric against the trained model (test mean +- sample
+           std), with both compressions.
+
+Recipes are `--set` overrides on the shipped experiment file
+(experiments/cora-slt-gin.cfg or cora-slt-gcn.cfg), so the model, optimiser
+and schedule are exactly those of the file. Results go to results/recipes/
+and are resumed by frost itself: an interrupted stage continues where it
+stopped.
+
+Usage: tools/bench/slt_recipes.py select|final [--models gin,gcn]
+         [--datasets cora,...] [--frost build/frost] [--out results/recipes]
+"""
+import argparse
+import math
+import os
+import statistics
+import subprocess
+import sys
+
+import h5py
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# every bundled dataset with a standard split (datasets/README.md)
+DATASETS = {
+    "cora": "public",
+    "cora-ml": "random-0",
+    "actor": "geom-gcn-0",
+    "chameleon": "geom-gcn-0",
+    "squirrel": "geom-gcn-0",
+    "tolokers": "yandex-0",
+}
+
+# candidate recipes: dropout on random weights or not, row-normalised or raw features
+CANDIDATES = {
+    "drop-row": ["model.dropout=0.5", "model.input_dropout=0.5", 'features.normalize="row"'],
+    "drop-raw": ["model.dropout=0.5", "model.input_dropout=0.5", 'features.normalize="none"'],
+    "nodrop-row": ["model.dropout=0.0", "model.input_dropout=0.0", 'features.normalize="row"'],
+    "nodrop-raw": ["model.dropout=0.0", "model.input_dropout=0.0", 'features.normalize="none"'],
+}
+
+CFG = {"gin": "experiments/cora-slt-gin.cfg", "gcn": "experiments/cora-slt-gcn.cfg"}
+
+
+def run_frost(frost, cfg, sets, out):
+    cmd = [frost, "run", os.path.join(ROOT, cfg), "--quiet", "--set", f'output="{out}"']
+    for s in sets:
+        cmd += ["--set", s]
+    print("  $ " + " ".join(cmd[1:]), file=sys.stderr, flush=True)
+    r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if r.returncode != 0:
+        sys.exit(f"slt_recipes: frost failed on {out}: {r.stderr.strip()}")
+
+
+def groups(path):
+    """Runs of a results file grouped by configuration: key -> list of attrs."""
+    g = {}
+    with h5py.File(path, "r") as f:
+        for rid, grp in f["runs"].items():
+            a = grp.attrs
+            method = a["method"].decode()
+            key = (method,)
+            if method == "slt":
+                key = (method, round(float(a["prune_ratio"]) + float(a["lock_ratio"]), 6),
+                       round(float(a["sparsity"]), 6))
+            g.setdefault(key, []).append({
+                "val": float(a["val_metric"]), "test": float(a["test_metric"]),
+                "model_bits": int(a["model_bits"]), "dense_bits": int(a["dense_bits"]),
+                "paper_bits": int(a["paper_bits"]) if "paper_bits" in a else -1,
+            })
+    return g
+
+
+def ms(xs):
+    m = statistics.mean(xs)
+    s = statistics.stdev(xs) if len(xs) > 1 else 0.0
+    return 100 * m, 100 * s
+
+
+def select(a):
+    for model in a.models:
+        rows = {}
+        for rec, sets in CANDIDATES.items():
+            for ds in a.datasets:
+                out = os.path.join(a.out, f"select-{model}-{rec}-{ds}.h5")
+                run_frost(a.frost, CFG[model], sets + [
+                    f'dataset="{ds}"', f'split="{DATASETS[ds]}"', "runs=2", 'method=["trained", "slt"]',
+                    "slt.freeze=0.2", "slt.sparsity=0.5"], out)
+                g = groups(out)
+                tr = g[("trained",)]
+                tk = next(v for k, v in g.items() if k[0] == "slt")
+                rows[(rec, ds)] = (ms([r["val"] for r in tr]), ms([r["val"] for r in tk]),
+                                   ms([r["test"] for r in tr]), ms([r["test"] for r in tk]))
+        print(f"\n{model}: mean validation metric (2 seeds; trained / ticket f 0.2 s 0.5); test in brackets")
+        print(f"{'recipe':<11}" + "".join(f"{ds:>22}" for ds in a.datasets) + f"{'mean':>16}")
+        best = None
+        for rec in CANDIDATES:
+            cells, vals = [], []
+            for ds in a.datasets:
+                vt, vk, tt, tk = rows[(rec, ds)]
+                cells.append(f"{vt[0]:5.1f}/{vk[0]:5.1f} [{tt[0]:4.1f}/{tk[0]:4.1f}]")
+                vals += [vt[0], vk[0]]
+            mean = statistics.mean(vals)
+            print(f"{rec:<11}" + "".join(f"{c:>22}" for c in cells) + f"{mean:16.2f}")
+            if best is None or mean > best[1]:
+                best = (rec, mean)
+        print(f"{model}: best recipe by mean validation over datasets: {best[0]} ({best[1]:.2f})")
+
+
+def final(a):
+    for model in a.models:
+        print(f"\n{model} ({CFG[model]}): best frozen ticket (f >= 0.2, by mean validation) against the trained model,"
+              " 5 seeds, test mean +- sample std")
+        print(f"{'dataset':<10} {'trained':>14} {'ticket':>14} {'gap':>6} {'f':>4} {'s':>4} {'p':>5} {'r':>5}"
+              f" {'compr.full':>10} {'compr.paper':>11} {'within 1.0 / >=35x':>19}")
+        for ds in a.datasets:
+            out = os.path.join(a.out, f"final-{model}-{ds}.h5")
+            run_frost(a.frost, CFG[model], [
+                f'dataset="{ds}"', f'split="{DATASETS[ds]}"', "runs=5", 'method=["trained", "slt"]',
+                "slt.freeze=[0.2, 0.4]", "slt.sparsity=[0.3, 0.5, 0.7]"], out)
+            g = groups(out)
+            tr = g[("trained",)]
+            tickets = {k: v for k, v in g.items() if k[0] == "slt" and k[1] >= 0.2 - 1e-9}
+            key = max(tickets, key=lambda k: statistics.mean(r["val"] for r in tickets[k]))
+            tk = tickets[key]
+            mt, st = ms([r["test"] for r in tr])
+            mk, sk = ms([r["test"] for r in tk])
+            full = tk[0]["dense_bits"] / tk[0]["model_bits"]
+            paper = tk[0]["dense_bits"] / tk[0]["paper_bits"] if tk[0]["paper_bits"] > 0 else math.nan
+            f, s = key[1], key[2]
+            ok = (mk >= mt - 1.0) and full >= 35
+            print(f"{ds:<10} {mt:6.2f} +- {st:4.2f} {mk:6.2f} +- {sk:4.2f} {mk - mt:+6.2f} {f:4.1f} {s:4.1f}"
+                  f" {f * s:5.2f} {f * (1 - s):5.2f} {full:9.1f}x {paper:10.1f}x {'yes' if ok else 'NO':>19}")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("stage", choices=("select", "final"))
+    p.add_argument("--models", default="gin,gcn")
+    p.add_argument("--datasets", default=",".join(DATASETS))
+    p.add_argument("--frost", default=os.path.join(ROOT, "build", "frost"))
+    p.add_argument("--out", default=os.path.join(ROOT, "results", "recipes"))
+    a = p.parse_args()
+    a.models = [m for m in a.models.split(",") if m]
+    a.datasets = [d for d in a.datasets.split(",") if d]
+    for m in a.models:
+        if m not in CFG:
+            p.error(f"unknown model {m}")
+    for d in a.datasets:
+        if d not in DATASETS:
+            p.error(f"unknown dataset {d}")
+    os.makedirs(a.out, exist_ok=True)
+    (select if a.stage == "select" else final)(a)
+
+
+if __name__ == "__main__":
+    main()
