@@ -42,7 +42,9 @@ FROST_API double frost_prt_loss(float *dr, const float *z, const float *r, const
                                 int64_t n_idx, int64_t C, double alpha);
 
 /* Refuse to combine models whose label sets differ: the number of outputs
- * and the task type must agree. `what` names the models in the message. */
+ * must agree, and the task types where the caller passes them (frost's
+ * model files store no class names, so the classes themselves are not
+ * compared). `what` names the models in the message. */
 FROST_API frost_status frost_prt_check_labels(int64_t c_a, int64_t c_b, int task_a, int task_b, const char *what);
 
 #ifdef __cplusplus

@@ -4,9 +4,10 @@
  *
  * Weights are never trained: they stay at their seeded random values. A
  * random subset is frozen, pruned (ratio p) or locked (ratio r); for the rest
- * a score per weight is learned and the top-scoring ones are kept (Edge-Popup
- * with a straight-through gradient) so that the whole network has sparsity s,
- * p <= s <= 1 - r. The ticket is the seed plus one bit per free weight.
+ * a score S per weight is learned and the free weights with the largest |S|
+ * are kept (Edge-Popup with a straight-through gradient) so that the whole
+ * network has sparsity s, p < s < 1 - r (a point with s <= p or s >= 1 - r
+ * searches nothing). The ticket is the seed plus one bit per free weight.
  *
  * These helpers expose the pieces the model uses, for tests and tools.
  *
