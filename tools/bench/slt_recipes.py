@@ -21,7 +21,7 @@ and are resumed by frost itself: an interrupted stage continues where it
 stopped.
 
 Usage: tools/bench/slt_recipes.py select|final [--models gin,gcn]
-         [--datasets cora,...] [--frost build/frost] [--out results/recipes]
+         [--datasets cora,...] [--frost build/frost] [--out results/recipes] [--threads N]
 """
 import argparse
 import math
@@ -52,11 +52,12 @@ CANDIDATES = {
     "nodrop-raw": ["model.dropout=0.0", "model.input_dropout=0.0", 'features.normalize="none"'],
 }
 
+THREADS = 2
 CFG = {"gin": "experiments/cora-slt-gin.cfg", "gcn": "experiments/cora-slt-gcn.cfg"}
 
 
 def run_frost(frost, cfg, sets, out):
-    cmd = [frost, "run", os.path.join(ROOT, cfg), "--quiet", "--set", f'output="{out}"']
+    cmd = [frost, "run", os.path.join(ROOT, cfg), "--quiet", "--set", f'output="{out}"', "--set", f"threads={THREADS}"]
     for s in sets:
         cmd += ["--set", s]
     print("  $ " + " ".join(cmd[1:]), file=sys.stderr, flush=True)
@@ -153,7 +154,10 @@ def main():
     p.add_argument("--datasets", default=",".join(DATASETS))
     p.add_argument("--frost", default=os.path.join(ROOT, "build", "frost"))
     p.add_argument("--out", default=os.path.join(ROOT, "results", "recipes"))
+    p.add_argument("--threads", type=int, default=2, help="frost threads per run (default 2)")
     a = p.parse_args()
+    global THREADS
+    THREADS = a.threads
     a.models = [m for m in a.models.split(",") if m]
     a.datasets = [d for d in a.datasets.split(",") if d]
     for m in a.models:
