@@ -129,6 +129,10 @@ typedef struct frost_model_file {
     char blas_core[48];       /* OpenBLAS kernels of the run ("" if the file does not say) */
     int64_t seed, in_dim, out_dim, model_bits, dense_bits;
     double test_metric;       /* what the run reported */
+    /* A ticket inside a trained network (frost_slt_set_base_from): the model
+     * file of that network, relative to this file's folder, and its
+     * logits_hash; "" for a ticket over random weights and every other model */
+    char base_weights[256], base_weights_hash[24];
     frost_run_state state;
 } frost_model_file;
 

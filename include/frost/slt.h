@@ -77,6 +77,16 @@ FROST_API double frost_slt_threshold(const frost_model *m);
 FROST_API frost_status frost_slt_set_mask_bits(frost_model *m, const uint8_t *bits, int64_t nbits);
 /* Pack the current mask of the free weights (caller buffer of (free+7)/8 bytes). */
 FROST_API int64_t frost_slt_get_mask_bits(const frost_model *m, uint8_t *bits, int64_t cap_bytes);
+/* A ticket inside a trained network instead of a random one: the fixed
+ * weights of every masked matrix of `ticket` become the trained weights of
+ * the same matrix of `trained` (same architecture and shapes), the free
+ * weights' scores start at |w| (so the first mask is the magnitude pruning
+ * of the trained network at the ticket's sparsity, frozen codes aside), and
+ * biases, affine batch-norm parameters and running statistics start as the
+ * trained network's. The frozen codes stay those of the ticket's seed.
+ * Portable reward tuning uses it for a reward ticket over the old base. */
+FROST_API frost_status frost_slt_set_base_from(frost_model *ticket, const frost_model *trained);
+
 /* Number of free (searched) weights. */
 FROST_API int64_t frost_slt_num_free(const frost_model *m);
 

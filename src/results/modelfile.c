@@ -75,6 +75,10 @@ frost_status frost_model_file_write(const frost_model_file *mf, const char *out_
     WI("model_bits", mf->model_bits);
     WI("dense_bits", mf->dense_bits);
     WI("mask_bits", s->mask_bits);
+    if (mf->base_weights[0]) {
+        WS("base_weights", mf->base_weights);
+        WS("base_weights_hash", mf->base_weights_hash);
+    }
 #undef WS
 #undef WI
     if ((st = frost__h5_attr_f64(f, "test_metric", mf->test_metric, out_path)) < 0) goto abort;
@@ -156,6 +160,14 @@ frost_status frost_model_file_load(frost_model_file *mf, const char *path)
     FROST_TRY(frost__h5_read_attr_i64(f, "dense_bits", &mf->dense_bits, path));
     FROST_TRY(frost__h5_read_attr_i64(f, "mask_bits", &mf->state.mask_bits, path));
     FROST_TRY(frost__h5_read_attr_f64(f, "test_metric", &mf->test_metric, path));
+    if (frost__h5_has_attr(f, "base_weights")) {
+        FROST_TRY(frost__h5_read_attr_strbuf(f, "base_weights", mf->base_weights, sizeof mf->base_weights, path));
+        FROST_TRY(frost__h5_read_attr_strbuf(f, "base_weights_hash", mf->base_weights_hash,
+                                             sizeof mf->base_weights_hash, path));
+        if (!mf->base_weights[0] || strchr(mf->base_weights, '/'))
+            FROST_FAIL(FROST_ERR_FORMAT, "%s: attribute base_weights must name a file in the same folder, not '%s'",
+                       path, mf->base_weights);
+    }
     FROST_TRY(frost__h5_read(f, "mask", H5T_NATIVE_UINT8, 1, dims, (void **)&mf->state.mask, path));
     if (dims[0] != (mf->state.mask_bits + 7) / 8)
         FROST_FAIL(FROST_ERR_FORMAT, "%s: /mask has %lld bytes, attribute mask_bits says %lld bits", path,

@@ -230,8 +230,8 @@ static frost_model_spec spec_of(const frost_prepared *p, const frost_config *c, 
 /* Train a model (optionally starting from a model file's state) and keep its
  * best state's log-probabilities (with the prior added if any). */
 static frost_status train_one(trained *t, const frost_prepared *p, frost_model_spec spec, const frost_split *sp,
-                              const float *prior, const frost_model_file *init, int64_t epochs, const frost_config *c,
-                              uint64_t seed, double alpha, bool zero_last)
+                              const float *prior, const frost_model_file *init, const frost_model *base_from,
+                              int64_t epochs, const frost_config *c, uint64_t seed, double alpha, bool zero_last)
 {
     frost_status st = FROST_OK;
     memset(t, 0, sizeof *t);
@@ -241,6 +241,7 @@ static frost_status train_one(trained *t, const frost_prepared *p, frost_model_s
     FROST_TRY(frost_model_init(t->m, seed));
     FROST_TRY(frost_model_set_node_ids(t->m, p->ds.original_id));
     if (init) FROST_TRY(frost_model_state_import(t->m, init->state.params, init->state.bn, init->state.mask));
+    if (base_from) FROST_TRY(frost_slt_set_base_from(t->m, base_from));
     if (zero_last) {
         /* r starts at zero: the PRT model starts as the base model */
         frost_param *ps;
@@ -277,11 +278,15 @@ fail:
 /* Model file of a trained model. */
 static frost_status save_model(const trained *t, const frost_prepared *p, const frost_config *base_cfg,
                                const char *scenario_path, const char *split, const char *path, uint64_t seed,
-                               const char *role, double test)
+                               const char *role, double test, const char *base_name, const char *base_hash)
 {
     frost_status st = FROST_OK;
     frost_model_file mf;
     memset(&mf, 0, sizeof mf);
+    if (base_name) {
+        frost__strlcpy(mf.base_weights, base_name, sizeof mf.base_weights);
+        frost__strlcpy(mf.base_weights_hash, base_hash, sizeof mf.base_weights_hash);
+    }
     frost_config c = *base_cfg;
     c.method = t->spec.weights == FROST_WEIGHTS_SUPERMASK ? FROST_METHOD_SLT : FROST_METHOD_TRAINED;
     c.model = t->spec;
@@ -492,35 +497,37 @@ frost_status frost__prt_run_seed(const frost_prepared *p, const frost__prt_scena
     /* 1. the bases, upstream; saved and reloaded as frozen predictors */
     frost_model_spec s_old = spec_of(p, c, c->prt.old_arch, c->prt.old_layers, c->prt.old_hidden, false);
     frost_model_spec s_new = spec_of(p, c, c->prt.new_arch, c->prt.new_layers, c->prt.new_hidden, false);
-    FROST_TRY(train_one(&old_b, p, s_old, UPO, NULL, NULL, c->prt.base_epochs, c, useed, 0, false));
-    FROST_TRY(train_one(&new_b, p, s_new, UP, NULL, NULL, c->prt.base_epochs, c, useed + 1000003, 0, false));
+    FROST_TRY(train_one(&old_b, p, s_old, UPO, NULL, NULL, NULL, c->prt.base_epochs, c, useed, 0, false));
+    FROST_TRY(train_one(&new_b, p, s_new, UP, NULL, NULL, NULL, c->prt.base_epochs, c, useed + 1000003, 0, false));
     double v_old, t_old, v_new, t_new;
     FROST_TRY(score(p, TASK, old_b.lp, &v_old, &t_old));
     FROST_TRY(score(p, TASK, new_b.lp, &v_new, &t_new));
-    FROST_TRY(save_model(&old_b, p, c, scenario_path, UPO->name, f_old, useed, "base-old", t_old));
-    FROST_TRY(save_model(&new_b, p, c, scenario_path, UP->name, f_new, useed + 1000003, "base-new", t_new));
+    FROST_TRY(save_model(&old_b, p, c, scenario_path, UPO->name, f_old, useed, "base-old", t_old, NULL, NULL));
+    FROST_TRY(save_model(&new_b, p, c, scenario_path, UP->name, f_new, useed + 1000003, "base-new", t_new, NULL, NULL));
     FROST_TRY(frost_model_file_load(&mf_old, f_old));
     FROST_TRY(frost_model_file_load(&mf_new, f_new));
     FROST_TRY(frost_prt_check_labels(mf_old.out_dim, mf_new.out_dim, 0, 0, "old and new base"));
 
     /* 2. fine-tuning on the task: FT-old, FT-new (the oracle) */
-    FROST_TRY(train_one(&ft_old, p, s_old, TASK, NULL, &mf_old, c->epochs, c, useed, 0, false));
-    FROST_TRY(train_one(&ft_new, p, s_new, TASK, NULL, &mf_new, c->epochs, c, useed, 0, false));
-    FROST_TRY(save_model(&ft_old, p, c, scenario_path, TASK->name, f_ftold, useed, "ft-old", (double)NAN));
-    FROST_TRY(save_model(&ft_new, p, c, scenario_path, TASK->name, f_ftnew, useed, "ft-new", (double)NAN));
+    FROST_TRY(train_one(&ft_old, p, s_old, TASK, NULL, &mf_old, NULL, c->epochs, c, useed, 0, false));
+    FROST_TRY(train_one(&ft_new, p, s_new, TASK, NULL, &mf_new, NULL, c->epochs, c, useed, 0, false));
+    FROST_TRY(save_model(&ft_old, p, c, scenario_path, TASK->name, f_ftold, useed, "ft-old", (double)NAN, NULL, NULL));
+    FROST_TRY(save_model(&ft_new, p, c, scenario_path, TASK->name, f_ftnew, useed, "ft-new", (double)NAN, NULL, NULL));
 
     /* 3. the reward, through softmax(log p_old + r) */
     frost_model_spec s_rew = spec_of(p, c, c->model.arch, c->model.layers, c->model.hidden, c->prt.reward_slt);
-    const bool from_base = c->prt.init == 0;
-    if (from_base && s_rew.weights == FROST_WEIGHTS_SUPERMASK)
-        FROST_FAIL(FROST_ERR_CONFIG, "%s: a ticket reward cannot copy trained base weights; use prt.init = \"zero\"",
-                   c->path);
-    /* a fresh reward starts at r = 0 (its last layer zeroed); a ticket reward
+    const bool from_base = c->prt.init == 0, ticket = s_rew.weights == FROST_WEIGHTS_SUPERMASK;
+    /* prt.init = "base": the reward starts as the old base, as in the paper;
+     * a ticket reward is then a ticket inside the old base (its fixed
+     * weights are the base's trained ones, the mask is searched). "zero": a
+     * fresh reward starts at r = 0 (its last layer zeroed); a fresh ticket
      * cannot be zeroed and starts as a random ticket */
-    FROST_TRY(train_one(&reward, p, s_rew, TASK, old_b.lp, from_base ? &mf_old : NULL, c->epochs, c, useed,
-                        c->prt.entropy_alpha, !from_base && s_rew.weights != FROST_WEIGHTS_SUPERMASK));
+    FROST_TRY(train_one(&reward, p, s_rew, TASK, old_b.lp, from_base && !ticket ? &mf_old : NULL,
+                        from_base && ticket ? old_b.m : NULL, c->epochs, c, useed, c->prt.entropy_alpha,
+                        !from_base && !ticket));
     /* reward.lp holds log_softmax(r) since the model's output is r; recompute from raw r below */
-    FROST_TRY(save_model(&reward, p, c, scenario_path, TASK->name, f_reward, useed, "reward", (double)NAN));
+    FROST_TRY(save_model(&reward, p, c, scenario_path, TASK->name, f_reward, useed, "reward", (double)NAN,
+                         from_base && ticket ? "base-old.h5" : NULL, mf_old.logits_hash));
 
     /* 4. every method on the task's test nodes */
     FROST_ALLOC(buf, N * C);

@@ -379,6 +379,40 @@ fail:
 
 /* ---- exported models ---------------------------------------------------------------- */
 
+/* A ticket inside a trained network: load that network's model file (in the
+ * ticket file's folder, checked by its logits hash) and take its weights. */
+static frost_status ticket_base_from_file(frost_model *m, const frost_model_file *mf, const frost_prepared *p,
+                                          const char *model_path)
+{
+    frost_status st = FROST_OK;
+    frost_model_file bf;
+    frost_model *b = NULL;
+    char *path = NULL;
+    memset(&bf, 0, sizeof bf);
+    const char *slash = strrchr(model_path, '/');
+    const int dl = slash ? (int)(slash - model_path) + 1 : 0;
+    const size_t L = (size_t)dl + strlen(mf->base_weights) + 1;
+    FROST_ALLOC(path, (int64_t)L);
+    snprintf(path, L, "%.*s%s", dl, model_path, mf->base_weights);
+    if ((st = frost_model_file_load(&bf, path)) < 0) {
+        frost__error_prefix("%s: the ticket's weights come from %s", model_path, mf->base_weights);
+        goto fail;
+    }
+    if (bf.base_weights[0] || strcmp(bf.method, "trained") != 0)
+        FROST_FAIL(FROST_ERR_FORMAT, "%s: the ticket's weights must come from a weight-trained model; %s is not one",
+                   model_path, path);
+    if (strcmp(bf.logits_hash, mf->base_weights_hash) != 0)
+        FROST_FAIL(FROST_ERR_FORMAT, "%s: its weights come from %s with logits hash %s, but that file has %s (another "
+                   "model)", model_path, path, mf->base_weights_hash, bf.logits_hash);
+    FROST_TRY(frost_model_from_file_ex(&b, &bf, p, path, true));
+    FROST_TRY(frost_slt_set_base_from(m, b));
+fail:
+    frost_model_free(&b);
+    frost_model_file_release(&bf);
+    free(path);
+    return st;
+}
+
 frost_status frost_model_from_file(frost_model **out, const frost_model_file *mf, const frost_prepared *p,
                                    const char *model_path)
 {
@@ -411,6 +445,7 @@ frost_status frost_model_from_file_ex(frost_model **out, const frost_model_file 
                    "describes (%lld, %lld, %lld)",
                    model_path, (long long)mf->state.n_params, (long long)mf->state.n_bn, (long long)mf->state.mask_bits,
                    (long long)sz.params, (long long)sz.bn, (long long)sz.mask);
+    if (mf->base_weights[0]) FROST_TRY(ticket_base_from_file(m, mf, p, model_path));
     FROST_TRY(frost_model_state_import(m, mf->state.params, mf->state.bn, mf->state.mask));
     *out = m;
     return FROST_OK;

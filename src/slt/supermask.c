@@ -364,6 +364,56 @@ frost_status frost_slt_matrix(const frost_model *m, int32_t k, frost_slt_matrix_
     return FROST_OK;
 }
 
+static frost_status copy_floats(float *dst, const float *src, int64_t n_dst, int64_t n_src, const char *what, int32_t l)
+{
+    if (!dst) return FROST_OK;
+    if (!src || n_dst != n_src)
+        return frost__error(FROST_ERR_SHAPE, "the trained network has no matching %s for layer %d", what, l);
+    memcpy(dst, src, (size_t)n_dst * sizeof *dst);
+    return FROST_OK;
+}
+
+frost_status frost_slt_set_base_from(frost_model *t, const frost_model *src)
+{
+    if (!t->supermask) return frost__error(FROST_ERR_INVALID, "the model has no supermask");
+    if (src->supermask) return frost__error(FROST_ERR_INVALID, "the weights must come from a weight-trained network");
+    if (t->n_wmats != src->n_wmats || t->L != src->L || t->spec.arch != src->spec.arch)
+        return frost__error(FROST_ERR_SHAPE,
+                            "the ticket (%s, %d layers, %d matrices) and the trained network (%s, %d layers, %d "
+                            "matrices) differ",
+                            frost_arch_name(t->spec.arch), t->L, t->n_wmats, frost_arch_name(src->spec.arch), src->L,
+                            src->n_wmats);
+    for (int32_t j = 0; j < t->n_wmats; j++)
+        if (t->wmats[j].rows != src->wmats[j].rows || t->wmats[j].cols != src->wmats[j].cols)
+            return frost__error(FROST_ERR_SHAPE, "masked matrix %d is %lld x %lld in the ticket, %lld x %lld trained", j,
+                                (long long)t->wmats[j].rows, (long long)t->wmats[j].cols,
+                                (long long)src->wmats[j].rows, (long long)src->wmats[j].cols);
+    for (int32_t l = 0; l < t->L; l++) {
+        frost__layer *a = &t->layer[l];
+        const frost__layer *b = &src->layer[l];
+        const int64_t nb0 = a->arch == FROST_ARCH_GIN_MLP ? a->k : a->fout;
+        frost_status st;
+        if ((st = copy_floats(a->b0, b->b0, nb0, b->arch == FROST_ARCH_GIN_MLP ? b->k : b->fout, "bias", l)) < 0 ||
+            (st = copy_floats(a->b1, b->b1, a->fout, b->fout, "second bias", l)) < 0 ||
+            (st = copy_floats(a->gamma, b->gamma, a->fout, b->fout, "batch-norm scale", l)) < 0 ||
+            (st = copy_floats(a->beta, b->beta, a->fout, b->fout, "batch-norm shift", l)) < 0 ||
+            (st = copy_floats(a->rmean, b->rmean, a->fout, b->fout, "running mean", l)) < 0 ||
+            (st = copy_floats(a->rvar, b->rvar, a->fout, b->fout, "running variance", l)) < 0)
+            return st;
+    }
+    if (t->head_b && src->head_b) memcpy(t->head_b, src->head_b, (size_t)t->spec.out_dim * sizeof(float));
+    for (int32_t j = 0; j < t->n_wmats; j++) {
+        frost__wmat *w = &t->wmats[j];
+        const float *v = src->wmats[j].w;
+        for (int64_t i = 0; i < w->n; i++) {
+            w->base[i] = v[i];
+            w->score[i] = fabsf(v[i]);
+        }
+    }
+    frost__supermask_update(t);
+    return FROST_OK;
+}
+
 int64_t frost_slt_num_free(const frost_model *m)
 {
     int64_t n = 0;

@@ -173,3 +173,101 @@ Test(prt, different_label_sets_are_refused)
               frost_last_error());
     cr_assert_eq(frost_prt_check_labels(2, 2, 0, 1, "x"), FROST_ERR_SHAPE);
 }
+
+/* A reward ticket inside the old base (prt.init = "base" with
+ * prt.reward_slt): frost_slt_set_base_from gives the ticket the trained
+ * network's weights, biases and batch-norm state. Kept at sparsity 0 it is
+ * that network (the same logits bit for bit); at sparsity s its first mask
+ * keeps the largest |w| among the free weights (scores start at |w|), and
+ * frozen codes still decide the rest. */
+Test(prt, a_ticket_inside_a_trained_network)
+{
+    char *dir = tu_tmpdir();
+    frost_synth_opts so = frost_synth_opts_default();
+    so.num_nodes = 300;
+    so.num_edges = 1200;
+    so.num_features = 12;
+    so.num_classes = 4;
+    cr_assert_eq(frost_synth(tu_path(dir, "s.h5"), &so), FROST_OK, "%s", frost_last_error());
+    frost_dataset ds;
+    cr_assert_eq(frost_dataset_load(&ds, tu_path(dir, "s.h5")), FROST_OK, "%s", frost_last_error());
+    const frost_split *sp = &ds.splits[0];
+    const frost_task_data d = {ds.num_nodes, ds.num_features, ds.feat, ds.label, FROST_TASK_MULTICLASS,
+                               FROST_METRIC_ACCURACY, ds.num_classes, sp->train, sp->valid, sp->test,
+                               sp->n_train, sp->n_valid, sp->n_test, NULL};
+    frost_model_spec s = frost_model_spec_default();
+    s.arch = FROST_ARCH_GIN;
+    s.layers = 3;
+    s.in_dim = ds.num_features;
+    s.hidden = 16;
+    s.out_dim = ds.num_classes;
+    s.norm = FROST_NORM_BATCH;
+    s.skip_head = true;
+    frost_model *tr, *tk;
+    cr_assert_eq(frost_model_new(&tr, &s, &ds.graph, &ds.graph, ds.num_nodes), FROST_OK, "%s", frost_last_error());
+    cr_assert_eq(frost_model_init(tr, 3), FROST_OK);
+    frost_train_opts o = frost_train_opts_default();
+    o.epochs = 20;
+    frost_run_result res;
+    cr_assert_eq(frost_train(tr, &d, &o, &res), FROST_OK, "%s", frost_last_error());
+    frost_run_result_release(&res);
+    frost_model_forward(tr, ds.feat, false, 0, 0);
+    const int64_t nl = ds.num_nodes * s.out_dim;
+    float *want = malloc((size_t)nl * sizeof *want);
+    memcpy(want, frost_model_logits(tr), (size_t)nl * sizeof *want);
+
+    frost_model_spec t = s;
+    t.weights = FROST_WEIGHTS_SUPERMASK;
+    t.mask.sparsity = 0.0; /* keep everything: the ticket is the trained network */
+    cr_assert_eq(frost_model_new(&tk, &t, &ds.graph, &ds.graph, ds.num_nodes), FROST_OK, "%s", frost_last_error());
+    cr_assert_eq(frost_model_init(tk, 11), FROST_OK);
+    cr_assert_eq(frost_slt_set_base_from(tk, tr), FROST_OK, "%s", frost_last_error());
+    frost_model_forward(tk, ds.feat, false, 0, 0);
+    cr_assert_eq(memcmp(frost_model_logits(tk), want, (size_t)nl * sizeof *want), 0,
+                 "at sparsity 0 the ticket computes the trained network's logits");
+    frost_model_free(&tk);
+
+    /* sparsity 0.5, 10 % pruned and 10 % locked: the free weights kept are
+     * the largest |w| over all masked matrices (the global threshold) */
+    t.mask.sparsity = 0.5;
+    t.mask.prune_ratio = 0.1;
+    t.mask.lock_ratio = 0.1;
+    cr_assert_eq(frost_model_new(&tk, &t, &ds.graph, &ds.graph, ds.num_nodes), FROST_OK, "%s", frost_last_error());
+    cr_assert_eq(frost_model_init(tk, 11), FROST_OK);
+    cr_assert_eq(frost_slt_set_base_from(tk, tr), FROST_OK, "%s", frost_last_error());
+    float min_kept = INFINITY, max_dropped = 0;
+    int64_t total = 0, kept = 0;
+    for (int32_t j = 0; j < frost_slt_num_matrices(tk); j++) {
+        frost_slt_matrix_info a;
+        cr_assert_eq(frost_slt_matrix(tk, j, &a), FROST_OK);
+        for (int64_t i = 0; i < a.n; i++) {
+            cr_assert_neq(a.base[i], 0.0f, "trained weights are not exactly zero here");
+            const bool keep = a.effective[i] != 0.0f;
+            total++;
+            kept += keep;
+            if (a.code[i] < 0) cr_assert(!keep, "a pruned weight is never kept");
+            if (a.code[i] > 0) cr_assert_eq(a.effective[i], a.base[i], "a locked weight is always kept");
+            if (a.code[i] != 0) continue;
+            if (keep) min_kept = fminf(min_kept, fabsf(a.base[i]));
+            else max_dropped = fmaxf(max_dropped, fabsf(a.base[i]));
+        }
+    }
+    cr_assert_leq(max_dropped, min_kept, "dropped |w| %g above kept %g", (double)max_dropped, (double)min_kept);
+    cr_assert_eq(kept, total - (int64_t)floor(0.5 * (double)total), "%lld kept of %lld", (long long)kept,
+                 (long long)total);
+    frost_model_free(&tk);
+
+    /* shapes that differ are refused */
+    t.hidden = 8;
+    cr_assert_eq(frost_model_new(&tk, &t, &ds.graph, &ds.graph, ds.num_nodes), FROST_OK);
+    cr_assert_eq(frost_model_init(tk, 11), FROST_OK);
+    cr_assert_lt(frost_slt_set_base_from(tk, tr), 0);
+    cr_assert(strstr(frost_last_error(), "differ") || strstr(frost_last_error(), "masked matrix"), "%s",
+              frost_last_error());
+    frost_model_free(&tk);
+    frost_model_free(&tr);
+    free(want);
+    frost_dataset_release(&ds);
+    tu_rmtree(dir);
+    free(dir);
+}
