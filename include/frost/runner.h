@@ -105,10 +105,12 @@ FROST_API void frost_prediction_release(frost_prediction *p);
 
 /* Portable reward tuning at inference: softmax(log p_base + r) with the
  * reward of reward_path applied to the base model of base_path (any model of
- * the same label set; a mismatch is refused). */
+ * the same label set; a mismatch is refused). split NULL = the reward's own
+ * split. */
 FROST_API frost_status frost_predict_prt(const char *reward_path, const char *base_path, const char *dataset,
                                          const char *split, frost_prediction *out);
-/* EFT / proxy-tuning: log p_new + alpha (log p_ft - log p_pt). */
+/* EFT / proxy-tuning: log p_new + alpha (log p_ft - log p_pt). split NULL =
+ * the new model's own split. */
 FROST_API frost_status frost_predict_eft(const char *new_path, const char *ft_path, const char *pt_path, double alpha,
                                          const char *dataset, const char *split, frost_prediction *out);
 /* Write logits (N, C) and argmax predictions (N) to an HDF5 file (format

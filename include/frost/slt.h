@@ -40,7 +40,10 @@ FROST_API bool frost_slt_degenerate(const frost_supermask_spec *k);
  * number (capped at the layer's size, excess shared out again), ERK a density
  * proportional to (rows + cols) / (rows * cols), UNIFORM d everywhere.
  * sizes: (n) layer sizes; rows/cols needed only by ERK (may be NULL
- * otherwise). keep: (n) output counts. */
+ * otherwise). keep: (n) output counts, floored. A model freezes per matrix
+ * n_p = floor(n P) pruned and n_r = floor(n (F - P)) locked weights, P and F
+ * the layer's sparsities at densities 1 - p and 1 - (p + r) before any
+ * flooring (slt.md section 3; EPL's survivors are whole numbers already). */
 FROST_API void frost_slt_layer_survivors(int64_t *keep, const int64_t *sizes, const int64_t *rows,
                                          const int64_t *cols, int32_t n, double density, frost_freeze_dist dist);
 

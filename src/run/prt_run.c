@@ -41,6 +41,7 @@ void frost__prt_scenario_release(frost__prt_scenario *s)
         free(s->split[k].valid);
         free(s->split[k].test);
     }
+    free(s->part);
     memset(s, 0, sizeof *s);
 }
 

@@ -575,6 +575,16 @@ frost_status frost_predict_prt(const char *reward_path, const char *base_path, c
     memset(out, 0, sizeof *out);
     memset(&p, 0, sizeof p);
     const char *paths[2] = {base_path, reward_path};
+    char reward_split[64];
+    if (!split) {
+        /* the default split is the reward's (the model of `frost predict MODEL DATASET --base BASE`), as for a
+         * model alone; the base was trained on another one (the upstream pool in a PRT scenario) */
+        frost_model_file mf;
+        FROST_TRY(frost_model_file_load(&mf, reward_path));
+        frost__strlcpy(reward_split, mf.split, sizeof reward_split);
+        frost_model_file_release(&mf);
+        split = reward_split;
+    }
     FROST_TRY(outputs_of(paths, 2, dataset, split, o, &p, &C));
     if (p.ds.task_type != FROST_TASK_MULTICLASS)
         FROST_FAIL(FROST_ERR_INVALID, "%s: reward tuning needs a multiclass dataset", dataset);

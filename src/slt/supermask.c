@@ -32,24 +32,24 @@ static int64_t floor_frac(int64_t n, double f)
     return (int64_t)r;
 }
 
-void frost_slt_layer_survivors(int64_t *keep, const int64_t *sizes, const int64_t *rows, const int64_t *cols,
-                               int32_t n, double density, frost_freeze_dist dist)
+/* Per-layer density (surviving share) for an overall density in (0, 1]
+ * under a layer-wise distribution (slt.md section 3): EPL's survivors are
+ * whole numbers (floored, as the reference's per-layer counts), ERK's and
+ * uniform's densities are not rounded. */
+static void layer_densities(double *dens, const int64_t *sizes, const int64_t *rows, const int64_t *cols, int32_t n,
+                            double density, frost_freeze_dist dist)
 {
     int64_t total_n = 0;
     for (int32_t l = 0; l < n; l++) total_n += sizes[l];
-    if (density >= 1.0) {
-        for (int32_t l = 0; l < n; l++) keep[l] = sizes[l];
-        return;
-    }
-    if (density <= 0.0) {
-        for (int32_t l = 0; l < n; l++) keep[l] = 0;
+    if (density >= 1.0 || density <= 0.0) {
+        for (int32_t l = 0; l < n; l++) dens[l] = density >= 1.0 ? 1.0 : 0.0;
         return;
     }
     const double total = (double)total_n * density;
     bool capped[256] = {false};
     FROST_ASSERT(n <= 256);
     if (dist == FROST_DIST_UNIFORM) {
-        for (int32_t l = 0; l < n; l++) keep[l] = floor_frac(sizes[l], density);
+        for (int32_t l = 0; l < n; l++) dens[l] = density;
         return;
     }
     if (dist == FROST_DIST_EPL) {
@@ -71,7 +71,7 @@ void frost_slt_layer_survivors(int64_t *keep, const int64_t *sizes, const int64_
         }
         for (int32_t l = 0; l < n; l++) {
             int64_t s = (int64_t)floor(share + 1e-9);
-            keep[l] = capped[l] ? sizes[l] : (s < sizes[l] ? s : sizes[l]);
+            dens[l] = capped[l] || s >= sizes[l] ? 1.0 : (double)s / (double)sizes[l];
         }
         return;
     }
@@ -90,10 +90,17 @@ void frost_slt_layer_survivors(int64_t *keep, const int64_t *sizes, const int64_
             if (!capped[l] && eps * (double)(rows[l] + cols[l]) >= (double)sizes[l]) capped[l] = changed = true;
         if (!changed) break;
     }
-    for (int32_t l = 0; l < n; l++) {
-        double d = capped[l] ? 1.0 : eps * (double)(rows[l] + cols[l]) / (double)sizes[l];
-        keep[l] = capped[l] ? sizes[l] : floor_frac(sizes[l], d);
-    }
+    for (int32_t l = 0; l < n; l++)
+        dens[l] = capped[l] ? 1.0 : eps * (double)(rows[l] + cols[l]) / (double)sizes[l];
+}
+
+void frost_slt_layer_survivors(int64_t *keep, const int64_t *sizes, const int64_t *rows, const int64_t *cols,
+                               int32_t n, double density, frost_freeze_dist dist)
+{
+    double dens[256];
+    FROST_ASSERT(n <= 256);
+    layer_densities(dens, sizes, rows, cols, n, density, dist);
+    for (int32_t l = 0; l < n; l++) keep[l] = dens[l] >= 1.0 ? sizes[l] : floor_frac(sizes[l], dens[l]);
 }
 
 /* ---- selection ------------------------------------------------------------- */
@@ -207,7 +214,8 @@ frost_status frost__supermask_init(frost_model *m, uint64_t seed)
 {
     const frost_supermask_spec *k = &m->spec.mask;
     const int32_t nm = m->n_wmats;
-    int64_t sizes[256] = {0}, rows[256] = {0}, cols[256] = {0}, keepP[256], keepF[256];
+    int64_t sizes[256] = {0}, rows[256] = {0}, cols[256] = {0};
+    double densP[256], densF[256];
     if (nm > 256) return frost__error(FROST_ERR_CONFIG, "at most 256 masked matrices, the model has %d", nm);
     for (int32_t j = 0; j < nm; j++) {
         frost__wmat *w = &m->wmats[j];
@@ -217,13 +225,15 @@ frost_status frost__supermask_init(frost_model *m, uint64_t seed)
         frost__init_values(w->score, w->rows, w->cols, k->score_init, seed,
                            frost_rng_stream(FROST_RNG_SCORE, (uint64_t)j));
     }
-    /* per-layer pruned and frozen counts (slt.md section 3) */
-    frost_slt_layer_survivors(keepP, sizes, rows, cols, nm, 1.0 - k->prune_ratio, k->distribution);
-    frost_slt_layer_survivors(keepF, sizes, rows, cols, nm, 1.0 - (k->prune_ratio + k->lock_ratio), k->distribution);
+    /* per-layer pruned and locked counts (slt.md section 3): P_l is the layer's
+     * sparsity at density 1 - p, F_l the one at 1 - (p + r); n_p = floor(n P_l),
+     * n_r = floor(n (F_l - P_l)) */
+    layer_densities(densP, sizes, rows, cols, nm, 1.0 - k->prune_ratio, k->distribution);
+    layer_densities(densF, sizes, rows, cols, nm, 1.0 - (k->prune_ratio + k->lock_ratio), k->distribution);
     for (int32_t j = 0; j < nm; j++) {
-        int64_t n_pruned = sizes[j] - keepP[j];
-        int64_t n_frozen = sizes[j] - keepF[j];
-        int64_t n_locked = n_frozen > n_pruned ? n_frozen - n_pruned : 0;
+        int64_t n_pruned = floor_frac(sizes[j], 1.0 - densP[j]);
+        int64_t n_locked = densP[j] > densF[j] ? floor_frac(sizes[j], densP[j] - densF[j]) : 0;
+        if (n_locked > sizes[j] - n_pruned) n_locked = sizes[j] - n_pruned;
         frost_status st = freeze_matrix(&m->wmats[j], seed, n_pruned, n_locked);
         if (st < 0) return st;
     }
