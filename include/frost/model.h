@@ -31,6 +31,8 @@
 
 #include "frost/status.h"
 #include "frost/graph.h"
+#include "frost/rng.h"
+#include "frost/slt.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -41,7 +43,9 @@ typedef enum frost_arch {
     FROST_ARCH_GCN = 1,     /* Kipf & Welling */
     FROST_ARCH_SAGE = 2,    /* mean aggregation + root weight */
     FROST_ARCH_GIN = 3,     /* (1 + eps) x + mean, one linear map (slt.md section 5) */
-    FROST_ARCH_GIN_MLP = 4  /* (1 + eps) x + sum, two-layer MLP (Xu et al.) */
+    FROST_ARCH_GIN_MLP = 4, /* (1 + eps) x + sum, two-layer MLP (Xu et al.) */
+    FROST_ARCH_COUNT        /* the number of architectures (new ones go before it); each has a layer
+                               kind in src/model/kinds.c, whose table is checked against it at compile time */
 } frost_arch;
 
 typedef enum frost_norm {
@@ -50,47 +54,10 @@ typedef enum frost_norm {
     FROST_NORM_BATCH_NONAFFINE = 2 /* BatchNorm1d without */
 } frost_norm;
 
-typedef enum frost_init {
-    FROST_INIT_DEFAULT = 0,         /* per architecture: glorot for GCN, torch Linear otherwise */
-    FROST_INIT_GLOROT = 1,          /* U(+-sqrt(6 / (fan_in + fan_out))) */
-    FROST_INIT_TORCH_LINEAR = 2,    /* U(+-1/sqrt(fan_in)) (nn.Linear's default) */
-    FROST_INIT_KAIMING_UNIFORM = 3, /* U(+-sqrt(6 / fan_in)) (ReLU gain) */
-    FROST_INIT_KAIMING_NORMAL = 4,  /* N(0, 2 / fan_in) */
-    FROST_INIT_SIGNED_CONSTANT = 5  /* +-sqrt(2 / fan_in) with random signs */
-} frost_init;
-
 typedef enum frost_weights {
     FROST_WEIGHTS_TRAINED = 0,
     FROST_WEIGHTS_SUPERMASK = 1
 } frost_weights;
-
-typedef enum frost_freeze_dist {
-    FROST_DIST_EPL = 0,     /* equal number of surviving weights per layer (slt.md section 3) */
-    FROST_DIST_ERK = 1,     /* Erdos-Renyi-kernel */
-    FROST_DIST_UNIFORM = 2  /* the same ratio in every layer */
-} frost_freeze_dist;
-
-typedef enum frost_threshold_scope {
-    FROST_THRESHOLD_GLOBAL = 0, /* one threshold over every masked matrix */
-    FROST_THRESHOLD_LAYER = 1   /* one per matrix */
-} frost_threshold_scope;
-
-typedef enum frost_mask_scale {
-    FROST_SCALE_NONE = 0,
-    FROST_SCALE_STATIC = 1,  /* weights times 1/sqrt(1 - s) */
-    FROST_SCALE_DYNAMIC = 2  /* weights times 1/sqrt(density of the matrix) */
-} frost_mask_scale;
-
-typedef struct frost_supermask_spec {
-    double sparsity;          /* s: fraction of all masked weights that are zero */
-    double prune_ratio;       /* p: fraction frozen as pruned */
-    double lock_ratio;        /* r: fraction frozen as kept */
-    frost_freeze_dist distribution;
-    frost_threshold_scope scope;
-    frost_init weight_init;   /* default Kaiming uniform */
-    frost_init score_init;    /* default Kaiming normal */
-    frost_mask_scale scale;
-} frost_supermask_spec;
 
 typedef struct frost_model_spec {
     frost_arch arch;
@@ -218,6 +185,12 @@ FROST_API size_t frost_model_bytes(const frost_model *m);
 
 FROST_API const char *frost_arch_name(frost_arch a);
 
+/* Copy of everything that defines the model's predictions (trainable values,
+ * batch-norm statistics, supermask state): size, save, load. */
+FROST_API size_t frost_model_state_size(const frost_model *m);
+FROST_API void frost_model_state_save(const frost_model *m, void *buf);
+FROST_API void frost_model_state_load(frost_model *m, const void *buf);
+
 /* ---- the state that defines a model's predictions ----------------------------
  * params: every trainable float except supermask scores, in parameter order
  *         (weights, biases, affine batch norm);
@@ -243,6 +216,33 @@ FROST_API void frost_model_state_export(const frost_model *m, float *params, flo
  * frost_model_init(m, seed) first). */
 FROST_API frost_status frost_model_state_import(frost_model *m, const float *params, const float *bn,
                                                 const uint8_t *mask);
+
+/* ---- the ticket of a supermask model (frost/slt.h has the method) ---------------
+ * Inspection is meaningful for supermask models only (0 matrices otherwise). */
+FROST_API int32_t frost_slt_num_matrices(const frost_model *m);
+FROST_API frost_status frost_slt_matrix(const frost_model *m, int32_t k, frost_slt_matrix_info *info);
+/* Last threshold (global scope). */
+FROST_API double frost_slt_threshold(const frost_model *m);
+
+/* Overwrite the free weights' mask from packed bits (one per free weight,
+ * matrix order, index order within a matrix) and rebuild the effective
+ * weights: how an exported ticket is loaded. Scores are set to +-1 so that
+ * the mask is what the bits say. */
+FROST_API frost_status frost_slt_set_mask_bits(frost_model *m, const uint8_t *bits, int64_t nbits);
+/* Pack the current mask of the free weights (caller buffer of (free+7)/8 bytes). */
+FROST_API int64_t frost_slt_get_mask_bits(const frost_model *m, uint8_t *bits, int64_t cap_bytes);
+/* A ticket inside a trained network instead of a random one: the fixed
+ * weights of every masked matrix of `ticket` become the trained weights of
+ * the same matrix of `trained` (same architecture and shapes), the free
+ * weights' scores start at |w| (so the first mask is the magnitude pruning
+ * of the trained network at the ticket's sparsity, frozen codes aside), and
+ * biases, affine batch-norm parameters and running statistics start as the
+ * trained network's. The frozen codes stay those of the ticket's seed.
+ * Portable reward tuning uses it for a reward ticket over the old base. */
+FROST_API frost_status frost_slt_set_base_from(frost_model *ticket, const frost_model *trained);
+
+/* Number of free (searched) weights. */
+FROST_API int64_t frost_slt_num_free(const frost_model *m);
 
 /* Bits to store the model as exported: trained 32 per float; a ticket one per
  * free weight + 64 for the seed + 32 per other float. dense: 32 per float of

@@ -53,6 +53,17 @@ FROST_API float frost_rng_uniform(uint64_t seed, uint64_t stream, uint64_t index
 /* Standard normal (Box-Muller in double, rounded to float). */
 FROST_API float frost_rng_normal(uint64_t seed, uint64_t stream, uint64_t index);
 
+/* Initial values of a weight matrix (rows = fan_in, cols = fan_out): the
+ * schemes a model spec and a supermask spec name. */
+typedef enum frost_init {
+    FROST_INIT_DEFAULT = 0,         /* per layer kind: glorot for GCN, torch Linear otherwise */
+    FROST_INIT_GLOROT = 1,          /* U(+-sqrt(6 / (fan_in + fan_out))) */
+    FROST_INIT_TORCH_LINEAR = 2,    /* U(+-1/sqrt(fan_in)) (nn.Linear's default) */
+    FROST_INIT_KAIMING_UNIFORM = 3, /* U(+-sqrt(6 / fan_in)) (ReLU gain) */
+    FROST_INIT_KAIMING_NORMAL = 4,  /* N(0, 2 / fan_in) */
+    FROST_INIT_SIGNED_CONSTANT = 5  /* +-sqrt(2 / fan_in) with random signs */
+} frost_init;
+
 /* Sequential cursor. */
 typedef struct frost_rng {
     uint64_t seed, stream, block;

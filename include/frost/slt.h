@@ -9,7 +9,8 @@
  * network has sparsity s, p < s < 1 - r (a point with s <= p or s >= 1 - r
  * searches nothing). The ticket is the seed plus one bit per free weight.
  *
- * These helpers expose the pieces the model uses, for tests and tools.
+ * These helpers expose the pieces the model uses, for tests and tools; a
+ * supermask model's ticket is read and loaded through frost/model.h.
  *
  *     int64_t sizes[] = {49408, 148996, 148996, 15440, 15440}, keep[5];
  *     frost_slt_layer_survivors(keep, sizes, 5, 0.8, FROST_DIST_EPL);  // density 0.8
@@ -18,11 +19,39 @@
 #define FROST_SLT_H
 
 #include "frost/status.h"
-#include "frost/model.h"
+#include "frost/rng.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+typedef enum frost_freeze_dist {
+    FROST_DIST_EPL = 0,     /* equal number of surviving weights per layer (slt.md section 3) */
+    FROST_DIST_ERK = 1,     /* Erdos-Renyi-kernel */
+    FROST_DIST_UNIFORM = 2  /* the same ratio in every layer */
+} frost_freeze_dist;
+
+typedef enum frost_threshold_scope {
+    FROST_THRESHOLD_GLOBAL = 0, /* one threshold over every masked matrix */
+    FROST_THRESHOLD_LAYER = 1   /* one per matrix */
+} frost_threshold_scope;
+
+typedef enum frost_mask_scale {
+    FROST_SCALE_NONE = 0,
+    FROST_SCALE_STATIC = 1,  /* weights times 1/sqrt(1 - s) */
+    FROST_SCALE_DYNAMIC = 2  /* weights times 1/sqrt(density of the matrix) */
+} frost_mask_scale;
+
+typedef struct frost_supermask_spec {
+    double sparsity;          /* s: fraction of all masked weights that are zero */
+    double prune_ratio;       /* p: fraction frozen as pruned */
+    double lock_ratio;        /* r: fraction frozen as kept */
+    frost_freeze_dist distribution;
+    frost_threshold_scope scope;
+    frost_init weight_init;   /* default Kaiming uniform */
+    frost_init score_init;    /* default Kaiming normal */
+    frost_mask_scale scale;
+} frost_supermask_spec;
 
 /* The one check of a supermask's ratios p (prune_ratio), r (lock_ratio) and
  * s (sparsity): each in [0, 1], p + r <= 1 and p <= s <= 1 - r (a little
@@ -56,7 +85,7 @@ FROST_API int64_t frost_slt_select(float *keys, int64_t n, int64_t k);
 FROST_API void frost_slt_score_grad(float *dscore, const float *score, const float *dw, const float *base,
                                     float scale, int64_t n);
 
-/* Inspection of a supermask model (NULL-safe only for supermask models). */
+/* One masked matrix of a supermask model (frost_slt_matrix in frost/model.h). */
 typedef struct frost_slt_matrix_info {
     int64_t rows, cols, n;
     int64_t pruned, locked, free_;   /* freeze counts */
@@ -68,30 +97,9 @@ typedef struct frost_slt_matrix_info {
     float scale;
 } frost_slt_matrix_info;
 
-FROST_API int32_t frost_slt_num_matrices(const frost_model *m);
-FROST_API frost_status frost_slt_matrix(const frost_model *m, int32_t k, frost_slt_matrix_info *info);
-/* Last threshold (global scope). */
-FROST_API double frost_slt_threshold(const frost_model *m);
-
-/* Overwrite the free weights' mask from packed bits (one per free weight,
- * matrix order, index order within a matrix) and rebuild the effective
- * weights: how an exported ticket is loaded. Scores are set to +-1 so that
- * the mask is what the bits say. */
-FROST_API frost_status frost_slt_set_mask_bits(frost_model *m, const uint8_t *bits, int64_t nbits);
-/* Pack the current mask of the free weights (caller buffer of (free+7)/8 bytes). */
-FROST_API int64_t frost_slt_get_mask_bits(const frost_model *m, uint8_t *bits, int64_t cap_bytes);
-/* A ticket inside a trained network instead of a random one: the fixed
- * weights of every masked matrix of `ticket` become the trained weights of
- * the same matrix of `trained` (same architecture and shapes), the free
- * weights' scores start at |w| (so the first mask is the magnitude pruning
- * of the trained network at the ticket's sparsity, frozen codes aside), and
- * biases, affine batch-norm parameters and running statistics start as the
- * trained network's. The frozen codes stay those of the ticket's seed.
- * Portable reward tuning uses it for a reward ticket over the old base. */
-FROST_API frost_status frost_slt_set_base_from(frost_model *ticket, const frost_model *trained);
-
-/* Number of free (searched) weights. */
-FROST_API int64_t frost_slt_num_free(const frost_model *m);
+/* The functions that inspect and load a supermask model's ticket
+ * (frost_slt_matrix, frost_slt_set_mask_bits, ...) act on a model and are
+ * declared in frost/model.h. */
 
 #ifdef __cplusplus
 }

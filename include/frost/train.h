@@ -113,12 +113,6 @@ FROST_API frost_status frost_cluster_batch(const int32_t *part, int64_t N, int32
 FROST_API frost_status frost_evaluate(frost_model *m, const frost_task_data *d, double *train, double *valid,
                                       double *test);
 
-/* Copy of everything that defines the model's predictions (trainable values,
- * batch-norm statistics, supermask state): size, save, load. */
-FROST_API size_t frost_model_state_size(const frost_model *m);
-FROST_API void frost_model_state_save(const frost_model *m, void *buf);
-FROST_API void frost_model_state_load(frost_model *m, const void *buf);
-
 /* 64-bit FNV-1a hash of n bytes: fingerprints of logits. */
 FROST_API uint64_t frost_hash64(const void *data, size_t n);
 

@@ -6,6 +6,7 @@
 #define FROST_CORE_IMPL_H
 
 #include "frost/status.h"
+#include "frost/rng.h"
 #include "frost_config.h"
 
 #include <stdarg.h>
@@ -70,6 +71,28 @@ void *frost__calloc(size_t n, size_t size);
         if (!(ptr)) FROST_FAIL(FROST_ERR_NOMEM, "out of memory allocating %zu bytes", \
                                n__ * sizeof(*(ptr)));                             \
     } while (0)
+
+/* One slab per lifetime (llm.c's malloc_and_point): a layout function takes
+ * every array it needs from slabs in a fixed order, once with null bases to
+ * measure (off = bytes needed), then again over the allocated blocks to
+ * point. Arrays start on 64-byte boundaries. */
+typedef struct frost__slab {
+    char *base;
+    size_t off;
+} frost__slab;
+
+static inline void *frost__slab_take(frost__slab *s, size_t bytes)
+{
+    size_t o = (s->off + 63) & ~(size_t)63; /* cache-line aligned */
+    s->off = o + bytes;
+    return s->base ? (void *)(s->base + o) : NULL;
+}
+#define FROST__TAKE(s, n, T) ((T *)frost__slab_take((s), (size_t)(n) * sizeof(T)))
+
+/* Initialise the n = rows * cols values of a (rows, cols) matrix (fan_in =
+ * rows, fan_out = cols) with a scheme (frost_init; DEFAULT is nn.Linear's):
+ * value i is a function of (seed, stream, i) alone (init.c). */
+void frost__init_values(float *v, int64_t rows, int64_t cols, frost_init how, uint64_t seed, uint64_t stream);
 
 /* Internal invariants: always compiled in, kept out of inner loops. They
  * call a settable hook (default abort()); bad *input* never reaches them. */

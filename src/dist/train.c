@@ -323,28 +323,28 @@ frost_status frost__dist_train(frost__comm *c, const frost_prepared *p, const fr
     frost_model_spec spec = frost_prepared_spec(p, pt);
     FROST_TRY(frost_model_new(&m, &spec, NULL, NULL, nl));
     FROST_TRY(frost_model_init(m, seed));
-    frost_aggr gop;
+    frost__op gop;
     FROST_ALLOC(gv0, N);
     FROST_ALLOC(gv1, N);
-    frost__model_operator(&spec, &gop, &p->A, p->symmetric ? &p->A : &p->AT, gv0, gv1);
+    FROST_TRY(frost__model_operator(&spec, &gop, &p->A, p->symmetric ? &p->A : &p->AT, gv0, gv1));
     frost__dist *dd = &x.dist;
     dd->n_owned = no, dd->n_local = nl, dd->n_global = N;
     dd->gid = plan.gid;
-    dd->op.A = &plan.A;
-    dd->op.AT = &plan.AT;
-    if (gop.a) {
+    dd->op.aggr.A = &plan.A;
+    dd->op.aggr.AT = &plan.AT;
+    if (gop.aggr.a) {
         FROST_ALLOC(la, no);
-        for (int64_t i = 0; i < no; i++) la[i] = gop.a[plan.gid[i]];
+        for (int64_t i = 0; i < no; i++) la[i] = gop.aggr.a[plan.gid[i]];
     }
-    if (gop.b) {
+    if (gop.aggr.b) {
         FROST_ALLOC(lb, nl);
-        for (int64_t i = 0; i < nl; i++) lb[i] = gop.b[plan.gid[i]];
+        for (int64_t i = 0; i < nl; i++) lb[i] = gop.aggr.b[plan.gid[i]];
     }
-    if (gop.c) {
+    if (gop.aggr.c) {
         FROST_ALLOC(lc, nl);
-        for (int64_t i = 0; i < nl; i++) lc[i] = i < no ? gop.c[plan.gid[i]] : 0.0f;
+        for (int64_t i = 0; i < nl; i++) lc[i] = i < no ? gop.aggr.c[plan.gid[i]] : 0.0f;
     }
-    dd->op.a = la, dd->op.b = lb, dd->op.c = lc;
+    dd->op.aggr.a = la, dd->op.aggr.b = lb, dd->op.aggr.c = lc;
     int64_t width = F > spec.hidden ? F : spec.hidden;
     if (spec.out_dim > width) width = spec.out_dim;
     if (spec.mlp_hidden > width) width = spec.mlp_hidden;
@@ -354,7 +354,7 @@ frost_status frost__dist_train(frost__comm *c, const frost_prepared *p, const fr
     dd->halo_backward = hook_halo_backward;
     dd->allreduce = hook_allreduce;
     dd->select = hook_select;
-    frost__model_set_dist(m, dd);
+    FROST_TRY(frost__model_set_dist(m, dd));
     FROST_TRY(frost_model_set_node_ids(m, p->ds.original_id)); /* a renumbered dataset: masks by original id */
     {
         frost_param *ps;

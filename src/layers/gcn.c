@@ -1,6 +1,7 @@
 /*
  * gcn.c - GCN convolution (Kipf & Welling): Y = Â X W + b with
- * Â = D^-1/2 (A + I) D^-1/2, computed once per graph (frost_aggr_gcn).
+ * Â = D^-1/2 (A + I) D^-1/2, computed once per graph (frost_aggr_gcn), or
+ * one of DGL's other normalisations of A + I (model.gcn_norm).
  *
  * Shape legend: N nodes, F in, H out. The product is associative, so the
  * narrow side goes through the sparse aggregation:
@@ -9,9 +10,13 @@
  * Backward (Â^T is Â for symmetric graphs, op->AT otherwise):
  *   H <= F:  dT = Â^T dY;  dW += X^T dT;  dX += dT W^T
  *   H >  F:  dW += T^T dY; dT = dY W^T;   dX += Â^T dT
+ *
+ * The kind (frost__kind_gcn) runs this through opconv.c, which the model
+ * shares with GIN; frost_gcn_forward / _backward below are the plain
+ * reference the tests hold it to.
  */
 #include "frost/layers.h"
-#include "layers/layers_impl.h"
+#include "layers/kind_impl.h"
 
 #include <string.h>
 
@@ -47,3 +52,34 @@ void frost_gcn_backward(float *dX, float *dW, float *db, float *work, const floa
         }
     }
 }
+
+/* ---- the kind --------------------------------------------------------------------- */
+
+static frost_status gcn_op(frost__op *op, const frost__kind_args *a, const frost_csr *A, const frost_csr *AT,
+                           float *v0, float *v1, void *ws)
+{
+    (void)ws;
+    memset(op, 0, sizeof *op);
+    frost_aggr_gcn_norm(&op->aggr, A, AT, v0, v1, (frost_gcn_norm)a->gcn_norm);
+    return FROST_OK;
+}
+
+const frost__kind frost__kind_gcn = {
+    .name = "gcn",
+    .n_mats = 1,
+    .mat_names = {"weight"},
+    .n_bias = 1,
+    .linear = true,
+    .root_weight = true,
+    .init = FROST_INIT_GLOROT, /* PyG's GCNConv */
+    .zero_bias = true,         /* likewise */
+    .uses_graph = true,
+    .shape = frost__opconv_shape,
+    .graph_bytes = frost__no_graph_bytes,
+    .make_op = gcn_op,
+    .bwd_buffers = frost__opconv_bwd_buffers,
+    .forward = frost__opconv_forward,
+    .backward = frost__opconv_backward,
+    .rebuild_z = frost__opconv_rebuild_z,
+    .dz_panels = frost__opconv_dz_panels,
+};

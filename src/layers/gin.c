@@ -1,20 +1,21 @@
 /*
- * gin.c - Graph Isomorphism Network layers in two forms.
- *
- * Shape legend: N nodes, F in, K MLP hidden, H out.
- *
- * 1. The strong-lottery-ticket paper's form (slt.md section 5):
+ * gin.c - the Graph Isomorphism Network layer in the form of the
+ * strong-lottery-ticket paper (slt.md section 5):
  *      G = (1 + eps) X + mean(X),  Y = G W (+ b)
- *    op is the mean operator with self weight 1 + eps.
- *    Backward: dW += G^T dY; db += colsum(dY); dX += op^T (dY W^T).
+ * op is the mean operator with self weight 1 + eps.
  *
- * 2. The classic form (Xu et al. 2019; PyG GINConv with a 2-layer MLP):
- *      G = (1 + eps) X + sum(X),  Z = relu(G W1 + b1),  Y = Z W2 + b2
- *    Backward: dW2 += Z^T dY; db2; dZ = (dY W2^T) * [Z > 0];
- *              dW1 += G^T dZ; db1; dX += op^T (dZ W1^T).
+ * Shape legend: N nodes, F in, H out.
+ * Backward: dW += G^T dY; db += colsum(dY); dX += op^T (dY W^T).
+ *
+ * The kind (frost__kind_gin) runs through opconv.c (shared with GCN: the
+ * operator is linear, so the model aggregates on the narrower side);
+ * frost_gin_forward / _backward below are the plain reference. The
+ * classic GIN with a two-layer MLP is its own kind (gin_mlp.c).
  */
 #include "frost/layers.h"
-#include "layers/layers_impl.h"
+#include "layers/kind_impl.h"
+
+#include <string.h>
 
 void frost_gin_forward(float *Y, float *G, const frost_aggr *op, const float *X, const float *W, const float *b,
                        int64_t N, int64_t F, int64_t H)
@@ -37,34 +38,33 @@ void frost_gin_backward(float *dX, float *dW, float *db, float *work, const floa
     }
 }
 
-void frost_gin_mlp_forward(float *Y, float *G, float *Z, const frost_aggr *op, const float *X, const float *W1,
-                           const float *b1, const float *W2, const float *b2, int64_t N, int64_t F, int64_t K,
-                           int64_t H)
+/* ---- the kind --------------------------------------------------------------------- */
+
+static frost_status gin_op(frost__op *op, const frost__kind_args *a, const frost_csr *A, const frost_csr *AT,
+                           float *v0, float *v1, void *ws)
 {
-    frost_spmm(op, X, F, F, G, F);
-    frost_gemm(false, false, N, K, F, 1.0f, G, F, W1, K, 0.0f, Z, K);
-    if (b1) frost__add_bias(Z, b1, N, K);
-    frost_relu_forward(Z, Z, N * K);
-    frost_gemm(false, false, N, H, K, 1.0f, Z, K, W2, H, 0.0f, Y, H);
-    if (b2) frost__add_bias(Y, b2, N, H);
+    (void)ws;
+    memset(op, 0, sizeof *op);
+    frost_aggr_mean(&op->aggr, A, AT, v0, v1, a->self);
+    return FROST_OK;
 }
 
-void frost_gin_mlp_backward(float *dX, float *dW1, float *db1, float *dW2, float *db2, float *work1,
-                            float *work2, const float *dY, const float *G, const float *Z, const frost_aggr *op,
-                            const float *X, const float *W1, const float *W2, int64_t N, int64_t F, int64_t K,
-                            int64_t H)
-{
-    (void)X;
-    if (db2) frost_colsum_acc(dY, N, H, H, db2);
-    if (dW2) frost_gemm(true, false, K, H, N, 1.0f, Z, K, dY, H, 1.0f, dW2, H);
-    float *dZ = work1; /* (N,K) */
-    frost_gemm(false, true, N, K, H, 1.0f, dY, H, W2, H, 0.0f, dZ, K);
-    frost_relu_backward(dZ, dZ, Z, N * K);
-    if (db1) frost_colsum_acc(dZ, N, K, K, db1);
-    if (dW1) frost_gemm(true, false, F, K, N, 1.0f, G, F, dZ, K, 1.0f, dW1, K);
-    if (dX) {
-        float *dG = work2; /* (N,F) */
-        frost_gemm(false, true, N, F, K, 1.0f, dZ, K, W1, K, 0.0f, dG, F);
-        frost_spmm_t_acc(op, dG, F, F, dX, F);
-    }
-}
+const frost__kind frost__kind_gin = {
+    .name = "gin",
+    .n_mats = 1,
+    .mat_names = {"weight"},
+    .n_bias = 1,
+    .linear = true,
+    .root_weight = true,
+    .init = FROST_INIT_TORCH_LINEAR,
+    .zero_bias = false,
+    .uses_graph = true,
+    .shape = frost__opconv_shape,
+    .graph_bytes = frost__no_graph_bytes,
+    .make_op = gin_op,
+    .bwd_buffers = frost__opconv_bwd_buffers,
+    .forward = frost__opconv_forward,
+    .backward = frost__opconv_backward,
+    .rebuild_z = frost__opconv_rebuild_z,
+    .dz_panels = frost__opconv_dz_panels,
+};

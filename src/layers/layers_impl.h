@@ -94,4 +94,31 @@ void frost__post_grad_sums(const frost_post *p, const float *dh, const float *h,
  * running statistics' update. */
 void frost__post_stats(const frost_post *p, const double *sums, double N, int64_t H);
 
+/* ---- the post block over one process's rows (post_rows.c): distributed training ---------------- */
+typedef struct frost__post_rows {
+    frost_post p;                                       /* settings, statistics, bits and work as frost_post */
+    const int64_t *gid;                                 /* (n) global row ids for the dropout masks; NULL = 0 .. n-1 */
+    int64_t n_global;                                   /* rows over all processes: the statistics divide by it */
+    void (*allreduce)(void *ctx, double *v, int64_t n); /* NULL: one process */
+    void *ctx;
+} frost__post_rows;
+
+/* Training forward: statistics over all processes, then h with its bits. */
+void frost__post_rows_forward(const frost__post_rows *p, float *h, const float *z, int64_t n, int64_t H);
+/* Backward: dz (n, H) may alias dh; dgamma, dbeta (H) get this process's share. */
+void frost__post_rows_backward(const frost__post_rows *p, float *dz, float *dgamma, float *dbeta, const float *dh,
+                               const float *z, int64_t n, int64_t H);
+/* h of the last training forward again, from z, the statistics and bits. */
+void frost__post_rows_recompute(const frost__post_rows *p, float *h, const float *z, int64_t n, int64_t H);
+/* The phases (tests play several processes with them): column sums (2H:
+ * sum, sum of squares) of this process's rows; statistics from the totals;
+ * h and bits; backward sums (2H: T1, T2); dz from the totals. */
+void frost__post_rows_sums(const float *z, int64_t n, int64_t H, double *sums);
+void frost__post_rows_stats(const frost__post_rows *p, const double *sums, int64_t H);
+void frost__post_rows_apply(const frost__post_rows *p, float *h, const float *z, int64_t n, int64_t H);
+void frost__post_rows_grad_sums(const frost__post_rows *p, const float *dh, const float *z, int64_t n, int64_t H,
+                                double *T);
+void frost__post_rows_backward_apply(const frost__post_rows *p, float *dz, const float *dh, const float *z,
+                                     const double *T, int64_t n, int64_t H);
+
 #endif

@@ -5,7 +5,6 @@
  * (slt.md section 8).
  */
 #include "model/model_impl.h"
-#include "frost/slt.h"
 
 #include <string.h>
 
@@ -35,11 +34,11 @@ void frost_model_state_export(const frost_model *m, float *params, float *bn, ui
     for (int32_t l = 0; l < m->L; l++) {
         const frost__layer *ly = &m->layer[l];
         if (!ly->rmean) continue;
-        memcpy(bn + o, ly->rmean, (size_t)ly->fout * sizeof(float));
-        memcpy(bn + o + ly->fout, ly->rvar, (size_t)ly->fout * sizeof(float));
-        o += 2 * ly->fout;
+        memcpy(bn + o, ly->rmean, (size_t)ly->conv.fout * sizeof(float));
+        memcpy(bn + o + ly->conv.fout, ly->rvar, (size_t)ly->conv.fout * sizeof(float));
+        o += 2 * ly->conv.fout;
     }
-    if (m->supermask) frost_slt_get_mask_bits(m, mask, (frost_slt_num_free(m) + 7) / 8);
+    if (m->sm) frost_slt_get_mask_bits(m, mask, (frost_slt_num_free(m) + 7) / 8);
 }
 
 frost_status frost_model_state_import(frost_model *m, const float *params, const float *bn, const uint8_t *mask)
@@ -55,24 +54,24 @@ frost_status frost_model_state_import(frost_model *m, const float *params, const
     for (int32_t l = 0; l < m->L; l++) {
         frost__layer *ly = &m->layer[l];
         if (!ly->rmean) continue;
-        memcpy(ly->rmean, bn + o, (size_t)ly->fout * sizeof(float));
-        memcpy(ly->rvar, bn + o + ly->fout, (size_t)ly->fout * sizeof(float));
-        o += 2 * ly->fout;
+        memcpy(ly->rmean, bn + o, (size_t)ly->conv.fout * sizeof(float));
+        memcpy(ly->rvar, bn + o + ly->conv.fout, (size_t)ly->conv.fout * sizeof(float));
+        o += 2 * ly->conv.fout;
     }
-    if (m->supermask) return frost_slt_set_mask_bits(m, mask, frost_slt_num_free(m));
+    if (m->sm) return frost_slt_set_mask_bits(m, mask, frost_slt_num_free(m));
     return FROST_OK;
 }
 
 int64_t frost_model_bits(const frost_model *m)
 {
     frost_model_state_sizes s = frost_model_state_counts(m);
-    if (!m->supermask) return 32 * (s.params + s.bn);
+    if (!m->sm) return 32 * (s.params + s.bn);
     return s.mask + 64 + 32 * (s.params + s.bn);
 }
 
 int64_t frost_model_paper_bits(const frost_model *m)
 {
-    return m->supermask ? frost_model_state_counts(m).mask : frost_model_bits(m);
+    return m->sm ? frost_model_state_counts(m).mask : frost_model_bits(m);
 }
 
 int64_t frost_model_dense_bits(const frost_model *m)

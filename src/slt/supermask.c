@@ -14,10 +14,12 @@
  * matrix), the freeze pattern from (FREEZE, matrix): weight i of a matrix is
  * frozen by the rank of its key (u32 from the stream at index i, then i), so
  * every value is a function of (seed, matrix, index) alone.
+ *
+ * The model drives the supermask through slt_impl.h; nothing here knows
+ * what a layer or a graph is.
  */
-#include "frost/slt.h"
+#include "slt/slt_impl.h"
 #include "frost/rng.h"
-#include "model/model_impl.h"
 
 #include <math.h>
 #include <string.h>
@@ -174,7 +176,7 @@ static inline uint64_t freeze_key(uint64_t seed, int32_t mat, int64_t i)
 }
 
 /* The n_pruned smallest keys are pruned, the next n_locked locked. */
-static frost_status freeze_matrix(frost__wmat *w, uint64_t seed, int64_t n_pruned, int64_t n_locked)
+static frost_status freeze_matrix(frost__smat *w, uint64_t seed, int64_t n_pruned, int64_t n_locked)
 {
     w->n_pruned = n_pruned;
     w->n_locked = n_locked;
@@ -210,15 +212,66 @@ static frost_status freeze_matrix(frost__wmat *w, uint64_t seed, int64_t n_prune
     return FROST_OK;
 }
 
-frost_status frost__supermask_init(frost_model *m, uint64_t seed)
+frost_status frost__supermask_new(frost__supermask **out, const frost_supermask_spec *spec, int32_t n,
+                                  const int64_t *rows, const int64_t *cols)
 {
-    const frost_supermask_spec *k = &m->spec.mask;
-    const int32_t nm = m->n_wmats;
+    frost_status st = FROST_OK;
+    frost__supermask *sm = NULL;
+    *out = NULL;
+    if (n > 256) return frost__error(FROST_ERR_CONFIG, "at most 256 masked matrices, the model has %d", n);
+    FROST_CALLOC(sm, 1);
+    sm->spec = *spec;
+    sm->n = n;
+    FROST_CALLOC(sm->mats, n > 0 ? n : 1);
+    for (int32_t k = 0; k < n; k++) {
+        frost__smat *w = &sm->mats[k];
+        w->rows = rows[k], w->cols = cols[k], w->n = rows[k] * cols[k];
+        w->index = k;
+        w->scale = 1.0f;
+    }
+    *out = sm;
+    return FROST_OK;
+fail:
+    frost__supermask_free(&sm);
+    return st;
+}
+
+void frost__supermask_free(frost__supermask **psm)
+{
+    if (!psm || !*psm) return;
+    free((*psm)->mats);
+    free(*psm);
+    *psm = NULL;
+}
+
+void frost__supermask_layout(frost__supermask *sm, frost__slab *P, frost__slab *G, frost__slab *X, frost__slab *A,
+                             frost__slab *B)
+{
+    int64_t total = 0;
+    for (int32_t k = 0; k < sm->n; k++) {
+        frost__smat *w = &sm->mats[k];
+        total += w->n;
+        /* trainable: scores; fixed: base weights, codes; effective weights with the activations */
+        w->score = FROST__TAKE(P, w->n, float);
+        w->dscore = FROST__TAKE(G, w->n, float);
+        w->base = FROST__TAKE(X, w->n, float);
+        w->code = FROST__TAKE(X, w->n, int8_t);
+        w->keep = FROST__TAKE(A, w->n, uint8_t);
+        w->w = FROST__TAKE(A, w->n, float);
+        w->dw = FROST__TAKE(B, w->n, float);
+    }
+    sm->keys = FROST__TAKE(A, total, float);
+}
+
+frost_status frost__supermask_init(frost__supermask *sm, uint64_t seed)
+{
+    const frost_supermask_spec *k = &sm->spec;
+    const int32_t nm = sm->n;
     int64_t sizes[256] = {0}, rows[256] = {0}, cols[256] = {0};
     double densP[256], densF[256];
-    if (nm > 256) return frost__error(FROST_ERR_CONFIG, "at most 256 masked matrices, the model has %d", nm);
+    FROST_ASSERT(nm <= 256);
     for (int32_t j = 0; j < nm; j++) {
-        frost__wmat *w = &m->wmats[j];
+        frost__smat *w = &sm->mats[j];
         sizes[j] = w->n, rows[j] = w->rows, cols[j] = w->cols;
         frost__init_values(w->base, w->rows, w->cols, k->weight_init, seed,
                            frost_rng_stream(FROST_RNG_WEIGHT, (uint64_t)j));
@@ -234,10 +287,10 @@ frost_status frost__supermask_init(frost_model *m, uint64_t seed)
         int64_t n_pruned = floor_frac(sizes[j], 1.0 - densP[j]);
         int64_t n_locked = densP[j] > densF[j] ? floor_frac(sizes[j], densP[j] - densF[j]) : 0;
         if (n_locked > sizes[j] - n_pruned) n_locked = sizes[j] - n_pruned;
-        frost_status st = freeze_matrix(&m->wmats[j], seed, n_pruned, n_locked);
+        frost_status st = freeze_matrix(&sm->mats[j], seed, n_pruned, n_locked);
         if (st < 0) return st;
     }
-    frost__supermask_update(m);
+    frost__supermask_update(sm);
     return FROST_OK;
 }
 
@@ -245,11 +298,11 @@ frost_status frost__supermask_init(frost_model *m, uint64_t seed)
 
 /* Mask k weights of the matrices [j0, j1): pruned first, then the smallest
  * free scores; returns the threshold (the largest masked free key). */
-static double mask_range(frost_model *m, int32_t j0, int32_t j1, int64_t k)
+static double mask_range(frost__supermask *m, int32_t j0, int32_t j1, int64_t k)
 {
     int64_t n_pruned = 0, n_free = 0;
     for (int32_t j = j0; j < j1; j++) {
-        const frost__wmat *w = &m->wmats[j];
+        const frost__smat *w = &m->mats[j];
         for (int64_t i = 0; i < w->n; i++) {
             if (w->code[i] == 0) m->keys[n_free++] = fabsf(w->score[i]);
             else n_pruned += w->code[i] < 0;
@@ -262,9 +315,9 @@ static double mask_range(frost_model *m, int32_t j0, int32_t j1, int64_t k)
     bool mask_all_free = kf >= n_free;
     if (kf > 0 && !mask_all_free) {
         int64_t less = 0;
-        if (m->dist && m->dist->select) {
+        if (m->select) {
             /* distributed training: the processes share the selection (same result) */
-            m->dist->select(m->dist->ctx, m->keys, n_free, kf - 1, &v, &less);
+            m->select(m->select_ctx, m->keys, n_free, kf - 1, &v, &less);
         } else {
             int64_t r = frost_slt_select(m->keys, n_free, kf - 1);
             v = m->keys[r];
@@ -277,7 +330,7 @@ static double mask_range(frost_model *m, int32_t j0, int32_t j1, int64_t k)
     }
     /* one pass in (matrix, index) order: ties at v go to the earliest weights */
     for (int32_t j = j0; j < j1; j++) {
-        frost__wmat *w = &m->wmats[j];
+        frost__smat *w = &m->mats[j];
         int64_t kept = 0;
         for (int64_t i = 0; i < w->n; i++) {
             bool keep;
@@ -302,11 +355,11 @@ static double mask_range(frost_model *m, int32_t j0, int32_t j1, int64_t k)
 }
 
 /* Effective weights base * keep * scale, with the scale the spec asks for. */
-static void apply_effective(frost_model *m)
+static void apply_effective(frost__supermask *m)
 {
-    const frost_supermask_spec *k = &m->spec.mask;
-    for (int32_t j = 0; j < m->n_wmats; j++) {
-        frost__wmat *w = &m->wmats[j];
+    const frost_supermask_spec *k = &m->spec;
+    for (int32_t j = 0; j < m->n; j++) {
+        frost__smat *w = &m->mats[j];
         float scale = 1.0f;
         if (k->scale == FROST_SCALE_STATIC && k->sparsity < 1) scale = (float)(1.0 / sqrt(1.0 - k->sparsity));
         else if (k->scale == FROST_SCALE_DYNAMIC && w->n_kept > 0) scale = (float)sqrt((double)w->n / (double)w->n_kept);
@@ -317,15 +370,15 @@ static void apply_effective(frost_model *m)
     }
 }
 
-void frost__supermask_update(frost_model *m)
+void frost__supermask_update(frost__supermask *m)
 {
-    const frost_supermask_spec *k = &m->spec.mask;
+    const frost_supermask_spec *k = &m->spec;
     if (k->scope == FROST_THRESHOLD_GLOBAL) {
         int64_t total = 0;
-        for (int32_t j = 0; j < m->n_wmats; j++) total += m->wmats[j].n;
-        m->threshold = mask_range(m, 0, m->n_wmats, floor_frac(total, k->sparsity));
+        for (int32_t j = 0; j < m->n; j++) total += m->mats[j].n;
+        m->threshold = mask_range(m, 0, m->n, floor_frac(total, k->sparsity));
     } else {
-        for (int32_t j = 0; j < m->n_wmats; j++) m->threshold = mask_range(m, j, j + 1, floor_frac(m->wmats[j].n, k->sparsity));
+        for (int32_t j = 0; j < m->n; j++) m->threshold = mask_range(m, j, j + 1, floor_frac(m->mats[j].n, k->sparsity));
     }
     apply_effective(m);
 }
@@ -340,25 +393,20 @@ void frost_slt_score_grad(float *dscore, const float *score, const float *dw, co
     }
 }
 
-void frost__supermask_backward(frost_model *m)
+void frost__supermask_backward(frost__supermask *m)
 {
-    for (int32_t j = 0; j < m->n_wmats; j++) {
-        frost__wmat *w = &m->wmats[j];
+    for (int32_t j = 0; j < m->n; j++) {
+        frost__smat *w = &m->mats[j];
         frost_slt_score_grad(w->dscore, w->score, w->dw, w->base, w->scale, w->n);
     }
 }
 
 /* ---- inspection and tickets ----------------------------------------------------------- */
 
-int32_t frost_slt_num_matrices(const frost_model *m) { return m->supermask ? m->n_wmats : 0; }
-
-double frost_slt_threshold(const frost_model *m) { return m->threshold; }
-
-frost_status frost_slt_matrix(const frost_model *m, int32_t k, frost_slt_matrix_info *info)
+frost_status frost__supermask_matrix(const frost__supermask *m, int32_t k, frost_slt_matrix_info *info)
 {
-    if (!m->supermask || k < 0 || k >= m->n_wmats)
-        return frost__error(FROST_ERR_INVALID, "no masked matrix %d in this model", k);
-    const frost__wmat *w = &m->wmats[k];
+    if (k < 0 || k >= m->n) return frost__error(FROST_ERR_INVALID, "no masked matrix %d in this model", k);
+    const frost__smat *w = &m->mats[k];
     info->rows = w->rows;
     info->cols = w->cols;
     info->n = w->n;
@@ -374,72 +422,34 @@ frost_status frost_slt_matrix(const frost_model *m, int32_t k, frost_slt_matrix_
     return FROST_OK;
 }
 
-static frost_status copy_floats(float *dst, const float *src, int64_t n_dst, int64_t n_src, const char *what, int32_t l)
+void frost__supermask_set_base(frost__supermask *m, const float *const *src)
 {
-    if (!dst) return FROST_OK;
-    if (!src || n_dst != n_src)
-        return frost__error(FROST_ERR_SHAPE, "the trained network has no matching %s for layer %d", what, l);
-    memcpy(dst, src, (size_t)n_dst * sizeof *dst);
-    return FROST_OK;
-}
-
-frost_status frost_slt_set_base_from(frost_model *t, const frost_model *src)
-{
-    if (!t->supermask) return frost__error(FROST_ERR_INVALID, "the model has no supermask");
-    if (src->supermask) return frost__error(FROST_ERR_INVALID, "the weights must come from a weight-trained network");
-    if (t->n_wmats != src->n_wmats || t->L != src->L || t->spec.arch != src->spec.arch)
-        return frost__error(FROST_ERR_SHAPE,
-                            "the ticket (%s, %d layers, %d matrices) and the trained network (%s, %d layers, %d "
-                            "matrices) differ",
-                            frost_arch_name(t->spec.arch), t->L, t->n_wmats, frost_arch_name(src->spec.arch), src->L,
-                            src->n_wmats);
-    for (int32_t j = 0; j < t->n_wmats; j++)
-        if (t->wmats[j].rows != src->wmats[j].rows || t->wmats[j].cols != src->wmats[j].cols)
-            return frost__error(FROST_ERR_SHAPE, "masked matrix %d is %lld x %lld in the ticket, %lld x %lld trained", j,
-                                (long long)t->wmats[j].rows, (long long)t->wmats[j].cols,
-                                (long long)src->wmats[j].rows, (long long)src->wmats[j].cols);
-    for (int32_t l = 0; l < t->L; l++) {
-        frost__layer *a = &t->layer[l];
-        const frost__layer *b = &src->layer[l];
-        const int64_t nb0 = a->arch == FROST_ARCH_GIN_MLP ? a->k : a->fout;
-        frost_status st;
-        if ((st = copy_floats(a->b0, b->b0, nb0, b->arch == FROST_ARCH_GIN_MLP ? b->k : b->fout, "bias", l)) < 0 ||
-            (st = copy_floats(a->b1, b->b1, a->fout, b->fout, "second bias", l)) < 0 ||
-            (st = copy_floats(a->gamma, b->gamma, a->fout, b->fout, "batch-norm scale", l)) < 0 ||
-            (st = copy_floats(a->beta, b->beta, a->fout, b->fout, "batch-norm shift", l)) < 0 ||
-            (st = copy_floats(a->rmean, b->rmean, a->fout, b->fout, "running mean", l)) < 0 ||
-            (st = copy_floats(a->rvar, b->rvar, a->fout, b->fout, "running variance", l)) < 0)
-            return st;
-    }
-    if (t->head_b && src->head_b) memcpy(t->head_b, src->head_b, (size_t)t->spec.out_dim * sizeof(float));
-    for (int32_t j = 0; j < t->n_wmats; j++) {
-        frost__wmat *w = &t->wmats[j];
-        const float *v = src->wmats[j].w;
+    for (int32_t j = 0; j < m->n; j++) {
+        frost__smat *w = &m->mats[j];
+        const float *v = src[j];
         for (int64_t i = 0; i < w->n; i++) {
             w->base[i] = v[i];
             w->score[i] = fabsf(v[i]);
         }
     }
-    frost__supermask_update(t);
-    return FROST_OK;
+    frost__supermask_update(m);
 }
 
-int64_t frost_slt_num_free(const frost_model *m)
+int64_t frost__supermask_num_free(const frost__supermask *m)
 {
     int64_t n = 0;
-    if (!m->supermask) return 0;
-    for (int32_t j = 0; j < m->n_wmats; j++) n += m->wmats[j].n - m->wmats[j].n_pruned - m->wmats[j].n_locked;
+    for (int32_t j = 0; j < m->n; j++) n += m->mats[j].n - m->mats[j].n_pruned - m->mats[j].n_locked;
     return n;
 }
 
-int64_t frost_slt_get_mask_bits(const frost_model *m, uint8_t *bits, int64_t cap_bytes)
+int64_t frost__supermask_get_bits(const frost__supermask *m, uint8_t *bits, int64_t cap_bytes)
 {
     int64_t b = 0;
-    const int64_t nfree = frost_slt_num_free(m);
+    const int64_t nfree = frost__supermask_num_free(m);
     if ((nfree + 7) / 8 > cap_bytes) return -1;
     memset(bits, 0, (size_t)((nfree + 7) / 8));
-    for (int32_t j = 0; j < m->n_wmats; j++) {
-        const frost__wmat *w = &m->wmats[j];
+    for (int32_t j = 0; j < m->n; j++) {
+        const frost__smat *w = &m->mats[j];
         for (int64_t i = 0; i < w->n; i++) {
             if (w->code[i] != 0) continue;
             if (w->keep[i]) bits[b >> 3] |= (uint8_t)(1u << (b & 7));
@@ -449,15 +459,14 @@ int64_t frost_slt_get_mask_bits(const frost_model *m, uint8_t *bits, int64_t cap
     return b;
 }
 
-frost_status frost_slt_set_mask_bits(frost_model *m, const uint8_t *bits, int64_t nbits)
+frost_status frost__supermask_set_bits(frost__supermask *m, const uint8_t *bits, int64_t nbits)
 {
-    if (!m->supermask) return frost__error(FROST_ERR_INVALID, "the model has no supermask");
-    if (nbits != frost_slt_num_free(m))
+    if (nbits != frost__supermask_num_free(m))
         return frost__error(FROST_ERR_SHAPE, "mask has %lld bits, the model has %lld free weights", (long long)nbits,
-                            (long long)frost_slt_num_free(m));
+                            (long long)frost__supermask_num_free(m));
     int64_t b = 0;
-    for (int32_t j = 0; j < m->n_wmats; j++) {
-        frost__wmat *w = &m->wmats[j];
+    for (int32_t j = 0; j < m->n; j++) {
+        frost__smat *w = &m->mats[j];
         int64_t kept = 0;
         for (int64_t i = 0; i < w->n; i++) {
             bool keep;

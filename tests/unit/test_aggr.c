@@ -202,9 +202,9 @@ Test(aggr, each_architecture_picks_its_operator)
         frost_model_spec sp = frost_model_spec_default();
         sp.arch = cases[c].arch;
         sp.gin_eps = eps;
-        frost_aggr op;
-        frost__model_operator(&sp, &op, &g.A, &g.AT, v0, v1);
-        check_op(&g, &op, dense_op(&g, cases[c].kind, cases[c].self), 7, frost_arch_name(sp.arch));
+        frost__op op;
+        cr_assert_eq(frost__model_operator(&sp, &op, &g.A, &g.AT, v0, v1), FROST_OK);
+        check_op(&g, &op.aggr, dense_op(&g, cases[c].kind, cases[c].self), 7, frost_arch_name(sp.arch));
     }
     free_graph(&g);
 }

@@ -90,7 +90,7 @@ Test(slt, exactly_floor_N_s_masked_with_ties, .init = fixture, .fini = fixture_f
                      (long long)z, (long long)total);
         /* all scores tied: still exactly k */
         for (int32_t k = 0; k < m->n_wmats; k++)
-            for (int64_t i = 0; i < m->wmats[k].n; i++) m->wmats[k].score[i] = 0.25f;
+            for (int64_t i = 0; i < m->sm->mats[k].n; i++) m->sm->mats[k].score[i] = 0.25f;
         frost_model_after_step(m);
         z = count_masked(m, &total);
         cr_assert_eq(z, (int64_t)floor((double)total * cases[c][0] + 1e-9), "ties, case %zu", c);
@@ -108,7 +108,7 @@ Test(slt, frozen_codes_never_flip, .init = fixture, .fini = fixture_fini)
     int8_t *codes = malloc((size_t)total);
     int64_t o = 0, pruned = 0, locked = 0;
     for (int32_t k = 0; k < m->n_wmats; k++) {
-        memcpy(codes + o, m->wmats[k].code, (size_t)m->wmats[k].n);
+        memcpy(codes + o, m->sm->mats[k].code, (size_t)m->wmats[k].n);
         for (int64_t i = 0; i < m->wmats[k].n; i++) pruned += codes[o + i] < 0, locked += codes[o + i] > 0;
         o += m->wmats[k].n;
     }
@@ -122,7 +122,7 @@ Test(slt, frozen_codes_never_flip, .init = fixture, .fini = fixture_fini)
     cr_assert_eq(frost_train(m, &d, &opt, &r), FROST_OK);
     o = 0;
     for (int32_t k = 0; k < m->n_wmats; k++) {
-        const frost__wmat *w = &m->wmats[k];
+        const frost__smat *w = &m->sm->mats[k];
         for (int64_t i = 0; i < w->n; i++) {
             cr_assert_eq(w->code[i], codes[o + i]);
             if (w->code[i] < 0) cr_assert_eq(w->w[i], 0.0f, "a pruned weight is used");
@@ -183,7 +183,7 @@ Test(slt, regeneration_identical_for_1_and_2_threads, .init = fixture, .fini = f
     cr_assert_eq(frost_model_new(&b, &sp, &A, &A, NN), FROST_OK);
     cr_assert_eq(frost_model_init(b, 42), FROST_OK);
     for (int32_t k = 0; k < a->n_wmats; k++) {
-        const frost__wmat *x = &a->wmats[k], *y = &b->wmats[k];
+        const frost__smat *x = &a->sm->mats[k], *y = &b->sm->mats[k];
         cr_assert(memcmp(x->base, y->base, (size_t)x->n * 4) == 0);
         cr_assert(memcmp(x->score, y->score, (size_t)x->n * 4) == 0);
         cr_assert(memcmp(x->code, y->code, (size_t)x->n) == 0);

@@ -1,7 +1,7 @@
 /*
  * post_rows.c - the post-convolution block h = dropout(relu(bn(z))) over the
  * rows one process holds of a graph spread over several (distributed
- * training, model_impl.h's frost__dist).
+ * training: kind_impl.h's frost__exec).
  *
  * Shape legend: n rows here (this process's nodes), H columns, N_g rows
  * over all processes.
@@ -23,7 +23,6 @@
  * processes in one (sum the partial sums, then apply): with one process, no
  * gid and N_g = n, the results are frost_post's, which is the reference.
  */
-#include "model/model_impl.h"
 #include "frost/layers.h"
 #include "layers/layers_impl.h"
 
