@@ -123,30 +123,7 @@ FROST_API frost_import_opts frost_import_opts_default(void);
 FROST_API frost_status frost_import_ogb(const char *dir, const char *out_path,
                                         const frost_import_opts *opts);
 
-/* ---- synthetic graphs --------------------------------------------------- */
-
-typedef struct frost_synth_opts {
-    const char *name;           /* default "synth" */
-    int64_t num_nodes;          /* N */
-    int64_t num_edges;          /* undirected edges (distinct pairs, no self-loops) */
-    int64_t num_features;       /* F */
-    int32_t num_classes;        /* C */
-    double homophily;           /* target fraction of edges inside a class, [0, 1] */
-    double feature_signal;      /* class-mean norm relative to unit noise per dimension */
-    double degree_exponent;     /* power-law exponent of expected degrees (> 2; 0 = uniform) */
-    double train_fraction, valid_fraction; /* rest is test */
-    bool symmetrize;            /* store both directions (default true) */
-    uint64_t seed;
-    int compression;            /* deflate level for the features (default 1) */
-    frost_progress_fn progress;
-    void *progress_user;
-} frost_synth_opts;
-
-FROST_API frost_synth_opts frost_synth_opts_default(void);
-
-/* Contextual stochastic block model with heavy-tailed degrees, written
- * straight to OUT (features streamed in blocks). */
-FROST_API frost_status frost_synth(const char *out_path, const frost_synth_opts *opts);
+/* Synthetic graphs (frost_synth) are in frost/synth.h. */
 
 /* ---- partitions and reordering ------------------------------------------ */
 

@@ -7,6 +7,9 @@
  *
  *     #include <frost/frost.h>
  *     frost_set_threads(2);
+ *
+ * Each header below belongs to one module of src/; frost_set_threads and
+ * frost_blas_core are in status.h (src/core).
  */
 #ifndef FROST_FROST_H
 #define FROST_FROST_H
@@ -15,6 +18,7 @@
 #include "frost/rng.h"
 #include "frost/graph.h"
 #include "frost/dataset.h"
+#include "frost/synth.h"
 #include "frost/tensor.h"
 #include "frost/layers.h"
 #include "frost/model.h"
@@ -27,22 +31,4 @@
 #include "frost/runner.h"
 #include "frost/dist.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-
-/* Worker threads for frost's kernels and for OpenBLAS (n >= 1). */
-FROST_API void frost_set_threads(int n);
-FROST_API int frost_get_threads(void);
-
-/* The dense-product kernels in use: OpenBLAS's family ("Haswell",
- * "SkylakeX", ...: chosen by OpenBLAS from the CPU, or forced by
- * OPENBLAS_CORETYPE), with "+avx512" appended where frost's own AVX-512
- * kernels take the node-by-feature products. Results with the same string
- * are bit-identical. */
-FROST_API const char *frost_blas_core(void);
-
-#ifdef __cplusplus
-}
-#endif
 #endif

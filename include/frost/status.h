@@ -79,6 +79,17 @@ FROST_API void frost_log_set(frost_log_fn fn, void *user);
 /* Library version, e.g. "0.1.0". */
 FROST_API const char *frost_version(void);
 
+/* Worker threads for frost's kernels and for OpenBLAS (n >= 1). */
+FROST_API void frost_set_threads(int n);
+FROST_API int frost_get_threads(void);
+
+/* The dense-product kernels in use: OpenBLAS's family ("Haswell",
+ * "SkylakeX", ...: chosen by OpenBLAS from the CPU, or forced by
+ * OPENBLAS_CORETYPE), with "+avx512" appended where frost's own AVX-512
+ * kernels take the node-by-feature products. Results with the same string
+ * are bit-identical. */
+FROST_API const char *frost_blas_core(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -2,7 +2,7 @@
  * threads.c - one knob for every source of parallelism: OpenMP regions in
  * frost's kernels and OpenBLAS's own thread pool.
  */
-#include "frost/frost.h"
+#include "frost/status.h"
 #include "core/core_impl.h"
 
 #include <cblas.h>

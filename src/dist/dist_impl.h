@@ -19,7 +19,8 @@
 
 #include "frost/dist.h"
 #include "frost/graph.h"
-#include "frost/runner.h"
+#include "frost/model.h"
+#include "frost/train.h"
 #include "core/core_impl.h"
 
 /* ---- the plan (plan.c) --------------------------------------------------------
@@ -97,9 +98,19 @@ void frost__halo_backward(frost__halo *h, float *g, int64_t F);
 
 /* ---- a distributed run (train.c) ------------------------------------------------ */
 
-/* Train one run of configuration c on prepared data p (every process holds
- * the whole dataset; each keeps its share): this process owns the nodes of
- * part `rank` of `part`. On return every process has the run's outcome and
+/* What a distributed run trains: every process holds the whole dataset and
+ * keeps its share. */
+typedef struct frost__dist_job {
+    const frost_csr *A, *AT;    /* aggregation graph of all N nodes (row i: the nodes i aggregates
+                                   from); AT its transpose, A itself when symmetric */
+    const float *X;             /* (N, F) features */
+    const int64_t *original_id; /* (N) a renumbered dataset's original ids (dropout masks), or NULL */
+    frost_task_data task;       /* labels and split over all N nodes (no prior) */
+    frost_model_spec spec;
+} frost__dist_job;
+
+/* Train one run of job j: this process owns the nodes of part `rank` of
+ * `part`. On return every process has the run's outcome and
  * the model state; the eval logits of all nodes (global order) and their
  * hash on `root`, the communication counters in *stats. */
 typedef struct frost__dist_outcome {
@@ -112,8 +123,8 @@ typedef struct frost__dist_outcome {
     frost_dist_stats stats;
 } frost__dist_outcome;
 
-frost_status frost__dist_train(frost__comm *c, const frost_prepared *p, const frost_config *pt, const int32_t *part,
-                               uint64_t seed, const frost_train_opts *o, frost__dist_outcome *out);
+frost_status frost__dist_train(frost__comm *c, const frost__dist_job *j, const int32_t *part, uint64_t seed,
+                               const frost_train_opts *o, frost__dist_outcome *out);
 void frost__dist_outcome_release(frost__dist_outcome *o);
 
 #endif

@@ -106,8 +106,7 @@ static frost_status dist_epoch(void *vctx, frost_model *m, frost_optim *opt, con
     frost_model_zero_grad(m);
     float *dz = frost_model_dlogits(m);
     const float *z = frost_model_logits(m);
-    const double local = d->task == FROST_TASK_BINARY ? frost_bce_logits(dz, z, d->labels, d->train, d->n_train, d->C)
-                                                      : frost_softmax_ce(dz, z, d->labels, d->train, d->n_train, d->C);
+    const double local = frost__train_loss(dz, z, z, d, d->labels, d->train, d->n_train, o->entropy_alpha);
     /* the mean over every process's training nodes */
     const int64_t mine = labelled_terms(d);
     double v[2] = {local * (double)mine, (double)mine};
@@ -275,8 +274,8 @@ fail:
     return st;
 }
 
-frost_status frost__dist_train(frost__comm *c, const frost_prepared *p, const frost_config *pt, const int32_t *part,
-                               uint64_t seed, const frost_train_opts *o, frost__dist_outcome *out)
+frost_status frost__dist_train(frost__comm *c, const frost__dist_job *j, const int32_t *part, uint64_t seed,
+                               const frost_train_opts *o, frost__dist_outcome *out)
 {
     frost_status st = FROST_OK;
     frost__halo_plan plan;
@@ -289,13 +288,12 @@ frost_status frost__dist_train(frost__comm *c, const frost_prepared *p, const fr
     memset(&x, 0, sizeof x);
     memset(out, 0, sizeof *out);
     const int P = frost__comm_size(c), rank = frost__comm_rank(c);
-    const frost_dataset *ds = &p->ds;
-    const int64_t N = ds->num_nodes, F = ds->num_features;
-    frost_task_data g = frost_prepared_task(p);
+    const frost_task_data g = j->task;
+    const int64_t N = g.N, F = g.F;
     const int64_t T = g.task == FROST_TASK_BINARY ? g.C : 1;
     if (g.prior) return frost__error(FROST_ERR_INVALID, "distributed training does not support a prior");
 
-    FROST_TRY(frost__halo_plan_build(&plan, &p->A, part, P, rank));
+    FROST_TRY(frost__halo_plan_build(&plan, j->A, part, P, rank));
     const int64_t nl = plan.n_local, no = plan.n_owned;
     x.c = c;
     x.plan = &plan;
@@ -304,7 +302,7 @@ frost_status frost__dist_train(frost__comm *c, const frost_prepared *p, const fr
     FROST_ALLOC(X, nl * F);
     FROST_ALLOC(x.labels, nl * T);
     for (int64_t i = 0; i < nl; i++) {
-        memcpy(X + i * F, p->X + plan.gid[i] * F, (size_t)F * sizeof(float));
+        memcpy(X + i * F, j->X + plan.gid[i] * F, (size_t)F * sizeof(float));
         memcpy(x.labels + i * T, g.labels + plan.gid[i] * T, (size_t)T * sizeof(int32_t));
     }
     FROST_ALLOC(loc, N);
@@ -320,13 +318,13 @@ frost_status frost__dist_train(frost__comm *c, const frost_prepared *p, const fr
     d.train = tr, d.valid = va, d.test = te;
 
     /* the model on n_local rows, with the operator of the whole graph restricted to them */
-    frost_model_spec spec = frost_prepared_spec(p, pt);
+    const frost_model_spec spec = j->spec;
     FROST_TRY(frost_model_new(&m, &spec, NULL, NULL, nl));
     FROST_TRY(frost_model_init(m, seed));
     frost__op gop;
     FROST_ALLOC(gv0, N);
     FROST_ALLOC(gv1, N);
-    FROST_TRY(frost__model_operator(&spec, &gop, &p->A, p->symmetric ? &p->A : &p->AT, gv0, gv1));
+    FROST_TRY(frost__model_operator(&spec, &gop, j->A, j->AT, gv0, gv1));
     frost__dist *dd = &x.dist;
     dd->n_owned = no, dd->n_local = nl, dd->n_global = N;
     dd->gid = plan.gid;
@@ -355,7 +353,7 @@ frost_status frost__dist_train(frost__comm *c, const frost_prepared *p, const fr
     dd->allreduce = hook_allreduce;
     dd->select = hook_select;
     FROST_TRY(frost__model_set_dist(m, dd));
-    FROST_TRY(frost_model_set_node_ids(m, p->ds.original_id)); /* a renumbered dataset: masks by original id */
+    FROST_TRY(frost_model_set_node_ids(m, j->original_id)); /* a renumbered dataset: masks by original id */
     {
         frost_param *ps;
         const int32_t np = frost_model_params(m, &ps);

@@ -180,7 +180,13 @@ frost_status frost__run_train(const frost_prepared *p, const frost_config *pt, c
             }
         }
         frost__dist_outcome dout;
-        FROST_TRY(frost__dist_train(env->comm, p, pt, env->dist_part, (uint64_t)it->seed, &o, &dout));
+        const frost__dist_job job = {.A = &p->A,
+                                     .AT = p->symmetric ? &p->A : &p->AT,
+                                     .X = p->X,
+                                     .original_id = p->ds.original_id,
+                                     .task = frost_prepared_task(p),
+                                     .spec = frost_prepared_spec(p, pt)};
+        FROST_TRY(frost__dist_train(env->comm, &job, env->dist_part, (uint64_t)it->seed, &o, &dout));
         out->res = dout.res;
         out->params = dout.params, out->bn = dout.bn, out->mask = dout.mask, out->sz = dout.sizes;
         fill_info(out, p, pt, it, &spec);

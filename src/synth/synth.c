@@ -17,6 +17,7 @@
  *               mean from the origin in units of the per-dimension noise
  *   split     : a uniformly random permutation cut into train/valid/test
  */
+#include "frost/synth.h"
 #include "dataset/dataset_impl.h"
 #include "frost/rng.h"
 

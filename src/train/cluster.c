@@ -173,8 +173,7 @@ static frost_status cluster_epoch(void *vctx, frost_model *m, frost_optim *opt, 
         frost_model_zero_grad(m);
         float *dz = frost_model_dlogits(m);
         const float *z = frost_model_logits(m);
-        const double loss = d->task == FROST_TASK_BINARY ? frost_bce_logits(dz, z, x->labels, x->idx, n_idx, d->C)
-                                                         : frost_softmax_ce(dz, z, x->labels, x->idx, n_idx, d->C);
+        const double loss = frost__train_loss(dz, z, z, d, x->labels, x->idx, n_idx, o->entropy_alpha);
         loss_sum += loss * (double)n_lab;
         weight += (double)n_lab;
         if (!isfinite(loss)) break;

@@ -87,6 +87,14 @@ frost_status frost_evaluate(frost_model *m, const frost_task_data *d, double *tr
     return st;
 }
 
+double frost__train_loss(float *dz, const float *scores, const float *out, const frost_task_data *d,
+                         const int32_t *labels, const int64_t *idx, int64_t n_idx, double entropy_alpha)
+{
+    if (d->task == FROST_TASK_BINARY) return frost_bce_logits(dz, scores, labels, idx, n_idx, d->C);
+    if (d->prior) return frost_prt_loss(dz, scores, out, labels, idx, n_idx, d->C, entropy_alpha);
+    return frost_softmax_ce(dz, scores, labels, idx, n_idx, d->C);
+}
+
 /* One full-batch step: forward, loss on the training nodes, backward, update. */
 static frost_status full_batch_epoch(frost_model *m, frost_optim *opt, const frost_task_data *d,
                                      const frost_train_opts *o, int64_t e, float *comb, double *loss_out)
@@ -95,10 +103,8 @@ static frost_status full_batch_epoch(frost_model *m, frost_optim *opt, const fro
     frost_model_zero_grad(m);
     const float *z = combined(m, d, comb);
     float *dz = frost_model_dlogits(m);
-    double loss = d->task == FROST_TASK_BINARY ? frost_bce_logits(dz, z, d->labels, d->train, d->n_train, d->C)
-                  : d->prior ? frost_prt_loss(dz, z, frost_model_logits(m), d->labels, d->train, d->n_train, d->C,
-                                              o->entropy_alpha)
-                             : frost_softmax_ce(dz, z, d->labels, d->train, d->n_train, d->C);
+    const double loss =
+        frost__train_loss(dz, z, frost_model_logits(m), d, d->labels, d->train, d->n_train, o->entropy_alpha);
     *loss_out = loss;
     if (!isfinite(loss)) return FROST_OK;
     frost_model_backward(m, d->X, o->seed, e);

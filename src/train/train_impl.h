@@ -26,6 +26,15 @@ typedef struct frost__train_hooks {
     bool (*any)(void *ctx, bool flag);
 } frost__train_hooks;
 
+/* The training loss and its gradient, chosen here and nowhere else: binary
+ * cross-entropy with logits for a binary task, softmax cross-entropy
+ * otherwise, and with a prior (d->prior, portable reward tuning) the reward
+ * loss of prt.md 1.6 on scores = prior + out with entropy weight
+ * entropy_alpha. Over the nodes idx (n_idx) of labels ((N, T) or (N));
+ * dz receives the gradient rows of those nodes with respect to out. */
+double frost__train_loss(float *dz, const float *scores, const float *out, const frost_task_data *d,
+                         const int32_t *labels, const int64_t *idx, int64_t n_idx, double entropy_alpha);
+
 /* frost_train with hooks (NULL: frost_train). */
 frost_status frost__train(frost_model *m, const frost_task_data *d, const frost_train_opts *o,
                           const frost__train_hooks *h, frost_run_result *res);
