@@ -107,6 +107,11 @@ FROST_API void frost_dropout_backward(float *dX, const float *dY, int64_t n, flo
  * alias dh) from dh, h and z alone: h > 0 exactly where the gradient passes
  * both the ReLU and the dropout, so no mask is stored or regenerated.
  * The composition of the separate layers above is its reference. */
+/* The activation of a post block (frost_post.act). */
+typedef enum frost_act {
+    FROST_ACT_RELU = 0
+} frost_act;
+
 typedef struct frost_post {
     bool batchnorm;
     const float *gamma, *beta; /* affine, or NULL */
@@ -119,6 +124,7 @@ typedef struct frost_post {
     uint64_t *bits; /* (ceil(N H / 64) + 1: a spare word) or NULL: [h > 0], written by training forward; backward and
                        recompute then read it instead of h */
     const int64_t *ids; /* (N) or NULL: row i draws the dropout mask of row ids[i] (node ids of a renumbered graph) */
+    frost_act act;      /* the activation (0: ReLU, as above) */
 } frost_post;
 FROST_API void frost_post_forward(const frost_post *p, float *h, const float *z, int64_t N, int64_t H, bool train);
 /* After a training forward; dgamma, dbeta (H) accumulate, may be NULL. h

@@ -85,6 +85,7 @@ static frost__post_rows rows_of(const frost__exec *ex, const frost_post *p)
 void frost__exec_post_forward(const frost__exec *ex, const frost_post *p, float *h, const float *z, int64_t H,
                               bool train)
 {
+    FROST_ASSERT(!ex->allreduce || p->act == FROST_ACT_RELU); /* frost__model_set_dist refuses others */
     if (ex->allreduce && train) {
         frost__post_rows pr = rows_of(ex, p);
         frost__post_rows_forward(&pr, h, z, ex->n, H);

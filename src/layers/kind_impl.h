@@ -82,19 +82,21 @@ struct frost__kind;
 
 /* A layer's convolution: shapes, parameters and the buffers it keeps. */
 #define FROST__KIND_MATS 3
+#define FROST__KIND_CACHES 4
 typedef struct frost__conv {
     const struct frost__kind *kind;
     frost__kind_args args;
     int32_t layer;          /* position in the model: names its random streams */
+    bool last;              /* the model's last layer (its output) */
     int64_t fin, fout;
     bool agg_after;         /* aggregate after the product (z = op (x W)); set by the model for linear kinds */
     frost__wmat *W[FROST__KIND_MATS]; /* the kind's weight matrices (kind->n_mats of them) */
     float *b[2], *db[2];    /* biases (kind->n_bias; NULL without model.bias) */
     int64_t nb[2];          /* their lengths */
     int64_t b_fan_in[2];    /* their init bound's fan_in */
-    int64_t cache_floats[2];/* buffers kept between forward and backward (0: none) */
-    bool cache_temp[2];     /* a forward intermediate only: may live in scratch */
-    float *cache[2];
+    int64_t cache_floats[FROST__KIND_CACHES]; /* buffers kept between forward and backward (0: none) */
+    bool cache_temp[FROST__KIND_CACHES];      /* a forward intermediate only: may live in scratch (one at most) */
+    float *cache[FROST__KIND_CACHES];
     int64_t scratch_w;      /* widest row backward writes into a scratch buffer besides fin and fout */
     float *z;               /* (N, fout) output */
 } frost__conv;
@@ -126,6 +128,10 @@ typedef struct frost__kind {
     frost_init init;          /* its matrices' FROST_INIT_DEFAULT */
     bool zero_bias;           /* biases start at 0 (else U(+-1/sqrt(fan_in))) */
     bool uses_graph;          /* needs a graph (false: an MLP layer) */
+    frost_act act;            /* the post block's activation after its hidden layers */
+    /* Whether the layer's settings fit (NULL: always): a status with a
+     * message naming the configuration key. After shape. */
+    frost_status (*check)(const frost__conv *c);
     /* Matrices' shapes (c->W[k]->rows, cols), bias lengths and fan-ins,
      * cache sizes and scratch width, from fin, fout, args, agg_after, N
      * rows and E graph entries at most. */

@@ -207,10 +207,13 @@ frost_status frost__model_set_dist(frost_model *m, const frost__dist *d)
     }
     FROST_ASSERT(d->n_local == m->N && d->n_owned <= d->n_local);
     const frost__kind_args a = frost__kind_args_of(&m->spec);
-    if (m->kind->graph_bytes(&a, d->n_local, d->op.aggr.A ? d->op.aggr.A->nnz : 0) > 0) {
+    /* the post block over several processes' rows (post_rows.c) is ReLU's */
+    if (m->kind->graph_bytes(&a, d->n_local, d->op.aggr.A ? d->op.aggr.A->nnz : 0) > 0 ||
+        m->kind->act != FROST_ACT_RELU) {
         m->dist = NULL;
-        return frost__error(FROST_ERR_INVALID, "model %s: its layers need per-edge data that a graph spread over "
-                            "processes does not provide (use mpi.mode = \"runs\")", m->kind->name);
+        return frost__error(FROST_ERR_INVALID,
+                            "model %s does not run on a graph spread over processes (its layers need per-edge data "
+                            "or a post block other than ReLU's); use mpi.mode = \"runs\"", m->kind->name);
     }
     m->n = d->n_owned;
     m->op = d->op;
@@ -269,6 +272,7 @@ frost_status frost_model_new_ex(frost_model **out, const frost_model_spec *spec,
         const bool last = l == m->L - 1;
         c->args = args;
         c->layer = l;
+        c->last = last;
         c->fin = l == 0 ? spec->in_dim : spec->hidden;
         c->fout = last ? spec->out_dim : spec->hidden;
         /* a linear operator aggregates on the narrower side */
@@ -281,6 +285,7 @@ frost_status frost_model_new_ex(frost_model **out, const frost_model_spec *spec,
             c->W[k]->init = c->kind->init;
         }
         c->kind->shape(c, N, m->E);
+        if (c->kind->check) FROST_TRY(c->kind->check(c));
         if (spec->root_weight && c->kind->root_weight) {
             ly->Wr = &m->wmats[wi++];
             ly->Wr->rows = c->fin, ly->Wr->cols = c->fout;
@@ -462,7 +467,8 @@ static frost_post post_block(const frost_model *m, const frost__layer *ly, uint6
                      .stream = dropout_stream(epoch, (int32_t)(ly - m->layer), 1),
                      .work = m->bnwork,
                      .bits = train ? ly->bits : NULL,
-                     .ids = pass_mask_ids(m)};
+                     .ids = pass_mask_ids(m),
+                     .act = ly->conv.kind->act};
     return pb;
 }
 

@@ -128,7 +128,7 @@ void frost__plan_layout(frost_model *m, frost__slab *P, frost__slab *G, frost__s
         if (ly->post) ly->bits = FROST__TAKE(B, (N * fout + 63) / 64 + 1, uint64_t);
         /* a forward intermediate is made in the buffer the layer's output
          * takes next */
-        for (int i = 0; i < 2; i++) {
+        for (int i = 0; i < FROST__KIND_CACHES; i++) {
             if (!c->cache_floats[i]) continue;
             FROST_ASSERT(!c->cache_temp[i] || c->cache_floats[i] <= N * sw);
             c->cache[i] = c->cache_temp[i] ? m->S[l & 1] : FROST__TAKE(A, c->cache_floats[i], float);
