@@ -70,6 +70,24 @@ FROST_API void frost_gin_mlp_backward(float *dX, float *dW1, float *db1, float *
                                       const frost_aggr *op, const float *X, const float *W1, const float *W2,
                                       int64_t N, int64_t F, int64_t K, int64_t H);
 
+/* ---- GAT: graph attention (Velickovic et al., ICLR 2018), PyG's GATConv --
+ * T = X W (N, K D) for K heads of D; per head s_i = T_i . a_src, t_i = T_i .
+ * a_dst; alpha_ij = softmax over j in (the nodes i aggregates from) and i
+ * itself of LeakyReLU(s_j + t_i, 0.2); Y_i = sum_j alpha_ij T_j per head,
+ * heads concatenated (concat: H = K D) or averaged (H = D), plus b.
+ * W (F, K D); a_src, a_dst (D, K) (element (c, k) at c K + k); b (H) or
+ * NULL. A plain reference in double without attention dropout (the model's
+ * kind, src/layers/gat.c, is held to it); it allocates its intermediates
+ * and returns FROST_ERR_NOMEM when it cannot. Backward adds into every
+ * gradient given (any may be NULL). */
+FROST_API frost_status frost_gat_forward(float *Y, const frost_csr *A, const float *X, const float *W,
+                                         const float *att_src, const float *att_dst, const float *b, int64_t N,
+                                         int64_t F, int64_t K, int64_t D, bool concat);
+FROST_API frost_status frost_gat_backward(float *dX, float *dW, float *datt_src, float *datt_dst, float *db,
+                                          const float *dY, const frost_csr *A, const float *X, const float *W,
+                                          const float *att_src, const float *att_dst, int64_t N, int64_t F,
+                                          int64_t K, int64_t D, bool concat);
+
 /* ---- BatchNorm1d over the N rows ----------------------------------------
  * Train mode: batch mean and biased variance per column; the running
  * statistics move by `momentum` (running_var uses the unbiased variance, as
@@ -109,7 +127,8 @@ FROST_API void frost_dropout_backward(float *dX, const float *dY, int64_t n, flo
  * The composition of the separate layers above is its reference. */
 /* The activation of a post block (frost_post.act). */
 typedef enum frost_act {
-    FROST_ACT_RELU = 0
+    FROST_ACT_RELU = 0,
+    FROST_ACT_ELU = 1 /* x > 0 ? x : exp(x) - 1 (GAT); bits then hold the dropout mask (kept), not [h > 0] */
 } frost_act;
 
 typedef struct frost_post {

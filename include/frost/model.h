@@ -44,6 +44,7 @@ typedef enum frost_arch {
     FROST_ARCH_SAGE = 2,    /* mean aggregation + root weight */
     FROST_ARCH_GIN = 3,     /* (1 + eps) x + mean, one linear map (slt.md section 5) */
     FROST_ARCH_GIN_MLP = 4, /* (1 + eps) x + sum, two-layer MLP (Xu et al.) */
+    FROST_ARCH_GAT = 5,     /* graph attention (Velickovic et al.): heads concatenated, averaged at the output */
     FROST_ARCH_COUNT        /* the number of architectures (new ones go before it); each has a layer
                                kind in src/model/kinds.c, whose table is checked against it at compile time */
 } frost_arch;
@@ -78,6 +79,10 @@ typedef struct frost_model_spec {
     float input_dropout;      /* on the input features */
     float gin_eps;
     int32_t gcn_norm;         /* frost_gcn_norm: both (Kipf & Welling), right, left, none */
+    int32_t heads;            /* GAT: attention heads of each hidden layer, concatenated (hidden = heads x
+                                 per-head width; 0: 1) */
+    int32_t out_heads;        /* GAT: heads of the output layer, averaged (0: 1) */
+    float attn_dropout;       /* GAT: dropout on the attention coefficients (training) */
     float bn_momentum, bn_eps;
     frost_init weight_init;
     frost_weights weights;

@@ -43,7 +43,7 @@ typedef struct key_def {
 static const char *const method_names[] = {"trained", "slt", "prt", NULL};
 static const char *const featnorm_names[] = {"none", "row", NULL};
 static const char *const loops_names[] = {"keep", "drop", NULL};
-static const char *const arch_names[] = {"mlp", "gcn", "sage", "gin", "gin_mlp", NULL};
+static const char *const arch_names[] = {"mlp", "gcn", "sage", "gin", "gin_mlp", "gat", NULL};
 static const char *const norm_names[] = {"none", "batch", "batch_nonaffine", NULL};
 static const char *const init_names[] = {"default", "glorot", "torch", "kaiming_uniform", "kaiming_normal",
                                          "signed_constant", NULL};
@@ -84,7 +84,8 @@ static const key_def keys[] = {
     {"graph.self_loops", KT_ENUM, OFF(self_loops), 0, 0, 0, loops_names, 0,
      "keep or drop stored self-loops (GCN adds exactly one per node in its normalisation)"},
     {"model.name", KT_ENUM, OFF(model.arch), 0, 0, 0, arch_names, K_SWEEP,
-     "mlp, gcn, sage (mean + root weight), gin ((1+eps)x + mean, one linear), gin_mlp ((1+eps)x + sum, 2-layer MLP)"},
+     "mlp, gcn, sage (mean + root weight), gin ((1+eps)x + mean, one linear), gin_mlp ((1+eps)x + sum, 2-layer MLP), "
+     "gat (graph attention, ELU between layers)"},
     {"model.layers", KT_INT32, OFF(model.layers), 0, 1, 64, NULL, K_SWEEP, "graph layers"},
     {"model.hidden", KT_INT64, OFF(model.hidden), 0, 1, 1 << 20, NULL, K_SWEEP, "hidden width"},
     {"model.mlp_hidden", KT_INT64, OFF(model.mlp_hidden), 0, 0, 1 << 20, NULL, 0,
@@ -108,6 +109,12 @@ static const key_def keys[] = {
     {"model.gcn_norm", KT_ENUM, OFF(model.gcn_norm), 0, 0, 0, gcnnorm_names, 0,
      "GCN normalisation of A + I, as DGL's GraphConv: both (D^-1/2 (A+I) D^-1/2, Kipf & Welling), right (mean), "
      "left (by source degree), none"},
+    {"model.heads", KT_INT32, OFF(model.heads), 0, 0, 64, NULL, K_SWEEP,
+     "gat: attention heads of each hidden layer, concatenated (model.hidden = heads x per-head width; 0: 1)"},
+    {"model.out_heads", KT_INT32, OFF(model.out_heads), 0, 0, 64, NULL, 0,
+     "gat: heads of the output layer, averaged (0: 1)"},
+    {"model.attn_dropout", KT_FLOAT, OFF(model.attn_dropout), 0, 0, 0.99, NULL, K_SWEEP,
+     "gat: dropout on the attention coefficients in training"},
     {"model.gin_eps", KT_FLOAT, OFF(model.gin_eps), 0, -1, 100, NULL, 0, "GIN's eps (fixed)"},
     {"model.init", KT_ENUM, OFF(model.weight_init), 0, 0, 0, init_names, 0,
      "weight init of trained weights: default (glorot for gcn, torch's Linear otherwise), glorot, torch, "

@@ -45,6 +45,9 @@ typedef struct frost__kind_args {
     int64_t inner;    /* GIN-MLP: width of the MLP's hidden layer */
     float self;       /* GIN, GIN-MLP: weight of the node's own term, 1 + eps */
     int32_t gcn_norm; /* GCN: frost_gcn_norm */
+    int32_t heads;    /* GAT: attention heads of the hidden layers (concatenated) */
+    int32_t out_heads;/* GAT: heads of the output layer (averaged) */
+    float attn_dropout; /* GAT: dropout on the attention coefficients */
 } frost__kind_args;
 
 /* The aggregation operator of a kind on the bound graph. */
@@ -158,7 +161,8 @@ typedef struct frost__kind {
 } frost__kind;
 
 /* The kinds (one file each). */
-extern const frost__kind frost__kind_mlp, frost__kind_gcn, frost__kind_sage, frost__kind_gin, frost__kind_gin_mlp;
+extern const frost__kind frost__kind_mlp, frost__kind_gcn, frost__kind_sage, frost__kind_gin, frost__kind_gin_mlp,
+    frost__kind_gat;
 
 /* z = op x W + b over a linear operator (opconv.c): the model's GCN and GIN. */
 void frost__opconv_shape(frost__conv *c, int64_t N, int64_t E);

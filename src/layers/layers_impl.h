@@ -94,6 +94,16 @@ void frost__post_grad_sums(const frost_post *p, const float *dh, const float *h,
  * running statistics' update. */
 void frost__post_stats(const frost_post *p, const double *sums, double N, int64_t H);
 
+/* The post block with ELU (post_elu.c; frost_post_* dispatch there when
+ * p->act is FROST_ACT_ELU): h = dropout(elu(bn(z))), p->bits the kept
+ * elements of the dropout mask (all ones without dropout), which backward
+ * and recompute read. Backward needs z alone besides the bits: elu'(y) is 1
+ * for y > 0 and exp(y) otherwise, y = bn(z) again. */
+void frost__post_elu_forward(const frost_post *p, float *h, const float *z, int64_t N, int64_t H, bool train);
+void frost__post_elu_recompute(const frost_post *p, float *h, const float *z, int64_t N, int64_t H);
+void frost__post_elu_backward(const frost_post *p, float *dz, float *dgamma, float *dbeta, const float *dh,
+                              const float *z, int64_t N, int64_t H);
+
 /* ---- the post block over one process's rows (post_rows.c): distributed training ---------------- */
 typedef struct frost__post_rows {
     frost_post p;                                       /* settings, statistics, bits and work as frost_post */

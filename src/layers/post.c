@@ -241,6 +241,10 @@ static void apply(const frost_post *p, float *h, const float *z, int64_t N, int6
 
 void frost_post_forward(const frost_post *p, float *h, const float *z, int64_t N, int64_t H, bool train)
 {
+    if (p->act == FROST_ACT_ELU) {
+        frost__post_elu_forward(p, h, z, N, H, train);
+        return;
+    }
     if (p->batchnorm && train) {
         /* the sums in the work area, before fold_norm's coefficients */
         frost__post_sums(z, N, H, p->work);
@@ -251,6 +255,10 @@ void frost_post_forward(const frost_post *p, float *h, const float *z, int64_t N
 
 void frost_post_recompute(const frost_post *p, float *h, const float *z, int64_t N, int64_t H)
 {
+    if (p->act == FROST_ACT_ELU) {
+        frost__post_elu_recompute(p, h, z, N, H);
+        return;
+    }
     apply(p, h, z, N, H, true, MASK_BITS);
 }
 
@@ -468,6 +476,10 @@ static void post_backward(const frost_post *p, float *dz, float *dgamma, float *
 void frost_post_backward(const frost_post *p, float *dz, float *dgamma, float *dbeta, const float *dh, const float *h,
                          const float *z, int64_t N, int64_t H)
 {
+    if (p->act == FROST_ACT_ELU) {
+        frost__post_elu_backward(p, dz, dgamma, dbeta, dh, z, N, H);
+        return;
+    }
     post_backward(p, dz, dgamma, dbeta, dh, h, z, N, H, false);
 }
 
@@ -475,7 +487,9 @@ bool frost__post_backward_panels(const frost_post *p, float *dz, float *dgamma, 
                                  const float *h, const float *z, int64_t N, int64_t H)
 {
 #ifdef POST_AVX512
-    if (frost__isa(-1) != FROST__ISA_AVX512 || !frost__panels_use(-1) || frost__panels(H) < 2) return false;
+    if (p->act != FROST_ACT_RELU || frost__isa(-1) != FROST__ISA_AVX512 || !frost__panels_use(-1) ||
+        frost__panels(H) < 2)
+        return false;
     post_backward(p, dz, dgamma, dbeta, dh, h, z, N, H, true);
     return true;
 #else

@@ -17,6 +17,7 @@ static const frost__kind *const kinds[] = {
     [FROST_ARCH_SAGE] = &frost__kind_sage,
     [FROST_ARCH_GIN] = &frost__kind_gin,
     [FROST_ARCH_GIN_MLP] = &frost__kind_gin_mlp,
+    [FROST_ARCH_GAT] = &frost__kind_gat,
 };
 _Static_assert(sizeof kinds / sizeof kinds[0] == FROST_ARCH_COUNT,
                "every frost_arch needs its layer kind in kinds[] (src/model/kinds.c)");
@@ -34,6 +35,9 @@ frost__kind_args frost__kind_args_of(const frost_model_spec *s)
     a.inner = s->mlp_hidden > 0 ? s->mlp_hidden : s->hidden;
     a.self = 1.0f + s->gin_eps;
     a.gcn_norm = s->gcn_norm;
+    a.heads = s->heads > 0 ? s->heads : 1;
+    a.out_heads = s->out_heads > 0 ? s->out_heads : 1;
+    a.attn_dropout = s->attn_dropout;
     return a;
 }
 

@@ -168,6 +168,18 @@ static bool reference(frost_model *m, const frost_model_spec *sp, const float *X
                                W2, NN, F, K, H);
         return true;
     }
+    case FROST_ARCH_GAT: {
+        /* the output layer: sp->out_heads heads of H, averaged */
+        const int64_t Kh = sp->out_heads;
+        const float *as = param(m, "layer0.att_src")->value, *ad = param(m, "layer0.att_dst")->value;
+        add(o, "layer0.weight", F * Kh * H), add(o, "layer0.att_src", H * Kh), add(o, "layer0.att_dst", H * Kh),
+            add(o, "layer0.bias", H);
+        cr_assert_eq(frost_gat_forward(o->Y, &A, X, W0, as, ad, b0, NN, F, Kh, H, false), FROST_OK);
+        cr_assert_eq(frost_gat_backward(o->dX, o->grad[0], o->grad[1], o->grad[2], o->grad[3], R, &A, X, W0, as, ad, NN,
+                                        F, Kh, H, false),
+                     FROST_OK);
+        return true;
+    }
     default: return false;
     }
 }
@@ -204,6 +216,7 @@ static void check_arch(frost_arch arch, int64_t F, int64_t H, float eps)
     sp.mlp_hidden = 7;
     sp.gin_eps = eps;
     sp.dropout = 0.0f;
+    sp.out_heads = 3; /* gat: three heads averaged */
     frost_model *m;
     cr_assert_eq(frost_model_new(&m, &sp, &A, &AT, NN), FROST_OK, "%s", frost_last_error());
     cr_assert_eq(frost_model_init(m, 13), FROST_OK);
@@ -268,4 +281,47 @@ Test(kinds, every_architecture_has_a_kind_named_as_in_configurations)
         cr_assert(k->forward && k->backward && k->shape && k->make_op && k->bwd_buffers && k->graph_bytes);
         cr_assert(!k->rebuild_z || k->linear, "%s: only an aggregate-first linear kind rebuilds z", k->name);
     }
+}
+
+/* A hidden GAT layer (heads concatenated) of a two-layer model: its z and,
+ * from the kind's backward with dz = R, its gradients and dX against the
+ * reference. */
+Test(kinds, gat_hidden_layer_concatenates_heads, .init = graph, .fini = graph_fini)
+{
+    const int64_t F = 7, K = 3, D = 4, H = K * D;
+    frost_model_spec sp = frost_model_spec_default();
+    sp.arch = FROST_ARCH_GAT;
+    sp.layers = 2;
+    sp.in_dim = F;
+    sp.hidden = H;
+    sp.heads = (int32_t)K;
+    sp.out_dim = 5;
+    sp.dropout = 0.0f;
+    frost_model *m;
+    cr_assert_eq(frost_model_new(&m, &sp, &A, &AT, NN), FROST_OK, "%s", frost_last_error());
+    cr_assert_eq(frost_model_init(m, 17), FROST_OK);
+    const float *X = rnd(NN * F, 31), *R = rnd(NN * H, 32);
+    float *b = param(m, "layer0.bias")->value;
+    for (int64_t i = 0; i < H; i++) b[i] = 0.1f * (float)i;
+    frost__conv *c = &m->layer[0].conv;
+    const float *W = param(m, "layer0.weight")->value, *as = param(m, "layer0.att_src")->value,
+                *ad = param(m, "layer0.att_dst")->value;
+    float *Y = zeros(NN * H), *dX = zeros(NN * F), *dW = zeros(F * H), *das = zeros(D * K), *dad = zeros(D * K),
+          *db = zeros(H);
+    cr_assert_eq(frost_gat_forward(Y, &A, X, W, as, ad, b, NN, F, K, D, true), FROST_OK);
+    cr_assert_eq(frost_gat_backward(dX, dW, das, dad, db, R, &A, X, W, as, ad, NN, F, K, D, true), FROST_OK);
+    frost_model_forward(m, X, true, 1, 0);
+    double e = reldiff(c->z, Y, NN * H);
+    cr_assert_leq(e, TOL, "gat hidden layer: z differs from the reference by %.3g", e);
+    const float *dx = kind_dx(m, X, R);
+    const char *names[] = {"layer0.weight", "layer0.att_src", "layer0.att_dst", "layer0.bias"};
+    const float *want[] = {dW, das, dad, db};
+    for (int k = 0; k < 4; k++) {
+        const frost_param *p = param(m, names[k]);
+        e = reldiff(p->grad, want[k], p->n);
+        cr_assert_leq(e, TOL, "gat hidden layer: d%s differs from the reference by %.3g", names[k], e);
+    }
+    e = reldiff(dx, dX, NN * F);
+    cr_assert_leq(e, TOL, "gat hidden layer: dX differs from the reference by %.3g", e);
+    frost_model_free(&m);
 }

@@ -633,6 +633,165 @@ static void fused_post_cases(void)
                 }
 }
 
+/* ---- GAT: the reference backward against finite differences ----------------- */
+
+typedef struct gat_ctx {
+    double *X, *W, *as, *ad, *b, *R;
+    int64_t K, D;
+    bool concat;
+} gat_ctx;
+
+/* Y in double, straight from the definition (frost/layers.h) */
+static double gat_obj(void *p)
+{
+    gat_ctx *c = p;
+    const int64_t Kh = c->K, D = c->D, KD = Kh * D, Hh = c->concat ? KD : D;
+    double T[N * 16], s[N * 4], t[N * 4], Y[N * 16];
+    ref_matmul(T, c->X, c->W, NULL, N, F, KD, false);
+    for (int64_t i = 0; i < N; i++)
+        for (int64_t k = 0; k < Kh; k++) {
+            s[i * Kh + k] = t[i * Kh + k] = 0;
+            for (int64_t q = 0; q < D; q++) {
+                s[i * Kh + k] += T[i * KD + k * D + q] * c->as[q * Kh + k];
+                t[i * Kh + k] += T[i * KD + k * D + q] * c->ad[q * Kh + k];
+            }
+        }
+    for (int64_t i = 0; i < N * Hh; i++) Y[i] = 0;
+    for (int64_t i = 0; i < N; i++)
+        for (int64_t k = 0; k < Kh; k++) {
+            /* the row's sources, then i itself */
+            int64_t src[N + 1], m = 0;
+            for (int64_t e = A.indptr[i]; e < A.indptr[i + 1]; e++) src[m++] = A.indices[e];
+            src[m++] = i;
+            double l[N + 1], mx = -1e300, sum = 0;
+            for (int64_t q = 0; q < m; q++) {
+                double x = s[src[q] * Kh + k] + t[i * Kh + k];
+                l[q] = x > 0 ? x : 0.2 * x;
+                mx = fmax(mx, l[q]);
+            }
+            for (int64_t q = 0; q < m; q++) sum += exp(l[q] - mx);
+            for (int64_t q = 0; q < m; q++) {
+                const double a = exp(l[q] - mx) / sum;
+                for (int64_t d = 0; d < D; d++) {
+                    const double v = a * T[src[q] * KD + k * D + d];
+                    if (c->concat) Y[i * Hh + k * D + d] += v;
+                    else Y[i * Hh + d] += v / (double)Kh;
+                }
+            }
+        }
+    for (int64_t i = 0; i < N; i++)
+        for (int64_t d = 0; d < Hh; d++) Y[i * Hh + d] += c->b[d];
+    return dot(c->R, Y, N * Hh);
+}
+
+Test(layers, gat_heads_concatenated_and_averaged, .init = graph_init, .fini = graph_fini)
+{
+    const struct {
+        int64_t K, D;
+        bool concat;
+    } cases[] = {{2, 3, true}, {3, 4, false}, {1, 5, false}};
+    for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
+        gat_ctx c = {0};
+        c.K = cases[t].K, c.D = cases[t].D, c.concat = cases[t].concat;
+        const int64_t KD = c.K * c.D, Hh = c.concat ? KD : c.D;
+        c.X = drnd(N * F, 60);
+        c.W = drnd(F * KD, 61);
+        c.as = drnd(c.D * c.K, 62);
+        c.ad = drnd(c.D * c.K, 63);
+        c.b = drnd(Hh, 64);
+        c.R = drnd(N * Hh, 65);
+        float *X = tof(c.X, N * F), *W = tof(c.W, F * KD), *as = tof(c.as, c.D * c.K), *ad = tof(c.ad, c.D * c.K);
+        float *b = tof(c.b, Hh), *R = tof(c.R, N * Hh), *Y = fzeros(N * Hh);
+        cr_assert_eq(frost_gat_forward(Y, &A, X, W, as, ad, b, N, F, c.K, c.D, c.concat), FROST_OK);
+        double Yd = gat_obj(&c), Ys = 0;
+        for (int64_t i = 0; i < N * Hh; i++) Ys += (double)R[i] * (double)Y[i];
+        cr_assert_lt(fabs(Yd - Ys), 1e-4 * (1 + fabs(Yd)), "gat forward %g vs %g", Ys, Yd);
+        float *dX = fzeros(N * F), *dW = fzeros(F * KD), *das = fzeros(c.D * c.K), *dad = fzeros(c.D * c.K);
+        float *db = fzeros(Hh);
+        cr_assert_eq(frost_gat_backward(dX, dW, das, dad, db, R, &A, X, W, as, ad, N, F, c.K, c.D, c.concat), FROST_OK);
+        gc g = {0};
+        add_param(&g, "X", c.X, N * F, dX);
+        add_param(&g, "W", c.W, F * KD, dW);
+        add_param(&g, "att_src", c.as, c.D * c.K, das);
+        add_param(&g, "att_dst", c.ad, c.D * c.K, dad);
+        add_param(&g, "b", c.b, Hh, db);
+        fd_check(&g, gat_obj, &c, c.concat ? "gat concat" : "gat mean");
+    }
+}
+
+/* ---- the post block with ELU against the separate layers ---------------------- */
+
+Test(layers, elu_post_block_matches_composition)
+{
+    const int64_t Ns[] = {300, 37}, Hs[] = {7, 64};
+    for (int ni = 0; ni < 2; ni++)
+        for (int hi = 0; hi < 2; hi++)
+            for (int norm = 0; norm < 3; norm++)
+                for (int dr = 0; dr < 2; dr++) {
+                    const int64_t n = Ns[ni], h = Hs[hi], e = n * h;
+                    const float p = dr ? 0.4f : 0.0f;
+                    float *z = tof(drnd(e, 170 + (uint64_t)hi), e), *dh = tof(drnd(e, 180 + (uint64_t)hi), e);
+                    float *gm = norm == 1 ? tof(drnd(h, 190), h) : NULL, *bt = norm == 1 ? tof(drnd(h, 191), h) : NULL;
+                    /* reference: batch norm, ELU, dropout */
+                    float *y = fzeros(e), *u = fzeros(e), *mean = fzeros(h), *invstd = fzeros(h), *rm = fzeros(h),
+                          *rv = fzeros(h), *dz = fzeros(e), *dg = fzeros(h), *db = fzeros(h);
+                    double *work = tu_alloc((size_t)(4 * h) * sizeof(double));
+                    for (int64_t c = 0; c < h; c++) rv[c] = 1.0f;
+                    if (norm) frost_batchnorm_forward_train(u, mean, invstd, rm, rv, z, gm, bt, n, h, 0.1f, 1e-5f);
+                    else memcpy(u, z, (size_t)e * 4);
+                    for (int64_t i = 0; i < e; i++) y[i] = u[i] > 0 ? u[i] : expm1f(u[i]);
+                    frost_dropout_forward(y, y, e, p, 11, 12);
+                    frost_dropout_backward(dz, dh, e, p, 11, 12);
+                    for (int64_t i = 0; i < e; i++) dz[i] *= u[i] > 0 ? 1.0f : expf(u[i]);
+                    if (norm)
+                        frost_batchnorm_backward(dz, gm ? dg : NULL, gm ? db : NULL, work, dz, z, mean, invstd, gm, n,
+                                                 h);
+                    const char *what = norm == 0 ? "none" : norm == 1 ? "affine" : "non-affine";
+                    float *y2[2], *dz2[2], *yr = fzeros(e), *dz3 = fzeros(e), *dg2 = fzeros(h), *db2 = fzeros(h);
+                    float *mean2 = fzeros(h), *invstd2 = fzeros(h), *rm2 = fzeros(h), *rv2 = fzeros(h);
+                    for (int64_t c = 0; c < h; c++) rv2[c] = 1.0f;
+                    uint64_t *bits = tu_alloc((size_t)((e + 63) / 64 + 1) * 8);
+                    for (int t = 0; t < 2; t++) {
+                        frost_set_threads(t + 1);
+                        y2[t] = fzeros(e), dz2[t] = fzeros(e);
+                        frost_post pb = {.batchnorm = norm != 0, .gamma = gm, .beta = bt, .mean = mean2,
+                                         .invstd = invstd2, .run_mean = t ? NULL : rm2, .run_var = t ? NULL : rv2,
+                                         .momentum = 0.1f, .eps = 1e-5f, .dropout = p, .seed = 11, .stream = 12,
+                                         .work = work, .bits = t ? NULL : bits, .act = FROST_ACT_ELU};
+                        frost_post_forward(&pb, y2[t], z, n, h, true);
+                        frost_post_backward(&pb, dz2[t], t ? NULL : dg2, t ? NULL : db2, dh, NULL, z, n, h);
+                        if (!t) {
+                            frost_post_recompute(&pb, yr, z, n, h);
+                            pb.bits = NULL; /* the mask drawn again */
+                            frost_post_backward(&pb, dz3, NULL, NULL, dh, NULL, z, n, h);
+                        }
+                    }
+                    frost_set_threads(1);
+                    cr_assert(memcmp(y2[0], y2[1], (size_t)e * 4) == 0, "elu forward 1 vs 2 threads %s", what);
+                    cr_assert(memcmp(dz2[0], dz2[1], (size_t)e * 4) == 0, "elu backward 1 vs 2 threads %s", what);
+                    cr_assert(memcmp(yr, y2[0], (size_t)e * 4) == 0, "elu recompute from bits %s", what);
+                    cr_assert(memcmp(dz3, dz2[0], (size_t)e * 4) == 0, "elu backward, mask drawn again %s", what);
+                    cr_assert_lt(max_abs_diff(y, y2[0], e), 2e-5, "elu forward n=%lld h=%lld %s p=%g", (long long)n,
+                                 (long long)h, what, (double)p);
+                    cr_assert_lt(max_abs_diff(dz, dz2[0], e), 2e-5, "elu backward n=%lld h=%lld %s p=%g",
+                                 (long long)n, (long long)h, what, (double)p);
+                    if (gm) {
+                        cr_assert_lt(max_abs_diff(dg, dg2, h), 1e-4 * (double)n);
+                        cr_assert_lt(max_abs_diff(db, db2, h), 1e-4 * (double)n);
+                    }
+                    /* eval mode: running statistics, no dropout */
+                    frost_post pe = {.batchnorm = norm != 0, .gamma = gm, .beta = bt, .run_mean = rm2,
+                                     .run_var = rv2, .eps = 1e-5f, .dropout = p, .work = work, .act = FROST_ACT_ELU};
+                    frost_post_forward(&pe, y2[0], z, n, h, false);
+                    if (norm) frost_batchnorm_forward_eval(u, z, rm2, rv2, gm, bt, n, h, 1e-5f);
+                    for (int64_t i = 0; i < e; i++) {
+                        const float x = norm ? u[i] : z[i];
+                        y[i] = x > 0 ? x : expm1f(x);
+                    }
+                    cr_assert_lt(max_abs_diff(y, y2[0], e), 2e-5, "elu eval %s", what);
+                }
+}
+
 /* ---- losses ----------------------------------------------------------------- */
 
 typedef struct loss_ctx {
