@@ -20,6 +20,14 @@
 #include <string.h>
 
 #define KMAX 64 /* heads a row keeps on the stack */
+#define AHEAD 8 /* entries ahead whose gathered rows are prefetched */
+#define ROWBUF 512 /* entries of a row whose dalpha the backward keeps on the stack (longer rows: twice) */
+
+/* Prefetch a row of w floats (the gathers of random rows are latency bound). */
+static inline void prefetch_row(const float *x, int64_t w)
+{
+    for (int64_t q = 0; q < w; q += 16) __builtin_prefetch(x + q);
+}
 
 /* ---- the attention dropout mask ------------------------------------------------------- */
 
@@ -153,6 +161,7 @@ void frost__spmm_edge(const frost_csr *A, const float *v, const float *v_self, i
         for (int64_t k = 0; k < K; k++) w[k] = v_self[i * K + k] * m[k];
         axpy_heads(y, w, X + i * W, K, D);
         for (int64_t e = A->indptr[i]; e < A->indptr[i + 1]; e++) {
+            if (e + AHEAD < E) prefetch_row(X + (int64_t)A->indices[e + AHEAD] * W, W);
             mults(drop, e * K, K, m, &mc);
             for (int64_t k = 0; k < K; k++) w[k] = v[e * K + k] * m[k];
             axpy_heads(y, w, X + (int64_t)A->indices[e] * W, K, D);
@@ -176,6 +185,10 @@ void frost__spmm_edge_t(const frost_csr *A, const frost_csr *AT, const int64_t *
         for (int64_t k = 0; k < K; k++) w[k] = v_self[j * K + k] * m[k];
         axpy_heads(y, w, X + j * W, K, D);
         for (int64_t q = AT->indptr[j]; q < AT->indptr[j + 1]; q++) {
+            if (q + AHEAD < E) {
+                prefetch_row(X + (int64_t)AT->indices[q + AHEAD] * W, W);
+                __builtin_prefetch(v + tperm[q + AHEAD] * K);
+            }
             const int64_t e = tperm[q];
             mults(drop, e * K, K, m, &mc);
             for (int64_t k = 0; k < K; k++) w[k] = v[e * K + k] * m[k];
@@ -206,34 +219,43 @@ void frost__edge_softmax_backward(const frost_csr *A, const float *s, const floa
 #pragma omp parallel for schedule(dynamic, 64) if (E * W > 65536)
     for (int64_t i = 0; i < n; i++) {
         float m[KMAX], g[KMAX], S[KMAX];
+        float gbuf[ROWBUF * 8]; /* the row's g while it fits (K <= 8) */
         mask_cache mc = {-1, {0, 0, 0, 0}};
         const float *dy = dY + i * W, *ti = t + i * K, *si = s + i * K;
         const int64_t e0 = A->indptr[i], e1 = A->indptr[i + 1];
+        const bool keep_g = K <= 8 && e1 - e0 <= ROWBUF;
         float *as = alpha_self + i * K;
-        /* S = sum alpha g over the row */
+        /* S = sum alpha g over the row (g kept when the row fits) */
         mults(drop, (E + i) * K, K, m, &mc);
         dots(g, m, dy, X + i * W, K, D);
-        for (int64_t k = 0; k < K; k++) S[k] = as[k] * g[k];
+        float gs[KMAX];
+        for (int64_t k = 0; k < K; k++) S[k] = as[k] * g[k], gs[k] = g[k];
         for (int64_t e = e0; e < e1; e++) {
+            if (e + AHEAD < E) prefetch_row(X + (int64_t)A->indices[e + AHEAD] * W, W);
             mults(drop, e * K, K, m, &mc);
             dots(g, m, dy, X + (int64_t)A->indices[e] * W, K, D);
             for (int64_t k = 0; k < K; k++) S[k] += alpha[e * K + k] * g[k];
+            if (keep_g)
+                for (int64_t k = 0; k < K; k++) gbuf[(e - e0) * K + k] = g[k];
         }
-        /* again, writing the pre-activation gradients over alpha */
+        /* the pre-activation gradients, written over alpha */
         float *dti = dt + i * K;
-        mults(drop, (E + i) * K, K, m, &mc);
-        dots(g, m, dy, X + i * W, K, D);
         for (int64_t k = 0; k < K; k++) {
-            const float u = as[k] * (g[k] - S[k]);
+            const float u = as[k] * (gs[k] - S[k]);
             as[k] = si[k] + ti[k] > 0.0f ? u : slope * u;
             dti[k] = as[k];
         }
         for (int64_t e = e0; e < e1; e++) {
             const int32_t j = A->indices[e];
+            if (e + AHEAD < e1) __builtin_prefetch(s + (int64_t)A->indices[e + AHEAD] * K);
             const float *sj = s + (int64_t)j * K;
             float *a = alpha + e * K;
-            mults(drop, e * K, K, m, &mc);
-            dots(g, m, dy, X + (int64_t)j * W, K, D);
+            if (keep_g) {
+                for (int64_t k = 0; k < K; k++) g[k] = gbuf[(e - e0) * K + k];
+            } else {
+                mults(drop, e * K, K, m, &mc);
+                dots(g, m, dy, X + (int64_t)j * W, K, D);
+            }
             for (int64_t k = 0; k < K; k++) {
                 const float u = a[k] * (g[k] - S[k]);
                 a[k] = sj[k] + ti[k] > 0.0f ? u : slope * u;

@@ -137,9 +137,9 @@ Test(edge, kernels_match_their_references)
     const struct {
         int64_t n, m;
         bool sym;
-    } graphs[] = {{40, 200, false}, {40, 150, true}, {300, 3000, false}};
+    } graphs[] = {{40, 200, false}, {40, 150, true}, {300, 3000, false}, {1500, 7200, false}}; /* hub of 1200 */
     const int64_t KD[][2] = {{1, 7}, {3, 5}, {8, 8}};
-    for (size_t gi = 0; gi < 3; gi++) {
+    for (size_t gi = 0; gi < sizeof graphs / sizeof graphs[0]; gi++) {
         tg g;
         make(&g, graphs[gi].n, graphs[gi].m, graphs[gi].sym, 10 + gi);
         for (int c = 0; c < 3; c++)
