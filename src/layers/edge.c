@@ -15,6 +15,7 @@
 #include "layers/edge_impl.h"
 #include "layers/layers_impl.h"
 #include "frost/rng.h"
+#include "core/philox.h"
 
 #include <math.h>
 #include <string.h>
@@ -42,7 +43,7 @@ static inline float mult(const frost__edge_drop *d, uint32_t thr, float scale, i
 {
     const int64_t b = key >> 3;
     if (b != c->block) {
-        frost_rng_block(d->seed, d->stream, (uint64_t)b, c->w);
+        frost__philox(d->seed, d->stream, (uint64_t)b, c->w); /* frost_rng_block, inline */
         c->block = b;
     }
     const uint32_t h = (c->w[(key >> 1) & 3] >> (16 * (key & 1))) & 0xFFFFu;

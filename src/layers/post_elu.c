@@ -31,7 +31,9 @@
 #include <math.h>
 #include <string.h>
 
-static inline float elu(float y) { return y > 0.0f ? y : expm1f(y); }
+/* exp(y) - 1 rather than expm1f: the same to 1e-7 in absolute terms here,
+ * and glibc's expf is several times faster */
+static inline float elu(float y) { return y > 0.0f ? y : expf(y) - 1.0f; }
 static inline float elu_grad(float y) { return y > 0.0f ? 1.0f : expf(y); }
 
 /* The folded batch norm y = z a + b (train: batch statistics), in p->work
