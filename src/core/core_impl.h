@@ -87,6 +87,10 @@ double frost__now(void);
 /* Peak resident set size of this process in bytes (getrusage). */
 size_t frost__peak_rss(void);
 
+/* printf into a new malloc'd string (free it); NULL when out of memory.
+ * Paths are built with it: no fixed-size buffer cuts a long one. */
+char *frost__asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* snprintf into a fixed buffer, always terminated. */
 void frost__strlcpy(char *dst, const char *src, size_t cap);
 

@@ -13,7 +13,8 @@
 #include <omp.h>
 #endif
 
-#define FROST_ERRMSG_CAP 1024
+/* Room for a message naming two paths of PATH_MAX (4096) bytes each. */
+#define FROST_ERRMSG_CAP 16384
 
 static _Thread_local char err_msg[FROST_ERRMSG_CAP];
 static _Thread_local char err_origin[256];
@@ -74,14 +75,37 @@ frost_status frost__set_error(frost_status st, const char *func, const char *fil
 
 void frost__error_prefix(const char *fmt, ...)
 {
-    char prefix[512];
-    char old[FROST_ERRMSG_CAP];
+    char prefix[FROST_ERRMSG_CAP / 2];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
-    memcpy(old, err_msg, sizeof old);
-    snprintf(err_msg, sizeof err_msg, "%s: %s", prefix, old);
+    /* "prefix: old": move the old message right, in place */
+    const size_t lp = strlen(prefix), lo = strlen(err_msg);
+    size_t keep = lo;
+    if (lp + 2 + keep >= sizeof err_msg) keep = sizeof err_msg - lp - 3;
+    memmove(err_msg + lp + 2, err_msg, keep);
+    err_msg[lp + 2 + keep] = 0;
+    memcpy(err_msg, prefix, lp);
+    err_msg[lp] = ':';
+    err_msg[lp + 1] = ' ';
+    for (char *p = err_msg; *p; p++)
+        if (*p == '\n' || *p == '\r') *p = ' ';
+}
+
+char *frost__asprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) return NULL;
+    char *s = malloc((size_t)n + 1);
+    if (!s) return NULL;
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
 }
 
 void frost_log_set(frost_log_fn fn, void *user)
@@ -93,12 +117,17 @@ void frost_log_set(frost_log_fn fn, void *user)
 void frost__log(frost_log_level level, const char *fmt, ...)
 {
     if (!log_fn) return;
-    char buf[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char small[1024], *buf = n >= 0 && (size_t)n < sizeof small ? small : malloc(n >= 0 ? (size_t)n + 1 : 1);
+    if (!buf) return;
+    va_start(ap, fmt);
+    vsnprintf(buf, n >= 0 ? (size_t)n + 1 : 1, fmt, ap);
     va_end(ap);
     log_fn(level, buf, log_user);
+    if (buf != small) free(buf);
 }
 
 void frost__set_abort_hook(frost__abort_fn fn) { abort_hook = fn ? fn : default_abort; }
