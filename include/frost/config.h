@@ -37,6 +37,10 @@ typedef enum frost_feature_norm { FROST_FEAT_NONE = 0, FROST_FEAT_ROW = 1 } fros
 #define FROST_MAX_AXES 8
 #define FROST_MAX_AXIS_VALUES 64
 #define FROST_MAX_SEEDS 1024
+/* Room for a path in the configuration: Linux's PATH_MAX (4096 bytes with
+ * the NUL), the longest path the kernel opens. A longer value is refused
+ * with a one-line error, never cut. */
+#define FROST_PATH_CAP 4096
 
 typedef struct frost_sweep_axis {
     int32_t key;                              /* index into the key table */
@@ -85,14 +89,14 @@ typedef struct frost_mpi_spec {
     frost_mpi_mode mode; /* graph: all processes train each run; runs: runs dealt out */
     char partition[64];  /* stored partition with one part per process, or "" to compute one */
     double imbalance;    /* METIS balance constraint when computing */
-    char stats[1024];    /* file to append communication statistics to ("" = none) */
+    char stats[FROST_PATH_CAP]; /* file to append communication statistics to ("" = none) */
 } frost_mpi_spec;
 
 typedef struct frost_config {
-    char path[1024];            /* file read (for messages and relative paths) */
-    char dataset[1024];
+    char path[FROST_PATH_CAP];    /* file read (for messages and relative paths) */
+    char dataset[FROST_PATH_CAP];
     char split[64];
-    char output[1024];
+    char output[FROST_PATH_CAP];
     frost_method method;
     int64_t epochs, runs, seed, threads, eval_every, patience;
     frost_feature_norm feature_norm;

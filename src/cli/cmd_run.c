@@ -148,6 +148,8 @@ static int run_main(int argc, char **argv)
             return 0;
         } else if (cli_opt(argc, argv, &i, "--set", &v)) {
             if (!v) return cli_usage_error("run", "--set needs key=value");
+            const char *eq = strchr(v, '=');
+            if (!eq || eq == v) return cli_usage_error("run", "--set '%s': expected key=value", v);
         } else if (cli_flag(argv, i, "--quiet")) {
             quiet = true;
         } else if (cli_flag(argv, i, "--dry-run")) {
