@@ -15,7 +15,7 @@
 
 static void help(void)
 {
-    printf("usage: frost report RESULTS [-o DIR] [--csv FILE] [--no-plots]\n\n"
+    printf("usage: frost report RESULTS [-o DIR] [--csv FILE] [--no-plots] [--force]\n\n"
            "Print one row per configuration (method, model, p, r, s, runs, test and validation\n"
            "mean +- sample std, model size in KiB, compression against the weight-trained float32\n"
            "counterpart, and the run with the best validation metric, ready for frost export).\n"
@@ -25,6 +25,7 @@ static void help(void)
            "  -o DIR        where plots and CSV go (default: RESULTS without .h5, plus -report)\n"
            "  --csv FILE    the CSV file (default: DIR/summary.csv)\n"
            "  --no-plots    table and CSV only\n"
+           "  --force       replace a frost file (dataset, results, model) where the CSV or a plot goes\n"
            "  --best METHOD print only the id of the best run of METHOD (the configuration with the\n"
            "                best mean validation metric, its run with the best validation metric)\n"
            "  --history RUN print one run's per-epoch history as CSV (epoch, loss, train, valid,\n"
@@ -207,11 +208,21 @@ static int cmp_double(const void *a, const void *b)
 
 /* Plots for one model: a data file and a gnuplot script in dir, then
  * gnuplot. Every file name is NAME-..., NAME the model's safe name. */
-static int plot_model(const char *dir, const char *model, const group *g, int64_t n, const char *metric, bool *made)
+static int plot_model(const char *dir, const char *model, const group *g, int64_t n, const char *metric,
+                      const char *results, bool force, bool *made)
 {
     char name[64], smetric[32];
     safe_name(name, sizeof name, model);
     safe_name(smetric, sizeof smetric, metric);
+    /* every file this writes (gnuplot the images) replaces neither the results nor another frost file */
+    static const char *const files[] = {"points.dat", "plots.gp", "test-vs-size.png", "test-vs-size.svg",
+                                        "test-vs-freezing.png", "test-vs-freezing.svg"};
+    for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
+        char *f = frost__asprintf("%s/%s-%s", dir, name, files[k]);
+        const int bad = f ? cli_check_output(f, &results, 1, NULL, force, false) : cli_fail();
+        free(f);
+        if (bad) return -1;
+    }
     double ref = NAN, ref_std = 0;
     int64_t pts = 0;
     double *sp = calloc((size_t)(n ? n : 1), sizeof *sp);
@@ -462,7 +473,7 @@ static int print_history(const char *path, const char *id)
 int cli_report(int argc, char **argv)
 {
     const char *path = NULL, *dir = NULL, *csv = NULL, *best_method = NULL, *history = NULL;
-    bool plots = true;
+    bool plots = true, force = false;
     for (int i = 1; i < argc; i++) {
         const char *v;
         if (cli_is_help(argv[i])) {
@@ -476,6 +487,8 @@ int cli_report(int argc, char **argv)
             csv = v;
         } else if (cli_flag(argv, i, "--no-plots")) {
             plots = false;
+        } else if (cli_flag(argv, i, "--force")) {
+            force = true;
         } else if (cli_opt(argc, argv, &i, "--best", &v)) {
             if (!v) return cli_usage_error("report", "--best needs a method (trained, slt, ...)");
             best_method = v;
@@ -529,6 +542,7 @@ int cli_report(int argc, char **argv)
         rc = CLI_EXIT_RUNTIME;
     }
     if (rc == 0 && mkdir_p(dir) != 0) rc = CLI_EXIT_RUNTIME;
+    if (rc == 0 && cli_check_output(csv, &path, 1, NULL, force, false)) rc = CLI_EXIT_RUNTIME;
     if (rc == 0) {
         FILE *f = fopen(csv, "w");
         if (!f) {
@@ -559,7 +573,7 @@ int cli_report(int argc, char **argv)
             for (int64_t q = 0; q < k; q++) seen |= strcmp(g[q].row->model, g[k].row->model) == 0;
             if (seen) continue;
             bool made = false;
-            if (plot_model(dir, g[k].row->model, g, n, metric, &made) != 0) rc = CLI_EXIT_RUNTIME;
+            if (plot_model(dir, g[k].row->model, g, n, metric, path, force, &made) != 0) rc = CLI_EXIT_RUNTIME;
         }
     }
     free(dbuf);

@@ -91,6 +91,11 @@ size_t frost__peak_rss(void);
  * Paths are built with it: no fixed-size buffer cuts a long one. */
 char *frost__asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Copy a path into a fixed buffer of `cap` bytes, or FROST_ERR_RANGE with a
+ * one-line error ("WHAT: ... bytes long, at most ...") when it does not fit:
+ * a path is never cut. */
+frost_status frost__path_copy(char *dst, size_t cap, const char *src, const char *what);
+
 /* snprintf into a fixed buffer, always terminated. */
 void frost__strlcpy(char *dst, const char *src, size_t cap);
 

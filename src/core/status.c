@@ -154,6 +154,18 @@ size_t frost__peak_rss(void)
     return (size_t)ru.ru_maxrss * 1024u; /* Linux reports KiB */
 }
 
+frost_status frost__path_copy(char *dst, size_t cap, const char *src, const char *what)
+{
+    const size_t n = strlen(src);
+    if (n >= cap) {
+        if (cap) dst[0] = 0;
+        return frost__error(FROST_ERR_RANGE, "%s: the path %.160s... is %zu bytes long, at most %zu", what, src, n,
+                            cap ? cap - 1 : 0);
+    }
+    memcpy(dst, src, n + 1);
+    return FROST_OK;
+}
+
 void frost__strlcpy(char *dst, const char *src, size_t cap)
 {
     if (!cap) return;

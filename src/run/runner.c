@@ -15,6 +15,7 @@
 #include "frost/prt.h"
 #include "frost/slt.h"
 #include "core/core_impl.h"
+#include "io/io_impl.h"
 
 #include <errno.h>
 #include <math.h>
@@ -31,34 +32,38 @@ static bool file_exists(const char *p)
 
 frost_status frost_resolve_dataset(const char *name, const char *config_path, char *out, size_t cap)
 {
-    char dir[1024] = ".";
-    if (config_path && config_path[0]) {
-        frost__strlcpy(dir, config_path, sizeof dir);
-        char *s = strrchr(dir, '/');
-        if (s) *s = 0;
-        else frost__strlcpy(dir, ".", sizeof dir);
-    }
+    frost_status st = FROST_OK;
+    char *tried[2] = {NULL, NULL};
+    /* the experiment file's folder, for names relative to it */
+    const char *slash = config_path ? strrchr(config_path, '/') : NULL;
+    const int dl = slash ? (int)(slash - config_path) : 1;
+    const char *dir = slash ? config_path : ".";
     size_t L = strlen(name);
     bool is_path = strchr(name, '/') || (L > 3 && strcmp(name + L - 3, ".h5") == 0);
-    char tried[3][1200];
     int nt = 0;
     if (is_path) {
-        snprintf(tried[nt++], sizeof tried[0], "%s", name);
-        if (name[0] != '/') snprintf(tried[nt++], sizeof tried[0], "%s/%s", dir, name);
+        tried[nt++] = frost__asprintf("%s", name);
+        if (name[0] != '/') tried[nt++] = frost__asprintf("%.*s/%s", dl, dir, name);
     } else {
-        snprintf(tried[nt++], sizeof tried[0], "%s/../datasets/%s.h5", dir, name);
-        snprintf(tried[nt++], sizeof tried[0], "datasets/%s.h5", name);
+        tried[nt++] = frost__asprintf("%.*s/../datasets/%s.h5", dl, dir, name);
+        tried[nt++] = frost__asprintf("datasets/%s.h5", name);
     }
     for (int k = 0; k < nt; k++)
+        if (!tried[k]) FROST_FAIL(FROST_ERR_NOMEM, "%s: out of memory", name);
+    for (int k = 0; k < nt; k++)
         if (file_exists(tried[k])) {
-            frost__strlcpy(out, tried[k], cap);
-            return FROST_OK;
+            st = frost__path_copy(out, cap, tried[k], config_path && config_path[0] ? config_path : "dataset");
+            goto fail;
         }
-    return frost__error(FROST_ERR_IO,
-                        "%s: dataset '%s' not found (tried %s%s%s); import it with tools/import-datasets or "
-                        "frost import ogb",
-                        config_path && config_path[0] ? config_path : "configuration", name, tried[0],
-                        nt > 1 ? ", " : "", nt > 1 ? tried[1] : "");
+    st = frost__error(FROST_ERR_IO,
+                      "%s: dataset '%s' not found (tried %s%s%s); import it with tools/import-datasets or "
+                      "frost import ogb",
+                      config_path && config_path[0] ? config_path : "configuration", name, tried[0],
+                      nt > 1 ? ", " : "", nt > 1 ? tried[1] : "");
+fail:
+    free(tried[0]);
+    free(tried[1]);
+    return st;
 }
 
 void frost_experiment_output(const frost_config *c, char *out, size_t cap)
@@ -245,6 +250,26 @@ fail:
     return st;
 }
 
+/* Before any run trains: the results file (and the statistics file) can be
+ * written, and are neither the experiment file nor the dataset. An existing
+ * results file is appended to, so another frost kind there is refused. */
+static frost_status check_outputs(const frost_config *c, const char *output)
+{
+    frost_status st = FROST_OK;
+    char *ds = NULL;
+    FROST_ALLOC(ds, FROST_PATH_CAP + 64);
+    FROST_TRY(frost_resolve_dataset(c->dataset, c->path, ds, FROST_PATH_CAP + 64));
+    const char *inputs[2] = {c->path[0] ? c->path : NULL, ds};
+    FROST_TRY(frost__output_check(output, inputs, 2, FROST_RESULTS_FORMAT, FROST__OUT_MAKE_PARENTS | FROST__OUT_APPEND));
+    if (c->mpi.stats[0]) {
+        const char *all[3] = {inputs[0], ds, output};
+        FROST_TRY(frost__output_check(c->mpi.stats, all, 3, NULL, FROST__OUT_MAKE_PARENTS));
+    }
+fail:
+    free(ds);
+    return st;
+}
+
 frost_status frost_experiment_run(const frost_config *c, const frost_runner_events *ev, char *output, size_t cap)
 {
     frost_status st = FROST_OK;
@@ -273,6 +298,7 @@ frost_status frost_experiment_run(const frost_config *c, const frost_runner_even
             FROST_FAIL(FROST_ERR_CONFIG, "%s: method prt cannot be swept together with other methods", c->path);
     }
     if (c->threads > 0) frost_set_threads((int)c->threads);
+    FROST_TRY(check_outputs(c, output));
 
     FROST_TRY(frost_experiment_plan(c, &plan));
     const int64_t n_items = plan.n;
