@@ -37,10 +37,6 @@ typedef enum frost_feature_norm { FROST_FEAT_NONE = 0, FROST_FEAT_ROW = 1 } fros
 #define FROST_MAX_AXES 8
 #define FROST_MAX_AXIS_VALUES 64
 #define FROST_MAX_SEEDS 1024
-/* Room for a path in the configuration: Linux's PATH_MAX (4096 bytes with
- * the NUL), the longest path the kernel opens. A longer value is refused
- * with a one-line error, never cut. */
-#define FROST_PATH_CAP 4096
 
 typedef struct frost_sweep_axis {
     int32_t key;                              /* index into the key table */

@@ -52,7 +52,7 @@ typedef struct frost_partitioning {
 
 typedef struct frost_dataset {
     char name[128];
-    char source[1024];          /* provenance: import folder or synth parameters */
+    char source[FROST_PATH_CAP + 256]; /* provenance: import folder or synth parameters */
     int64_t num_nodes;          /* N */
     int64_t num_features;       /* F (0: no node features) */
     int32_t num_classes;        /* C (binary tasks: 2) */

@@ -171,7 +171,7 @@ static int run_main(int argc, char **argv)
     if (frost_config_check(&c) < 0) return cli_fail();
 
     if (dry) {
-        char out[1200];
+        char out[FROST_PATH_CAP + 64];
         frost_run_plan plan;
         frost_experiment_output(&c, out, sizeof out);
         if (frost_experiment_plan(&c, &plan) < 0) return cli_fail();
@@ -196,7 +196,7 @@ static int run_main(int argc, char **argv)
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;
     sigaction(SIGINT, &sa, NULL);
-    char out[1200];
+    char out[FROST_PATH_CAP + 64]; /* the output as configured, or results/NAME.h5 */
     frost_status st = frost_experiment_run(&c, &ev, out, sizeof out);
     if (u.tty && !quiet) fprintf(stderr, "\r\033[K");
     if (st < 0) return cli_fail();

@@ -18,7 +18,7 @@
 
 typedef struct frost__lines {
     void *gz;          /* gzFile: reads gzip and plain files alike */
-    char path[1024];
+    char *path;        /* malloc'd copy, for messages */
     char *buf;
     size_t cap;        /* allocated bytes */
     size_t pos;        /* start of the unread part */
@@ -39,9 +39,10 @@ void frost__lines_close(frost__lines *r);
 /* Does PATH exist as a regular file? */
 bool frost__file_exists(const char *path);
 
-/* Find DIR/NAME.csv.gz or DIR/NAME.csv; writes the found path into out.
- * Returns true if one exists. */
-bool frost__find_csv(char *out, size_t cap, const char *dir, const char *name);
+/* Find DIR/NAME.csv.gz or DIR/NAME.csv: *out is the one found, or the
+ * preferred name (.csv.gz) for messages when neither exists; malloc'd (the
+ * caller frees it), NULL when out of memory. True if one exists. */
+bool frost__find_csv(char **out, const char *dir, const char *name);
 
 /* ---- outputs (paths.c) ---------------------------------------------
  * May a verb write OUT? Refused, with one line naming OUT and the reason:

@@ -94,9 +94,10 @@ void frost_prepared_release(frost_prepared *p)
 frost_status frost_prepare(frost_prepared *p, const frost_config *c)
 {
     frost_status st = FROST_OK;
-    char path[1200];
+    char *path = NULL;
     memset(p, 0, sizeof *p);
-    FROST_TRY(frost_resolve_dataset(c->dataset, c->path, path, sizeof path));
+    FROST_ALLOC(path, FROST_PATH_CAP + 64);
+    FROST_TRY(frost_resolve_dataset(c->dataset, c->path, path, FROST_PATH_CAP + 64));
     FROST_TRY(frost_dataset_load(&p->ds, path));
     frost_dataset *ds = &p->ds;
     if (c->split[0]) {
@@ -154,8 +155,10 @@ frost_status frost_prepare(frost_prepared *p, const frost_config *c)
     }
     /* the stored graph was rebuilt into A (and AT): not needed any more */
     frost_csr_release(&ds->graph);
+    free(path);
     return FROST_OK;
 fail:
+    free(path);
     frost_prepared_release(p);
     return st;
 }
@@ -196,11 +199,10 @@ frost_task_data frost_prepared_task(const frost_prepared *p)
 
 static frost_status mkdirs_for(const char *file)
 {
-    char d[1024];
-    frost__strlcpy(d, file, sizeof d);
-    char *s = strrchr(d, '/');
-    if (!s) return FROST_OK;
-    *s = 0;
+    const char *s = strrchr(file, '/');
+    if (!s || s == file) return FROST_OK;
+    char *d = frost__asprintf("%.*s", (int)(s - file), file);
+    if (!d) return frost__error(FROST_ERR_NOMEM, "%s: out of memory", file);
     for (char *q = d + 1; *q; q++) {
         if (*q == '/') {
             *q = 0;
@@ -208,9 +210,11 @@ static frost_status mkdirs_for(const char *file)
             *q = '/';
         }
     }
+    frost_status st = FROST_OK;
     if (mkdir(d, 0755) != 0 && errno != EEXIST)
-        return frost__error(FROST_ERR_IO, "%s: cannot create the folder: %s", d, strerror(errno));
-    return FROST_OK;
+        st = frost__error(FROST_ERR_IO, "%s: cannot create the folder: %s", d, strerror(errno));
+    free(d);
+    return st;
 }
 
 void frost_run_plan_release(frost_run_plan *plan)
@@ -279,7 +283,7 @@ frost_status frost_experiment_run(const frost_config *c, const frost_runner_even
     frost__prt_scenario scen;
     frost__run_env env;
     frost_run_item *todo = NULL;
-    char *text = NULL;
+    char *text = NULL, *models_dir = NULL, *scenario_path = NULL;
     memset(&scen, 0, sizeof scen);
     memset(&prep, 0, sizeof prep);
     memset(&env, 0, sizeof env);
@@ -343,27 +347,26 @@ frost_status frost_experiment_run(const frost_config *c, const frost_runner_even
         FROST_TRY(frost__run_spread(&prep, c, todo, n_todo, output, ev, world, &env));
         goto done;
     }
-    char models_dir[1200] = "", scenario_path[1300] = "";
     if (prt) {
         /* the scenario once; its dataset file and the models of every run beside the results */
-        snprintf(models_dir, sizeof models_dir, "%s", output);
-        size_t L = strlen(models_dir);
-        if (L > 3 && strcmp(models_dir + L - 3, ".h5") == 0) models_dir[L - 3] = 0;
-        strncat(models_dir, "-models", sizeof models_dir - strlen(models_dir) - 1);
-        mkdir(models_dir, 0755);
-        snprintf(scenario_path, sizeof scenario_path, "%s/scenario.h5", models_dir);
+        const size_t L = strlen(output);
+        models_dir = frost__asprintf("%.*s-models", (int)(L > 3 && strcmp(output + L - 3, ".h5") == 0 ? L - 3 : L),
+                                     output);
+        scenario_path = models_dir ? frost__asprintf("%s/scenario.h5", models_dir) : NULL;
+        if (!models_dir || !scenario_path) FROST_FAIL(FROST_ERR_NOMEM, "%s: out of memory", output);
+        if (mkdir(models_dir, 0755) != 0 && errno != EEXIST)
+            FROST_FAIL(FROST_ERR_IO, "%s: cannot create the folder: %s", models_dir, strerror(errno));
         FROST_TRY(frost__prt_scenario_build(&scen, &prep, c));
         FROST_TRY(frost__prt_scenario_save(&scen, c, scenario_path));
-        if (ev && ev->note) {
-            char msg[512];
-            snprintf(msg, sizeof msg,
-                     "scenario: %lld upstream and %lld task-domain nodes (label distributions %.3f apart in total "
-                     "variation); task train %lld / valid %lld / test %lld; %s",
-                     (long long)scen.n_upstream, (long long)scen.n_task_domain, scen.shift_tv,
-                     (long long)scen.split[2].n_train, (long long)scen.split[2].n_valid, (long long)scen.split[2].n_test,
-                     scenario_path);
-            ev->note(msg, ev->user);
-        }
+        char *msg = ev && ev->note ? frost__asprintf(
+                                         "scenario: %lld upstream and %lld task-domain nodes (label distributions "
+                                         "%.3f apart in total variation); task train %lld / valid %lld / test %lld; %s",
+                                         (long long)scen.n_upstream, (long long)scen.n_task_domain, scen.shift_tv,
+                                         (long long)scen.split[2].n_train, (long long)scen.split[2].n_valid,
+                                         (long long)scen.split[2].n_test, scenario_path)
+                                   : NULL;
+        if (msg) ev->note(msg, ev->user);
+        free(msg);
     }
     int64_t index = 0;
     for (int64_t q = 0; q < n_items; q++) {
@@ -394,6 +397,8 @@ done:
     st = FROST_OK;
 fail:
     free(text);
+    free(models_dir);
+    free(scenario_path);
     free(todo);
     frost__run_env_release(&env);
     frost_run_plan_release(&plan);
@@ -465,7 +470,7 @@ frost_status frost_predict(const char *model_path, const char *dataset, const ch
     frost_config_default(&c);
     st = frost_config_load_text(&c, mf.config, model_path);
     if (st < 0) goto fail_mf;
-    frost__strlcpy(c.dataset, dataset, sizeof c.dataset);
+    if ((st = frost__path_copy(c.dataset, sizeof c.dataset, dataset, "dataset")) < 0) goto fail_mf;
     frost__strlcpy(c.split, split ? split : mf.split, sizeof c.split);
     c.path[0] = 0;
     if ((st = frost_prepare(&prep, &c)) < 0) goto fail_mf;
@@ -512,7 +517,7 @@ static frost_status outputs_of(const char *const *paths, int n, const char *data
         frost_config_default(&c);
         FROST_TRY(frost_model_file_load(&mf, paths[k]));
         FROST_TRY(frost_config_load_text(&c, mf.config, paths[k]));
-        frost__strlcpy(c.dataset, dataset, sizeof c.dataset);
+        FROST_TRY(frost__path_copy(c.dataset, sizeof c.dataset, dataset, "dataset"));
         frost__strlcpy(c.split, split ? split : mf.split, sizeof c.split);
         c.path[0] = 0;
         frost_prepared *p = k == 0 ? first : &other;
