@@ -274,6 +274,35 @@ fail:
     return st;
 }
 
+/* Before the first run: every sweep point's model fits in the memory this
+ * process may use (frost_model_new_ex checks each again; this names the
+ * experiment file and refuses before anything trains). */
+static frost_status check_model_sizes(const frost_config *c, const frost_prepared *p, const frost_run_item *items,
+                                      int64_t n_items)
+{
+    int64_t last_point = -1;
+    for (int64_t q = 0; q < n_items; q++) {
+        if (items[q].point == last_point) continue;
+        last_point = items[q].point;
+        frost_config pt;
+        frost_status st = frost_config_point(c, items[q].point, &pt);
+        if (st < 0) return st;
+        const frost_model_spec spec = frost_prepared_spec(p, &pt);
+        size_t need = 0;
+        if ((st = frost_model_bytes_for(&spec, p->ds.num_nodes, false, &need)) < 0) return st;
+        char why[96];
+        const size_t avail = frost__memory_available(why, sizeof why);
+        if (need > avail)
+            return frost__error(FROST_ERR_NOMEM,
+                                "%s: run %s: its model (%s, %d layers, hidden %lld) on the %lld nodes of %s needs %.1f "
+                                "GiB; this process may use %.1f GiB (%s)",
+                                c->path[0] ? c->path : "configuration", items[q].id, frost_arch_name(spec.arch),
+                                spec.layers, (long long)spec.hidden, (long long)p->ds.num_nodes, p->ds.name,
+                                (double)need / 1073741824.0, (double)avail / 1073741824.0, why);
+    }
+    return FROST_OK;
+}
+
 frost_status frost_experiment_run(const frost_config *c, const frost_runner_events *ev, char *output, size_t cap)
 {
     frost_status st = FROST_OK;
@@ -339,6 +368,7 @@ frost_status frost_experiment_run(const frost_config *c, const frost_runner_even
 
     if (frost__comm_rank(world) == 0) FROST_TRY(mkdirs_for(output));
     FROST_TRY(frost_prepare(&prep, c));
+    if (!env.comm && !prt) FROST_TRY(check_model_sizes(c, &prep, items, n_items));
     if (spread) {
         int64_t n_todo = 0;
         FROST_ALLOC(todo, n_items);
@@ -433,7 +463,13 @@ frost_status frost_model_from_file_ex(frost_model **out, const frost_model_file 
                    model_path, (long long)mf->in_dim, (long long)mf->out_dim,
                    p->ds.task_type == FROST_TASK_BINARY ? "tasks" : "classes", p->ds.name, (long long)spec.in_dim,
                    (long long)spec.out_dim, p->ds.task_type == FROST_TASK_BINARY ? "tasks" : "classes");
-    FROST_TRY(frost_model_new_ex(&m, &spec, &p->A, p->symmetric ? &p->A : &p->AT, p->ds.num_nodes, inference));
+    st = frost_model_new_ex(&m, &spec, &p->A, p->symmetric ? &p->A : &p->AT, p->ds.num_nodes, inference);
+    if (st < 0) {
+        /* name the file that asked for it (a model too large for this process, ...) */
+        frost__error_prefix("%s: the model it describes (%s, %d layers, hidden %lld)", model_path,
+                            frost_arch_name(spec.arch), spec.layers, (long long)spec.hidden);
+        goto fail;
+    }
     FROST_TRY(frost_model_init(m, (uint64_t)mf->seed));
     frost_model_state_sizes sz = frost_model_state_counts(m);
     if (sz.params != mf->state.n_params || sz.bn != mf->state.n_bn || sz.mask != mf->state.mask_bits)
