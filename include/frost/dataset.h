@@ -179,6 +179,8 @@ typedef struct frost_dataset_stats {
     int64_t *class_counts;      /* (C) multiclass; (T) positives per task for binary; malloc'd */
     double edge_homophily;      /* multiclass: fraction of edges (both ends labelled) inside a class; NaN otherwise */
     int64_t homophily_edges;    /* edges counted */
+    int64_t nonfinite_features; /* NaN or infinite entries of /node/feat (frost run refuses them) */
+    int64_t first_nonfinite;    /* the first one's flat index (node * F + column), -1 if none */
 } frost_dataset_stats;
 
 FROST_API frost_status frost_dataset_stats_compute(const frost_dataset *ds, frost_dataset_stats *st);

@@ -166,7 +166,14 @@ frost_status frost__h5_peek_format(const char *path, char *format, size_t cap)
     }
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0) return frost__h5_fail(path, "cannot open the HDF5 file");
-    if (frost__h5_has_attr(f, "format")) {
+    /* an unreadable root group (a damaged file) is not a missing attribute */
+    const htri_t has = H5Aexists(f, "format");
+    if (has < 0) {
+        frost_status st = frost__h5_fail(path, "cannot read the root group, the file is damaged");
+        H5Fclose(f);
+        return st;
+    }
+    if (has > 0) {
         frost_status st = frost__h5_read_attr_strbuf(f, "format", format, cap, path);
         if (st < 0) {
             H5Fclose(f);

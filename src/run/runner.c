@@ -369,6 +369,13 @@ frost_status frost_experiment_run(const frost_config *c, const frost_runner_even
     if (frost__comm_rank(world) == 0) FROST_TRY(mkdirs_for(output));
     FROST_TRY(frost_prepare(&prep, c));
     if (!env.comm && !prt) FROST_TRY(check_model_sizes(c, &prep, items, n_items));
+    if (!prt && prep.split && prep.split->n_valid == 0 && frost__comm_rank(world) == 0 && ev && ev->note) {
+        char *msg = frost__asprintf("warning: %s: split %s of dataset %s has no validation nodes: every run reports "
+                                    "its last epoch (valid metric nan), and says so in the results file's message",
+                                    c->path[0] ? c->path : "configuration", prep.split->name, prep.ds.name);
+        if (msg) ev->note(msg, ev->user);
+        free(msg);
+    }
     if (spread) {
         int64_t n_todo = 0;
         FROST_ALLOC(todo, n_items);
