@@ -428,7 +428,19 @@ frost_status frost_experiment_run(const frost_config *c, const frost_runner_even
         index++;
         int64_t stop = ev && ev->stop && *ev->stop;
         frost__comm_max_i64(env.comm, &stop, 1); /* every process stops, or none */
-        if (stop) FROST_FAIL(FROST_ERR_INTERRUPTED, "interrupted after run %s", items[q].id);
+        if (stop) {
+            int64_t left = 0, next = -1;
+            for (int64_t r = q + 1; r < n_items; r++) {
+                char k2[200];
+                snprintf(k2, sizeof k2, prt ? "%s.prt" : "%s", items[r].id);
+                if (frost_results_find(&done, k2)) continue;
+                if (next < 0) next = r;
+                left++;
+            }
+            if (left == 0) break; /* nothing was left to do */
+            FROST_FAIL(FROST_ERR_INTERRUPTED, "interrupted after run %s (saved); %lld run%s not started, the next %s",
+                       items[q].id, (long long)left, left == 1 ? "" : "s", items[next].id);
+        }
     }
 done:
     st = FROST_OK;
