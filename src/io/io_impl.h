@@ -57,7 +57,8 @@ bool frost__find_csv(char **out, const char *dir, const char *name);
 enum {
     FROST__OUT_FORCE = 1,        /* a frost file of another kind may be replaced */
     FROST__OUT_MAKE_PARENTS = 2, /* missing folders will be made */
-    FROST__OUT_APPEND = 4        /* OUT is added to, not replaced: another kind is never right */
+    FROST__OUT_APPEND = 4,       /* OUT is added to, not replaced: another kind is never right */
+    FROST__OUT_NO_PROBE = 8      /* only what OUT is: not whether its folder takes a new file */
 };
 frost_status frost__output_check(const char *out, const char *const *inputs, int n_inputs, const char *kind,
                                  unsigned flags);

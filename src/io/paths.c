@@ -96,8 +96,9 @@ bool frost__same_file(const char *a, const char *b)
 /* Can a file be created in folder `dir`? Creates and removes a probe file:
  * permission bits, read-only mounts, ACLs and quotas all answer the same
  * way the real write will. */
-static frost_status probe_folder(const char *dir, const char *out)
+static frost_status probe_folder(const char *dir, const char *out, unsigned flags)
 {
+    if (flags & FROST__OUT_NO_PROBE) return FROST_OK;
     char *probe = frost__asprintf("%s/.frost-probe.%ld", dir, (long)getpid());
     if (!probe) return frost__error(FROST_ERR_NOMEM, "%s: out of memory", out);
     int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0600);
@@ -165,10 +166,10 @@ frost_status frost__output_check(const char *out, const char *const *inputs, int
                            "%s: is a %s file; refusing to replace it with %s%s%s (--force replaces it)", out, fmt,
                            kind ? "a " : "", kind ? kind : "this output", kind ? " file" : "");
         }
-        FROST_TRY(probe_folder(dir, out));
+        FROST_TRY(probe_folder(dir, out, flags));
     } else if (stat(dir, &sb) == 0) {
         if (!S_ISDIR(sb.st_mode)) FROST_FAIL(FROST_ERR_IO, "%s: %s is not a folder", out, dir);
-        FROST_TRY(probe_folder(dir, out));
+        FROST_TRY(probe_folder(dir, out, flags));
     } else if (!(flags & FROST__OUT_MAKE_PARENTS)) {
         FROST_FAIL(FROST_ERR_IO, "%s: the folder %s does not exist", out, dir);
     } else {
@@ -191,7 +192,7 @@ frost_status frost__output_check(const char *out, const char *const *inputs, int
         }
         if (!S_ISDIR(sb.st_mode))
             FROST_FAIL(FROST_ERR_IO, "%s: cannot create the folder %s: %s is not a folder", out, dir, ancestor);
-        FROST_TRY(probe_folder(ancestor, out));
+        FROST_TRY(probe_folder(ancestor, out, flags));
     }
 fail:
     free(o.resolved);

@@ -257,17 +257,21 @@ fail:
 /* Before any run trains: the results file (and the statistics file) can be
  * written, and are neither the experiment file nor the dataset. An existing
  * results file is appended to, so another frost kind there is refused. */
-static frost_status check_outputs(const frost_config *c, const char *output)
+static frost_status check_outputs(const frost_config *c, const char *output, bool probe)
 {
     frost_status st = FROST_OK;
     char *ds = NULL;
     FROST_ALLOC(ds, FROST_PATH_CAP + 64);
-    FROST_TRY(frost_resolve_dataset(c->dataset, c->path, ds, FROST_PATH_CAP + 64));
-    const char *inputs[2] = {c->path[0] ? c->path : NULL, ds};
-    FROST_TRY(frost__output_check(output, inputs, 2, FROST_RESULTS_FORMAT, FROST__OUT_MAKE_PARENTS | FROST__OUT_APPEND));
+    /* a dataset not found is said by frost_prepare, if any run is left to train */
+    const bool found = frost_resolve_dataset(c->dataset, c->path, ds, FROST_PATH_CAP + 64) == FROST_OK;
+    frost_clear_error();
+    const char *inputs[2] = {c->path[0] ? c->path : NULL, found ? ds : NULL};
+    const unsigned flags = probe ? 0u : FROST__OUT_NO_PROBE;
+    FROST_TRY(frost__output_check(output, inputs, 2, FROST_RESULTS_FORMAT,
+                                  flags | FROST__OUT_MAKE_PARENTS | FROST__OUT_APPEND));
     if (c->mpi.stats[0]) {
-        const char *all[3] = {inputs[0], ds, output};
-        FROST_TRY(frost__output_check(c->mpi.stats, all, 3, NULL, FROST__OUT_MAKE_PARENTS));
+        const char *all[3] = {inputs[0], inputs[1], output};
+        FROST_TRY(frost__output_check(c->mpi.stats, all, 3, NULL, flags | FROST__OUT_MAKE_PARENTS));
     }
 fail:
     free(ds);
@@ -331,7 +335,7 @@ frost_status frost_experiment_run(const frost_config *c, const frost_runner_even
             FROST_FAIL(FROST_ERR_CONFIG, "%s: method prt cannot be swept together with other methods", c->path);
     }
     if (c->threads > 0) frost_set_threads((int)c->threads);
-    FROST_TRY(check_outputs(c, output));
+    FROST_TRY(check_outputs(c, output, false)); /* what it is; whether it can be written once there is work */
 
     FROST_TRY(frost_experiment_plan(c, &plan));
     const int64_t n_items = plan.n;
@@ -363,6 +367,7 @@ frost_status frost_experiment_run(const frost_config *c, const frost_runner_even
         text = NULL;
         n_done++;
     }
+    if (n_done < n_items) FROST_TRY(check_outputs(c, output, true)); /* before the first run starts */
     if (ev && ev->start) ev->start(n_items, n_done, output, ev->user);
     if (n_done == n_items) goto done;
 
