@@ -76,6 +76,22 @@ static void fill_best(group *g, int64_t n, const frost_results *r)
     }
 }
 
+/* A CSV field: as it is, or in double quotes (quotes doubled) when it holds
+ * a comma, a quote or a line break (a dataset named after a hostile folder). */
+static void csv_field(FILE *f, const char *v)
+{
+    if (!strpbrk(v, ",\"\r\n")) {
+        fputs(v, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *v; v++) {
+        if (*v == '"') fputc('"', f);
+        fputc(*v, f);
+    }
+    fputc('"', f);
+}
+
 /* mkdir -p: every missing folder of d. */
 static int mkdir_p(const char *d)
 {
@@ -554,11 +570,17 @@ int cli_report(int argc, char **argv)
                        "compression_paper,degenerate\n");
             for (int64_t k = 0; k < n; k++) {
                 const frost_summary_row *w = g[k].row;
-                fprintf(f, "%s,%s,%s,%s,%.9g,%.9g,%.9g,%.9g,%lld,%.9g,%.9g,%.9g,%.9g,%lld,%lld,%.6g,%.6g,%s,%lld,",
-                        w->method, w->model, w->dataset, w->split, w->prune_ratio, w->lock_ratio, w->sparsity,
-                        w->prune_ratio + w->lock_ratio, (long long)w->runs, w->test_mean, w->test_std, w->val_mean,
-                        w->val_std, (long long)w->model_bits, (long long)w->dense_bits, (double)w->model_bits / 8192.0,
-                        (double)w->dense_bits / (double)w->model_bits, g[k].best_id, (long long)w->paper_bits);
+                const char *text[4] = {w->method, w->model, w->dataset, w->split};
+                for (int t = 0; t < 4; t++) {
+                    csv_field(f, text[t]);
+                    fputc(',', f);
+                }
+                fprintf(f, "%.9g,%.9g,%.9g,%.9g,%lld,%.9g,%.9g,%.9g,%.9g,%lld,%lld,%.6g,%.6g,", w->prune_ratio,
+                        w->lock_ratio, w->sparsity, w->prune_ratio + w->lock_ratio, (long long)w->runs, w->test_mean,
+                        w->test_std, w->val_mean, w->val_std, (long long)w->model_bits, (long long)w->dense_bits,
+                        (double)w->model_bits / 8192.0, (double)w->dense_bits / (double)w->model_bits);
+                csv_field(f, g[k].best_id);
+                fprintf(f, ",%lld,", (long long)w->paper_bits);
                 if (w->paper_bits > 0) fprintf(f, "%.6g", (double)w->dense_bits / (double)w->paper_bits);
                 fprintf(f, ",%d\n", w->degenerate ? 1 : 0);
             }
