@@ -85,14 +85,14 @@ typedef struct frost_mpi_spec {
     frost_mpi_mode mode; /* graph: all processes train each run; runs: runs dealt out */
     char partition[64];  /* stored partition with one part per process, or "" to compute one */
     double imbalance;    /* METIS balance constraint when computing */
-    char stats[1024];    /* file to append communication statistics to ("" = none) */
+    char stats[FROST_PATH_CAP]; /* file to append communication statistics to ("" = none) */
 } frost_mpi_spec;
 
 typedef struct frost_config {
-    char path[1024];            /* file read (for messages and relative paths) */
-    char dataset[1024];
+    char path[FROST_PATH_CAP];    /* file read (for messages and relative paths) */
+    char dataset[FROST_PATH_CAP];
     char split[64];
-    char output[1024];
+    char output[FROST_PATH_CAP];
     frost_method method;
     int64_t epochs, runs, seed, threads, eval_every, patience;
     frost_feature_norm feature_norm;

@@ -216,6 +216,12 @@ FROST_API int64_t frost_model_num_nodes(const frost_model *m);
 /* Bytes held by the model's slabs (parameters, gradients, activations). */
 FROST_API size_t frost_model_bytes(const frost_model *m);
 
+/* Bytes a model of `spec` on N nodes would allocate (what frost_model_new_ex
+ * with the same `inference` allocates), computed from the shapes alone.
+ * frost_model_new_ex itself refuses, before allocating, a model larger than
+ * the memory the process may still use (FROST_ERR_NOMEM naming both). */
+FROST_API frost_status frost_model_bytes_for(const frost_model_spec *spec, int64_t N, bool inference, size_t *bytes);
+
 FROST_API const char *frost_arch_name(frost_arch a);
 
 /* ---- the state that defines a model's predictions ----------------------------

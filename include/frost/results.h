@@ -125,7 +125,8 @@ typedef struct frost_summary_row {
 
 typedef struct frost_model_file {
     char *config;             /* the run's configuration, owned */
-    char method[16], model[32], dataset[256], split[64], source[512], logits_hash[24];
+    char method[16], model[32], dataset[256], split[64], logits_hash[24];
+    char source[FROST_PATH_CAP + 192]; /* RESULTS#RUN_ID it was exported from */
     char blas_core[48];       /* OpenBLAS kernels of the run ("" if the file does not say) */
     int64_t seed, in_dim, out_dim, model_bits, dense_bits;
     double test_metric;       /* what the run reported */

@@ -107,6 +107,9 @@ static double triad_gbs(int repeat, stat3 *st)
     return best;
 }
 
+static int bench(const char *path, const char *what, const char *widths, const char *json, const char *jtmp,
+                 const char *split, int64_t repeat, int64_t warmup);
+
 int cli_bench(int argc, char **argv)
 {
     const char *path = NULL, *what = "triad,spmm,post,gemm,gcn,gin", *widths = "64,128,256", *json = NULL, *split = NULL;
@@ -144,25 +147,55 @@ int cli_bench(int argc, char **argv)
     }
     if (!path) return cli_usage_error("bench", "expected: frost bench DATASET.h5");
     if (threads > 0) frost_set_threads((int)threads);
-    const int T = frost_get_threads();
-    char jbuf[1200];
+    char *jbuf = NULL;
     if (!json) {
         const char *b = strrchr(path, '/');
         b = b ? b + 1 : path;
-        snprintf(jbuf, sizeof jbuf, "results/bench-%.*s.json", (int)(strlen(b) > 3 ? strlen(b) - 3 : strlen(b)), b);
-        json = jbuf;
+        json = jbuf = frost__asprintf("results/bench-%.*s.json", (int)(strlen(b) > 3 ? strlen(b) - 3 : strlen(b)), b);
     }
     /* written under a temporary name and renamed when complete: a run that
      * fails or is interrupted leaves no truncated JSON behind */
-    char jtmp[1300];
-    snprintf(jtmp, sizeof jtmp, "%s.tmp.%ld", json, (long)getpid());
+    char *jtmp = json ? frost__asprintf("%s.tmp.%ld", json, (long)getpid()) : NULL;
+    int rc;
+    if (!jtmp) {
+        fprintf(stderr, "frost: out of memory\n");
+        rc = CLI_EXIT_RUNTIME;
+    } else if (cli_check_output(json, &path, 1, NULL, false, false)) {
+        rc = CLI_EXIT_RUNTIME;
+    } else {
+        rc = bench(path, what, widths, json, jtmp, split, repeat, warmup);
+    }
+    free(jtmp);
+    free(jbuf);
+    return rc;
+}
+
+/* A string as a JSON string literal. */
+static void json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        const unsigned char u = (unsigned char)*s;
+        if (u == '"' || u == '\\') fprintf(f, "\\%c", u);
+        else if (u < 0x20) fprintf(f, "\\u%04x", u);
+        else fputc(u, f);
+    }
+    fputc('"', f);
+}
+
+static int bench(const char *path, const char *what, const char *widths, const char *json, const char *jtmp,
+                 const char *split, int64_t repeat, int64_t warmup)
+{
+    const int T = frost_get_threads();
     FILE *jf = fopen(jtmp, "w");
     if (!jf) {
-        fprintf(stderr, "frost: %s: cannot write (does the folder exist?)\n", json);
+        fprintf(stderr, "frost: %s: cannot write: %s\n", json, strerror(errno));
         return CLI_EXIT_RUNTIME;
     }
-    fprintf(jf, "{\n  \"dataset\": \"%s\",\n  \"threads\": %d,\n  \"repeat\": %lld,\n  \"blas_core\": \"%s\"", path, T,
-            (long long)repeat, frost_blas_core());
+    fprintf(jf, "{\n  \"dataset\": ");
+    json_string(jf, path);
+    fprintf(jf, ",\n  \"threads\": %d,\n  \"repeat\": %lld,\n  \"blas_core\": \"%s\"", T, (long long)repeat,
+            frost_blas_core());
     printf("%d threads; product kernels: %s%s\n", T, frost_blas_core(),
            getenv("OPENBLAS_CORETYPE") ? " (forced by OPENBLAS_CORETYPE)" : "");
     double *t = malloc((size_t)(repeat + warmup + 8) * sizeof *t);
@@ -178,10 +211,9 @@ int cli_bench(int argc, char **argv)
 
     frost_config c;
     frost_config_default(&c);
-    frost__strlcpy(c.dataset, path, sizeof c.dataset);
     if (split) frost__strlcpy(c.split, split, sizeof c.split);
     frost_prepared p;
-    if (frost_prepare(&p, &c) < 0) {
+    if (frost__path_copy(c.dataset, sizeof c.dataset, path, "frost bench") < 0 || frost_prepare(&p, &c) < 0) {
         discard(jf, jtmp);
         free(t);
         return cli_fail();

@@ -22,7 +22,8 @@ static void help(void)
     printf("usage: frost run FILE [--set key=value]... [options]\n\n"
            "Run the experiment FILE (libconfig, see experiments/README.md). Every run (sweep point x\n"
            "seed) is appended to the results file when it finishes; running the same command again\n"
-           "skips finished runs. Ctrl-C stops after the current epoch (that run is not kept).\n\n"
+           "skips finished runs. Ctrl-C (SIGINT), SIGTERM and SIGHUP stop after the current epoch\n"
+           "(that run is not kept; one line names it).\n\n"
            "  --set key=value   override a setting, written as in the file: --set model.hidden=64,\n"
            "                    --set 'model.name=\"sage\"', --set 'slt.sparsity=[0.3, 0.5]'\n"
            "  --dry-run         list the runs and print the effective configuration, train nothing\n"
@@ -95,7 +96,8 @@ static void ev_epoch(const char *id, const frost_epoch_record *r, void *user)
 static void ev_note(const char *msg, void *user)
 {
     ui *u = user;
-    if (u->quiet) return;
+    /* warnings are said even with --quiet (process 0 alone sends them) */
+    if (u->quiet && strncmp(msg, "warning:", 8) != 0) return;
     if (u->tty) fprintf(stderr, "\r\033[K");
     fprintf(stderr, "%s\n", msg);
 }
@@ -148,6 +150,8 @@ static int run_main(int argc, char **argv)
             return 0;
         } else if (cli_opt(argc, argv, &i, "--set", &v)) {
             if (!v) return cli_usage_error("run", "--set needs key=value");
+            const char *eq = strchr(v, '=');
+            if (!eq || eq == v) return cli_usage_error("run", "--set '%s': expected key=value", v);
         } else if (cli_flag(argv, i, "--quiet")) {
             quiet = true;
         } else if (cli_flag(argv, i, "--dry-run")) {
@@ -169,7 +173,7 @@ static int run_main(int argc, char **argv)
     if (frost_config_check(&c) < 0) return cli_fail();
 
     if (dry) {
-        char out[1200];
+        char out[FROST_PATH_CAP + 64];
         frost_run_plan plan;
         frost_experiment_output(&c, out, sizeof out);
         if (frost_experiment_plan(&c, &plan) < 0) return cli_fail();
@@ -193,8 +197,13 @@ static int run_main(int argc, char **argv)
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;
+    /* Ctrl-C, kill (TERM) and a closed terminal or ssh session (HUP) all stop
+     * after the current epoch: finished runs are kept, one line names the run
+     * that was not saved */
     sigaction(SIGINT, &sa, NULL);
-    char out[1200];
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    char out[FROST_PATH_CAP + 64]; /* the output as configured, or results/NAME.h5 */
     frost_status st = frost_experiment_run(&c, &ev, out, sizeof out);
     if (u.tty && !quiet) fprintf(stderr, "\r\033[K");
     if (st < 0) return cli_fail();

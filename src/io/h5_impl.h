@@ -25,8 +25,8 @@ frost_status frost__h5_fail(const char *ctx, const char *fmt, ...) __attribute__
 
 typedef struct frost__h5_out {
     hid_t file;
-    char path[1024];
-    char tmp[1100];
+    char *path; /* malloc'd by _create, freed by _commit or _abort (either is always called) */
+    char *tmp;
 } frost__h5_out;
 
 frost_status frost__h5_out_create(frost__h5_out *o, const char *path);

@@ -43,40 +43,46 @@ frost_status frost__h5_fail(const char *ctx, const char *fmt, ...)
  * PID no longer runs); a live writer's temporary is left alone. */
 static void remove_stale_temporaries(const char *path)
 {
-    char dir[1024];
-    frost__strlcpy(dir, path, sizeof dir);
-    char *slash = strrchr(dir, '/');
+    const char *slash = strrchr(path, '/');
     const char *base = slash ? slash + 1 : path;
-    if (slash)
-        *slash = 0;
-    else
-        frost__strlcpy(dir, ".", sizeof dir);
-    char prefix[1100];
-    snprintf(prefix, sizeof prefix, "%s.tmp.", base);
-    DIR *d = opendir(dir);
-    if (!d) return;
+    char *dir = slash ? frost__asprintf("%.*s", slash == path ? 1 : (int)(slash - path), path) : frost__asprintf(".");
+    char *prefix = frost__asprintf("%s.tmp.", base);
+    DIR *d = dir && prefix ? opendir(dir) : NULL;
     struct dirent *e;
-    while ((e = readdir(d))) {
+    while (d && (e = readdir(d))) {
         if (strncmp(e->d_name, prefix, strlen(prefix)) != 0) continue;
         char *end;
         long pid = strtol(e->d_name + strlen(prefix), &end, 10);
         if (*end || pid <= 0 || pid == (long)getpid()) continue;
         if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
-        char full[2200];
-        snprintf(full, sizeof full, "%s/%s", dir, e->d_name);
-        unlink(full);
+        char *full = frost__asprintf("%s/%s", dir, e->d_name);
+        if (full) unlink(full);
+        free(full);
     }
-    closedir(d);
+    if (d) closedir(d);
+    free(dir);
+    free(prefix);
+}
+
+static void out_free(frost__h5_out *o)
+{
+    free(o->path);
+    free(o->tmp);
+    o->path = o->tmp = NULL;
 }
 
 frost_status frost__h5_out_create(frost__h5_out *o, const char *path)
 {
-    remove_stale_temporaries(path);
-    frost__h5_init();
     memset(o, 0, sizeof *o);
     o->file = H5I_INVALID_HID;
-    frost__strlcpy(o->path, path, sizeof o->path);
-    snprintf(o->tmp, sizeof o->tmp, "%s.tmp.%ld", path, (long)getpid());
+    remove_stale_temporaries(path);
+    frost__h5_init();
+    o->path = strdup(path);
+    o->tmp = frost__asprintf("%s.tmp.%ld", path, (long)getpid());
+    if (!o->path || !o->tmp) {
+        out_free(o);
+        return frost__error(FROST_ERR_NOMEM, "%s: out of memory", path);
+    }
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     /* The newest format that HDF5 1.10 readers (and h5py) understand. */
     H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V110);
@@ -89,8 +95,10 @@ frost_status frost__h5_out_create(frost__h5_out *o, const char *path)
     H5Pclose(fapl);
     if (o->file < 0) {
         H5Eclear2(H5E_DEFAULT);
-        return frost__error(FROST_ERR_IO, "%s: cannot create (%s)", o->tmp,
-                            errno ? strerror(errno) : "HDF5 create failed");
+        frost_status st = frost__error(FROST_ERR_IO, "%s: cannot create (%s)", o->tmp,
+                                       errno ? strerror(errno) : "HDF5 create failed");
+        out_free(o);
+        return st;
     }
     return FROST_OK;
 }
@@ -111,6 +119,7 @@ frost_status frost__h5_out_commit(frost__h5_out *o)
             o->file = H5I_INVALID_HID;
             frost_status st = frost__h5_fail(o->tmp, "cannot close");
             unlink(o->tmp);
+            out_free(o);
             return st;
         }
         o->file = H5I_INVALID_HID;
@@ -119,18 +128,20 @@ frost_status frost__h5_out_commit(frost__h5_out *o)
     if (rename(o->tmp, o->path) != 0) {
         int e = errno;
         unlink(o->tmp);
-        return frost__error(FROST_ERR_IO, "%s: cannot rename the finished file into place: %s", o->path, strerror(e));
+        frost_status st =
+            frost__error(FROST_ERR_IO, "%s: cannot rename the finished file into place: %s", o->path, strerror(e));
+        out_free(o);
+        return st;
     }
     /* Make the rename itself durable. */
-    char dir[1024];
-    frost__strlcpy(dir, o->path, sizeof dir);
-    char *slash = strrchr(dir, '/');
+    char *slash = strrchr(o->path, '/');
     if (slash) {
         *slash = 0;
-        fsync_path(dir[0] ? dir : "/");
+        fsync_path(o->path[0] ? o->path : "/");
     } else {
         fsync_path(".");
     }
+    out_free(o);
     return FROST_OK;
 }
 
@@ -139,7 +150,8 @@ void frost__h5_out_abort(frost__h5_out *o)
     if (o->file >= 0) H5Fclose(o->file);
     H5Eclear2(H5E_DEFAULT);
     o->file = H5I_INVALID_HID;
-    if (o->tmp[0]) unlink(o->tmp);
+    if (o->tmp) unlink(o->tmp);
+    out_free(o);
 }
 
 frost_status frost__h5_peek_format(const char *path, char *format, size_t cap)
@@ -154,7 +166,14 @@ frost_status frost__h5_peek_format(const char *path, char *format, size_t cap)
     }
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0) return frost__h5_fail(path, "cannot open the HDF5 file");
-    if (frost__h5_has_attr(f, "format")) {
+    /* an unreadable root group (a damaged file) is not a missing attribute */
+    const htri_t has = H5Aexists(f, "format");
+    if (has < 0) {
+        frost_status st = frost__h5_fail(path, "cannot read the root group, the file is damaged");
+        H5Fclose(f);
+        return st;
+    }
+    if (has > 0) {
         frost_status st = frost__h5_read_attr_strbuf(f, "format", format, cap, path);
         if (st < 0) {
             H5Fclose(f);

@@ -396,18 +396,11 @@ frost_status frost_model_new(frost_model **out, const frost_model_spec *spec, co
     return frost_model_new_ex(out, spec, A, AT, N, false);
 }
 
-frost_status frost_model_new_ex(frost_model **out, const frost_model_spec *spec, const frost_csr *A,
-                                const frost_csr *AT, int64_t N, bool inference)
+/* The model's layers and weight matrices (their shapes), before any slab:
+ * what layout() measures. */
+static frost_status build_skeleton(frost_model *m, const frost_model_spec *spec, int64_t N)
 {
     frost_status st = FROST_OK;
-    frost_model *m = NULL;
-    *out = NULL;
-    FROST_TRY(frost_model_spec_check(spec));
-    if (A && (A->n_rows != N || A->n_cols != N))
-        return frost__error(FROST_ERR_SHAPE, "the graph (%lld x %lld) does not match the %lld nodes",
-                            (long long)A->n_rows, (long long)A->n_cols, (long long)N);
-    if (N < 0) return frost__error(FROST_ERR_SHAPE, "%lld nodes", (long long)N);
-    FROST_CALLOC(m, 1);
     m->spec = *spec;
     m->N = N;
     m->n = N;
@@ -471,11 +464,63 @@ frost_status frost_model_new_ex(frost_model **out, const frost_model_spec *spec,
         m->wmats[k].index = k;
         m->wmats[k].scale = 1.0f;
     }
+fail:
+    return st;
+}
 
-    /* measure, allocate, point */
-    slab P = {0}, G = {0}, X = {0}, Ac = {0}, B = {0};
+/* Bytes of the five slabs (layout() measuring, nothing allocated). */
+static size_t measure(frost_model *m, bool inference, slab *P, slab *G, slab *X, slab *Ac, slab *B)
+{
+    *P = *G = *X = *Ac = *B = (slab){0};
     m->inference = inference;
-    layout(m, &P, &G, &X, &Ac, &B);
+    layout(m, P, G, X, Ac, B);
+    return P->off + X->off + Ac->off + (inference ? 0 : G->off + B->off) + 5 * 64;
+}
+
+/* Refuse a model that cannot fit before touching a byte of it: computed
+ * from the shapes, compared with what this process may still use. */
+static frost_status check_fits(size_t bytes, int64_t N)
+{
+    char why[96];
+    const size_t avail = frost__memory_available(why, sizeof why);
+    if (bytes <= avail) return FROST_OK;
+    return frost__error(FROST_ERR_NOMEM, "a model of %lld nodes needs %.1f GiB; this process may use %.1f GiB (%s)",
+                        (long long)N, (double)bytes / 1073741824.0, (double)avail / 1073741824.0, why);
+}
+
+frost_status frost_model_bytes_for(const frost_model_spec *spec, int64_t N, bool inference, size_t *bytes)
+{
+    frost_status st = FROST_OK;
+    frost_model *m = NULL;
+    *bytes = 0;
+    FROST_TRY(frost_model_spec_check(spec));
+    if (N < 0) return frost__error(FROST_ERR_SHAPE, "%lld nodes", (long long)N);
+    FROST_CALLOC(m, 1);
+    FROST_TRY(build_skeleton(m, spec, N));
+    slab P, G, X, Ac, B;
+    *bytes = measure(m, inference, &P, &G, &X, &Ac, &B);
+fail:
+    frost_model_free(&m);
+    return st;
+}
+
+frost_status frost_model_new_ex(frost_model **out, const frost_model_spec *spec, const frost_csr *A,
+                                const frost_csr *AT, int64_t N, bool inference)
+{
+    frost_status st = FROST_OK;
+    frost_model *m = NULL;
+    *out = NULL;
+    FROST_TRY(frost_model_spec_check(spec));
+    if (A && (A->n_rows != N || A->n_cols != N))
+        return frost__error(FROST_ERR_SHAPE, "the graph (%lld x %lld) does not match the %lld nodes",
+                            (long long)A->n_rows, (long long)A->n_cols, (long long)N);
+    if (N < 0) return frost__error(FROST_ERR_SHAPE, "%lld nodes", (long long)N);
+    FROST_CALLOC(m, 1);
+    FROST_TRY(build_skeleton(m, spec, N));
+
+    /* measure, check, allocate, point */
+    slab P, G, X, Ac, B;
+    FROST_TRY(check_fits(measure(m, inference, &P, &G, &X, &Ac, &B), N));
     m->bytes_params = P.off, m->bytes_fixed = X.off, m->bytes_acts = Ac.off;
     m->bytes_grads = inference ? 0 : G.off;
     m->bytes_bwd = inference ? 0 : B.off;

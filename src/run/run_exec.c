@@ -132,6 +132,13 @@ static void fill_info(frost__run_out *o, const frost_prepared *p, const frost_co
     ri->out_dim = spec->out_dim;
     frost__strlcpy(ri->status, res->diverged ? "diverged" : "ok", sizeof ri->status);
     frost__strlcpy(ri->message, res->message, sizeof ri->message);
+    if (p->split && p->split->n_valid == 0) {
+        /* nothing to choose the best epoch by: say which one this is */
+        char note[200];
+        snprintf(note, sizeof note, "%sno validation nodes in split %s: the last epoch (%lld) is reported",
+                 ri->message[0] ? "; " : "", p->split->name, (long long)res->best_epoch);
+        strncat(ri->message, note, sizeof ri->message - strlen(ri->message) - 1);
+    }
 }
 
 frost_status frost__run_train(const frost_prepared *p, const frost_config *pt, const frost_run_item *it,

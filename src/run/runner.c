@@ -15,6 +15,7 @@
 #include "frost/prt.h"
 #include "frost/slt.h"
 #include "core/core_impl.h"
+#include "io/io_impl.h"
 
 #include <errno.h>
 #include <math.h>
@@ -31,34 +32,38 @@ static bool file_exists(const char *p)
 
 frost_status frost_resolve_dataset(const char *name, const char *config_path, char *out, size_t cap)
 {
-    char dir[1024] = ".";
-    if (config_path && config_path[0]) {
-        frost__strlcpy(dir, config_path, sizeof dir);
-        char *s = strrchr(dir, '/');
-        if (s) *s = 0;
-        else frost__strlcpy(dir, ".", sizeof dir);
-    }
+    frost_status st = FROST_OK;
+    char *tried[2] = {NULL, NULL};
+    /* the experiment file's folder, for names relative to it */
+    const char *slash = config_path ? strrchr(config_path, '/') : NULL;
+    const int dl = slash ? (int)(slash - config_path) : 1;
+    const char *dir = slash ? config_path : ".";
     size_t L = strlen(name);
     bool is_path = strchr(name, '/') || (L > 3 && strcmp(name + L - 3, ".h5") == 0);
-    char tried[3][1200];
     int nt = 0;
     if (is_path) {
-        snprintf(tried[nt++], sizeof tried[0], "%s", name);
-        if (name[0] != '/') snprintf(tried[nt++], sizeof tried[0], "%s/%s", dir, name);
+        tried[nt++] = frost__asprintf("%s", name);
+        if (name[0] != '/') tried[nt++] = frost__asprintf("%.*s/%s", dl, dir, name);
     } else {
-        snprintf(tried[nt++], sizeof tried[0], "%s/../datasets/%s.h5", dir, name);
-        snprintf(tried[nt++], sizeof tried[0], "datasets/%s.h5", name);
+        tried[nt++] = frost__asprintf("%.*s/../datasets/%s.h5", dl, dir, name);
+        tried[nt++] = frost__asprintf("datasets/%s.h5", name);
     }
     for (int k = 0; k < nt; k++)
+        if (!tried[k]) FROST_FAIL(FROST_ERR_NOMEM, "%s: out of memory", name);
+    for (int k = 0; k < nt; k++)
         if (file_exists(tried[k])) {
-            frost__strlcpy(out, tried[k], cap);
-            return FROST_OK;
+            st = frost__path_copy(out, cap, tried[k], config_path && config_path[0] ? config_path : "dataset");
+            goto fail;
         }
-    return frost__error(FROST_ERR_IO,
-                        "%s: dataset '%s' not found (tried %s%s%s); import it with tools/import-datasets or "
-                        "frost import ogb",
-                        config_path && config_path[0] ? config_path : "configuration", name, tried[0],
-                        nt > 1 ? ", " : "", nt > 1 ? tried[1] : "");
+    st = frost__error(FROST_ERR_IO,
+                      "%s: dataset '%s' not found (tried %s%s%s); import it with tools/import-datasets or "
+                      "frost import ogb",
+                      config_path && config_path[0] ? config_path : "configuration", name, tried[0],
+                      nt > 1 ? ", " : "", nt > 1 ? tried[1] : "");
+fail:
+    free(tried[0]);
+    free(tried[1]);
+    return st;
 }
 
 void frost_experiment_output(const frost_config *c, char *out, size_t cap)
@@ -89,9 +94,10 @@ void frost_prepared_release(frost_prepared *p)
 frost_status frost_prepare(frost_prepared *p, const frost_config *c)
 {
     frost_status st = FROST_OK;
-    char path[1200];
+    char *path = NULL;
     memset(p, 0, sizeof *p);
-    FROST_TRY(frost_resolve_dataset(c->dataset, c->path, path, sizeof path));
+    FROST_ALLOC(path, FROST_PATH_CAP + 64);
+    FROST_TRY(frost_resolve_dataset(c->dataset, c->path, path, FROST_PATH_CAP + 64));
     FROST_TRY(frost_dataset_load(&p->ds, path));
     frost_dataset *ds = &p->ds;
     if (c->split[0]) {
@@ -149,8 +155,10 @@ frost_status frost_prepare(frost_prepared *p, const frost_config *c)
     }
     /* the stored graph was rebuilt into A (and AT): not needed any more */
     frost_csr_release(&ds->graph);
+    free(path);
     return FROST_OK;
 fail:
+    free(path);
     frost_prepared_release(p);
     return st;
 }
@@ -191,11 +199,10 @@ frost_task_data frost_prepared_task(const frost_prepared *p)
 
 static frost_status mkdirs_for(const char *file)
 {
-    char d[1024];
-    frost__strlcpy(d, file, sizeof d);
-    char *s = strrchr(d, '/');
-    if (!s) return FROST_OK;
-    *s = 0;
+    const char *s = strrchr(file, '/');
+    if (!s || s == file) return FROST_OK;
+    char *d = frost__asprintf("%.*s", (int)(s - file), file);
+    if (!d) return frost__error(FROST_ERR_NOMEM, "%s: out of memory", file);
     for (char *q = d + 1; *q; q++) {
         if (*q == '/') {
             *q = 0;
@@ -203,9 +210,11 @@ static frost_status mkdirs_for(const char *file)
             *q = '/';
         }
     }
+    frost_status st = FROST_OK;
     if (mkdir(d, 0755) != 0 && errno != EEXIST)
-        return frost__error(FROST_ERR_IO, "%s: cannot create the folder: %s", d, strerror(errno));
-    return FROST_OK;
+        st = frost__error(FROST_ERR_IO, "%s: cannot create the folder: %s", d, strerror(errno));
+    free(d);
+    return st;
 }
 
 void frost_run_plan_release(frost_run_plan *plan)
@@ -245,6 +254,59 @@ fail:
     return st;
 }
 
+/* Before any run trains: the results file (and the statistics file) can be
+ * written, and are neither the experiment file nor the dataset. An existing
+ * results file is appended to, so another frost kind there is refused. */
+static frost_status check_outputs(const frost_config *c, const char *output, bool probe)
+{
+    frost_status st = FROST_OK;
+    char *ds = NULL;
+    FROST_ALLOC(ds, FROST_PATH_CAP + 64);
+    /* a dataset not found is said by frost_prepare, if any run is left to train */
+    const bool found = frost_resolve_dataset(c->dataset, c->path, ds, FROST_PATH_CAP + 64) == FROST_OK;
+    frost_clear_error();
+    const char *inputs[2] = {c->path[0] ? c->path : NULL, found ? ds : NULL};
+    const unsigned flags = probe ? 0u : FROST__OUT_NO_PROBE;
+    FROST_TRY(frost__output_check(output, inputs, 2, FROST_RESULTS_FORMAT,
+                                  flags | FROST__OUT_MAKE_PARENTS | FROST__OUT_APPEND));
+    if (c->mpi.stats[0]) {
+        const char *all[3] = {inputs[0], inputs[1], output};
+        FROST_TRY(frost__output_check(c->mpi.stats, all, 3, NULL, flags | FROST__OUT_MAKE_PARENTS));
+    }
+fail:
+    free(ds);
+    return st;
+}
+
+/* Before the first run: every sweep point's model fits in the memory this
+ * process may use (frost_model_new_ex checks each again; this names the
+ * experiment file and refuses before anything trains). */
+static frost_status check_model_sizes(const frost_config *c, const frost_prepared *p, const frost_run_item *items,
+                                      int64_t n_items)
+{
+    int64_t last_point = -1;
+    for (int64_t q = 0; q < n_items; q++) {
+        if (items[q].point == last_point) continue;
+        last_point = items[q].point;
+        frost_config pt;
+        frost_status st = frost_config_point(c, items[q].point, &pt);
+        if (st < 0) return st;
+        const frost_model_spec spec = frost_prepared_spec(p, &pt);
+        size_t need = 0;
+        if ((st = frost_model_bytes_for(&spec, p->ds.num_nodes, false, &need)) < 0) return st;
+        char why[96];
+        const size_t avail = frost__memory_available(why, sizeof why);
+        if (need > avail)
+            return frost__error(FROST_ERR_NOMEM,
+                                "%s: run %s: its model (%s, %d layers, hidden %lld) on the %lld nodes of %s needs %.1f "
+                                "GiB; this process may use %.1f GiB (%s)",
+                                c->path[0] ? c->path : "configuration", items[q].id, frost_arch_name(spec.arch),
+                                spec.layers, (long long)spec.hidden, (long long)p->ds.num_nodes, p->ds.name,
+                                (double)need / 1073741824.0, (double)avail / 1073741824.0, why);
+    }
+    return FROST_OK;
+}
+
 frost_status frost_experiment_run(const frost_config *c, const frost_runner_events *ev, char *output, size_t cap)
 {
     frost_status st = FROST_OK;
@@ -254,7 +316,7 @@ frost_status frost_experiment_run(const frost_config *c, const frost_runner_even
     frost__prt_scenario scen;
     frost__run_env env;
     frost_run_item *todo = NULL;
-    char *text = NULL;
+    char *text = NULL, *models_dir = NULL, *scenario_path = NULL;
     memset(&scen, 0, sizeof scen);
     memset(&prep, 0, sizeof prep);
     memset(&env, 0, sizeof env);
@@ -273,6 +335,7 @@ frost_status frost_experiment_run(const frost_config *c, const frost_runner_even
             FROST_FAIL(FROST_ERR_CONFIG, "%s: method prt cannot be swept together with other methods", c->path);
     }
     if (c->threads > 0) frost_set_threads((int)c->threads);
+    FROST_TRY(check_outputs(c, output, false)); /* what it is; whether it can be written once there is work */
 
     FROST_TRY(frost_experiment_plan(c, &plan));
     const int64_t n_items = plan.n;
@@ -304,11 +367,20 @@ frost_status frost_experiment_run(const frost_config *c, const frost_runner_even
         text = NULL;
         n_done++;
     }
+    if (n_done < n_items) FROST_TRY(check_outputs(c, output, true)); /* before the first run starts */
     if (ev && ev->start) ev->start(n_items, n_done, output, ev->user);
     if (n_done == n_items) goto done;
 
     if (frost__comm_rank(world) == 0) FROST_TRY(mkdirs_for(output));
     FROST_TRY(frost_prepare(&prep, c));
+    if (!env.comm && !prt) FROST_TRY(check_model_sizes(c, &prep, items, n_items));
+    if (!prt && prep.split && prep.split->n_valid == 0 && frost__comm_rank(world) == 0 && ev && ev->note) {
+        char *msg = frost__asprintf("warning: %s: split %s of dataset %s has no validation nodes: every run reports "
+                                    "its last epoch (valid metric nan), and says so in the results file's message",
+                                    c->path[0] ? c->path : "configuration", prep.split->name, prep.ds.name);
+        if (msg) ev->note(msg, ev->user);
+        free(msg);
+    }
     if (spread) {
         int64_t n_todo = 0;
         FROST_ALLOC(todo, n_items);
@@ -317,27 +389,26 @@ frost_status frost_experiment_run(const frost_config *c, const frost_runner_even
         FROST_TRY(frost__run_spread(&prep, c, todo, n_todo, output, ev, world, &env));
         goto done;
     }
-    char models_dir[1200] = "", scenario_path[1300] = "";
     if (prt) {
         /* the scenario once; its dataset file and the models of every run beside the results */
-        snprintf(models_dir, sizeof models_dir, "%s", output);
-        size_t L = strlen(models_dir);
-        if (L > 3 && strcmp(models_dir + L - 3, ".h5") == 0) models_dir[L - 3] = 0;
-        strncat(models_dir, "-models", sizeof models_dir - strlen(models_dir) - 1);
-        mkdir(models_dir, 0755);
-        snprintf(scenario_path, sizeof scenario_path, "%s/scenario.h5", models_dir);
+        const size_t L = strlen(output);
+        models_dir = frost__asprintf("%.*s-models", (int)(L > 3 && strcmp(output + L - 3, ".h5") == 0 ? L - 3 : L),
+                                     output);
+        scenario_path = models_dir ? frost__asprintf("%s/scenario.h5", models_dir) : NULL;
+        if (!models_dir || !scenario_path) FROST_FAIL(FROST_ERR_NOMEM, "%s: out of memory", output);
+        if (mkdir(models_dir, 0755) != 0 && errno != EEXIST)
+            FROST_FAIL(FROST_ERR_IO, "%s: cannot create the folder: %s", models_dir, strerror(errno));
         FROST_TRY(frost__prt_scenario_build(&scen, &prep, c));
         FROST_TRY(frost__prt_scenario_save(&scen, c, scenario_path));
-        if (ev && ev->note) {
-            char msg[512];
-            snprintf(msg, sizeof msg,
-                     "scenario: %lld upstream and %lld task-domain nodes (label distributions %.3f apart in total "
-                     "variation); task train %lld / valid %lld / test %lld; %s",
-                     (long long)scen.n_upstream, (long long)scen.n_task_domain, scen.shift_tv,
-                     (long long)scen.split[2].n_train, (long long)scen.split[2].n_valid, (long long)scen.split[2].n_test,
-                     scenario_path);
-            ev->note(msg, ev->user);
-        }
+        char *msg = ev && ev->note ? frost__asprintf(
+                                         "scenario: %lld upstream and %lld task-domain nodes (label distributions "
+                                         "%.3f apart in total variation); task train %lld / valid %lld / test %lld; %s",
+                                         (long long)scen.n_upstream, (long long)scen.n_task_domain, scen.shift_tv,
+                                         (long long)scen.split[2].n_train, (long long)scen.split[2].n_valid,
+                                         (long long)scen.split[2].n_test, scenario_path)
+                                   : NULL;
+        if (msg) ev->note(msg, ev->user);
+        free(msg);
     }
     int64_t index = 0;
     for (int64_t q = 0; q < n_items; q++) {
@@ -362,12 +433,26 @@ frost_status frost_experiment_run(const frost_config *c, const frost_runner_even
         index++;
         int64_t stop = ev && ev->stop && *ev->stop;
         frost__comm_max_i64(env.comm, &stop, 1); /* every process stops, or none */
-        if (stop) FROST_FAIL(FROST_ERR_INTERRUPTED, "interrupted after run %s", items[q].id);
+        if (stop) {
+            int64_t left = 0, next = -1;
+            for (int64_t r = q + 1; r < n_items; r++) {
+                char k2[200];
+                snprintf(k2, sizeof k2, prt ? "%s.prt" : "%s", items[r].id);
+                if (frost_results_find(&done, k2)) continue;
+                if (next < 0) next = r;
+                left++;
+            }
+            if (left == 0) break; /* nothing was left to do */
+            FROST_FAIL(FROST_ERR_INTERRUPTED, "interrupted after run %s (saved); %lld run%s not started, the next %s",
+                       items[q].id, (long long)left, left == 1 ? "" : "s", items[next].id);
+        }
     }
 done:
     st = FROST_OK;
 fail:
     free(text);
+    free(models_dir);
+    free(scenario_path);
     free(todo);
     frost__run_env_release(&env);
     frost_run_plan_release(&plan);
@@ -436,7 +521,13 @@ frost_status frost_model_from_file_ex(frost_model **out, const frost_model_file 
                    model_path, (long long)mf->in_dim, (long long)mf->out_dim,
                    p->ds.task_type == FROST_TASK_BINARY ? "tasks" : "classes", p->ds.name, (long long)spec.in_dim,
                    (long long)spec.out_dim, p->ds.task_type == FROST_TASK_BINARY ? "tasks" : "classes");
-    FROST_TRY(frost_model_new_ex(&m, &spec, &p->A, p->symmetric ? &p->A : &p->AT, p->ds.num_nodes, inference));
+    st = frost_model_new_ex(&m, &spec, &p->A, p->symmetric ? &p->A : &p->AT, p->ds.num_nodes, inference);
+    if (st < 0) {
+        /* name the file that asked for it (a model too large for this process, ...) */
+        frost__error_prefix("%s: the model it describes (%s, %d layers, hidden %lld)", model_path,
+                            frost_arch_name(spec.arch), spec.layers, (long long)spec.hidden);
+        goto fail;
+    }
     FROST_TRY(frost_model_init(m, (uint64_t)mf->seed));
     frost_model_state_sizes sz = frost_model_state_counts(m);
     if (sz.params != mf->state.n_params || sz.bn != mf->state.n_bn || sz.mask != mf->state.mask_bits)
@@ -474,7 +565,7 @@ frost_status frost_predict(const char *model_path, const char *dataset, const ch
     frost_config_default(&c);
     st = frost_config_load_text(&c, mf.config, model_path);
     if (st < 0) goto fail_mf;
-    frost__strlcpy(c.dataset, dataset, sizeof c.dataset);
+    if ((st = frost__path_copy(c.dataset, sizeof c.dataset, dataset, "dataset")) < 0) goto fail_mf;
     frost__strlcpy(c.split, split ? split : mf.split, sizeof c.split);
     c.path[0] = 0;
     if ((st = frost_prepare(&prep, &c)) < 0) goto fail_mf;
@@ -521,7 +612,7 @@ static frost_status outputs_of(const char *const *paths, int n, const char *data
         frost_config_default(&c);
         FROST_TRY(frost_model_file_load(&mf, paths[k]));
         FROST_TRY(frost_config_load_text(&c, mf.config, paths[k]));
-        frost__strlcpy(c.dataset, dataset, sizeof c.dataset);
+        FROST_TRY(frost__path_copy(c.dataset, sizeof c.dataset, dataset, "dataset"));
         frost__strlcpy(c.split, split ? split : mf.split, sizeof c.split);
         c.path[0] = 0;
         frost_prepared *p = k == 0 ? first : &other;
