@@ -20,6 +20,7 @@ static const verb verbs[] = {
     {"export", cli_export, "one run of a results file -> model file"},
     {"predict", cli_predict, "model file + dataset file -> predictions and metric"},
     {"report", cli_report, "results file -> tables (text, CSV) and plots"},
+    {"merge", cli_merge, "results files (shards, other machines) -> one results file"},
     {"bench", cli_bench, "timing of the kernels and of one training epoch"},
     {"partition", cli_partition, "METIS k-way parts stored in a dataset file, optional reordering"},
 };

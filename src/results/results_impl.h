@@ -39,6 +39,9 @@ bool frost__results_same_run(const frost_run_info *a, const frost_run_info *b, c
 
 /* ---- store.c: the results file with its pending runs --------------------------------- */
 
+/* frost_results_load; must_exist = false: no file at all is no runs. */
+frost_status frost__results_load(frost_results *r, const char *path, bool must_exist);
+
 /* Is run id stored (main file or pending)? ri (may be NULL) receives its row
  * (config owned) when found. */
 frost_status frost__results_find_info(const char *path, const char *id, frost_run_info *ri, bool *found);

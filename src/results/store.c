@@ -509,7 +509,9 @@ static frost_status find_run(const store *s, const char *id, hid_t *f, char **wh
 
 /* ---- reading ----------------------------------------------------------------------------------- */
 
-frost_status frost_results_load(frost_results *r, const char *path)
+frost_status frost_results_load(frost_results *r, const char *path) { return frost__results_load(r, path, true); }
+
+frost_status frost__results_load(frost_results *r, const char *path, bool must_exist)
 {
     frost_status st = FROST_OK;
     store s;
@@ -518,7 +520,9 @@ frost_status frost_results_load(frost_results *r, const char *path)
     frost__h5_init();
     FROST_TRY(store_init(&s, path));
     st = snapshot_read(&s, &sn);
-    if (st == FROST_OK && !sn.main_exists && sn.nfiles == 0) {
+    /* no main file, nothing pending: unless other processes are at work on
+     * their first runs (the pending folder holds their claims), no such file */
+    if (st == FROST_OK && !sn.main_exists && sn.nfiles == 0 && must_exist && !exists(s.dir)) {
         /* nothing at all: the error a missing file gives */
         hid_t f;
         st = frost__h5_open_read(&f, path, FROST_RESULTS_FORMAT, FROST_RESULTS_VERSION, NULL);
