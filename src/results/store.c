@@ -756,20 +756,15 @@ static frost_status write_pending(const store *s, const frost_run_info *info, co
     if (!(path = in_dir(s, name))) FROST_FAIL(FROST_ERR_NOMEM, "out of memory");
     FROST_TRY(frost__h5_out_create(&out, path));
     open = true;
-    /* errors name the results file: the pending file is frost's business */
-    FROST_TRY(frost__results_write_header(out.file, s->main));
-    FROST_TRY(frost__h5_attr_i64(out.file, "pending_seq", seq, s->main));
+    FROST_TRY(frost__results_write_header(out.file, path));
+    FROST_TRY(frost__h5_attr_i64(out.file, "pending_seq", seq, path));
     for (int64_t k = 0; k < n; k++) {
         frost_run_info ri = info[k];
         ri.order = k;
-        FROST_TRY(frost__results_write_run(out.file, &ri, &p[k], s->main));
+        FROST_TRY(frost__results_write_run(out.file, &ri, &p[k], path));
     }
     open = false;
     st = frost__h5_out_commit(&out);
-    if (st < 0) {
-        /* "PATH.pending/KEY.run.h5: cannot write: REASON" -> name the results file */
-        frost__error_prefix("%s", s->main);
-    }
 fail:
     if (open) frost__h5_out_abort(&out);
     free(key);

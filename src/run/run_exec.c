@@ -6,11 +6,12 @@
  *
  * Process 0 writes the results file. In "graph" mode every process trains
  * every run and process 0 appends it; in "runs" mode the runs left to do go
- * out in rounds of P, run r of a round to process r, and after each round
- * process 0 gathers the finished runs (serialised: the run's row, its
- * history and its model state) and appends them in one atomic step, so an
- * interrupted sweep resumes from its last complete round. Process 0 tells
- * the others whether writing worked, so that an error stops all of them.
+ * out in rounds of P, run r of a round to process r (each claims its run
+ * first: another job may be training it), and after each round process 0
+ * gathers the finished runs (serialised: the run's row, its history and its
+ * model state) and appends them one by one, each atomically. Process 0
+ * tells the others whether writing worked, so that an error stops all of
+ * them.
  */
 #include "frost/frost.h"
 #include "frost/dist.h"
@@ -269,20 +270,21 @@ fail:
     return st;
 }
 
-/* The communication statistics line of a run (mpi.stats). */
-static void write_stats(const char *path, const char *id, const frost_dist_stats *s)
+/* The communication statistics line of a run (mpi.stats), appended with
+ * one checked write. */
+static frost_status write_stats(const char *path, const char *id, const frost_dist_stats *s)
 {
-    FILE *f = fopen(path, "a");
-    if (!f) return;
-    fprintf(f,
-            "{\"run\": \"%s\", \"ranks\": %d, \"epochs\": %lld, \"halo_bytes_per_epoch\": %.0f, "
-            "\"allreduce_bytes_per_epoch\": %.0f, \"epoch_seconds\": %.6f, \"compute_seconds\": %.6f, "
-            "\"halo_seconds\": %.6f, \"allreduce_seconds\": %.6f, \"owned_nodes\": [%lld, %lld], "
-            "\"halo_nodes\": [%lld, %lld]}\n",
-            id, s->ranks, (long long)s->epochs, s->halo_bytes, s->reduce_bytes, s->epoch_seconds, s->compute_seconds,
-            s->halo_seconds, s->reduce_seconds, (long long)s->owned_min, (long long)s->owned_max,
-            (long long)s->halo_min, (long long)s->halo_max);
-    fclose(f);
+    frost__text t;
+    frost__text_init(&t);
+    frost__text_printf(&t,
+                       "{\"run\": \"%s\", \"ranks\": %d, \"epochs\": %lld, \"halo_bytes_per_epoch\": %.0f, "
+                       "\"allreduce_bytes_per_epoch\": %.0f, \"epoch_seconds\": %.6f, \"compute_seconds\": %.6f, "
+                       "\"halo_seconds\": %.6f, \"allreduce_seconds\": %.6f, \"owned_nodes\": [%lld, %lld], "
+                       "\"halo_nodes\": [%lld, %lld]}\n",
+                       id, s->ranks, (long long)s->epochs, s->halo_bytes, s->reduce_bytes, s->epoch_seconds,
+                       s->compute_seconds, s->halo_seconds, s->reduce_seconds, (long long)s->owned_min,
+                       (long long)s->owned_max, (long long)s->halo_min, (long long)s->halo_max);
+    return frost__text_append_to(&t, path);
 }
 
 frost_status frost__run_one(const frost_prepared *p, const frost_config *pt, const frost_run_item *it,
@@ -293,7 +295,7 @@ frost_status frost__run_one(const frost_prepared *p, const frost_config *pt, con
     if (st < 0) return st;
     if (frost__comm_rank(env->comm) == 0) {
         st = append_outs(output, &o, 1, ev);
-        if (st == FROST_OK && env->comm && pt->mpi.stats[0]) write_stats(pt->mpi.stats, it->id, &env->stats);
+        if (st == FROST_OK && env->comm && pt->mpi.stats[0]) st = write_stats(pt->mpi.stats, it->id, &env->stats);
     }
     frost__run_out_release(&o);
     if (env->comm) {
