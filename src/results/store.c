@@ -39,6 +39,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -635,11 +636,13 @@ static void tidy(const store *s)
     struct dirent *e;
     while ((e = readdir(d))) {
         if (!has_suffix(e->d_name, SUFFIX_CLAIM)) continue;
-        char *p = in_dir(s, e->d_name);
-        frost__flock c;
-        /* nobody holds it: a process that died training; remove it */
-        if (p && frost__flock_take(&c, p, false, NULL) == FROST_OK) frost__flock_drop(&c, true);
-        free(p);
+        /* nobody holds it: a process that died training; remove it (the
+         * claim protocol checks the inode, so a claimer that opened it
+         * meanwhile makes a fresh one) */
+        int fd = openat(dirfd(d), e->d_name, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) continue;
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0) (void)unlinkat(dirfd(d), e->d_name, 0);
+        close(fd);
     }
     closedir(d);
     (void)rmdir(s->dir); /* fails while anything is left */
@@ -844,10 +847,19 @@ frost_status frost_results_append_many(const char *path, const frost_run_info *i
     mf = H5I_INVALID_HID;
     /* fold when the pending files would reach the main file's runs: the
      * main file doubles each time (1, 2, 4, ... runs) */
-    if (pl.n + 1 >= (n_main > 1 ? n_main : 1))
+    if (pl.n + 1 >= (n_main > 1 ? n_main : 1)) {
         st = fold(&s, info, p, n);
-    else
+        /* a fold needs room for a whole new main file: when the disk has
+         * less, the runs still fit as a pending file (folded later) */
+        if (st == FROST_ERR_IO && n_main + pl.n > 0) {
+            char first[1024];
+            frost__strlcpy(first, frost_last_error(), sizeof first);
+            st = write_pending(&s, info, p, n);
+            if (st < 0) st = frost__error(st, "%s", first);
+        }
+    } else {
         st = write_pending(&s, info, p, n);
+    }
 fail:
     if (mf >= 0) H5Fclose(mf);
     H5Eclear2(H5E_DEFAULT);

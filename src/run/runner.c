@@ -533,7 +533,10 @@ frost_status frost_experiment_run_ex(const frost_config *c, const frost_run_opts
 done:
     st = FROST_OK;
     /* everything into the main file, so that other HDF5 readers see it all */
-    if (rank0) st = frost_results_compact(output);
+    if (rank0 && (st = frost_results_compact(output)) < 0)
+        frost__error_prefix("every run is stored, some in %s.pending/, but folding them into the results file "
+                            "failed",
+                            output);
 fail:
     frost__results_unclaim(&claim);
     if (st < 0 && wrote && rank0) {
