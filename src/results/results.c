@@ -175,6 +175,25 @@ void frost__run_infos_free(frost_run_info *runs, int64_t n)
     free(runs);
 }
 
+typedef struct name_list {
+    frost_run_info *runs;
+    hsize_t cap, n;
+    bool too_long;
+} name_list;
+
+static herr_t collect_name(hid_t g, const char *name, const H5L_info_t *info, void *data)
+{
+    (void)g, (void)info;
+    name_list *l = data;
+    if (l->n >= l->cap) return 1; /* more links than counted: stop */
+    if (strlen(name) >= sizeof l->runs[0].id) {
+        l->too_long = true;
+        return 1;
+    }
+    frost__strlcpy(l->runs[l->n++].id, name, sizeof l->runs[0].id);
+    return 0;
+}
+
 frost_status frost__results_read_runs(hid_t f, const char *path, frost_run_info **runs_out, int64_t *n_out)
 {
     frost_status st = FROST_OK;
@@ -189,10 +208,15 @@ frost_status frost__results_read_runs(hid_t f, const char *path, frost_run_info 
     H5G_info_t info;
     if (H5Gget_info(runs, &info) < 0) FROST_FAILED(frost__h5_fail(path, "cannot list /runs"));
     FROST_CALLOC(rr, info.nlinks);
+    /* every name in one pass: H5Lget_name_by_idx sorts the whole group of a
+     * large file at each call */
+    name_list names = {rr, info.nlinks, 0, false};
+    hsize_t at = 0;
+    if (H5Literate(runs, H5_INDEX_NAME, H5_ITER_NATIVE, &at, collect_name, &names) < 0 || names.too_long ||
+        names.n != info.nlinks)
+        FROST_FAILED(frost__h5_fail(path, "bad run names in /runs"));
     for (hsize_t k = 0; k < info.nlinks; k++) {
         frost_run_info *ri = &rr[n];
-        ssize_t len = H5Lget_name_by_idx(runs, ".", H5_INDEX_NAME, H5_ITER_INC, k, ri->id, sizeof ri->id, H5P_DEFAULT);
-        if (len < 0 || len >= (ssize_t)sizeof ri->id) FROST_FAILED(frost__h5_fail(path, "bad run name in /runs"));
         g = H5Gopen2(runs, ri->id, H5P_DEFAULT);
         if (g < 0) FROST_FAILED(frost__h5_fail(path, "cannot open /runs/%s", ri->id));
         n++;
