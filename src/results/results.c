@@ -494,19 +494,19 @@ frost_status frost__results_write_summary(hid_t f, const frost_results *all, con
     hid_t sp = H5Screate_simple(1, &d, NULL);
     hid_t ds = H5Dcreate2(f, "summary", t, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     herr_t e = ds >= 0 ? (n ? H5Dwrite(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, recs) : 0) : -1;
-    if (ds >= 0) {
-        frost__h5_attr_str(ds, "grouping",
-                           "one row per configuration without its seed; std is the sample "
-                           "standard deviation (n - 1)",
-                           path);
-        H5Dclose(ds);
-    }
+    if (e >= 0)
+        st = frost__h5_attr_str(ds, "grouping",
+                                "one row per configuration without its seed (and without the keys that do not "
+                                "change a run's numbers: output, threads, model.keep_activations); std is the "
+                                "sample standard deviation (n - 1)",
+                                path);
+    if (ds >= 0 && H5Dclose(ds) < 0 && e >= 0) e = -1;
     H5Sclose(sp);
     H5Tclose(t);
     free(recs);
     frost_summary_release(rows, n);
     if (e < 0) return frost__h5_fail(path, "cannot write /summary");
-    return FROST_OK;
+    return st;
 }
 
 /* One run group: attributes, history, state. */
