@@ -142,6 +142,18 @@ FROST_API frost_status frost_config_check(const frost_config *c);
  * method, no sweep lists); caller frees. */
 FROST_API char *frost_config_to_text(const frost_config *c);
 
+/* What a run's effective configuration text (frost_config_to_text, the
+ * `config` attribute of a results file) says about its numbers: the text
+ * without the keys that do not change them (output: where the results go;
+ * threads: the same bits on any thread count; model.keep_activations: the
+ * same bits kept or rebuilt), and without `seed` / `dataset` when asked.
+ * Two runs whose canonical texts are equal computed the same thing: frost
+ * run resumes by it (a moved or copied results file resumes), the summary
+ * groups by it (with the seed dropped), frost merge compares by it.
+ * Caller frees; NULL when out of memory. */
+enum { FROST_CANON_SEED = 1, FROST_CANON_DATASET = 2 };
+FROST_API char *frost_config_canonical(const char *text, unsigned drop);
+
 /* Sweep expansion: number of points (product of axis lengths), and the
  * configuration of point k (axes applied, lists removed). */
 FROST_API int64_t frost_config_num_points(const frost_config *c);

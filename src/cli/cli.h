@@ -57,6 +57,7 @@ int cli_predict(int argc, char **argv);
 int cli_report(int argc, char **argv);
 int cli_partition(int argc, char **argv);
 int cli_bench(int argc, char **argv);
+int cli_merge(int argc, char **argv);
 
 /* Print the table of a results file (one row per configuration, with its
  * best run); returns an exit status. */

@@ -4,6 +4,7 @@
  * freezing ratio, with the weight-trained counterpart as a reference line.
  */
 #include "cli/cli.h"
+#include "io/file_impl.h"
 
 #include <errno.h>
 #include <math.h>
@@ -78,18 +79,15 @@ static void fill_best(group *g, int64_t n, const frost_results *r)
 
 /* A CSV field: as it is, or in double quotes (quotes doubled) when it holds
  * a comma, a quote or a line break (a dataset named after a hostile folder). */
-static void csv_field(FILE *f, const char *v)
+static void csv_field(frost__text *f, const char *v)
 {
     if (!strpbrk(v, ",\"\r\n")) {
-        fputs(v, f);
+        frost__text_printf(f, "%s", v);
         return;
     }
-    fputc('"', f);
-    for (; *v; v++) {
-        if (*v == '"') fputc('"', f);
-        fputc(*v, f);
-    }
-    fputc('"', f);
+    frost__text_printf(f, "\"");
+    for (; *v; v++) frost__text_printf(f, *v == '"' ? "\"\"" : "%c", *v);
+    frost__text_printf(f, "\"");
 }
 
 /* mkdir -p: every missing folder of d. */
@@ -245,16 +243,13 @@ static int plot_model(const char *dir, const char *model, const group *g, int64_
     char *path = frost__asprintf("%s/%s-points.dat", dir, name);
     char *script = NULL;
     int rc = -1;
-    FILE *f = NULL;
+    frost__text f; /* each file written whole or not at all (frost__text_commit) */
+    frost__text_init(&f);
     if (!sp || !path) {
         fprintf(stderr, "frost: out of memory\n");
         goto done;
     }
-    if (!(f = fopen(path, "w"))) {
-        fprintf(stderr, "frost: %s: cannot write: %s\n", path, strerror(errno));
-        goto done;
-    }
-    fprintf(f, "# model_kib test_mean test_std freeze sparsity prune_ratio lock_ratio\n");
+    frost__text_printf(&f, "# model_kib test_mean test_std freeze sparsity prune_ratio lock_ratio\n");
     for (int64_t k = 0; k < n; k++) {
         const frost_summary_row *w = g[k].row;
         if (strcmp(w->model, model) != 0) continue;
@@ -265,16 +260,15 @@ static int plot_model(const char *dir, const char *model, const group *g, int64_
             }
             continue;
         }
-        fprintf(f, "%.6g %.6g %.6g %.6g %.6g %.6g %.6g\n", (double)w->model_bits / 8192.0, 100 * w->test_mean,
-                100 * w->test_std, w->prune_ratio + w->lock_ratio, w->sparsity, w->prune_ratio, w->lock_ratio);
+        frost__text_printf(&f, "%.6g %.6g %.6g %.6g %.6g %.6g %.6g\n", (double)w->model_bits / 8192.0,
+                           100 * w->test_mean, 100 * w->test_std, w->prune_ratio + w->lock_ratio, w->sparsity,
+                           w->prune_ratio, w->lock_ratio);
         sp[pts++] = w->sparsity;
     }
-    if (fclose(f) != 0) {
-        f = NULL;
-        fprintf(stderr, "frost: %s: cannot write: %s\n", path, strerror(errno));
+    if (frost__text_commit(&f, path) < 0) {
+        cli_fail();
         goto done;
     }
-    f = NULL;
     if (pts == 0) {
         rc = 0;
         goto done;
@@ -327,23 +321,18 @@ static int plot_model(const char *dir, const char *model, const group *g, int64_
         fprintf(stderr, "frost: out of memory\n");
         goto done;
     }
-    if (!(f = fopen(path, "w"))) {
-        fprintf(stderr, "frost: %s: cannot write: %s\n", path, strerror(errno));
+    frost__text_init(&f);
+    frost__text_printf(&f, "%s", script);
+    if (frost__text_commit(&f, path) < 0) {
+        cli_fail();
         goto done;
     }
-    fputs(script, f);
-    if (fclose(f) != 0) {
-        f = NULL;
-        fprintf(stderr, "frost: %s: cannot write: %s\n", path, strerror(errno));
-        goto done;
-    }
-    f = NULL;
     if (run_gnuplot(dir, script, path) != 0) goto done;
     *made = true;
     printf("plots: %s/%s-test-vs-size.png  %s/%s-test-vs-freezing.png  (and .svg)\n", dir, name, dir, name);
     rc = 0;
 done:
-    if (f) fclose(f);
+    frost__text_release(&f);
     free(script);
     free(path);
     free(sp);
@@ -560,32 +549,32 @@ int cli_report(int argc, char **argv)
     if (rc == 0 && mkdir_p(dir) != 0) rc = CLI_EXIT_RUNTIME;
     if (rc == 0 && cli_check_output(csv, &path, 1, NULL, force, false)) rc = CLI_EXIT_RUNTIME;
     if (rc == 0) {
-        FILE *f = fopen(csv, "w");
-        if (!f) {
-            fprintf(stderr, "frost: %s: cannot write\n", csv);
-            rc = CLI_EXIT_RUNTIME;
-        } else {
-            fprintf(f, "method,model,dataset,split,prune_ratio,lock_ratio,sparsity,freeze,runs,test_mean,test_std,"
+        frost__text f; /* written whole or not at all (frost__text_commit) */
+        frost__text_init(&f);
+        {
+            frost__text_printf(&f, "method,model,dataset,split,prune_ratio,lock_ratio,sparsity,freeze,runs,test_mean,test_std,"
                        "val_mean,val_std,model_bits,dense_bits,model_kib,compression,best_run,paper_bits,"
                        "compression_paper,degenerate\n");
             for (int64_t k = 0; k < n; k++) {
                 const frost_summary_row *w = g[k].row;
                 const char *text[4] = {w->method, w->model, w->dataset, w->split};
                 for (int t = 0; t < 4; t++) {
-                    csv_field(f, text[t]);
-                    fputc(',', f);
+                    csv_field(&f, text[t]);
+                    frost__text_printf(&f, ",");
                 }
-                fprintf(f, "%.9g,%.9g,%.9g,%.9g,%lld,%.9g,%.9g,%.9g,%.9g,%lld,%lld,%.6g,%.6g,", w->prune_ratio,
+                frost__text_printf(&f, "%.9g,%.9g,%.9g,%.9g,%lld,%.9g,%.9g,%.9g,%.9g,%lld,%lld,%.6g,%.6g,", w->prune_ratio,
                         w->lock_ratio, w->sparsity, w->prune_ratio + w->lock_ratio, (long long)w->runs, w->test_mean,
                         w->test_std, w->val_mean, w->val_std, (long long)w->model_bits, (long long)w->dense_bits,
                         (double)w->model_bits / 8192.0, (double)w->dense_bits / (double)w->model_bits);
-                csv_field(f, g[k].best_id);
-                fprintf(f, ",%lld,", (long long)w->paper_bits);
-                if (w->paper_bits > 0) fprintf(f, "%.6g", (double)w->dense_bits / (double)w->paper_bits);
-                fprintf(f, ",%d\n", w->degenerate ? 1 : 0);
+                csv_field(&f, g[k].best_id);
+                frost__text_printf(&f, ",%lld,", (long long)w->paper_bits);
+                if (w->paper_bits > 0) frost__text_printf(&f, "%.6g", (double)w->dense_bits / (double)w->paper_bits);
+                frost__text_printf(&f, ",%d\n", w->degenerate ? 1 : 0);
             }
-            fclose(f);
-            printf("csv: %s\n", csv);
+            if (frost__text_commit(&f, csv) < 0)
+                rc = cli_fail();
+            else
+                printf("csv: %s\n", csv);
         }
     }
     if (rc == 0 && plots) {

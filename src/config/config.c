@@ -28,7 +28,8 @@ enum {
     K_PRT = 4,    /* matters only for methods prt / eft */
     K_NOID = 8,   /* never part of a run id */
     K_BATCH = 16, /* matters only with batch.mode = "cluster" */
-    K_EXEC = 32   /* how to execute, not what: never in the effective configuration */
+    K_EXEC = 32,  /* how to execute, not what: never in the effective configuration */
+    K_SAME = 64   /* in the effective configuration, but never changes a run's numbers */
 };
 
 typedef struct key_def {
@@ -67,7 +68,7 @@ static const key_def keys[] = {
      "dataset file (.h5), or the name of a bundled dataset (datasets/NAME.h5)"},
     {"split", KT_STRING, OFF(split), 64, 0, 0, NULL, K_SWEEP,
      "split inside the dataset (empty: the dataset's only split)"},
-    {"output", KT_STRING, OFF(output), FROST_PATH_CAP, 0, 0, NULL, K_NOID, "results file (empty: results/CONFIG-NAME.h5)"},
+    {"output", KT_STRING, OFF(output), FROST_PATH_CAP, 0, 0, NULL, K_NOID | K_SAME, "results file (empty: results/CONFIG-NAME.h5)"},
     {"method", KT_ENUM, OFF(method), 0, 0, 0, method_names, K_SWEEP,
      "trained (weights trained), slt (supermask search), prt (reward tuning), eft (baseline)"},
     {"epochs", KT_INT64, OFF(epochs), 0, 1, 1e7, NULL, K_SWEEP,
@@ -76,7 +77,7 @@ static const key_def keys[] = {
      "runs per configuration, seeds seed .. seed+runs-1"},
     {"seed", KT_INT64, OFF(seed), 0, 0, BIG, NULL, K_NOID, "first seed"},
     {"seeds", KT_SEEDS, OFF(seeds), 0, 0, BIG, NULL, K_NOID, "explicit list of seeds (replaces runs and seed)"},
-    {"threads", KT_INT64, OFF(threads), 0, 0, 1024, NULL, K_NOID, "worker threads (0: all cores)"},
+    {"threads", KT_INT64, OFF(threads), 0, 0, 1024, NULL, K_NOID | K_SAME, "worker threads (0: all cores)"},
     {"eval_every", KT_INT64, OFF(eval_every), 0, 1, 1e7, NULL, 0, "evaluate every k epochs (and at the last)"},
     {"patience", KT_INT64, OFF(patience), 0, 0, 1e7, NULL, 0,
      "stop after this many evaluations without a better validation metric (0: never)"},
@@ -105,7 +106,7 @@ static const key_def keys[] = {
      "a linear layer (features -> hidden, then the post block) before the graph layers"},
     {"model.root_weight", KT_BOOL, OFF(model.root_weight), 0, 0, 0, NULL, 0,
      "gcn and gin layers also add X W_root, a learned skip (SAGE's root weight; linear residual of tuned GNNs)"},
-    {"model.keep_activations", KT_BOOL, OFF(model.keep_activations), 0, 0, 0, NULL, 0,
+    {"model.keep_activations", KT_BOOL, OFF(model.keep_activations), 0, 0, 0, NULL, K_SAME,
      "keep hidden layers' outputs for backward instead of rebuilding them (faster, more memory)"},
     {"model.bias", KT_BOOL, OFF(model.bias), 0, 0, 0, NULL, 0, "biases in the layers"},
     {"model.gcn_norm", KT_ENUM, OFF(model.gcn_norm), 0, 0, 0, gcnnorm_names, 0,
@@ -1013,6 +1014,61 @@ char *frost_config_to_text(const frost_config *pc)
     if (group[0]) snprintf(out + o, cap - o, "};\n");
     free(v);
     return out;
+}
+
+/* Is `name` (a full key, "model.hidden") dropped from the canonical text? */
+static bool canon_drops(const char *name, unsigned drop)
+{
+    if ((drop & FROST_CANON_SEED) && strcmp(name, "seed") == 0) return true;
+    if ((drop & FROST_CANON_DATASET) && strcmp(name, "dataset") == 0) return true;
+    for (int32_t i = 0; i < NKEYS; i++)
+        if (strcmp(keys[i].name, name) == 0) return (keys[i].flags & K_SAME) != 0;
+    return false;
+}
+
+char *frost_config_canonical(const char *text, unsigned drop)
+{
+    /* the text is frost_config_to_text's: "key = value;" lines, groups as
+     * "g = {" ... "};" with indented "key = value;" lines */
+    size_t n = strlen(text);
+    char *o = malloc(n + 1);
+    if (!o) return NULL;
+    size_t w = 0;
+    char group[64] = "";
+    for (const char *p = text; *p;) {
+        const char *e = strchr(p, '\n');
+        size_t L = e ? (size_t)(e - p + 1) : strlen(p);
+        const char *q = p;
+        while (q < p + L && (*q == ' ' || *q == '\t')) q++;
+        size_t klen = 0;
+        while (q + klen < p + L && (isalnum((unsigned char)q[klen]) || q[klen] == '_')) klen++;
+        bool keep = true;
+        if (klen > 0 && klen < 64) {
+            const char *r = q + klen;
+            while (*r == ' ') r++;
+            if (*r == '=') {
+                r++;
+                while (*r == ' ') r++;
+                if (*r == '{') {
+                    snprintf(group, sizeof group, "%.*s", (int)klen, q);
+                } else {
+                    char full[160];
+                    if (group[0] && q != p) snprintf(full, sizeof full, "%s.%.*s", group, (int)klen, q);
+                    else snprintf(full, sizeof full, "%.*s", (int)klen, q);
+                    keep = !canon_drops(full, drop);
+                }
+            }
+        } else if (q[0] == '}') {
+            group[0] = 0;
+        }
+        if (keep) {
+            memcpy(o + w, p, L);
+            w += L;
+        }
+        p += L;
+    }
+    o[w] = 0;
+    return o;
 }
 
 char *frost_config_keys_markdown(void)

@@ -39,29 +39,37 @@ frost_status frost__h5_fail(const char *ctx, const char *fmt, ...)
     return frost__error(FROST_ERR_HDF5, "%s: %s", ctx, what);
 }
 
-/* Remove PATH.tmp.PID files left by processes that died mid-write (their
- * PID no longer runs); a live writer's temporary is left alone. */
-static void remove_stale_temporaries(const char *path)
+frost_status frost__h5_out_create(frost__h5_out *o, const char *path)
 {
-    const char *slash = strrchr(path, '/');
-    const char *base = slash ? slash + 1 : path;
-    char *dir = slash ? frost__asprintf("%.*s", slash == path ? 1 : (int)(slash - path), path) : frost__asprintf(".");
-    char *prefix = frost__asprintf("%s.tmp.", base);
-    DIR *d = dir && prefix ? opendir(dir) : NULL;
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        if (strncmp(e->d_name, prefix, strlen(prefix)) != 0) continue;
-        char *end;
-        long pid = strtol(e->d_name + strlen(prefix), &end, 10);
-        if (*end || pid <= 0 || pid == (long)getpid()) continue;
-        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
-        char *full = frost__asprintf("%s/%s", dir, e->d_name);
-        if (full) unlink(full);
-        free(full);
+    frost_status st = FROST_OK;
+    hid_t fapl = H5I_INVALID_HID, fcpl = H5I_INVALID_HID;
+    frost__h5_init();
+    memset(o, 0, sizeof *o);
+    o->file = H5I_INVALID_HID;
+    o->path = strdup(path);
+    o->tmp = frost__tmp_name(path);
+    if (!o->path || !o->tmp) FROST_FAIL(FROST_ERR_NOMEM, "out of memory");
+    frost__remove_stale_temporaries(path);
+    fapl = H5Pcreate(H5P_FILE_ACCESS);
+    fcpl = H5Pcreate(H5P_FILE_CREATE);
+    if (fapl < 0 || fcpl < 0) FROST_FAILED(frost__h5_fail(path, "cannot create property lists"));
+    FROST_TRY(frost__h5_fapl_writer(fapl, &o->ws, path));
+    /* The newest format that HDF5 1.10 readers (and h5py) understand. */
+    H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V110);
+    /* The root group keeps its attributes in its header (compact) however
+     * many there are: no fractal heap for a dozen attributes. */
+    H5Pset_attr_phase_change(fcpl, 1000, 900);
+    o->file = H5Fcreate(o->tmp, H5F_ACC_TRUNC, fcpl, fapl);
+    if (o->file < 0) {
+        H5Eclear2(H5E_DEFAULT);
+        FROST_FAILED(o->ws.err ? frost__io_error(path, o->ws.err, "cannot create")
+                               : frost__error(FROST_ERR_IO, "%s: cannot create (HDF5 create failed)", o->tmp));
     }
-    if (d) closedir(d);
-    free(dir);
-    free(prefix);
+fail:
+    if (fcpl >= 0) H5Pclose(fcpl);
+    if (fapl >= 0) H5Pclose(fapl);
+    if (st < 0) frost__h5_out_abort(o);
+    return st;
 }
 
 static void out_free(frost__h5_out *o)
@@ -71,78 +79,26 @@ static void out_free(frost__h5_out *o)
     o->path = o->tmp = NULL;
 }
 
-frost_status frost__h5_out_create(frost__h5_out *o, const char *path)
-{
-    memset(o, 0, sizeof *o);
-    o->file = H5I_INVALID_HID;
-    remove_stale_temporaries(path);
-    frost__h5_init();
-    o->path = strdup(path);
-    o->tmp = frost__asprintf("%s.tmp.%ld", path, (long)getpid());
-    if (!o->path || !o->tmp) {
-        out_free(o);
-        return frost__error(FROST_ERR_NOMEM, "%s: out of memory", path);
-    }
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    /* The newest format that HDF5 1.10 readers (and h5py) understand. */
-    H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V110);
-    /* The root group keeps its attributes in its header (compact) however
-     * many there are: no fractal heap for a dozen attributes. */
-    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
-    H5Pset_attr_phase_change(fcpl, 1000, 900);
-    o->file = H5Fcreate(o->tmp, H5F_ACC_TRUNC, fcpl, fapl);
-    H5Pclose(fcpl);
-    H5Pclose(fapl);
-    if (o->file < 0) {
-        H5Eclear2(H5E_DEFAULT);
-        frost_status st = frost__error(FROST_ERR_IO, "%s: cannot create (%s)", o->tmp,
-                                       errno ? strerror(errno) : "HDF5 create failed");
-        out_free(o);
-        return st;
-    }
-    return FROST_OK;
-}
-
-static void fsync_path(const char *path)
-{
-    int fd = open(path, O_RDONLY);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-}
-
 frost_status frost__h5_out_commit(frost__h5_out *o)
 {
+    frost_status st = FROST_OK;
     if (o->file >= 0) {
-        if (H5Fclose(o->file) < 0) {
-            o->file = H5I_INVALID_HID;
-            frost_status st = frost__h5_fail(o->tmp, "cannot close");
-            unlink(o->tmp);
-            out_free(o);
-            return st;
-        }
+        herr_t e = H5Fclose(o->file);
         o->file = H5I_INVALID_HID;
+        /* a write failure first: HDF5 never saw it */
+        if (o->ws.err) FROST_FAILED(frost__io_error(o->path, o->ws.err, NULL));
+        if (e < 0) FROST_FAILED(frost__h5_fail(o->path, "cannot close"));
     }
-    fsync_path(o->tmp);
-    if (rename(o->tmp, o->path) != 0) {
-        int e = errno;
-        unlink(o->tmp);
-        frost_status st =
-            frost__error(FROST_ERR_IO, "%s: cannot rename the finished file into place: %s", o->path, strerror(e));
-        out_free(o);
-        return st;
-    }
-    /* Make the rename itself durable. */
-    char *slash = strrchr(o->path, '/');
-    if (slash) {
-        *slash = 0;
-        fsync_path(o->path[0] ? o->path : "/");
-    } else {
-        fsync_path(".");
-    }
+    if (o->ws.err) FROST_FAILED(frost__io_error(o->path, o->ws.err, NULL));
+    int err = frost__sys_rename(o->tmp, o->path);
+    if (err) FROST_FAILED(frost__io_error(o->path, err, "cannot move the finished file into place"));
+    frost__fsync_dir_of(o->path);
     out_free(o);
     return FROST_OK;
+fail:
+    if (o->tmp) unlink(o->tmp);
+    out_free(o);
+    return st;
 }
 
 void frost__h5_out_abort(frost__h5_out *o)

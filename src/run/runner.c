@@ -16,8 +16,10 @@
 #include "frost/slt.h"
 #include "core/core_impl.h"
 #include "io/io_impl.h"
+#include "results/results_impl.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -307,7 +309,158 @@ static frost_status check_model_sizes(const frost_config *c, const frost_prepare
     return FROST_OK;
 }
 
+/* The value of the top-level `dataset = "...";` line of a configuration
+ * text (malloc'd), or NULL. */
+static char *dataset_of(const char *text)
+{
+    for (const char *p = text; p && *p;) {
+        if (strncmp(p, "dataset = \"", 11) == 0) {
+            const char *v = p + 11, *e = strchr(v, '\n');
+            size_t L = e ? (size_t)(e - v) : strlen(v);
+            while (L > 0 && (v[L - 1] == ';' || v[L - 1] == '"' || v[L - 1] == ' ' || v[L - 1] == '\r')) L--;
+            return strndup(v, L);
+        }
+        p = strchr(p, '\n');
+        if (p) p++;
+    }
+    return NULL;
+}
+
+/* Do two dataset values name the same file (as the experiment resolves them)? */
+static bool same_dataset(const char *a, const char *b, const char *config_path)
+{
+    struct stat x, y;
+    if (!a || !b) return false;
+    if (strcmp(a, b) == 0) return true;
+    const size_t cap = FROST_PATH_CAP + 64;
+    char *pa = malloc(cap), *pb = malloc(cap);
+    bool same = false;
+    if (pa && pb && frost_resolve_dataset(a, config_path, pa, cap) == FROST_OK &&
+        frost_resolve_dataset(b, config_path, pb, cap) == FROST_OK)
+        same = stat(pa, &x) == 0 && stat(pb, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+    frost_clear_error();
+    free(pa);
+    free(pb);
+    return same;
+}
+
+frost_status frost__run_config_matches(const frost_config *c, const frost_run_item *it, const char *stored,
+                                       bool *same)
+{
+    frost_status st = FROST_OK;
+    char *text = NULL, *a = NULL, *b = NULL, *da = NULL, *db = NULL;
+    frost_config pt;
+    *same = false;
+    FROST_TRY(frost_config_point(c, it->point, &pt));
+    pt.seed = it->seed;
+    pt.runs = 1;
+    pt.n_seeds = 0;
+    text = frost_config_to_text(&pt);
+    /* by content: how output (or threads, ...) is spelled does not matter */
+    a = text ? frost_config_canonical(text, 0) : NULL;
+    b = frost_config_canonical(stored ? stored : "", 0);
+    if (!a || !b) FROST_FAIL(FROST_ERR_NOMEM, "out of memory");
+    *same = strcmp(a, b) == 0;
+    if (!*same) {
+        /* the same dataset file named another way ("cora" and datasets/cora.h5) */
+        free(a);
+        free(b);
+        a = frost_config_canonical(text, FROST_CANON_DATASET);
+        b = frost_config_canonical(stored ? stored : "", FROST_CANON_DATASET);
+        if (!a || !b) FROST_FAIL(FROST_ERR_NOMEM, "out of memory");
+        if (strcmp(a, b) == 0) {
+            da = dataset_of(text);
+            db = dataset_of(stored);
+            *same = same_dataset(da, db, c->path);
+        }
+    }
+fail:
+    free(text);
+    free(a);
+    free(b);
+    free(da);
+    free(db);
+    return st;
+}
+
+static frost_status different_config(const char *output, const char *id)
+{
+    return frost__error(FROST_ERR_CONFIG,
+                        "%s: holds a run '%s' made with a different configuration; choose another output "
+                        "(--set output=...) or remove the file",
+                        output, id);
+}
+
+frost_status frost__run_claim(const char *output, const frost_config *c, const frost_run_item *it, bool wait,
+                              const volatile int *stop, frost__flock *claim, frost__claim_result *what)
+{
+    frost_status st = FROST_OK;
+    frost_run_info ri;
+    bool found = false, same = false;
+    char key[200];
+    memset(&ri, 0, sizeof ri);
+    *what = FROST__CLAIM_TRAIN;
+    FROST_TRY(frost__results_claim(output, it->id, wait, stop, claim));
+    if (st == FROST_DONE) {
+        *what = FROST__CLAIM_BUSY;
+        return FROST_OK;
+    }
+    /* claimed: did another process finish it while this one was not looking? */
+    snprintf(key, sizeof key, c->method == FROST_METHOD_PRT ? "%s.prt" : "%s", it->id);
+    FROST_TRY(frost__results_find_info(output, key, &ri, &found));
+    if (found) {
+        FROST_TRY(frost__run_config_matches(c, it, ri.config, &same));
+        if (!same) FROST_FAILED(different_config(output, it->id));
+        *what = FROST__CLAIM_STORED;
+        frost__results_unclaim(claim);
+    }
+    free(ri.config);
+    return FROST_OK;
+fail:
+    free(ri.config);
+    frost__results_unclaim(claim);
+    return st;
+}
+
+/* Runs of the plan in this shard: plan index i with i mod count == index. */
+static void keep_shard(frost_run_plan *plan, const frost_run_opts *o)
+{
+    if (!o || o->shard_count <= 1) return;
+    int64_t w = 0;
+    for (int64_t q = 0; q < plan->n; q++)
+        if (q % o->shard_count == o->shard_index) plan->runs[w++] = plan->runs[q];
+    plan->n = w;
+}
+
+frost_status frost_experiment_plan_ex(const frost_config *c, const frost_run_opts *o, frost_run_plan *plan)
+{
+    if (o && (o->shard_count < 0 || (o->shard_count > 0 && (o->shard_index < 0 || o->shard_index >= o->shard_count))))
+        return frost__error(FROST_ERR_INVALID, "shard %lld/%lld: the index runs from 0 to %lld",
+                            (long long)o->shard_index, (long long)o->shard_count, (long long)o->shard_count - 1);
+    frost_status st = frost_experiment_plan(c, plan);
+    if (st == FROST_OK) keep_shard(plan, o);
+    return st;
+}
+
+static void note(const frost_runner_events *ev, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(const frost_runner_events *ev, const char *fmt, ...)
+{
+    if (!ev || !ev->note) return;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    ev->note(msg, ev->user);
+}
+
 frost_status frost_experiment_run(const frost_config *c, const frost_runner_events *ev, char *output, size_t cap)
+{
+    return frost_experiment_run_ex(c, NULL, ev, output, cap);
+}
+
+frost_status frost_experiment_run_ex(const frost_config *c, const frost_run_opts *opts, const frost_runner_events *ev,
+                                     char *output, size_t cap)
 {
     frost_status st = FROST_OK;
     frost_prepared prep;
@@ -315,8 +468,10 @@ frost_status frost_experiment_run(const frost_config *c, const frost_runner_even
     frost_run_plan plan = {0, NULL};
     frost__prt_scenario scen;
     frost__run_env env;
-    frost_run_item *todo = NULL;
-    char *text = NULL, *models_dir = NULL, *scenario_path = NULL;
+    frost_run_item *todo = NULL, *later = NULL;
+    frost__flock claim = {-1, NULL};
+    bool wrote = false;
+    char *models_dir = NULL, *scenario_path = NULL;
     memset(&scen, 0, sizeof scen);
     memset(&prep, 0, sizeof prep);
     memset(&env, 0, sizeof env);
@@ -324,6 +479,8 @@ frost_status frost_experiment_run(const frost_config *c, const frost_runner_even
     /* under mpirun: all processes on each run, or the runs dealt out */
     frost__comm *world = frost__comm_world();
     const bool spread = world && c->mpi.mode == FROST_MPI_RUNS;
+    const bool rank0 = frost__comm_rank(world) == 0;
+    const volatile int *stop = ev ? ev->stop : NULL;
     if (world && !spread) env.comm = world;
     if (world && c->method == FROST_METHOD_PRT)
         FROST_FAIL(FROST_ERR_CONFIG, "%s: method prt runs in one process; start it without mpirun", c->path);
@@ -337,41 +494,35 @@ frost_status frost_experiment_run(const frost_config *c, const frost_runner_even
     if (c->threads > 0) frost_set_threads((int)c->threads);
     FROST_TRY(check_outputs(c, output, false)); /* what it is; whether it can be written once there is work */
 
-    FROST_TRY(frost_experiment_plan(c, &plan));
+    FROST_TRY(frost_experiment_plan_ex(c, opts, &plan));
     const int64_t n_items = plan.n;
     frost_run_item *items = plan.runs;
 
     /* resume: runs already in the file are skipped, if their configuration
-     * matches (a prt run is done when its ".prt" row is there) */
+     * matches by content (a prt run is done when its ".prt" row is there) */
     const bool prt = c->method == FROST_METHOD_PRT;
-    if (file_exists(output)) FROST_TRY(frost_results_load(&done, output));
+    FROST_TRY(frost__results_load(&done, output, false));
     int64_t n_done = 0;
+    FROST_ALLOC(todo, n_items);
+    int64_t n_todo = 0;
     for (int64_t q = 0; q < n_items; q++) {
         char key[200];
         snprintf(key, sizeof key, prt ? "%s.prt" : "%s", items[q].id);
         const frost_run_info *old = frost_results_find(&done, key);
-        if (!old) continue;
-        frost_config pt;
-        FROST_TRY(frost_config_point(c, items[q].point, &pt));
-        pt.seed = items[q].seed;
-        pt.runs = 1;
-        pt.n_seeds = 0;
-        text = frost_config_to_text(&pt);
-        if (!text) FROST_FAIL(FROST_ERR_NOMEM, "out of memory");
-        if (strcmp(text, old->config) != 0)
-            FROST_FAIL(FROST_ERR_CONFIG,
-                       "%s: holds a run '%s' made with a different configuration; choose another output "
-                       "(--set output=...) or remove the file",
-                       output, items[q].id);
-        free(text);
-        text = NULL;
+        if (!old) {
+            todo[n_todo++] = items[q];
+            continue;
+        }
+        bool same = false;
+        FROST_TRY(frost__run_config_matches(c, &items[q], old->config, &same));
+        if (!same) FROST_FAILED(different_config(output, items[q].id));
         n_done++;
     }
     if (n_done < n_items) FROST_TRY(check_outputs(c, output, true)); /* before the first run starts */
     if (ev && ev->start) ev->start(n_items, n_done, output, ev->user);
-    if (n_done == n_items) goto done;
+    if (n_todo == 0) goto done;
 
-    if (frost__comm_rank(world) == 0) FROST_TRY(mkdirs_for(output));
+    if (rank0) FROST_TRY(mkdirs_for(output));
     FROST_TRY(frost_prepare(&prep, c));
     if (!env.comm && !prt) FROST_TRY(check_model_sizes(c, &prep, items, n_items));
     if (!prt && prep.split && prep.split->n_valid == 0 && frost__comm_rank(world) == 0 && ev && ev->note) {
@@ -381,11 +532,8 @@ frost_status frost_experiment_run(const frost_config *c, const frost_runner_even
         if (msg) ev->note(msg, ev->user);
         free(msg);
     }
+    wrote = true;
     if (spread) {
-        int64_t n_todo = 0;
-        FROST_ALLOC(todo, n_items);
-        for (int64_t q = 0; q < n_items; q++)
-            if (!frost_results_find(&done, items[q].id)) todo[n_todo++] = items[q];
         FROST_TRY(frost__run_spread(&prep, c, todo, n_todo, output, ev, world, &env));
         goto done;
     }
@@ -410,50 +558,87 @@ frost_status frost_experiment_run(const frost_config *c, const frost_runner_even
         if (msg) ev->note(msg, ev->user);
         free(msg);
     }
-    int64_t index = 0;
-    for (int64_t q = 0; q < n_items; q++) {
-        char key[200];
-        snprintf(key, sizeof key, prt ? "%s.prt" : "%s", items[q].id);
-        if (frost_results_find(&done, key)) continue;
-        frost_config pt;
-        FROST_TRY(frost_config_point(c, items[q].point, &pt));
-        if (ev && ev->run_start) ev->run_start(items[q].id, n_done + index, n_items, pt.epochs, ev->user);
-        if (prt) {
-            frost_run_info row;
-            st = frost__prt_run_seed(&prep, &scen, &pt, items[q].seed, items[q].id, output, models_dir, scenario_path,
-                                     &row);
-            if (st == FROST_OK && ev && ev->run_end) ev->run_end(&row, ev->user);
-        } else {
-            st = frost__run_one(&prep, &pt, &items[q], output, ev, &env);
-        }
-        if (st < 0) {
-            if (st != FROST_ERR_INTERRUPTED) frost__error_prefix("run %s", items[q].id);
-            goto fail;
-        }
-        index++;
-        int64_t stop = ev && ev->stop && *ev->stop;
-        frost__comm_max_i64(env.comm, &stop, 1); /* every process stops, or none */
-        if (stop) {
-            int64_t left = 0, next = -1;
-            for (int64_t r = q + 1; r < n_items; r++) {
-                char k2[200];
-                snprintf(k2, sizeof k2, prt ? "%s.prt" : "%s", items[r].id);
-                if (frost_results_find(&done, k2)) continue;
-                if (next < 0) next = r;
-                left++;
+    /* Two passes. The first claims each run without waiting: a run another
+     * process is training is left for later, a run another process stored
+     * meanwhile is skipped. The second waits for each run left: stored by
+     * then, skipped; its trainer died, trained here. So when this returns
+     * FROST_OK every run of the plan is in the file, trained once. Under
+     * mpi.mode "graph" process 0 claims and tells the others. */
+    FROST_ALLOC(later, n_todo);
+    int64_t n_later = 0, index = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        const frost_run_item *list = pass == 0 ? todo : later;
+        const int64_t n_list = pass == 0 ? n_todo : n_later;
+        for (int64_t q = 0; q < n_list; q++) {
+            const frost_run_item *it = &list[q];
+            frost_config pt;
+            FROST_TRY(frost_config_point(c, it->point, &pt));
+            frost__claim_result what = FROST__CLAIM_TRAIN;
+            frost_status mine = FROST_OK;
+            if (rank0) {
+                if (pass == 1) note(ev, "run %s: waiting for the process that trains it", it->id);
+                mine = frost__run_claim(output, c, it, pass == 1, stop, &claim, &what);
             }
-            if (left == 0) break; /* nothing was left to do */
-            FROST_FAIL(FROST_ERR_INTERRUPTED, "interrupted after run %s (saved); %lld run%s not started, the next %s",
-                       items[q].id, (long long)left, left == 1 ? "" : "s", items[next].id);
+            int64_t d[2] = {mine < 0 ? 1 : 0, (int64_t)what};
+            frost__comm_max_i64(env.comm, d, 2); /* process 0's word (the others say 0, 0) */
+            if (d[0]) FROST_FAILED(mine < 0 ? mine : frost__error(FROST_ERR_IO, "%s: process 0 could not claim run %s", output, it->id));
+            what = (frost__claim_result)d[1];
+            if (what == FROST__CLAIM_BUSY) {
+                note(ev, "run %s: another process is training it; back to it at the end", it->id);
+                later[n_later++] = *it;
+                continue;
+            }
+            if (what == FROST__CLAIM_STORED) {
+                note(ev, "run %s: stored by another process meanwhile, skipped", it->id);
+                continue;
+            }
+            if (ev && ev->run_start) ev->run_start(it->id, n_done + index, n_items, pt.epochs, ev->user);
+            if (prt) {
+                frost_run_info row;
+                st = frost__prt_run_seed(&prep, &scen, &pt, it->seed, it->id, output, models_dir, scenario_path, &row);
+                if (st == FROST_OK && ev && ev->run_end) ev->run_end(&row, ev->user);
+            } else {
+                st = frost__run_one(&prep, &pt, it, output, ev, &env);
+            }
+            frost__results_unclaim(&claim);
+            if (st < 0) {
+                if (st != FROST_ERR_INTERRUPTED) frost__error_prefix("run %s", it->id);
+                goto fail;
+            }
+            index++;
+            int64_t halt = stop && *stop;
+            frost__comm_max_i64(env.comm, &halt, 1); /* every process stops, or none */
+            if (halt) {
+                /* the runs not started: the rest of this pass, and those left for the second */
+                const int64_t left = pass == 0 ? (n_list - q - 1) + n_later : n_list - q - 1;
+                const frost_run_item *next = q + 1 < n_list ? &list[q + 1] : (pass == 0 && n_later ? &later[0] : NULL);
+                if (left == 0 || !next) goto done; /* nothing was left to do */
+                FROST_FAIL(FROST_ERR_INTERRUPTED, "interrupted after run %s (saved); %lld run%s not started, the next %s",
+                           it->id, (long long)left, left == 1 ? "" : "s", next->id);
+            }
         }
     }
 done:
     st = FROST_OK;
+    /* everything into the main file, so that other HDF5 readers see it all */
+    if (rank0 && (st = frost_results_compact(output)) < 0)
+        frost__error_prefix("every run is stored, some in %s.pending/, but folding them into the results file "
+                            "failed",
+                            output);
 fail:
-    free(text);
     free(models_dir);
     free(scenario_path);
+    frost__results_unclaim(&claim);
+    if (st < 0 && wrote && rank0) {
+        /* keep the first error; fold what was written if that still works */
+        char first[1024];
+        frost_status keep = st;
+        frost__strlcpy(first, frost_last_error(), sizeof first);
+        (void)frost_results_compact(output);
+        st = frost__error(keep, "%s", first);
+    }
     free(todo);
+    free(later);
     frost__run_env_release(&env);
     frost_run_plan_release(&plan);
     frost_results_release(&done);
