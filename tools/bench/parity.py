@@ -131,6 +131,21 @@ def run_torch(a, cfg_path, seeds, out_json):
     return res["runs"], wall
 
 
+def check_forward(a, out_h5, out_json):
+    """torch_ref.py --check-frost: the reference's forward pass with the
+    weights frost trained gives frost's metrics? (weight-trained models)"""
+    cmd = ["/usr/bin/python3", os.path.join(HERE, "torch_ref.py"), "--check-frost", out_h5,
+           "--threads", str(a.threads), "--json", out_json]
+    env = dict(os.environ, OMP_NUM_THREADS=str(a.threads), OPENBLAS_NUM_THREADS=str(a.threads))
+    r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    if r.returncode != 0:
+        sys.exit(f"parity: {' '.join(cmd)} failed:\n{r.stderr.strip()}")
+    with open(out_json) as f:
+        res = json.load(f)
+    return {"runs": len(res["runs"]), "same": sum(1 for q in res["runs"] if q["max_abs_diff"] == 0),
+            "max_abs_diff": res["max_abs_diff"]}
+
+
 def stats(vals):
     m = statistics.mean(vals)
     s = statistics.stdev(vals) if len(vals) > 1 else 0.0
@@ -223,6 +238,8 @@ def main():
             log(f"{name} {split} {model}: frost ({eff['method']} {frostcfg.get(eff, 'model.name')}, "
                 f"{eff['epochs']} epochs, {len(seeds)} seeds)")
             fr, fw = run_frost(a, cfg_path, out_h5)
+            fwd = check_forward(a, out_h5, os.path.join(work, tag + "-check.json")) if eff["method"] == "trained" \
+                else None
             log(f"{name} {split} {model}: frost {len(fr)} runs in {fw:.0f} s; PyTorch reference")
             to, tw = run_torch(a, cfg_path, seeds, os.path.join(work, tag + "-torch.json"))
             fm, fs = stats([100 * q["test"] for q in fr])
@@ -235,7 +252,7 @@ def main():
                     "pytorch": {"mean": tm, "std": ts, "wall_s": tw,
                                 "runs": [{k: q[k] for k in ("seed", "test", "valid", "best_epoch", "final_loss",
                                                              "status", "seconds", "matrices")} for q in to]},
-                    "diff": diff, "tolerance": tol, "within": ok}
+                    "diff": diff, "tolerance": tol, "within": ok, "forward_check": fwd}
             report["pairs"].append(pair)
             log(f"{name} {split} {model}: frost {fm:.2f} +- {fs:.2f}, PyTorch {tm:.2f} +- {ts:.2f}, "
                 f"diff {diff:+.2f} (tolerance {tol:.2f}): {'within' if ok else 'OUTSIDE'}; PyTorch {tw:.0f} s")
@@ -247,17 +264,21 @@ def main():
     if a.json:
         with open(a.json, "w") as f:
             json.dump(report, f, indent=1)
-    hdr = ("dataset", "split", "model", "frost test", "PyTorch test", "diff", "tol", "within")
+    hdr = ("dataset", "split", "model", "frost test", "PyTorch test", "diff", "tol", "within", "forward")
+    fwd = lambda c: "-" if c is None else f"{c['same']}/{c['runs']}"  # noqa: E731
     rows = [(p["dataset"], p["split"], p["model"], f"{p['frost']['mean']:.2f} +- {p['frost']['std']:.2f}",
              f"{p['pytorch']['mean']:.2f} +- {p['pytorch']['std']:.2f}", f"{p['diff']:+.2f}",
-             f"{p['tolerance']:.2f}", "yes" if p["within"] else "NO") for p in report["pairs"]]
+             f"{p['tolerance']:.2f}", "yes" if p["within"] else "NO", fwd(p["forward_check"]))
+            for p in report["pairs"]]
     w = [max(len(str(r[k])) for r in rows + [hdr]) for k in range(len(hdr))]
     print("  ".join(h.ljust(w[k]) for k, h in enumerate(hdr)))
     for r in rows:
         print("  ".join(str(v).ljust(w[k]) for k, v in enumerate(r)))
     ep = f", epochs replaced by {a.epochs}" if a.epochs is not None else ""
     print(f"(test accuracy in %, mean +- sample std over seeds {seeds[0]}..{seeds[-1]}; diff = frost - PyTorch; "
-          f"within: |diff| <= tol = max(1.0, the larger sample std); {a.threads} threads each{ep}; "
+          f"within: |diff| <= tol = max(1.0, the larger sample std); forward: frost's runs whose trained weights, "
+          f"run through the reference's forward pass, give frost's train, valid and test accuracy exactly "
+          f"(weight-trained models only); {a.threads} threads each{ep}; "
           f"{report['wall_s'] / 60:.1f} min on {cpu}, {os.cpu_count()} cores)")
     if tmp:
         tmp.cleanup()

@@ -75,8 +75,11 @@ def parse_args():
     p.add_argument("--describe", action="store_true",
                    help="--config: print each masked matrix's pruned, locked and kept counts")
     p.add_argument("--quiet", action="store_true", help="--config: no per-epoch progress")
+    p.add_argument("--check-frost", default=None, metavar="RESULTS",
+                   help="evaluate the weights frost trained (each weight-trained run of a frost results file) "
+                        "with the reference's forward pass and compare its metrics with frost's")
     a = p.parse_args()
-    if a.config is None:
+    if a.config is None and a.check_frost is None:
         if a.dataset is None:
             p.error("the timing mode needs DATASET.h5 (or give --config FILE)")
         if a.epochs is None:
@@ -90,7 +93,7 @@ ARGS = parse_args()
 # Before torch is imported, so that OpenMP and the BLAS pool get the same count.
 for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_v] = str(ARGS.threads)
-if ARGS.config is not None:
+if ARGS.config is not None or ARGS.check_frost is not None:
     # The reference's small products on a shared machine: spinning OpenMP
     # workers made a cora run 30x slower under load. Speed only.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -978,6 +981,113 @@ def train_one(r, data, op, seed, log):
             "seconds": time.perf_counter() - t0, "matrices": model.describe()}
 
 
+def prepare(r, d):
+    """Features, operator and split of a loaded dataset under recipe r."""
+    x = d["x"]
+    if r["normalize"] == "row":
+        x = row_normalize(x)
+    row, col = aggregation_edges(d, r["undirected"], r["self_loops"])
+    op = build_operator(r, d["n"], row, col)
+    density = float((x != 0).float().mean()) if x.numel() else 1.0
+    data = {"x": Features(x, density < 0.1), "features": x.shape[1], "y": d["y"], "classes": d["classes"],
+            "train": d["train"], "valid": d["valid"], "test": d["test"]}
+    return data, op, row
+
+
+def load_frost_state(model, params, bn):
+    """A trained model's state as frost stores it (results/README.md; model.c
+    parameter order, model_io.c): per layer its weight matrices (fin, fout)
+    row-major, bias, affine batch norm; then the head's weight and bias;
+    running mean and variance layer by layer."""
+    params, bn = torch.from_numpy(params), torch.from_numpy(bn)
+    o = 0
+
+    def take(n):
+        nonlocal o
+        v = params[o:o + n]
+        o += n
+        return v
+
+    with torch.no_grad():
+        for ly in model.layers_:
+            for m in ly.matrices():
+                m.weight.copy_(take(m.n).view(m.rows, m.cols))
+            if ly.bias is not None:
+                ly.bias.copy_(take(ly.fout))
+            if ly.bn is not None and ly.bn.affine:
+                ly.bn.weight.copy_(take(ly.fout))
+                ly.bn.bias.copy_(take(ly.fout))
+        if model.head is not None:
+            model.head.weight.copy_(take(model.head.n).view(model.head.rows, model.head.cols))
+            if model.head_bias is not None:
+                model.head_bias.copy_(take(model.head.cols))
+        if o != params.numel():
+            raise RefError(f"frost stored {params.numel()} parameter values, the reference model has {o}")
+        o = 0
+        for ly in model.layers_:
+            if ly.bn is not None:
+                ly.bn.running_mean.copy_(bn[o:o + ly.fout])
+                ly.bn.running_var.copy_(bn[o + ly.fout:o + 2 * ly.fout])
+                o += 2 * ly.fout
+        if o != bn.numel():
+            raise RefError(f"frost stored {bn.numel()} batch-norm values, the reference model has {o}")
+
+
+def check_main(a):
+    """--check-frost RESULTS: the reference's eval-mode forward with the
+    weights frost trained (every weight-trained run of the results file, its
+    own stored configuration) against the metrics frost recorded. Checks the
+    data preparation, operators and forward pass without any randomness."""
+    import frostcfg
+    torch.set_num_threads(a.threads)
+    out, cache = [], {}
+    with h5py.File(a.check_frost, "r") as f:
+        for rid, g in f["runs"].items():
+            at = g.attrs
+            dec = lambda v: v.decode() if isinstance(v, bytes) else v  # noqa: E731
+            try:
+                cfg = frostcfg.loads(dec(at["config"]))
+                r = recipe_from_config(cfg)
+                if r["method"] != "trained":
+                    print(f"torch_ref: {rid}: method {r['method']}: only weight-trained runs can be checked "
+                          f"(a ticket's random weights are frost's own draws)", file=sys.stderr)
+                    continue
+                path = a.dataset or resolve_dataset(r["dataset"], "")
+                key = (path, r["split"], r["normalize"], r["undirected"], r["self_loops"], r["arch"],
+                       r["gcn_norm"], r["gin_eps"])
+                if key not in cache:
+                    cache[key] = prepare(r, load_task(path, r["split"]))[:2]
+                data, op = cache[key]
+                torch.manual_seed(0)
+                model = RefModel(r, data["features"], data["classes"])
+                load_frost_state(model, g["state/params"][:], g["state/bn"][:] if "bn" in g["state"] else
+                                 np.zeros(0, np.float32))
+            except (RefError, frostcfg.ConfigError, OSError, KeyError) as err:
+                sys.exit(f"torch_ref: {rid}: {err}")
+            model.eval()
+            with torch.no_grad():
+                logits = model(data["x"], op)
+            y = data["y"]
+            mine = {k: accuracy(logits, y, data[k]) for k in ("train", "valid", "test")}
+            theirs = {"train": float(at["train_metric"]), "valid": float(at["val_metric"]),
+                      "test": float(at["test_metric"])}
+            diff = max(abs(mine[k] - theirs[k]) for k in mine)
+            out.append({"run": rid, "reference": mine, "frost": theirs, "max_abs_diff": diff})
+            print(f"  {rid}: reference test {100 * mine['test']:.2f} valid {100 * mine['valid']:.2f} "
+                  f"train {100 * mine['train']:.2f}; frost {100 * theirs['test']:.2f} {100 * theirs['valid']:.2f} "
+                  f"{100 * theirs['train']:.2f}", file=sys.stderr)
+    res = {"framework": "pytorch", "mode": "check", "results": a.check_frost, "runs": out,
+           "max_abs_diff": max((q["max_abs_diff"] for q in out), default=float("nan"))}
+    same = sum(1 for q in out if q["max_abs_diff"] == 0)
+    print(f"torch_ref: {same} of {len(out)} runs give frost's train, valid and test metrics exactly",
+          file=sys.stderr)
+    text = json.dumps(res)
+    if a.json:
+        with open(a.json, "w") as f:
+            f.write(text + "\n")
+    print(text, flush=True)
+
+
 def train_main(a):
     import frostcfg
     torch.set_num_threads(a.threads)
@@ -992,15 +1102,8 @@ def train_main(a):
         d = load_task(path, split)
     except (RefError, frostcfg.ConfigError, OSError, KeyError) as err:
         sys.exit(f"torch_ref: {err}")
-    n = d["n"]
-    x = d["x"]
-    if r["normalize"] == "row":
-        x = row_normalize(x)
-    row, col = aggregation_edges(d, r["undirected"], r["self_loops"])
-    op = build_operator(r, n, row, col)
-    density = float((x != 0).float().mean()) if x.numel() else 1.0
-    data = {"x": Features(x, density < 0.1), "features": x.shape[1], "y": d["y"], "classes": d["classes"],
-            "train": d["train"], "valid": d["valid"], "test": d["test"]}
+    data, op, row = prepare(r, d)
+    n, x = d["n"], d["x"]
     prep_s = time.perf_counter() - t0
     if a.seeds:
         seeds = [int(s) for s in a.seeds.split(",") if s.strip()]
@@ -1048,6 +1151,9 @@ def train_main(a):
 
 def main():
     a = ARGS
+    if a.check_frost is not None:
+        check_main(a)
+        return
     if a.config is not None:
         train_main(a)
         return
