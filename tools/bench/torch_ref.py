@@ -75,6 +75,8 @@ def parse_args():
     p.add_argument("--describe", action="store_true",
                    help="--config: print each masked matrix's pruned, locked and kept counts")
     p.add_argument("--quiet", action="store_true", help="--config: no per-epoch progress")
+    p.add_argument("--history", action="store_true",
+                   help="--config: each run's JSON gets its per-epoch loss, lr, valid and test metric")
     p.add_argument("--check-frost", default=None, metavar="RESULTS",
                    help="evaluate the weights frost trained (each weight-trained run of a frost results file) "
                         "with the reference's forward pass and compare its metrics with frost's")
@@ -928,7 +930,7 @@ def accuracy(logits, y, idx):
     return (logits[idx].argmax(1) == y[idx]).double().mean().item()
 
 
-def train_one(r, data, op, seed, log):
+def train_one(r, data, op, seed, log, history=False):
     """One run of frost_train (src/train/train.c): per epoch a train-mode
     forward, cross-entropy on the training nodes, backward, the optimizer step
     with the schedule's lr, the supermask update; every eval_every epochs (and
@@ -943,6 +945,7 @@ def train_one(r, data, op, seed, log):
     epochs, every = r["epochs"], max(r["eval_every"], 1)
     best = {"valid": -math.inf, "epoch": 0, "test": float("nan"), "train": float("nan")}
     since_best, loss_v, ran, status = 0, float("nan"), 0, "ok"
+    hist = []
     t0 = time.perf_counter()
     for e in range(epochs):
         lr = lr_at(r, e, epochs)
@@ -965,6 +968,9 @@ def train_one(r, data, op, seed, log):
             with torch.no_grad():
                 logits = model(x, op)
             va = accuracy(logits, y, data["valid"])
+            if history:
+                hist.append({"epoch": e + 1, "loss": loss_v, "lr": lr, "valid": va,
+                             "test": accuracy(logits, y, data["test"])})
             v = float(e) if math.isnan(va) else va
             if v > best["valid"]:
                 best = {"valid": v, "epoch": e + 1, "test": accuracy(logits, y, data["test"]),
@@ -978,7 +984,7 @@ def train_one(r, data, op, seed, log):
             print(f"    seed {seed} epoch {e + 1}: loss {loss_v:.4f}", file=sys.stderr, flush=True)
     return {"seed": seed, "best_epoch": best["epoch"], "valid": best["valid"], "test": best["test"],
             "train": best["train"], "final_loss": loss_v, "epochs_run": ran, "status": status,
-            "seconds": time.perf_counter() - t0, "matrices": model.describe()}
+            "seconds": time.perf_counter() - t0, "matrices": model.describe(), "history": hist}
 
 
 def prepare(r, d):
@@ -1119,7 +1125,7 @@ def train_main(a):
           file=sys.stderr, flush=True)
     runs = []
     for s in seeds:
-        res = train_one(r, data, op, s, not a.quiet)
+        res = train_one(r, data, op, s, not a.quiet, a.history)
         runs.append(res)
         if a.describe and res["matrices"]:
             for k, m in enumerate(res["matrices"]):
