@@ -85,14 +85,14 @@ typedef struct frost_mpi_spec {
     frost_mpi_mode mode; /* graph: all processes train each run; runs: runs dealt out */
     char partition[64];  /* stored partition with one part per process, or "" to compute one */
     double imbalance;    /* METIS balance constraint when computing */
-    char stats[1024];    /* file to append communication statistics to ("" = none) */
+    char stats[FROST_PATH_CAP]; /* file to append communication statistics to ("" = none) */
 } frost_mpi_spec;
 
 typedef struct frost_config {
-    char path[1024];            /* file read (for messages and relative paths) */
-    char dataset[1024];
+    char path[FROST_PATH_CAP];    /* file read (for messages and relative paths) */
+    char dataset[FROST_PATH_CAP];
     char split[64];
-    char output[1024];
+    char output[FROST_PATH_CAP];
     frost_method method;
     int64_t epochs, runs, seed, threads, eval_every, patience;
     frost_feature_norm feature_norm;
@@ -141,6 +141,18 @@ FROST_API frost_status frost_config_check(const frost_config *c);
 /* The effective configuration as libconfig text (keys that matter for the
  * method, no sweep lists); caller frees. */
 FROST_API char *frost_config_to_text(const frost_config *c);
+
+/* What a run's effective configuration text (frost_config_to_text, the
+ * `config` attribute of a results file) says about its numbers: the text
+ * without the keys that do not change them (output: where the results go;
+ * threads: the same bits on any thread count; model.keep_activations: the
+ * same bits kept or rebuilt), and without `seed` / `dataset` when asked.
+ * Two runs whose canonical texts are equal computed the same thing: frost
+ * run resumes by it (a moved or copied results file resumes), the summary
+ * groups by it (with the seed dropped), frost merge compares by it.
+ * Caller frees; NULL when out of memory. */
+enum { FROST_CANON_SEED = 1, FROST_CANON_DATASET = 2 };
+FROST_API char *frost_config_canonical(const char *text, unsigned drop);
 
 /* Sweep expansion: number of points (product of axis lengths), and the
  * configuration of point k (axes applied, lists removed). */

@@ -52,7 +52,7 @@ typedef struct frost_partitioning {
 
 typedef struct frost_dataset {
     char name[128];
-    char source[1024];          /* provenance: import folder or synth parameters */
+    char source[FROST_PATH_CAP + 256]; /* provenance: import folder or synth parameters */
     int64_t num_nodes;          /* N */
     int64_t num_features;       /* F (0: no node features) */
     int32_t num_classes;        /* C (binary tasks: 2) */
@@ -156,6 +156,8 @@ typedef struct frost_dataset_stats {
     int64_t *class_counts;      /* (C) multiclass; (T) positives per task for binary; malloc'd */
     double edge_homophily;      /* multiclass: fraction of edges (both ends labelled) inside a class; NaN otherwise */
     int64_t homophily_edges;    /* edges counted */
+    int64_t nonfinite_features; /* NaN or infinite entries of /node/feat (frost run refuses them) */
+    int64_t first_nonfinite;    /* the first one's flat index (node * F + column), -1 if none */
 } frost_dataset_stats;
 
 FROST_API frost_status frost_dataset_stats_compute(const frost_dataset *ds, frost_dataset_stats *st);

@@ -188,6 +188,15 @@ FROST_API int64_t frost_model_num_nodes(const frost_model *m);
 /* Bytes held by the model's slabs (parameters, gradients, activations). */
 FROST_API size_t frost_model_bytes(const frost_model *m);
 
+/* Bytes a model of `spec` on N nodes would allocate (what frost_model_new_ex
+ * with the same `inference` allocates), computed from the shapes alone.
+ * nnz: the stored entries of the graph that will be given to frost_model_new
+ * (kinds with per-edge buffers, GAT, size them by it; 0 without a graph).
+ * frost_model_new_ex itself refuses, before allocating, a model larger than
+ * the memory the process may still use (FROST_ERR_NOMEM naming both). */
+FROST_API frost_status frost_model_bytes_for(const frost_model_spec *spec, int64_t N, int64_t nnz, bool inference,
+                                             size_t *bytes);
+
 FROST_API const char *frost_arch_name(frost_arch a);
 
 /* Copy of everything that defines the model's predictions (trainable values,

@@ -4,9 +4,15 @@
  * outcome, per-epoch history and the state needed to export the model, and a
  * /summary table per distinct configuration.
  *
- * Runs are appended atomically: the file is rewritten under a temporary name
- * (existing runs copied unchanged) and renamed over the old one, so a crash
- * at any moment leaves either the old file or the new one.
+ * Runs are appended atomically and without rewriting earlier ones: each
+ * append writes one small file into PATH.pending/ (temporary name, fsync,
+ * rename), and the pending runs are folded into PATH whenever they reach the
+ * number of runs PATH holds (so PATH doubles each time: O(n) bytes for n
+ * appends). Readers here see PATH and the pending runs together; a crash at
+ * any moment loses at most the run being appended. Appends by several
+ * processes are serialised by a lock (flock on PATH.lock); frost run folds
+ * everything when it finishes, so other HDF5 readers (h5py) see every run in
+ * PATH alone. Layout and protocol: results/README.md.
  *
  *     frost_results r;
  *     if (frost_results_load(&r, "results/cora-gcn.h5") == FROST_OK) {
@@ -93,6 +99,18 @@ FROST_API frost_status frost_results_append(const char *path, const frost_run_in
 FROST_API frost_status frost_results_append_many(const char *path, const frost_run_info *info,
                                                  const frost_run_payload *payload, int64_t n);
 
+/* Fold the pending runs of path into the main file (atomically; nothing to
+ * do when none are pending). */
+FROST_API frost_status frost_results_compact(const char *path);
+
+/* Merge results files into out (which keeps its own runs, if it exists):
+ * a run id present in several files is kept once when every copy holds the
+ * same result (configuration as frost_config_canonical compares it, seed,
+ * outcome, logits); a conflicting copy is refused with a message naming the
+ * run and both files, and out is left as it was. The new out holds every
+ * run, compacted, written atomically under out's writer lock. */
+FROST_API frost_status frost_results_merge(const char *out, const char *const *inputs, int64_t n_inputs);
+
 /* Read a run's model state. */
 FROST_API frost_status frost_results_read_state(const char *path, const char *id, frost_run_state *out);
 FROST_API void frost_run_state_release(frost_run_state *s);
@@ -125,7 +143,8 @@ typedef struct frost_summary_row {
 
 typedef struct frost_model_file {
     char *config;             /* the run's configuration, owned */
-    char method[16], model[32], dataset[256], split[64], source[512], logits_hash[24];
+    char method[16], model[32], dataset[256], split[64], logits_hash[24];
+    char source[FROST_PATH_CAP + 192]; /* RESULTS#RUN_ID it was exported from */
     char blas_core[48];       /* OpenBLAS kernels of the run ("" if the file does not say) */
     int64_t seed, in_dim, out_dim, model_bits, dense_bits;
     double test_metric;       /* what the run reported */

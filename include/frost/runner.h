@@ -1,7 +1,8 @@
 /*
  * frost/runner.h - running an experiment: every point of the sweep times
- * every seed, skipping runs already in the results file (resume), appending
- * each finished run atomically.
+ * every seed, skipping runs already in the results file (resume, by the
+ * content of each run's configuration), appending each finished run
+ * atomically; several processes may share one results file.
  *
  *     frost_config c;  ...load...
  *     frost_runner_events ev = {.epoch = show_progress, .user = &ui};
@@ -42,11 +43,35 @@ typedef struct frost_run_plan {
 } frost_run_plan;
 
 FROST_API frost_status frost_experiment_plan(const frost_config *c, frost_run_plan *plan);
+
+/* How this process takes part in an experiment. */
+typedef struct frost_run_opts {
+    /* shard_count > 1: run only the runs of the plan (frost_experiment_plan's
+     * order, 0-based) whose index i has i mod shard_count == shard_index
+     * (0 .. shard_count - 1): a Slurm job array's SLURM_ARRAY_TASK_ID of
+     * --array=0-(N-1). 0 or 1: every run. */
+    int64_t shard_index, shard_count;
+} frost_run_opts;
+
+/* The plan of this shard (o may be NULL: every run); a bad shard is refused. */
+FROST_API frost_status frost_experiment_plan_ex(const frost_config *c, const frost_run_opts *o, frost_run_plan *plan);
 FROST_API void frost_run_plan_release(frost_run_plan *plan);
 
-/* Run the experiment. output receives the results file path. */
+/* Run the experiment. output receives the results file path.
+ *
+ * Any number of processes may run experiments into one results file at
+ * once (several shards, or the same sweep twice): appends are serialised by
+ * the file's lock, and each run is claimed before it is trained (a flock
+ * held while training, released by the kernel if the process dies), so no
+ * run is trained twice. A run another process is training is left for the
+ * end and then waited for; a run another process stored meanwhile is
+ * skipped. On success every run of the plan is in the file, and the file is
+ * compacted (every run in the main file). */
 FROST_API frost_status frost_experiment_run(const frost_config *c, const frost_runner_events *ev, char *output,
                                             size_t cap);
+/* The same, with options (o may be NULL). */
+FROST_API frost_status frost_experiment_run_ex(const frost_config *c, const frost_run_opts *o,
+                                               const frost_runner_events *ev, char *output, size_t cap);
 
 /* Where the results of a configuration go (output key, or results/NAME.h5). */
 FROST_API void frost_experiment_output(const frost_config *c, char *out, size_t cap);

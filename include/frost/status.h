@@ -31,6 +31,11 @@
 extern "C" {
 #endif
 
+/* Room for a path in frost's structs (the configuration's dataset and
+ * output): Linux's PATH_MAX, 4096 bytes with the NUL, the longest path the
+ * kernel opens. A longer value is refused with a one-line error, never cut. */
+#define FROST_PATH_CAP 4096
+
 typedef enum frost_status {
     FROST_OK = 0,
     FROST_DONE = 1,            /* information: nothing left to do */

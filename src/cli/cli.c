@@ -2,6 +2,7 @@
  * cli.c - helpers shared by the verbs of the `frost` program.
  */
 #include "cli/cli.h"
+#include "io/io_impl.h"
 
 #include <errno.h>
 #include <math.h>
@@ -30,6 +31,13 @@ int cli_usage_error(const char *verb, const char *fmt, ...)
     else
         fprintf(stderr, "frost: %s (see 'frost --help')\n", buf);
     return CLI_EXIT_USAGE;
+}
+
+int cli_check_output(const char *out, const char *const *inputs, int n_inputs, const char *kind, bool force,
+                     bool make_parents)
+{
+    const unsigned flags = (force ? FROST__OUT_FORCE : 0u) | (make_parents ? FROST__OUT_MAKE_PARENTS : 0u);
+    return frost__output_check(out, inputs, n_inputs, kind, flags) < 0 ? cli_fail() : 0;
 }
 
 bool cli_is_help(const char *a) { return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0; }

@@ -39,6 +39,12 @@ void cli_progress_init(cli_progress *p, bool quiet);
 void cli_progress_cb(const char *stage, double fraction, void *user);
 void cli_progress_done(cli_progress *p);
 
+/* May this verb write OUT (io/io_impl.h, frost__output_check)? 0, or the
+ * one-line error printed and 1. `kind` is the format OUT will have (NULL:
+ * not a frost file); --force allows replacing a frost file of another kind. */
+int cli_check_output(const char *out, const char *const *inputs, int n_inputs, const char *kind, bool force,
+                     bool make_parents);
+
 /* Human-readable byte counts ("12.3 MiB"). */
 const char *cli_bytes(double b, char *buf, size_t cap);
 
@@ -51,6 +57,7 @@ int cli_predict(int argc, char **argv);
 int cli_report(int argc, char **argv);
 int cli_partition(int argc, char **argv);
 int cli_bench(int argc, char **argv);
+int cli_merge(int argc, char **argv);
 
 /* Print the table of a results file (one row per configuration, with its
  * best run); returns an exit status. */

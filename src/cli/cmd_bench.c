@@ -5,10 +5,12 @@
  * file with every number.
  */
 #include "cli/cli.h"
+#include "io/file_impl.h"
 #include "frost/frost.h"
 #include "tensor/tensor_impl.h" /* the column panels of --what spmm */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <string.h>
 #include <unistd.h>
@@ -27,12 +29,6 @@ static void help(void)
            "  --json FILE       write the results (default: results/bench-NAME.json)\n");
 }
 
-/* A JSON file given up on: closed and removed. */
-static void discard(FILE *f, const char *tmp)
-{
-    fclose(f);
-    unlink(tmp);
-}
 
 /* The next width of a comma list (advancing *w), or 0 at its end. */
 static int64_t next_width(const char **w)
@@ -107,6 +103,9 @@ static double triad_gbs(int repeat, stat3 *st)
     return best;
 }
 
+static int bench(const char *path, const char *what, const char *widths, const char *json, const char *split,
+                 int64_t repeat, int64_t warmup);
+
 int cli_bench(int argc, char **argv)
 {
     const char *path = NULL, *what = "triad,spmm,post,gemm,gcn,gin", *widths = "64,128,256", *json = NULL, *split = NULL;
@@ -144,25 +143,58 @@ int cli_bench(int argc, char **argv)
     }
     if (!path) return cli_usage_error("bench", "expected: frost bench DATASET.h5");
     if (threads > 0) frost_set_threads((int)threads);
-    const int T = frost_get_threads();
-    char jbuf[1200];
+    char *jbuf = NULL;
     if (!json) {
         const char *b = strrchr(path, '/');
         b = b ? b + 1 : path;
-        snprintf(jbuf, sizeof jbuf, "results/bench-%.*s.json", (int)(strlen(b) > 3 ? strlen(b) - 3 : strlen(b)), b);
-        json = jbuf;
+        json = jbuf = frost__asprintf("results/bench-%.*s.json", (int)(strlen(b) > 3 ? strlen(b) - 3 : strlen(b)), b);
     }
-    /* written under a temporary name and renamed when complete: a run that
-     * fails or is interrupted leaves no truncated JSON behind */
-    char jtmp[1300];
-    snprintf(jtmp, sizeof jtmp, "%s.tmp.%ld", json, (long)getpid());
-    FILE *jf = fopen(jtmp, "w");
-    if (!jf) {
-        fprintf(stderr, "frost: %s: cannot write (does the folder exist?)\n", json);
-        return CLI_EXIT_RUNTIME;
+    int rc = cli_check_output(json, &path, 1, NULL, false, false) ? CLI_EXIT_RUNTIME
+                                                                   : bench(path, what, widths, json, split, repeat, warmup);
+    free(jbuf);
+    return rc;
+}
+
+/* A string as a JSON string literal. */
+static void json_string(frost__text *t, const char *s)
+{
+    frost__text_printf(t, "\"");
+    for (; *s; s++) {
+        const unsigned char u = (unsigned char)*s;
+        if (u == '"' || u == '\\') frost__text_printf(t, "\\%c", u);
+        else if (u < 0x20) frost__text_printf(t, "\\u%04x", u);
+        else frost__text_printf(t, "%c", u);
     }
-    fprintf(jf, "{\n  \"dataset\": \"%s\",\n  \"threads\": %d,\n  \"repeat\": %lld,\n  \"blas_core\": \"%s\"", path, T,
-            (long long)repeat, frost_blas_core());
+    frost__text_printf(t, "\"");
+}
+
+static int bench(const char *path, const char *what, const char *widths, const char *json, const char *split,
+                 int64_t repeat, int64_t warmup)
+{
+    const int T = frost_get_threads();
+    /* composed in memory, written under a temporary name and renamed when
+     * complete (frost__text_commit): a run that fails or is interrupted
+     * leaves no truncated JSON behind. Whether the folder takes a file is
+     * checked now, before the timings. */
+    frost__text jt;
+    frost__text_init(&jt);
+    {
+        char *probe = frost__tmp_name(json);
+        int fd = -1, e = probe ? frost__sys_create(&fd, probe, O_WRONLY | O_EXCL, 0644) : ENOMEM;
+        if (fd >= 0) {
+            close(fd);
+            unlink(probe);
+        }
+        free(probe);
+        if (e) {
+            fprintf(stderr, "frost: %s: cannot write: %s (does the folder exist?)\n", json, strerror(e));
+            return CLI_EXIT_RUNTIME;
+        }
+    }
+    frost__text_printf(&jt, "{\n  \"dataset\": ");
+    json_string(&jt, path);
+    frost__text_printf(&jt, ",\n  \"threads\": %d,\n  \"repeat\": %lld,\n  \"blas_core\": \"%s\"", T,
+                       (long long)repeat, frost_blas_core());
     printf("%d threads; product kernels: %s%s\n", T, frost_blas_core(),
            getenv("OPENBLAS_CORETYPE") ? " (forced by OPENBLAS_CORETYPE)" : "");
     double *t = malloc((size_t)(repeat + warmup + 8) * sizeof *t);
@@ -173,29 +205,28 @@ int cli_bench(int argc, char **argv)
         triad = triad_gbs((int)repeat, &st);
         printf("%-34s %10.2f GB/s   (median %.4f s, min %.4f, max %.4f; %d threads)\n", "stream triad (3 x 256 MiB)", triad,
                st.med, st.min, st.max, T);
-        fprintf(jf, ",\n  \"triad_gbs\": %.4f", triad);
+        frost__text_printf(&jt, ",\n  \"triad_gbs\": %.4f", triad);
     }
 
     frost_config c;
     frost_config_default(&c);
-    frost__strlcpy(c.dataset, path, sizeof c.dataset);
     if (split) frost__strlcpy(c.split, split, sizeof c.split);
     frost_prepared p;
-    if (frost_prepare(&p, &c) < 0) {
-        discard(jf, jtmp);
+    if (frost__path_copy(c.dataset, sizeof c.dataset, path, "frost bench") < 0 || frost_prepare(&p, &c) < 0) {
+        frost__text_release(&jt);
         free(t);
         return cli_fail();
     }
     const int64_t N = p.ds.num_nodes;
     printf("dataset %s: %lld nodes, %lld aggregation entries (symmetrised, no self-loops), %lld features\n", path,
            (long long)N, (long long)p.A.nnz, (long long)p.ds.num_features);
-    fprintf(jf, ",\n  \"nodes\": %lld,\n  \"aggregation_nnz\": %lld", (long long)N, (long long)p.A.nnz);
+    frost__text_printf(&jt, ",\n  \"nodes\": %lld,\n  \"aggregation_nnz\": %lld", (long long)N, (long long)p.A.nnz);
 
     if (strstr(what, "spmm")) {
         float *dinvs = frost__malloc((size_t)N * 4), *dinv = frost__malloc((size_t)N * 4);
         frost_aggr op;
         frost_aggr_gcn(&op, &p.A, &p.A, dinvs, dinv);
-        fprintf(jf, ",\n  \"spmm\": [");
+        frost__text_printf(&jt, ",\n  \"spmm\": [");
         int first = 1;
         const char *w = widths;
         for (int64_t F; (F = next_width(&w)) > 0;) {
@@ -242,16 +273,16 @@ int cli_bench(int argc, char **argv)
             if (panel_s >= 0)
                 printf("%-34s %10.4f s median in %lld column panels (%s)\n", "", panel_s, (long long)frost__panels(F),
                        panel_same ? "the same sums" : "SUMS DIFFER");
-            fprintf(jf, "%s\n    {\"width\": %lld, \"median_s\": %.6f, \"min_s\": %.6f, \"max_s\": %.6f, \"gbs\": %.4f, "
+            frost__text_printf(&jt, "%s\n    {\"width\": %lld, \"median_s\": %.6f, \"min_s\": %.6f, \"max_s\": %.6f, \"gbs\": %.4f, "
                         "\"gflops\": %.4f, \"fraction_of_triad\": %.4f",
                     first ? "" : ",", (long long)F, st.med, st.min, st.max, gbs, gflops, isfinite(triad) ? gbs / triad : -1.0);
-            if (panel_s >= 0) fprintf(jf, ", \"panels_median_s\": %.6f, \"panels_same\": %s", panel_s, panel_same ? "true" : "false");
-            fprintf(jf, "}");
+            if (panel_s >= 0) frost__text_printf(&jt, ", \"panels_median_s\": %.6f, \"panels_same\": %s", panel_s, panel_same ? "true" : "false");
+            frost__text_printf(&jt, "}");
             first = 0;
             free(X);
             free(Y);
         }
-        fprintf(jf, "\n  ]");
+        frost__text_printf(&jt, "\n  ]");
         free(dinvs);
         free(dinv);
     }
@@ -261,7 +292,7 @@ int cli_bench(int argc, char **argv)
          * norm (non-affine), ReLU, the [h > 0] bits; forward reads z twice
          * (statistics, then h) and writes h, backward reads dh and z twice
          * (sums, then dz) and writes dz */
-        fprintf(jf, ",\n  \"post\": [");
+        frost__text_printf(&jt, ",\n  \"post\": [");
         const char *w = widths;
         for (int64_t F, first = 1; (F = next_width(&w)) > 0; first = 0) {
             float *z = frost__malloc((size_t)(N * F) * 4), *h = frost__malloc((size_t)(N * F) * 4);
@@ -288,7 +319,7 @@ int cli_bench(int argc, char **argv)
             printf("%-34s %10.2f / %.2f GB/s (median %.4f / %.4f s)", lab, gf, gb, tf[0], tf[1]);
             if (isfinite(triad)) printf("  %.1f / %.1f %% of the triad", 100.0 * gf / triad, 100.0 * gb / triad);
             printf("\n");
-            fprintf(jf, "%s\n    {\"width\": %lld, \"forward_median_s\": %.6f, \"forward_gbs\": %.4f, "
+            frost__text_printf(&jt, "%s\n    {\"width\": %lld, \"forward_median_s\": %.6f, \"forward_gbs\": %.4f, "
                         "\"backward_median_s\": %.6f, \"backward_gbs\": %.4f}",
                     first ? "" : ",", (long long)F, tf[0], gf, tf[1], gb);
             free(z);
@@ -299,7 +330,7 @@ int cli_bench(int argc, char **argv)
             free(work);
             free(bits);
         }
-        fprintf(jf, "\n  ]");
+        frost__text_printf(&jt, "\n  ]");
     }
 
     if (strstr(what, "gemm")) {
@@ -324,7 +355,7 @@ int cli_bench(int argc, char **argv)
                       {2048, 2048, 2048, false, false, "gemm 2048 x 2048 x 2048"}};
         const int ns = (int)(sizeof shapes / sizeof shapes[0]);
         const int isa = frost__isa(-1);
-        fprintf(jf, ",\n  \"gemm\": [");
+        frost__text_printf(&jt, ",\n  \"gemm\": [");
         for (int s = 0; s < ns; s++) {
             const int64_t M = shapes[s].M, Nn = shapes[s].N, K = shapes[s].K;
             const bool ta = shapes[s].ta, tb = shapes[s].tb;
@@ -353,15 +384,15 @@ int cli_bench(int argc, char **argv)
                    st.max);
             if (gf[1] > 0) printf("; OpenBLAS alone %.2f", gf[1]);
             printf("\n");
-            fprintf(jf, "%s\n    {\"shape\": \"%s\", \"median_s\": %.6f, \"gflops\": %.4f", s ? "," : "",
+            frost__text_printf(&jt, "%s\n    {\"shape\": \"%s\", \"median_s\": %.6f, \"gflops\": %.4f", s ? "," : "",
                     shapes[s].name, st.med, gf[0]);
-            if (gf[1] > 0) fprintf(jf, ", \"openblas_gflops\": %.4f", gf[1]);
-            fprintf(jf, "}");
+            if (gf[1] > 0) frost__text_printf(&jt, ", \"openblas_gflops\": %.4f", gf[1]);
+            frost__text_printf(&jt, "}");
             free(A);
             free(B);
             free(C);
         }
-        fprintf(jf, "\n  ]");
+        frost__text_printf(&jt, "\n  ]");
     }
 
     /* training epochs: the OGB arxiv GCN recipe and the paper's supermask GIN */
@@ -395,7 +426,7 @@ int cli_bench(int argc, char **argv)
         if (frost_model_new(&model, &spec, &p.A, &p.A, N) < 0 || frost_model_init(model, 0) < 0 ||
             frost_model_set_node_ids(model, p.ds.original_id) < 0) { /* as frost run does */
             frost_prepared_release(&p);
-            discard(jf, jtmp);
+            frost__text_release(&jt);
             free(t);
             return cli_fail();
         }
@@ -408,7 +439,7 @@ int cli_bench(int argc, char **argv)
         if (frost_train(model, &d, &o, &res) < 0) {
             frost_model_free(&model);
             frost_prepared_release(&p);
-            discard(jf, jtmp);
+            frost__text_release(&jt);
             free(t);
             return cli_fail();
         }
@@ -418,16 +449,15 @@ int cli_bench(int argc, char **argv)
         const char *name = which ? "epoch: supermask GIN 4 x 386" : "epoch: GCN 3 x 256 (arxiv recipe)";
         printf("%-34s %10.3f s      (min %.3f, max %.3f; model %.0f MiB allocated; peak RSS so far %.0f MiB)\n", name,
                st.med, st.min, st.max, mib, (double)frost__peak_rss() / 1048576.0);
-        fprintf(jf, ",\n  \"%s\": {\"median_s\": %.6f, \"min_s\": %.6f, \"max_s\": %.6f, \"model_bytes\": %zu, "
+        frost__text_printf(&jt, ",\n  \"%s\": {\"median_s\": %.6f, \"min_s\": %.6f, \"max_s\": %.6f, \"model_bytes\": %zu, "
                     "\"final_loss\": %.6f}",
                 which ? "epoch_slt_gin" : "epoch_gcn", st.med, st.min, st.max, frost_model_bytes(model), res.final_loss);
         frost_run_result_release(&res);
         frost_model_free(&model);
     }
-    fprintf(jf, ",\n  \"peak_rss_bytes\": %zu\n}\n", frost__peak_rss());
-    if (ferror(jf) | (fclose(jf) != 0) || rename(jtmp, json) != 0) {
-        fprintf(stderr, "frost: %s: cannot write (%s)\n", json, strerror(errno));
-        unlink(jtmp);
+    frost__text_printf(&jt, ",\n  \"peak_rss_bytes\": %zu\n}\n", frost__peak_rss());
+    if (frost__text_commit(&jt, json) < 0) {
+        cli_fail();
         frost_prepared_release(&p);
         free(t);
         return CLI_EXIT_RUNTIME;

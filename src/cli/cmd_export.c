@@ -9,22 +9,26 @@
 
 static void export_help(void)
 {
-    printf("usage: frost export RESULTS RUN_ID -o MODEL.h5\n\n"
+    printf("usage: frost export RESULTS RUN_ID -o MODEL.h5 [--force]\n\n"
            "Write one run of a results file as a model file: the architecture (the run's\n"
            "configuration), the seed that regenerates the random weights and the freezing\n"
            "pattern, the bit-packed mask of the free weights, the batch-norm running statistics\n"
-           "and any trained floats. `frost report RESULTS` lists the run ids.\n");
+           "and any trained floats. `frost report RESULTS` lists the run ids. MODEL.h5 is never\n"
+           "RESULTS itself; an existing dataset or results file there is replaced only with --force.\n");
 }
 
 int cli_export(int argc, char **argv)
 {
     const char *pos[2] = {NULL, NULL}, *out = NULL;
     int npos = 0;
+    bool force = false;
     for (int i = 1; i < argc; i++) {
         const char *v;
         if (cli_is_help(argv[i])) {
             export_help();
             return 0;
+        } else if (cli_flag(argv, i, "--force")) {
+            force = true;
         } else if (cli_opt(argc, argv, &i, "-o", &v) || cli_opt(argc, argv, &i, "--output", &v)) {
             if (!v) return cli_usage_error("export", "-o needs a file name");
             out = v;
@@ -37,6 +41,7 @@ int cli_export(int argc, char **argv)
         }
     }
     if (npos < 2 || !out) return cli_usage_error("export", "expected: frost export RESULTS RUN_ID -o MODEL.h5");
+    if (cli_check_output(out, pos, 1, FROST_MODEL_FORMAT, force, false)) return CLI_EXIT_RUNTIME;
     if (frost_export_run(pos[0], pos[1], out) < 0) return cli_fail();
     frost_model_file mf;
     if (frost_model_file_load(&mf, out) < 0) return cli_fail();
@@ -52,7 +57,7 @@ int cli_export(int argc, char **argv)
 
 static void predict_help(void)
 {
-    printf("usage: frost predict MODEL DATASET [--split NAME] [-o PRED.h5]\n"
+    printf("usage: frost predict MODEL DATASET [--split NAME] [-o PRED.h5 [--force]]\n"
            "       frost predict REWARD DATASET --base BASE [--split NAME] [-o PRED.h5]\n"
            "       frost predict NEW DATASET --eft FINETUNED PRETRAINED [--alpha A] [--split NAME] [-o PRED.h5]\n\n"
            "Regenerate a model from its file (random weights from the seed, saved mask and\n"
@@ -60,7 +65,9 @@ static void predict_help(void)
            "split (default: the model's) and whether the logits are bit-identical to the run's.\n"
            "--base: portable reward tuning, softmax(log p_BASE + r) with MODEL as the reward r.\n"
            "--eft: the EFT / proxy-tuning baseline, log p_NEW + alpha (log p_FINETUNED - log p_PRETRAINED).\n"
-           "Models must share the label set. -o writes logits and predicted classes (frost.predictions).\n");
+           "Models must share the label set. -o writes logits and predicted classes (frost.predictions);\n"
+           "it is never one of the input files, and replaces a dataset, results or model file only\n"
+           "with --force.\n");
 }
 
 int cli_predict(int argc, char **argv)
@@ -68,11 +75,14 @@ int cli_predict(int argc, char **argv)
     const char *pos[2] = {NULL, NULL}, *split = NULL, *out = NULL, *base = NULL, *eft_ft = NULL, *eft_pt = NULL;
     double alpha = 1.0;
     int npos = 0;
+    bool force = false;
     for (int i = 1; i < argc; i++) {
         const char *v;
         if (cli_is_help(argv[i])) {
             predict_help();
             return 0;
+        } else if (cli_flag(argv, i, "--force")) {
+            force = true;
         } else if (cli_opt(argc, argv, &i, "--base", &v)) {
             if (!v) return cli_usage_error("predict", "--base needs a model file");
             base = v;
@@ -98,6 +108,16 @@ int cli_predict(int argc, char **argv)
     }
     if (npos < 2) return cli_usage_error("predict", "expected: frost predict MODEL DATASET");
     if (base && eft_ft) return cli_usage_error("predict", "--base and --eft exclude each other");
+    if (out) {
+        /* before any work: -o is none of the inputs (the dataset as resolved: a bundled name too) */
+        char *ds = malloc(FROST_PATH_CAP + 64);
+        if (!ds) return cli_fail();
+        if (frost_resolve_dataset(pos[1], NULL, ds, FROST_PATH_CAP + 64) < 0) frost__strlcpy(ds, pos[1], FROST_PATH_CAP + 64);
+        const char *inputs[5] = {pos[0], ds, base, eft_ft, eft_pt};
+        const int bad = cli_check_output(out, inputs, 5, "frost.predictions", force, false);
+        free(ds);
+        if (bad) return CLI_EXIT_RUNTIME;
+    }
     frost_prediction p;
     frost_status st = base     ? frost_predict_prt(pos[0], base, pos[1], split, &p)
                       : eft_ft ? frost_predict_eft(pos[0], eft_ft, eft_pt, alpha, pos[1], split, &p)

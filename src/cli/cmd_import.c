@@ -3,7 +3,31 @@
  */
 #include "cli/cli.h"
 
+#include <dirent.h>
 #include <string.h>
+
+/* The files an import reads: every entry of DIR/raw and DIR/split/NAME/
+ * (paths appended to *list, malloc'd). */
+static void add_entries(const char *dir, char ***list, int *n, int depth)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+        char *p = frost__asprintf("%s/%s", dir, e->d_name);
+        if (!p) continue;
+        if (depth > 0) add_entries(p, list, n, depth - 1);
+        char **grown = realloc(*list, (size_t)(*n + 1) * sizeof **list);
+        if (!grown) {
+            free(p);
+            continue;
+        }
+        *list = grown;
+        (*list)[(*n)++] = p;
+    }
+    closedir(d);
+}
 
 static void help(void)
 {
@@ -20,6 +44,7 @@ static void help(void)
            "  --metric M              accuracy | rocauc (default: rocauc for binary tasks)\n"
            "  --name NAME             dataset name (default: the folder's name)\n"
            "  --compression L         deflate level 0..9 for large arrays (default 1)\n"
+           "  --force                 replace OUT.h5 even if it is a results or model file\n"
            "  --quiet                 no progress display\n");
 }
 
@@ -27,7 +52,7 @@ int cli_import(int argc, char **argv)
 {
     const char *pos[3] = {NULL, NULL, NULL};
     int npos = 0;
-    bool quiet = false;
+    bool quiet = false, force = false;
     frost_import_opts o = frost_import_opts_default();
     for (int i = 1; i < argc; i++) {
         const char *v;
@@ -41,6 +66,8 @@ int cli_import(int argc, char **argv)
             o.keep_duplicates = true;
         } else if (cli_flag(argv, i, "--quiet")) {
             quiet = true;
+        } else if (cli_flag(argv, i, "--force")) {
+            force = true;
         } else if (cli_opt(argc, argv, &i, "--self-loops", &v)) {
             if (v && strcmp(v, "keep") == 0) o.self_loops = FROST_SELF_LOOPS_KEEP;
             else if (v && strcmp(v, "drop") == 0) o.self_loops = FROST_SELF_LOOPS_DROP;
@@ -75,6 +102,18 @@ int cli_import(int argc, char **argv)
     if (npos < 3) return cli_usage_error("import", "expected: frost import ogb DIR OUT.h5");
     if (strcmp(pos[0], "ogb") != 0)
         return cli_usage_error("import", "unknown source format '%s' (supported: ogb)", pos[0]);
+    /* the output is none of the files read, and no results or model file */
+    char **inputs = NULL;
+    int n_in = 0;
+    char *raw = frost__asprintf("%s/raw", pos[1]), *split = frost__asprintf("%s/split", pos[1]);
+    if (raw) add_entries(raw, &inputs, &n_in, 0);
+    if (split) add_entries(split, &inputs, &n_in, 1);
+    free(raw);
+    free(split);
+    int bad = cli_check_output(pos[2], (const char *const *)inputs, n_in, FROST_DATASET_FORMAT, force, false);
+    for (int k = 0; k < n_in; k++) free(inputs[k]);
+    free(inputs);
+    if (bad) return bad;
     cli_progress pr;
     cli_progress_init(&pr, quiet);
     o.progress = cli_progress_cb;

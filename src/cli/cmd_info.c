@@ -46,7 +46,8 @@ static int info_dataset(const char *path)
     if (!s.symmetric) printf("in-degree    max %lld\n", (long long)s.in_deg_max);
     printf("isolated     %lld nodes\n", (long long)s.isolated);
     if (ds.num_features > 0)
-        printf("features     %lld (density %.2f%%)\n", (long long)ds.num_features, 100.0 * s.feature_density);
+        printf("features     %lld (density %.2f%%)%s\n", (long long)ds.num_features, 100.0 * s.feature_density,
+               s.nonfinite_features ? ", NOT ALL FINITE" : "");
     else
         printf("features     none\n");
     if (ds.num_edge_features > 0) printf("edge feat    %lld\n", (long long)ds.num_edge_features);
@@ -87,9 +88,21 @@ static int info_dataset(const char *path)
         printf("  %-16s train %lld / valid %lld / test %lld\n", ds.splits[k].name,
                (long long)ds.splits[k].n_train, (long long)ds.splits[k].n_valid,
                (long long)ds.splits[k].n_test);
+    int rc = 0;
+    if (s.nonfinite_features) {
+        /* the same refusal frost run makes, said here too: exit 1, one line */
+        const int64_t F = ds.num_features, k = s.first_nonfinite;
+        fflush(stdout);
+        fprintf(stderr,
+                "frost: %s: /node/feat has %lld NaN or infinite values (the first: node %lld, column %lld is %s); "
+                "features must be finite, frost run refuses this file\n",
+                path, (long long)s.nonfinite_features, (long long)(k / F), (long long)(k % F),
+                isnan(ds.feat[k]) ? "NaN" : "infinite");
+        rc = CLI_EXIT_RUNTIME;
+    }
     frost_dataset_stats_release(&s);
     frost_dataset_release(&ds);
-    return 0;
+    return rc;
 }
 
 static int info_model(const char *path)

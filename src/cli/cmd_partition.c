@@ -18,7 +18,9 @@ static void help(void)
            "  --name NAME       partition name (default metis-kK)\n"
            "  --reorder         renumber nodes so that each part is contiguous (splits and\n"
            "                    partitions follow; /node/original_id keeps the old ids)\n"
-           "  -o OUT.h5         write to OUT instead of rewriting DATASET\n");
+           "  -o OUT.h5         write to OUT instead of rewriting DATASET (OUT is not DATASET itself:\n"
+           "                    leave -o out for that)\n"
+           "  --force           with -o: replace OUT even if it is a results or model file\n");
 }
 
 int cli_partition(int argc, char **argv)
@@ -26,7 +28,7 @@ int cli_partition(int argc, char **argv)
     const char *path = NULL, *out = NULL, *name = NULL;
     int64_t k = 0, seed = 0;
     double imbalance = 0.03;
-    bool reorder = false;
+    bool reorder = false, force = false;
     for (int i = 1; i < argc; i++) {
         const char *v;
         if (cli_is_help(argv[i])) {
@@ -46,6 +48,8 @@ int cli_partition(int argc, char **argv)
             out = v;
         } else if (cli_flag(argv, i, "--reorder")) {
             reorder = true;
+        } else if (cli_flag(argv, i, "--force")) {
+            force = true;
         } else if (argv[i][0] == '-' && argv[i][1]) {
             return cli_usage_error("partition", "unknown option '%s'", argv[i]);
         } else if (path) {
@@ -59,6 +63,9 @@ int cli_partition(int argc, char **argv)
     char nm[64];
     snprintf(nm, sizeof nm, "%s", name ? name : "");
     if (!name) snprintf(nm, sizeof nm, "metis-k%lld", (long long)k);
+    /* in place without -o (read whole, then replaced atomically); -o is another file */
+    if (cli_check_output(out ? out : path, out ? &path : NULL, out ? 1 : 0, FROST_DATASET_FORMAT, force, false))
+        return CLI_EXIT_RUNTIME;
     frost_dataset ds, re;
     if (frost_dataset_load(&ds, path) < 0) return cli_fail();
     double t0 = frost__now();

@@ -4,16 +4,19 @@
  * freezing ratio, with the weight-trained counterpart as a reference line.
  */
 #include "cli/cli.h"
+#include "io/file_impl.h"
 
 #include <errno.h>
 #include <math.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 static void help(void)
 {
-    printf("usage: frost report RESULTS [-o DIR] [--csv FILE] [--no-plots]\n\n"
+    printf("usage: frost report RESULTS [-o DIR] [--csv FILE] [--no-plots] [--force]\n\n"
            "Print one row per configuration (method, model, p, r, s, runs, test and validation\n"
            "mean +- sample std, model size in KiB, compression against the weight-trained float32\n"
            "counterpart, and the run with the best validation metric, ready for frost export).\n"
@@ -23,6 +26,7 @@ static void help(void)
            "  -o DIR        where plots and CSV go (default: RESULTS without .h5, plus -report)\n"
            "  --csv FILE    the CSV file (default: DIR/summary.csv)\n"
            "  --no-plots    table and CSV only\n"
+           "  --force       replace a frost file (dataset, results, model) where the CSV or a plot goes\n"
            "  --best METHOD print only the id of the best run of METHOD (the configuration with the\n"
            "                best mean validation metric, its run with the best validation metric)\n"
            "  --history RUN print one run's per-epoch history as CSV (epoch, loss, train, valid,\n"
@@ -73,36 +77,179 @@ static void fill_best(group *g, int64_t n, const frost_results *r)
     }
 }
 
+/* A CSV field: as it is, or in double quotes (quotes doubled) when it holds
+ * a comma, a quote or a line break (a dataset named after a hostile folder). */
+static void csv_field(frost__text *f, const char *v)
+{
+    if (!strpbrk(v, ",\"\r\n")) {
+        frost__text_printf(f, "%s", v);
+        return;
+    }
+    frost__text_printf(f, "\"");
+    for (; *v; v++) frost__text_printf(f, *v == '"' ? "\"\"" : "%c", *v);
+    frost__text_printf(f, "\"");
+}
+
+/* mkdir -p: every missing folder of d. */
 static int mkdir_p(const char *d)
 {
-    char buf[1024];
-    snprintf(buf, sizeof buf, "%s", d);
+    char *buf = strdup(d);
+    if (!buf) {
+        fprintf(stderr, "frost: out of memory\n");
+        return -1;
+    }
     for (char *p = buf + 1; *p; p++)
         if (*p == '/') {
             *p = 0;
             mkdir(buf, 0755);
             *p = '/';
         }
-    if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
-        fprintf(stderr, "frost: %s: cannot create the folder: %s\n", d, strerror(errno));
+    int rc = 0;
+    struct stat sb;
+    if (mkdir(buf, 0755) != 0 && (errno != EEXIST || stat(buf, &sb) != 0 || !S_ISDIR(sb.st_mode))) {
+        fprintf(stderr, "frost: %s: cannot create the folder: %s\n", d, errno == EEXIST ? "a file is in the way" : strerror(errno));
+        rc = -1;
+    }
+    free(buf);
+    return rc;
+}
+
+/* A model name as part of a file name: letters, digits, '-', '_' and '.'
+ * kept, anything else '_' (the name comes from the results file's content). */
+static void safe_name(char *dst, size_t cap, const char *name)
+{
+    size_t o = 0;
+    for (const char *c = name; *c && o + 1 < cap; c++) {
+        const unsigned char u = (unsigned char)*c;
+        const bool ok = (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') || u == '-' ||
+                        u == '_' || (u == '.' && o > 0);
+        dst[o++] = ok ? (char)u : '_';
+    }
+    if (o == 0) dst[o++] = '_';
+    dst[o] = 0;
+}
+
+/* Run gnuplot with `script` on its standard input, in folder `dir`, with no
+ * shell in between: the script names its files relative to dir, so no path
+ * (nor anything else from a file name) is ever parsed by gnuplot or a shell.
+ * On failure prints one line (gnuplot's own message) and returns -1. */
+static int run_gnuplot(const char *dir, const char *script, const char *script_path)
+{
+    int in[2], err[2];
+    if (pipe(in) != 0) {
+        fprintf(stderr, "frost: cannot run gnuplot: %s\n", strerror(errno));
+        return -1;
+    }
+    if (pipe(err) != 0) {
+        fprintf(stderr, "frost: cannot run gnuplot: %s\n", strerror(errno));
+        close(in[0]);
+        close(in[1]);
+        return -1;
+    }
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, "frost: cannot run gnuplot: %s\n", strerror(errno));
+        close(in[0]), close(in[1]), close(err[0]), close(err[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        /* the child: only async-signal-safe calls until exec */
+        dup2(in[0], STDIN_FILENO);
+        dup2(err[1], STDOUT_FILENO);
+        dup2(err[1], STDERR_FILENO);
+        close(in[0]), close(in[1]), close(err[0]), close(err[1]);
+        if (chdir(dir) != 0) {
+            static const char m[] = "cannot enter the report folder";
+            (void)!write(STDERR_FILENO, m, sizeof m - 1);
+            _exit(126);
+        }
+        char *const argv[] = {(char *)"gnuplot", NULL};
+        execvp("gnuplot", argv);
+        static const char m[] = "gnuplot not installed? apt-get install gnuplot-nox";
+        (void)!write(STDERR_FILENO, m, sizeof m - 1);
+        _exit(127);
+    }
+    close(in[0]);
+    close(err[1]);
+    /* gnuplot may exit before reading everything: no SIGPIPE, EPIPE instead */
+    struct sigaction ign, old;
+    memset(&ign, 0, sizeof ign);
+    ign.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &ign, &old);
+    size_t len = strlen(script), off = 0;
+    while (off < len) {
+        ssize_t w = write(in[1], script + off, len - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) break;
+        off += (size_t)w;
+    }
+    close(in[1]);
+    char msg[2048];
+    size_t n = 0;
+    for (;;) {
+        ssize_t r = read(err[0], msg + n, sizeof msg - 1 - n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        n += (size_t)r;
+        if (n == sizeof msg - 1) {
+            char sink[512]; /* keep draining so gnuplot never blocks */
+            while ((r = read(err[0], sink, sizeof sink)) > 0 || (r < 0 && errno == EINTR)) {}
+            break;
+        }
+    }
+    msg[n] = 0;
+    close(err[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    sigaction(SIGPIPE, &old, NULL);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        for (char *c = msg; *c; c++)
+            if (*c == '\n' || *c == '\r') *c = ' ';
+        fprintf(stderr, "frost: gnuplot failed on %s: %s\n", script_path,
+                msg[0] ? msg : "(gnuplot not installed? apt-get install gnuplot-nox)");
         return -1;
     }
     return 0;
 }
 
-/* Plots for one model: data files, a gnuplot script, then gnuplot. */
-static int plot_model(const char *dir, const char *model, const group *g, int64_t n, const char *metric, bool *made)
+static int cmp_double(const void *a, const void *b)
 {
-    char path[1200];
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Plots for one model: a data file and a gnuplot script in dir, then
+ * gnuplot. Every file name is NAME-..., NAME the model's safe name. */
+static int plot_model(const char *dir, const char *model, const group *g, int64_t n, const char *metric,
+                      const char *results, bool force, bool *made)
+{
+    char name[64], smetric[32];
+    safe_name(name, sizeof name, model);
+    safe_name(smetric, sizeof smetric, metric);
+    /* every file this writes (gnuplot the images) replaces neither the results nor another frost file */
+    static const char *const files[] = {"points.dat", "plots.gp", "test-vs-size.png", "test-vs-size.svg",
+                                        "test-vs-freezing.png", "test-vs-freezing.svg"};
+    for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
+        char *f = frost__asprintf("%s/%s-%s", dir, name, files[k]);
+        const int bad = f ? cli_check_output(f, &results, 1, NULL, force, false) : cli_fail();
+        free(f);
+        if (bad) return -1;
+    }
     double ref = NAN, ref_std = 0;
     int64_t pts = 0;
-    snprintf(path, sizeof path, "%s/%s-points.dat", dir, model);
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "frost: %s: cannot write\n", path);
-        return -1;
+    double *sp = calloc((size_t)(n ? n : 1), sizeof *sp);
+    char *path = frost__asprintf("%s/%s-points.dat", dir, name);
+    char *script = NULL;
+    int rc = -1;
+    frost__text f; /* each file written whole or not at all (frost__text_commit) */
+    frost__text_init(&f);
+    if (!sp || !path) {
+        fprintf(stderr, "frost: out of memory\n");
+        goto done;
     }
-    fprintf(f, "# model_kib test_mean test_std freeze sparsity prune_ratio lock_ratio\n");
+    frost__text_printf(&f, "# model_kib test_mean test_std freeze sparsity prune_ratio lock_ratio\n");
     for (int64_t k = 0; k < n; k++) {
         const frost_summary_row *w = g[k].row;
         if (strcmp(w->model, model) != 0) continue;
@@ -113,67 +260,83 @@ static int plot_model(const char *dir, const char *model, const group *g, int64_
             }
             continue;
         }
-        fprintf(f, "%.6g %.6g %.6g %.6g %.6g %.6g %.6g\n", (double)w->model_bits / 8192.0, 100 * w->test_mean,
-                100 * w->test_std, w->prune_ratio + w->lock_ratio, w->sparsity, w->prune_ratio, w->lock_ratio);
-        pts++;
+        frost__text_printf(&f, "%.6g %.6g %.6g %.6g %.6g %.6g %.6g\n", (double)w->model_bits / 8192.0,
+                           100 * w->test_mean, 100 * w->test_std, w->prune_ratio + w->lock_ratio, w->sparsity,
+                           w->prune_ratio, w->lock_ratio);
+        sp[pts++] = w->sparsity;
     }
-    fclose(f);
-    if (pts == 0) return 0;
-    snprintf(path, sizeof path, "%s/%s-plots.gp", dir, model);
-    f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "frost: %s: cannot write\n", path);
-        return -1;
+    if (frost__text_commit(&f, path) < 0) {
+        cli_fail();
+        goto done;
+    }
+    if (pts == 0) {
+        rc = 0;
+        goto done;
+    }
+    /* the distinct sparsities, one line each on the freezing plot (as the data file writes them) */
+    qsort(sp, (size_t)pts, sizeof *sp, cmp_double);
+    char slist[2048] = "";
+    for (int64_t k = 0; k < pts; k++) {
+        if (k > 0 && sp[k] == sp[k - 1]) continue;
+        char one[32];
+        snprintf(one, sizeof one, "%s%.6g", slist[0] ? " " : "", sp[k]);
+        strncat(slist, one, sizeof slist - strlen(slist) - 1);
     }
     char ref_line[256] = "";
     if (!isnan(ref))
         snprintf(ref_line, sizeof ref_line,
-                 ", %g with lines dt 2 lw 2 lc rgb '#444444' title 'weight-trained %s: %.2f +- %.2f'", ref, model, ref,
+                 ", %g with lines dt 2 lw 2 lc rgb '#444444' title 'weight-trained %s: %.2f +- %.2f'", ref, name, ref,
                  ref_std);
-    fprintf(f,
-            "# generated by frost report\nset datafile commentschars '#'\nset grid\nset key bottom right\n"
-            "set ylabel 'test %s (%%)'\n",
-            metric);
+    size_t cap = 8192, o = 0;
+    if (!(script = malloc(cap))) {
+        fprintf(stderr, "frost: out of memory\n");
+        goto done;
+    }
+    o += (size_t)snprintf(script + o, cap - o,
+                          "# generated by frost report; file names are relative to this folder:\n"
+                          "#   cd to it, then gnuplot %s-plots.gp\n"
+                          "set datafile commentschars '#'\nset grid\nset key bottom right\nset ylabel 'test %s (%%)'\n",
+                          name, smetric);
     const char *terms[2][2] = {{"pngcairo size 900,600 font ',11'", "png"}, {"svg size 900,600 dynamic", "svg"}};
     for (int t = 0; t < 2; t++) {
-        fprintf(f, "set terminal %s\n", terms[t][0]);
-        fprintf(
-            f,
-            "set output '%s/%s-test-vs-size.%s'\nset logscale x\nset xlabel 'model size to store (KiB, log scale)'\n"
+        o += (size_t)snprintf(script + o, cap - o, "set terminal %s\n", terms[t][0]);
+        o += (size_t)snprintf(
+            script + o, cap - o,
+            "set output '%s-test-vs-size.%s'\nset logscale x\nset xlabel 'model size to store (KiB, log scale)'\n"
             "set title 'strong lottery tickets: %s, test metric against size'\n"
-            "plot '%s/%s-points.dat' using 1:2:3 with yerrorbars pt 7 lc rgb '#1f77b4' title 'tickets (mean +- std "
+            "plot '%s-points.dat' using 1:2:3 with yerrorbars pt 7 lc rgb '#1f77b4' title 'tickets (mean +- std "
             "over seeds)'%s\n",
-            dir, model, terms[t][1], model, dir, model, ref_line);
-        fprintf(
-            f,
+            name, terms[t][1], name, name, ref_line);
+        o += (size_t)snprintf(
+            script + o, cap - o,
             "unset logscale x\nset xlabel 'freezing ratio f = p + r'\n"
-            "set output '%s/%s-test-vs-freezing.%s'\nset title 'strong lottery tickets: %s, test metric against "
+            "set output '%s-test-vs-freezing.%s'\nset title 'strong lottery tickets: %s, test metric against "
             "freezing'\n"
-            "plot for [s in system(\"awk '!/^#/ {print $5}' %s/%s-points.dat | sort -u | tr '\\\\n' ' '\")] "
-            "'%s/%s-points.dat' using ($5 == s ? $4 : 1/0):2:3 with yerrorlines pt 7 title sprintf('s = %%s', s)%s\n",
-            dir, model, terms[t][1], model, dir, model, dir, model, ref_line);
+            "plot for [s in \"%s\"] '%s-points.dat' using ($5 == s ? $4 : 1/0):2:3 with yerrorlines pt 7 "
+            "title sprintf('s = %%s', s)%s\n",
+            name, terms[t][1], name, slist, name, ref_line);
     }
-    fclose(f);
-    char cmd[1400];
-    snprintf(cmd, sizeof cmd, "gnuplot '%s' 2>&1", path);
-    FILE *pp = popen(cmd, "r");
-    if (!pp) {
-        fprintf(stderr, "frost: cannot run gnuplot (apt-get install gnuplot-nox)\n");
-        return -1;
+    free(path);
+    if (!(path = frost__asprintf("%s/%s-plots.gp", dir, name))) {
+        fprintf(stderr, "frost: out of memory\n");
+        goto done;
     }
-    char line[512], err[2048] = "";
-    while (fgets(line, sizeof line, pp)) strncat(err, line, sizeof err - strlen(err) - 1);
-    int rc = pclose(pp);
-    if (rc != 0) {
-        for (char *c = err; *c; c++)
-            if (*c == '\n') *c = ' ';
-        fprintf(stderr, "frost: gnuplot failed on %s: %s\n", path,
-                err[0] ? err : "(gnuplot not installed? apt-get install gnuplot-nox)");
-        return -1;
+    frost__text_init(&f);
+    frost__text_printf(&f, "%s", script);
+    if (frost__text_commit(&f, path) < 0) {
+        cli_fail();
+        goto done;
     }
+    if (run_gnuplot(dir, script, path) != 0) goto done;
     *made = true;
-    printf("plots: %s/%s-test-vs-size.png  %s/%s-test-vs-freezing.png  (and .svg)\n", dir, model, dir, model);
-    return 0;
+    printf("plots: %s/%s-test-vs-size.png  %s/%s-test-vs-freezing.png  (and .svg)\n", dir, name, dir, name);
+    rc = 0;
+done:
+    frost__text_release(&f);
+    free(script);
+    free(path);
+    free(sp);
+    return rc;
 }
 
 static int load_table(const char *path, frost_results *r, frost_summary_row **rows, group **g, int64_t *n)
@@ -315,7 +478,7 @@ static int print_history(const char *path, const char *id)
 int cli_report(int argc, char **argv)
 {
     const char *path = NULL, *dir = NULL, *csv = NULL, *best_method = NULL, *history = NULL;
-    bool plots = true;
+    bool plots = true, force = false;
     for (int i = 1; i < argc; i++) {
         const char *v;
         if (cli_is_help(argv[i])) {
@@ -329,6 +492,8 @@ int cli_report(int argc, char **argv)
             csv = v;
         } else if (cli_flag(argv, i, "--no-plots")) {
             plots = false;
+        } else if (cli_flag(argv, i, "--force")) {
+            force = true;
         } else if (cli_opt(argc, argv, &i, "--best", &v)) {
             if (!v) return cli_usage_error("report", "--best needs a method (trained, slt, ...)");
             best_method = v;
@@ -369,42 +534,47 @@ int cli_report(int argc, char **argv)
     print_table(path, &r, g, n);
     const char *metric = r.n ? r.runs[0].metric : "metric";
 
-    char dbuf[1100];
-    if (!dir) {
-        snprintf(dbuf, sizeof dbuf, "%s", path);
-        size_t L = strlen(dbuf);
-        if (L > 3 && strcmp(dbuf + L - 3, ".h5") == 0) dbuf[L - 3] = 0;
-        strncat(dbuf, "-report", sizeof dbuf - strlen(dbuf) - 1);
-        dir = dbuf;
-    }
+    char *dbuf = NULL, *cbuf = NULL;
     int rc = 0;
-    if (mkdir_p(dir) != 0) rc = CLI_EXIT_RUNTIME;
-    char cbuf[1200];
+    if (!dir) {
+        const size_t L = strlen(path);
+        const int keep = (int)(L > 3 && strcmp(path + L - 3, ".h5") == 0 ? L - 3 : L);
+        dir = dbuf = frost__asprintf("%.*s-report", keep, path);
+    }
+    if (!csv && dir) csv = cbuf = frost__asprintf("%s/summary.csv", dir);
+    if (!dir || !csv) {
+        fprintf(stderr, "frost: out of memory\n");
+        rc = CLI_EXIT_RUNTIME;
+    }
+    if (rc == 0 && mkdir_p(dir) != 0) rc = CLI_EXIT_RUNTIME;
+    if (rc == 0 && cli_check_output(csv, &path, 1, NULL, force, false)) rc = CLI_EXIT_RUNTIME;
     if (rc == 0) {
-        if (!csv) {
-            snprintf(cbuf, sizeof cbuf, "%s/summary.csv", dir);
-            csv = cbuf;
-        }
-        FILE *f = fopen(csv, "w");
-        if (!f) {
-            fprintf(stderr, "frost: %s: cannot write\n", csv);
-            rc = CLI_EXIT_RUNTIME;
-        } else {
-            fprintf(f, "method,model,dataset,split,prune_ratio,lock_ratio,sparsity,freeze,runs,test_mean,test_std,"
+        frost__text f; /* written whole or not at all (frost__text_commit) */
+        frost__text_init(&f);
+        {
+            frost__text_printf(&f, "method,model,dataset,split,prune_ratio,lock_ratio,sparsity,freeze,runs,test_mean,test_std,"
                        "val_mean,val_std,model_bits,dense_bits,model_kib,compression,best_run,paper_bits,"
                        "compression_paper,degenerate\n");
             for (int64_t k = 0; k < n; k++) {
                 const frost_summary_row *w = g[k].row;
-                fprintf(f, "%s,%s,%s,%s,%.9g,%.9g,%.9g,%.9g,%lld,%.9g,%.9g,%.9g,%.9g,%lld,%lld,%.6g,%.6g,%s,%lld,",
-                        w->method, w->model, w->dataset, w->split, w->prune_ratio, w->lock_ratio, w->sparsity,
-                        w->prune_ratio + w->lock_ratio, (long long)w->runs, w->test_mean, w->test_std, w->val_mean,
-                        w->val_std, (long long)w->model_bits, (long long)w->dense_bits, (double)w->model_bits / 8192.0,
-                        (double)w->dense_bits / (double)w->model_bits, g[k].best_id, (long long)w->paper_bits);
-                if (w->paper_bits > 0) fprintf(f, "%.6g", (double)w->dense_bits / (double)w->paper_bits);
-                fprintf(f, ",%d\n", w->degenerate ? 1 : 0);
+                const char *text[4] = {w->method, w->model, w->dataset, w->split};
+                for (int t = 0; t < 4; t++) {
+                    csv_field(&f, text[t]);
+                    frost__text_printf(&f, ",");
+                }
+                frost__text_printf(&f, "%.9g,%.9g,%.9g,%.9g,%lld,%.9g,%.9g,%.9g,%.9g,%lld,%lld,%.6g,%.6g,", w->prune_ratio,
+                        w->lock_ratio, w->sparsity, w->prune_ratio + w->lock_ratio, (long long)w->runs, w->test_mean,
+                        w->test_std, w->val_mean, w->val_std, (long long)w->model_bits, (long long)w->dense_bits,
+                        (double)w->model_bits / 8192.0, (double)w->dense_bits / (double)w->model_bits);
+                csv_field(&f, g[k].best_id);
+                frost__text_printf(&f, ",%lld,", (long long)w->paper_bits);
+                if (w->paper_bits > 0) frost__text_printf(&f, "%.6g", (double)w->dense_bits / (double)w->paper_bits);
+                frost__text_printf(&f, ",%d\n", w->degenerate ? 1 : 0);
             }
-            fclose(f);
-            printf("csv: %s\n", csv);
+            if (frost__text_commit(&f, csv) < 0)
+                rc = cli_fail();
+            else
+                printf("csv: %s\n", csv);
         }
     }
     if (rc == 0 && plots) {
@@ -414,9 +584,11 @@ int cli_report(int argc, char **argv)
             for (int64_t q = 0; q < k; q++) seen |= strcmp(g[q].row->model, g[k].row->model) == 0;
             if (seen) continue;
             bool made = false;
-            if (plot_model(dir, g[k].row->model, g, n, metric, &made) != 0) rc = CLI_EXIT_RUNTIME;
+            if (plot_model(dir, g[k].row->model, g, n, metric, path, force, &made) != 0) rc = CLI_EXIT_RUNTIME;
         }
     }
+    free(dbuf);
+    free(cbuf);
     free(g);
     frost_summary_release(rows, n);
     frost_results_release(&r);

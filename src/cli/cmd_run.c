@@ -19,19 +19,28 @@ static void on_sigint(int sig)
 
 static void help(void)
 {
-    printf("usage: frost run FILE [--set key=value]... [options]\n\n"
+    printf("usage: frost run FILE [--set key=value]... [--shard I/N] [options]\n\n"
            "Run the experiment FILE (libconfig, see experiments/README.md). Every run (sweep point x\n"
            "seed) is appended to the results file when it finishes; running the same command again\n"
-           "skips finished runs. Ctrl-C stops after the current epoch (that run is not kept).\n\n"
+           "skips finished runs. Ctrl-C (SIGINT), SIGTERM and SIGHUP stop after the current epoch\n"
+           "(that run is not kept; one line names it).\n\n"
            "  --set key=value   override a setting, written as in the file: --set model.hidden=64,\n"
            "                    --set 'model.name=\"sage\"', --set 'slt.sparsity=[0.3, 0.5]'\n"
+           "  --shard I/N       only the runs whose index i (0-based, in the order --dry-run lists\n"
+           "                    them without --shard) has i mod N == I; I runs from 0 to N-1: a\n"
+           "                    Slurm array --array=0-(N-1)\n"
+           "                    passes --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT\n"
            "  --dry-run         list the runs and print the effective configuration, train nothing\n"
            "  --list-keys       print every setting (markdown table) and exit\n"
            "  --quiet           no progress display\n\n"
            "Under mpirun (frost built with MPI) the processes share the work: every run trained\n"
            "by all of them on METIS parts of the graph (mpi.mode = \"graph\"), or the runs dealt\n"
            "out (mpi.mode = \"runs\"); process 0 writes the results (README.md, \"Mini-batches and several processes\"):\n"
-           "  mpirun -np 4 frost run FILE [--set mpi.mode=runs]\n");
+           "  mpirun -np 4 frost run FILE [--set mpi.mode=runs]\n\n"
+           "Several frost run processes may write one results file at once (shards, or the\n"
+           "same command twice): each run is claimed before it is trained, so none is trained\n"
+           "twice, and runs other processes are training are waited for at the end. frost merge\n"
+           "joins results files written separately.\n");
 }
 
 typedef struct ui {
@@ -95,7 +104,8 @@ static void ev_epoch(const char *id, const frost_epoch_record *r, void *user)
 static void ev_note(const char *msg, void *user)
 {
     ui *u = user;
-    if (u->quiet) return;
+    /* warnings are said even with --quiet (process 0 alone sends them) */
+    if (u->quiet && strncmp(msg, "warning:", 8) != 0) return;
     if (u->tty) fprintf(stderr, "\r\033[K");
     fprintf(stderr, "%s\n", msg);
 }
@@ -128,10 +138,27 @@ int cli_run(int argc, char **argv)
     return rc;
 }
 
+/* "I/N" with 0 <= I < N. */
+static bool parse_shard(const char *v, frost_run_opts *o)
+{
+    char *end;
+    if (!v || !*v) return false;
+    long long i = strtoll(v, &end, 10);
+    if (end == v || *end != '/') return false;
+    const char *n0 = end + 1;
+    long long n = strtoll(n0, &end, 10);
+    if (end == n0 || *end) return false;
+    if (n < 1 || i < 0 || i >= n) return false;
+    o->shard_index = i;
+    o->shard_count = n;
+    return true;
+}
+
 static int run_main(int argc, char **argv)
 {
     const char *file = NULL;
     bool quiet = false, dry = false;
+    frost_run_opts opts = {0, 0};
     frost_config c;
     frost_config_default(&c);
     /* the file first, so --set applies on top wherever it is written */
@@ -148,6 +175,13 @@ static int run_main(int argc, char **argv)
             return 0;
         } else if (cli_opt(argc, argv, &i, "--set", &v)) {
             if (!v) return cli_usage_error("run", "--set needs key=value");
+            const char *eq = strchr(v, '=');
+            if (!eq || eq == v) return cli_usage_error("run", "--set '%s': expected key=value", v);
+        } else if (cli_opt(argc, argv, &i, "--shard", &v)) {
+            if (!parse_shard(v, &opts))
+                return cli_usage_error("run", "--shard expects I/N with 0 <= I < N (I is 0-based: a Slurm "
+                                              "array --array=0-(N-1)), got '%s'",
+                                       v ? v : "");
         } else if (cli_flag(argv, i, "--quiet")) {
             quiet = true;
         } else if (cli_flag(argv, i, "--dry-run")) {
@@ -169,10 +203,10 @@ static int run_main(int argc, char **argv)
     if (frost_config_check(&c) < 0) return cli_fail();
 
     if (dry) {
-        char out[1200];
+        char out[FROST_PATH_CAP + 64];
         frost_run_plan plan;
         frost_experiment_output(&c, out, sizeof out);
-        if (frost_experiment_plan(&c, &plan) < 0) return cli_fail();
+        if (frost_experiment_plan_ex(&c, &opts, &plan) < 0) return cli_fail();
         printf("# output: %s\n# %lld runs:\n", out, (long long)plan.n);
         for (int64_t q = 0; q < plan.n; q++) printf("#   %s\n", plan.runs[q].id);
         frost_run_plan_release(&plan);
@@ -193,9 +227,14 @@ static int run_main(int argc, char **argv)
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;
+    /* Ctrl-C, kill (TERM) and a closed terminal or ssh session (HUP) all stop
+     * after the current epoch: finished runs are kept, one line names the run
+     * that was not saved */
     sigaction(SIGINT, &sa, NULL);
-    char out[1200];
-    frost_status st = frost_experiment_run(&c, &ev, out, sizeof out);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    char out[FROST_PATH_CAP + 64]; /* the output as configured, or results/NAME.h5 */
+    frost_status st = frost_experiment_run_ex(&c, &opts, &ev, out, sizeof out);
     if (u.tty && !quiet) fprintf(stderr, "\r\033[K");
     if (st < 0) return cli_fail();
     if (frost_dist_rank() > 0) return 0;

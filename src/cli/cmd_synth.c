@@ -24,6 +24,7 @@ static void help(void)
            "  --seed S                random seed (default 0)\n"
            "  --name NAME             dataset name (default: synth-PRESET or synth)\n"
            "  --compression L         deflate level 0..9 (default 1)\n"
+           "  --force                 replace OUT.h5 even if it is a results or model file\n"
            "  --quiet                 no progress display\n");
 }
 
@@ -31,7 +32,7 @@ int cli_synth(int argc, char **argv)
 {
     frost_synth_opts o = frost_synth_opts_default();
     const char *out = NULL;
-    bool quiet = false;
+    bool quiet = false, force = false;
     char name[64] = "synth";
     /* presets first, so explicit sizes override them wherever they appear */
     for (int i = 1; i < argc; i++) {
@@ -63,6 +64,8 @@ int cli_synth(int argc, char **argv)
             o.symmetrize = false;
         } else if (cli_flag(argv, i, "--quiet")) {
             quiet = true;
+        } else if (cli_flag(argv, i, "--force")) {
+            force = true;
         } else if (cli_opt(argc, argv, &i, "--nodes", &v)) {
             if (!cli_i64("synth", "--nodes", v, &o.num_nodes)) return CLI_EXIT_USAGE;
         } else if (cli_opt(argc, argv, &i, "--edges", &v)) {
@@ -102,6 +105,7 @@ int cli_synth(int argc, char **argv)
         }
     }
     if (!out) return cli_usage_error("synth", "expected: frost synth OUT.h5 [options]");
+    if (cli_check_output(out, NULL, 0, FROST_DATASET_FORMAT, force, false)) return CLI_EXIT_RUNTIME;
     o.name = name;
     cli_progress pr;
     cli_progress_init(&pr, quiet);

@@ -4,6 +4,7 @@
  */
 #include "cli/cli.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct verb {
@@ -20,6 +21,7 @@ static const verb verbs[] = {
     {"export", cli_export, "one run of a results file -> model file"},
     {"predict", cli_predict, "model file + dataset file -> predictions and metric"},
     {"report", cli_report, "results file -> tables (text, CSV) and plots"},
+    {"merge", cli_merge, "results files (shards, other machines) -> one results file"},
     {"bench", cli_bench, "timing of the kernels and of one training epoch"},
     {"partition", cli_partition, "METIS k-way parts stored in a dataset file, optional reordering"},
 };
@@ -38,8 +40,28 @@ static void usage(FILE *f)
     fprintf(f, "\nExit status: 0 success, 1 runtime error, 2 usage error.\n");
 }
 
+#ifdef FROST_FAULT_ENV
+#include "io/file_impl.h"
+#include <errno.h>
+/* Only in the test build of the program (tests/meson.build: frost-fault):
+ * FROST_FAULT="N[:once][:eio]" makes frost's N-th write-side operation
+ * (creating a file, a write, fsync, truncate, rename) fail with ENOSPC (or
+ * EIO), and every later one too unless "once": a disk that fills up, or
+ * one failed write. */
+static void fault_from_env(void)
+{
+    const char *v = getenv("FROST_FAULT");
+    if (!v || !*v) return;
+    long long n = strtoll(v, NULL, 10);
+    frost__io_fault_set(n, strstr(v, ":eio") ? EIO : ENOSPC, !strstr(v, ":once"));
+}
+#endif
+
 int main(int argc, char **argv)
 {
+#ifdef FROST_FAULT_ENV
+    fault_from_env();
+#endif
     if (argc < 2) {
         usage(stderr);
         return CLI_EXIT_USAGE;

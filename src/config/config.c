@@ -12,7 +12,9 @@
 #include "core/core_impl.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <libconfig.h>
+#include <sys/stat.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -26,7 +28,8 @@ enum {
     K_PRT = 4,    /* matters only for methods prt / eft */
     K_NOID = 8,   /* never part of a run id */
     K_BATCH = 16, /* matters only with batch.mode = "cluster" */
-    K_EXEC = 32   /* how to execute, not what: never in the effective configuration */
+    K_EXEC = 32,  /* how to execute, not what: never in the effective configuration */
+    K_SAME = 64   /* in the effective configuration, but never changes a run's numbers */
 };
 
 typedef struct key_def {
@@ -61,19 +64,20 @@ static const char *const mpimode_names[] = {"graph", "runs", NULL};
 #define BIG 9.0e15
 
 static const key_def keys[] = {
-    {"dataset", KT_STRING, OFF(dataset), 1024, 0, 0, NULL, K_NOID,
+    {"dataset", KT_STRING, OFF(dataset), FROST_PATH_CAP, 0, 0, NULL, K_NOID,
      "dataset file (.h5), or the name of a bundled dataset (datasets/NAME.h5)"},
     {"split", KT_STRING, OFF(split), 64, 0, 0, NULL, K_SWEEP,
      "split inside the dataset (empty: the dataset's only split)"},
-    {"output", KT_STRING, OFF(output), 1024, 0, 0, NULL, K_NOID, "results file (empty: results/CONFIG-NAME.h5)"},
+    {"output", KT_STRING, OFF(output), FROST_PATH_CAP, 0, 0, NULL, K_NOID | K_SAME, "results file (empty: results/CONFIG-NAME.h5)"},
     {"method", KT_ENUM, OFF(method), 0, 0, 0, method_names, K_SWEEP,
      "trained (weights trained), slt (supermask search), prt (reward tuning), eft (baseline)"},
-    {"epochs", KT_INT64, OFF(epochs), 0, 0, 1e7, NULL, K_SWEEP, "training epochs per run (full batch: one step each)"},
+    {"epochs", KT_INT64, OFF(epochs), 0, 1, 1e7, NULL, K_SWEEP,
+     "training epochs per run (full batch: one step each); at least 1 (frost predict evaluates without training)"},
     {"runs", KT_INT64, OFF(runs), 0, 1, FROST_MAX_SEEDS, NULL, K_NOID,
      "runs per configuration, seeds seed .. seed+runs-1"},
     {"seed", KT_INT64, OFF(seed), 0, 0, BIG, NULL, K_NOID, "first seed"},
     {"seeds", KT_SEEDS, OFF(seeds), 0, 0, BIG, NULL, K_NOID, "explicit list of seeds (replaces runs and seed)"},
-    {"threads", KT_INT64, OFF(threads), 0, 0, 1024, NULL, K_NOID, "worker threads (0: all cores)"},
+    {"threads", KT_INT64, OFF(threads), 0, 0, 1024, NULL, K_NOID | K_SAME, "worker threads (0: all cores)"},
     {"eval_every", KT_INT64, OFF(eval_every), 0, 1, 1e7, NULL, 0, "evaluate every k epochs (and at the last)"},
     {"patience", KT_INT64, OFF(patience), 0, 0, 1e7, NULL, 0,
      "stop after this many evaluations without a better validation metric (0: never)"},
@@ -103,7 +107,7 @@ static const key_def keys[] = {
      "a linear layer (features -> hidden, then the post block) before the graph layers"},
     {"model.root_weight", KT_BOOL, OFF(model.root_weight), 0, 0, 0, NULL, 0,
      "gcn and gin layers also add X W_root, a learned skip (SAGE's root weight; linear residual of tuned GNNs)"},
-    {"model.keep_activations", KT_BOOL, OFF(model.keep_activations), 0, 0, 0, NULL, 0,
+    {"model.keep_activations", KT_BOOL, OFF(model.keep_activations), 0, 0, 0, NULL, K_SAME,
      "keep hidden layers' outputs for backward instead of rebuilding them (faster, more memory)"},
     {"model.bias", KT_BOOL, OFF(model.bias), 0, 0, 0, NULL, 0, "biases in the layers"},
     {"model.gcn_norm", KT_ENUM, OFF(model.gcn_norm), 0, 0, 0, gcnnorm_names, 0,
@@ -174,7 +178,7 @@ static const key_def keys[] = {
      "else METIS at the start"},
     {"mpi.imbalance", KT_DOUBLE, OFF(mpi.imbalance), 0, 0, 10, NULL, K_NOID | K_EXEC,
      "mpi.mode graph: METIS balance constraint when computing the partition"},
-    {"mpi.stats", KT_STRING, OFF(mpi.stats), 1024, 0, 0, NULL, K_NOID | K_EXEC,
+    {"mpi.stats", KT_STRING, OFF(mpi.stats), FROST_PATH_CAP, 0, 0, NULL, K_NOID | K_EXEC,
      "mpi.mode graph: file that process 0 appends a line of communication statistics to per run (empty: none)"},
     {"prt.parts", KT_INT32, OFF(prt.parts), 0, 2, 4096, NULL, K_PRT,
      "METIS communities of the scenario (nodes of the highest prt.task_parts ids form the task's domain)"},
@@ -422,6 +426,33 @@ static void format_double(char *buf, size_t cap, double v)
     if (!strpbrk(buf, ".eEn")) strncat(buf, ".0", cap - strlen(buf) - 1);
 }
 
+/* A string as libconfig text: in double quotes, with '"' and '\\' escaped
+ * and control characters (a newline in a file name) as \xNN, so any value
+ * reads back as itself. Needs cap >= 4 * strlen(v) + 3 to hold it whole. */
+static void quote_string(char *buf, size_t cap, const char *v)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    if (cap < 3) {
+        if (cap) buf[0] = 0;
+        return;
+    }
+    buf[o++] = '"';
+    for (; *v; v++) {
+        const unsigned char u = (unsigned char)*v;
+        const size_t need = u < 0x20 || u == 0x7f ? 4 : (u == '"' || u == '\\') ? 2 : 1;
+        if (o + need + 2 > cap) break;
+        if (need == 4) {
+            buf[o++] = '\\', buf[o++] = 'x', buf[o++] = hex[u >> 4], buf[o++] = hex[u & 15];
+        } else {
+            if (need == 2) buf[o++] = '\\';
+            buf[o++] = (char)u;
+        }
+    }
+    buf[o++] = '"';
+    buf[o] = 0;
+}
+
 static void format_setting(const config_setting_t *s, char *buf, size_t cap)
 {
     switch (config_setting_type(s)) {
@@ -429,18 +460,7 @@ static void format_setting(const config_setting_t *s, char *buf, size_t cap)
     case CONFIG_TYPE_INT64: snprintf(buf, cap, "%lld", config_setting_get_int64(s)); break;
     case CONFIG_TYPE_FLOAT: format_double(buf, cap, config_setting_get_float(s)); break;
     case CONFIG_TYPE_BOOL: snprintf(buf, cap, "%s", config_setting_get_bool(s) ? "true" : "false"); break;
-    case CONFIG_TYPE_STRING: {
-        const char *v = config_setting_get_string(s);
-        size_t o = 0;
-        buf[o++] = '"';
-        for (; *v && o + 3 < cap; v++) {
-            if (*v == '"' || *v == '\\') buf[o++] = '\\';
-            buf[o++] = *v;
-        }
-        buf[o++] = '"';
-        buf[o] = 0;
-        break;
-    }
+    case CONFIG_TYPE_STRING: quote_string(buf, cap, config_setting_get_string(s)); break;
     default: snprintf(buf, cap, "?"); break;
     }
 }
@@ -455,7 +475,7 @@ static void format_value(const frost_config *c, const key_def *k, char *buf, siz
     case KT_DOUBLE: format_double(buf, cap, *(const double *)(base + k->off)); break;
     case KT_FLOAT: format_double(buf, cap, (double)*(const float *)(base + k->off)); break;
     case KT_BOOL: snprintf(buf, cap, "%s", *(const bool *)(base + k->off) ? "true" : "false"); break;
-    case KT_STRING: snprintf(buf, cap, "\"%s\"", base + k->off); break;
+    case KT_STRING: quote_string(buf, cap, base + k->off); break;
     case KT_ENUM: {
         int v = *(const int *)(base + k->off);
         snprintf(buf, cap, "\"%s\"", v >= 0 && k->names[v] ? k->names[v] : "?");
@@ -518,10 +538,27 @@ static void remove_axis(frost_config *c, int32_t key)
         }
 }
 
+static bool is_group_prefix(const char *prefix)
+{
+    size_t n = strlen(prefix);
+    for (int32_t k = 0; k < NKEYS; k++)
+        if (strncmp(keys[k].name, prefix, n) == 0 && keys[k].name[n] == '.') return true;
+    return false;
+}
+
 static frost_status apply_setting(frost_config *c, const char *name, const config_setting_t *s, const char *where)
 {
     int32_t idx;
     const key_def *k = find_key(name, &idx);
+    if (!k && is_group_prefix(name)) {
+        const char *example = "";
+        for (int32_t q = 0; q < NKEYS && !example[0]; q++)
+            if (strncmp(keys[q].name, name, strlen(name)) == 0 && keys[q].name[strlen(name)] == '.')
+                example = keys[q].name;
+        return frost__error(FROST_ERR_CONFIG,
+                            "%s: %s is a group of settings, not a value: write %s = { ... }; with its keys (%s, ...)",
+                            where, name, name, example);
+    }
     if (!k) return unknown_key(where, name);
     int t = config_setting_type(s);
     if ((t == CONFIG_TYPE_LIST || t == CONFIG_TYPE_ARRAY) && k->type != KT_SEEDS) {
@@ -534,13 +571,6 @@ static frost_status apply_setting(frost_config *c, const char *name, const confi
     return apply_scalar(c, k, s, where);
 }
 
-static bool is_group_prefix(const char *prefix)
-{
-    size_t n = strlen(prefix);
-    for (int32_t k = 0; k < NKEYS; k++)
-        if (strncmp(keys[k].name, prefix, n) == 0 && keys[k].name[n] == '.') return true;
-    return false;
-}
 
 static frost_status walk(frost_config *c, const config_setting_t *g, const char *prefix, const char *file)
 {
@@ -548,40 +578,173 @@ static frost_status walk(frost_config *c, const config_setting_t *g, const char 
     for (int i = 0; i < n; i++) {
         const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
         const char *nm = config_setting_name(s);
-        char full[256], where[1100];
+        char full[256];
         snprintf(full, sizeof full, "%s%s%s", prefix, prefix[0] ? "." : "", nm ? nm : "?");
-        snprintf(where, sizeof where, "%s:%u", file, config_setting_source_line(s));
+        char *where = frost__asprintf("%s:%u", file, config_setting_source_line(s));
+        if (!where) return frost__error(FROST_ERR_NOMEM, "%s: out of memory", file);
         frost_status st;
         if (config_setting_type(s) == CONFIG_TYPE_GROUP) {
-            if (!is_group_prefix(full)) return unknown_key(where, full);
-            st = walk(c, s, full, file);
+            st = is_group_prefix(full) ? walk(c, s, full, file) : unknown_key(where, full);
         } else {
             st = apply_setting(c, full, s, where);
         }
+        free(where);
         if (st < 0) return st;
     }
     return FROST_OK;
 }
 
+/* libconfig 1.5 reads an integer without an L suffix as 32 bits, silently
+ * wrapped (4294967296 -> 0, 99999999999999999999 -> -1). Before parsing,
+ * integers beyond 32 bits get their L, and integers beyond 64 bits are an
+ * error naming the line and key. Strings and comments are left alone; the
+ * result has the same lines. *out is malloc'd. */
+static frost_status widen_integers(const char *text, char **out, const char *name)
+{
+    const size_t n = strlen(text);
+    size_t o = 0;
+    char *r = malloc(2 * n + 1); /* at most one L per digit */
+    if (!r) return frost__error(FROST_ERR_NOMEM, "%s: out of memory", name);
+    int line = 1;
+    char key[64] = "";
+    const char *p = text;
+    while (*p) {
+        const char c = *p;
+        if (c == '\n') line++;
+        if (c == '#' || (c == '/' && p[1] == '/')) { /* comment to the end of the line */
+            while (*p && *p != '\n') r[o++] = *p++;
+            continue;
+        }
+        if (c == '/' && p[1] == '*') {
+            r[o++] = *p++;
+            r[o++] = *p++;
+            while (*p && !(p[0] == '*' && p[1] == '/')) {
+                line += *p == '\n';
+                r[o++] = *p++;
+            }
+            continue;
+        }
+        if (c == '"') {
+            r[o++] = *p++;
+            while (*p && *p != '"') {
+                if (*p == '\\' && p[1]) r[o++] = *p++;
+                line += *p == '\n';
+                r[o++] = *p++;
+            }
+            if (*p) r[o++] = *p++;
+            continue;
+        }
+        if (isalpha((unsigned char)c) || c == '_' || c == '*') { /* a name, or true/false */
+            size_t k = 0;
+            while (isalnum((unsigned char)*p) || *p == '_' || *p == '-' || *p == '*') {
+                if (k + 1 < sizeof key) key[k++] = *p;
+                r[o++] = *p++;
+            }
+            key[k] = 0;
+            continue;
+        }
+        if (c == '.' && isdigit((unsigned char)p[1])) { /* .5 */
+            while (isdigit((unsigned char)*p) || *p == '.' || ((*p == 'e' || *p == 'E') && p[1]) ||
+                   ((*p == '+' || *p == '-') && (p[-1] == 'e' || p[-1] == 'E')))
+                r[o++] = *p++;
+            continue;
+        }
+        if (!isdigit((unsigned char)c)) {
+            r[o++] = *p++;
+            continue;
+        }
+        const char *t = p;
+        bool hex = c == '0' && (p[1] == 'x' || p[1] == 'X');
+        if (hex) {
+            p += 2;
+            while (isxdigit((unsigned char)*p)) p++;
+        } else {
+            while (isdigit((unsigned char)*p)) p++;
+            if (*p == '.' || *p == 'e' || *p == 'E') { /* a float */
+                while (isdigit((unsigned char)*p) || *p == '.' || *p == 'e' || *p == 'E' ||
+                       ((*p == '+' || *p == '-') && (p[-1] == 'e' || p[-1] == 'E')))
+                    p++;
+                memcpy(r + o, t, (size_t)(p - t));
+                o += (size_t)(p - t);
+                continue;
+            }
+        }
+        const bool suffixed = *p == 'L';
+        /* the magnitude: skip leading zeros, then compare digit counts */
+        const char *d = hex ? t + 2 : t;
+        while (*d == '0' && d + 1 < p) d++;
+        const size_t nd = (size_t)(p - d);
+        bool wide, huge;
+        if (hex) {
+            wide = nd > 8;
+            huge = nd > 16;
+        } else {
+            static const char i64max[] = "9223372036854775807", i32max[] = "2147483647";
+            huge = nd > 19 || (nd == 19 && memcmp(d, i64max, 19) > 0);
+            wide = nd > 10 || (nd == 10 && memcmp(d, i32max, 10) > 0);
+        }
+        if (huge) {
+            free(r);
+            return frost__error(FROST_ERR_CONFIG, "%s:%d: %s%s%.*s is out of range: integers are 64-bit (at most %s)",
+                                name, line, key[0] ? key : "", key[0] ? " = " : "", (int)(p - t), t,
+                                hex ? "0x7fffffffffffffff" : "9223372036854775807");
+        }
+        memcpy(r + o, t, (size_t)(p - t));
+        o += (size_t)(p - t);
+        if (wide && !suffixed) r[o++] = 'L';
+    }
+    r[o] = 0;
+    *out = r;
+    return FROST_OK;
+}
+
+/* Parse libconfig text (after widen_integers); on a syntax error, one line
+ * "NAME:LINE: syntax error: ...". */
+static frost_status parse_text(config_t *cfg, const char *text, const char *name)
+{
+    char *wide = NULL;
+    frost_status st = widen_integers(text, &wide, name);
+    if (st < 0) return st;
+    if (!config_read_string(cfg, wide))
+        st = frost__error(FROST_ERR_CONFIG, "%s:%d: syntax error: %s", name, config_error_line(cfg),
+                          config_error_text(cfg));
+    free(wide);
+    return st;
+}
+
+/* An experiment file is small text: more than this is not one. */
+#define CONFIG_MAX_BYTES (16u << 20)
+
 frost_status frost_config_load(frost_config *c, const char *path)
 {
+    frost_status st = FROST_OK;
     config_t cfg;
+    char *text = NULL;
+    FILE *f = NULL;
     config_init(&cfg);
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        config_destroy(&cfg);
-        return frost__error(FROST_ERR_IO, "%s: cannot open the experiment file", path);
-    }
-    int ok = config_read(&cfg, f);
-    fclose(f);
-    if (!ok) {
-        frost_status st = frost__error(FROST_ERR_CONFIG, "%s:%d: syntax error: %s", path, config_error_line(&cfg),
-                                       config_error_text(&cfg));
-        config_destroy(&cfg);
-        return st;
-    }
+    if (strlen(path) >= sizeof c->path)
+        FROST_FAIL(FROST_ERR_RANGE, "%.200s...: the experiment file's path is %zu bytes long, at most %zu", path,
+                   strlen(path), sizeof c->path - 1);
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        FROST_FAIL(FROST_ERR_IO, "%s: cannot open the experiment file: %s", path, strerror(errno));
+    if (S_ISDIR(sb.st_mode))
+        FROST_FAIL(FROST_ERR_IO, "%s: is a folder, expected an experiment file (libconfig text)", path);
+    if (!S_ISREG(sb.st_mode) || sb.st_size > (off_t)CONFIG_MAX_BYTES)
+        FROST_FAIL(FROST_ERR_IO, "%s: expected an experiment file (libconfig text of at most %u MiB)", path,
+                   CONFIG_MAX_BYTES >> 20);
+    if (!(f = fopen(path, "r"))) FROST_FAIL(FROST_ERR_IO, "%s: cannot open the experiment file: %s", path, strerror(errno));
+    FROST_ALLOC(text, (size_t)sb.st_size + 1);
+    const size_t got = fread(text, 1, (size_t)sb.st_size, f);
+    if (ferror(f)) FROST_FAIL(FROST_ERR_IO, "%s: cannot read the experiment file: %s", path, strerror(errno));
+    text[got] = 0;
+    if (strlen(text) != got) FROST_FAIL(FROST_ERR_CONFIG, "%s: holds a NUL byte, expected libconfig text", path);
+    FROST_TRY(parse_text(&cfg, text, path));
     frost__strlcpy(c->path, path, sizeof c->path);
-    frost_status st = walk(c, config_root_setting(&cfg), "", path);
+    st = walk(c, config_root_setting(&cfg), "", path);
+fail:
+    if (f) fclose(f);
+    free(text);
     config_destroy(&cfg);
     return st;
 }
@@ -590,13 +753,8 @@ frost_status frost_config_load_text(frost_config *c, const char *text, const cha
 {
     config_t cfg;
     config_init(&cfg);
-    if (!config_read_string(&cfg, text)) {
-        frost_status st = frost__error(FROST_ERR_CONFIG, "%s:%d: syntax error: %s", name, config_error_line(&cfg),
-                                       config_error_text(&cfg));
-        config_destroy(&cfg);
-        return st;
-    }
-    frost_status st = walk(c, config_root_setting(&cfg), "", name);
+    frost_status st = parse_text(&cfg, text, name);
+    if (st == FROST_OK) st = walk(c, config_root_setting(&cfg), "", name);
     config_destroy(&cfg);
     return st;
 }
@@ -610,7 +768,15 @@ frost_status frost_config_set(frost_config *c, const char *key, const char *valu
     if (!text) return frost__error(FROST_ERR_NOMEM, "out of memory");
     snprintf(text, n, "v = %s;", value);
     frost_status st;
-    int ok = config_read_string(&cfg, text);
+    char *wide = NULL;
+    if ((st = widen_integers(text, &wide, ctx)) < 0) {
+        free(text);
+        config_destroy(&cfg);
+        return frost__error(st, "%s: %s = %s is out of range: integers are 64-bit (at most 9223372036854775807)", ctx,
+                            key, value);
+    }
+    int ok = config_read_string(&cfg, wide);
+    free(wide);
     if (!ok) {
         /* convenience: a bare word (gcn, row) is read as a string */
         bool word = value[0] && (isalpha((unsigned char)value[0]) || value[0] == '_' || value[0] == '/' || value[0] == '.');
@@ -629,6 +795,10 @@ frost_status frost_config_set(frost_config *c, const char *key, const char *valu
     } else {
         const config_setting_t *s = config_lookup(&cfg, "v");
         if (!s) st = frost__error(FROST_ERR_CONFIG, "%s: no value", ctx);
+        else if (config_setting_length(config_root_setting(&cfg)) != 1)
+            st = frost__error(FROST_ERR_CONFIG,
+                              "%s: one key=value per --set; the value has more after a ';' (write --set a=1 --set b=2)",
+                              ctx);
         else if (config_setting_type(s) == CONFIG_TYPE_GROUP)
             st = frost__error(FROST_ERR_CONFIG, "%s: a group is not a value; address its keys with dots", ctx);
         else st = apply_setting(c, key, s, ctx);
@@ -641,16 +811,18 @@ frost_status frost_config_set(frost_config *c, const char *key, const char *valu
 frost_status frost_config_set_arg(frost_config *c, const char *arg)
 {
     const char *eq = strchr(arg, '=');
-    char ctx[512];
-    snprintf(ctx, sizeof ctx, "--set %s", arg);
-    if (!eq || eq == arg) return frost__error(FROST_ERR_CONFIG, "%s: expected key=value", ctx);
+    if (!eq || eq == arg) return frost__error(FROST_ERR_CONFIG, "--set %s: expected key=value", arg);
     char key[256];
     size_t n = (size_t)(eq - arg);
-    if (n >= sizeof key) return frost__error(FROST_ERR_CONFIG, "%s: key too long", ctx);
+    if (n >= sizeof key) return frost__error(FROST_ERR_CONFIG, "--set %.60s...: key too long", arg);
     memcpy(key, arg, n);
     key[n] = 0;
     while (n > 0 && isspace((unsigned char)key[n - 1])) key[--n] = 0;
-    return frost_config_set(c, key, eq + 1, ctx);
+    char *ctx = frost__asprintf("--set %s", arg);
+    if (!ctx) return frost__error(FROST_ERR_NOMEM, "--set: out of memory");
+    frost_status st = frost_config_set(c, key, eq + 1, ctx);
+    free(ctx);
+    return st;
 }
 
 /* ---- derived values and checks ----------------------------------------------------- */
@@ -714,15 +886,13 @@ frost_status frost_config_check(const frost_config *c)
         frost_config pt;
         frost_status st = frost_config_point(c, k, &pt);
         if (st < 0) return st;
-        char ctx[1200];
-        if (np > 1) {
-            char id[256];
-            frost_config_run_id(&pt, c, pt.n_seeds ? pt.seeds[0] : pt.seed, id, sizeof id);
-            snprintf(ctx, sizeof ctx, "%s (sweep point %s)", where, id);
-        } else {
-            snprintf(ctx, sizeof ctx, "%s", where);
-        }
-        if ((st = check_point(&pt, ctx)) < 0) return st;
+        char id[256] = "";
+        if (np > 1) frost_config_run_id(&pt, c, pt.n_seeds ? pt.seeds[0] : pt.seed, id, sizeof id);
+        char *ctx = frost__asprintf("%s%s%s%s", where, np > 1 ? " (sweep point " : "", id, np > 1 ? ")" : "");
+        if (!ctx) return frost__error(FROST_ERR_NOMEM, "%s: out of memory", where);
+        st = check_point(&pt, ctx);
+        free(ctx);
+        if (st < 0) return st;
     }
     return FROST_OK;
 }
@@ -806,13 +976,21 @@ void frost_config_run_id(const frost_config *point, const frost_config *sweep, i
 
 /* ---- writing -------------------------------------------------------------------------- */
 
+/* Room for any value as text: a path of FROST_PATH_CAP bytes with every
+ * byte escaped (\xNN), or a list of FROST_MAX_SEEDS seeds. */
+#define VALUE_CAP (4 * FROST_PATH_CAP + 64 > 24 * FROST_MAX_SEEDS + 64 ? 4 * FROST_PATH_CAP + 64 : 24 * FROST_MAX_SEEDS + 64)
+
 char *frost_config_to_text(const frost_config *pc)
 {
     frost_config c = *pc;
     frost_config_finalize(&c);
-    size_t cap = 16384, o = 0;
-    char *out = malloc(cap);
-    if (!out) return NULL;
+    size_t cap = 4 * VALUE_CAP, o = 0;
+    char *out = malloc(cap), *v = malloc(VALUE_CAP);
+    if (!out || !v) {
+        free(out);
+        free(v);
+        return NULL;
+    }
     char group[64] = "";
     for (int32_t i = 0; i < NKEYS; i++) {
         const key_def *k = &keys[i];
@@ -827,21 +1005,77 @@ char *frost_config_to_text(const frost_config *pc)
             if (g[0]) o += (size_t)snprintf(out + o, cap - o, "%s = {\n", g);
             snprintf(group, sizeof group, "%s", g);
         }
-        char v[1100];
-        format_value(&c, k, v, sizeof v);
+        format_value(&c, k, v, VALUE_CAP);
         o += (size_t)snprintf(out + o, cap - o, "%s%s = %s;\n", g[0] ? "  " : "", dot ? dot + 1 : k->name, v);
-        if (o + 1200 > cap) {
+        if (o + VALUE_CAP + 256 > cap) {
             cap *= 2;
             char *n = realloc(out, cap);
             if (!n) {
                 free(out);
+                free(v);
                 return NULL;
             }
             out = n;
         }
     }
     if (group[0]) snprintf(out + o, cap - o, "};\n");
+    free(v);
     return out;
+}
+
+/* Is `name` (a full key, "model.hidden") dropped from the canonical text? */
+static bool canon_drops(const char *name, unsigned drop)
+{
+    if ((drop & FROST_CANON_SEED) && strcmp(name, "seed") == 0) return true;
+    if ((drop & FROST_CANON_DATASET) && strcmp(name, "dataset") == 0) return true;
+    for (int32_t i = 0; i < NKEYS; i++)
+        if (strcmp(keys[i].name, name) == 0) return (keys[i].flags & K_SAME) != 0;
+    return false;
+}
+
+char *frost_config_canonical(const char *text, unsigned drop)
+{
+    /* the text is frost_config_to_text's: "key = value;" lines, groups as
+     * "g = {" ... "};" with indented "key = value;" lines */
+    size_t n = strlen(text);
+    char *o = malloc(n + 1);
+    if (!o) return NULL;
+    size_t w = 0;
+    char group[64] = "";
+    for (const char *p = text; *p;) {
+        const char *e = strchr(p, '\n');
+        size_t L = e ? (size_t)(e - p + 1) : strlen(p);
+        const char *q = p;
+        while (q < p + L && (*q == ' ' || *q == '\t')) q++;
+        size_t klen = 0;
+        while (q + klen < p + L && (isalnum((unsigned char)q[klen]) || q[klen] == '_')) klen++;
+        bool keep = true;
+        if (klen > 0 && klen < 64) {
+            const char *r = q + klen;
+            while (*r == ' ') r++;
+            if (*r == '=') {
+                r++;
+                while (*r == ' ') r++;
+                if (*r == '{') {
+                    snprintf(group, sizeof group, "%.*s", (int)klen, q);
+                } else {
+                    char full[160];
+                    if (group[0] && q != p) snprintf(full, sizeof full, "%s.%.*s", group, (int)klen, q);
+                    else snprintf(full, sizeof full, "%.*s", (int)klen, q);
+                    keep = !canon_drops(full, drop);
+                }
+            }
+        } else if (q[0] == '}') {
+            group[0] = 0;
+        }
+        if (keep) {
+            memcpy(o + w, p, L);
+            w += L;
+        }
+        p += L;
+    }
+    o[w] = 0;
+    return o;
 }
 
 char *frost_config_keys_markdown(void)

@@ -110,6 +110,23 @@ double frost__now(void);
 /* Peak resident set size of this process in bytes (getrusage). */
 size_t frost__peak_rss(void);
 
+/* Bytes this process may still allocate: the least of the system's
+ * MemAvailable (/proc/meminfo), the room left under a cgroup v2 memory.max
+ * or v1 memory.limit_in_bytes (this process's group and its ancestors), and
+ * the room left under RLIMIT_AS. `why` names the one that binds. SIZE_MAX
+ * when none can be read. FROST_MEM_AVAILABLE=BYTES in the environment
+ * replaces MemAvailable (tests). */
+size_t frost__memory_available(char *why, size_t cap);
+
+/* printf into a new malloc'd string (free it); NULL when out of memory.
+ * Paths are built with it: no fixed-size buffer cuts a long one. */
+char *frost__asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Copy a path into a fixed buffer of `cap` bytes, or FROST_ERR_RANGE with a
+ * one-line error ("WHAT: ... bytes long, at most ...") when it does not fit:
+ * a path is never cut. */
+frost_status frost__path_copy(char *dst, size_t cap, const char *src, const char *what);
+
 /* snprintf into a fixed buffer, always terminated. */
 void frost__strlcpy(char *dst, const char *src, size_t cap);
 

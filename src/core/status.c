@@ -9,11 +9,13 @@
 #include <string.h>
 #include <time.h>
 #include <sys/resource.h>
+#include <unistd.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
-#define FROST_ERRMSG_CAP 1024
+/* Room for a message naming two paths of PATH_MAX (4096) bytes each. */
+#define FROST_ERRMSG_CAP 16384
 
 static _Thread_local char err_msg[FROST_ERRMSG_CAP];
 static _Thread_local char err_origin[256];
@@ -74,14 +76,37 @@ frost_status frost__set_error(frost_status st, const char *func, const char *fil
 
 void frost__error_prefix(const char *fmt, ...)
 {
-    char prefix[512];
-    char old[FROST_ERRMSG_CAP];
+    char prefix[FROST_ERRMSG_CAP / 2];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
-    memcpy(old, err_msg, sizeof old);
-    snprintf(err_msg, sizeof err_msg, "%s: %s", prefix, old);
+    /* "prefix: old": move the old message right, in place */
+    const size_t lp = strlen(prefix), lo = strlen(err_msg);
+    size_t keep = lo;
+    if (lp + 2 + keep >= sizeof err_msg) keep = sizeof err_msg - lp - 3;
+    memmove(err_msg + lp + 2, err_msg, keep);
+    err_msg[lp + 2 + keep] = 0;
+    memcpy(err_msg, prefix, lp);
+    err_msg[lp] = ':';
+    err_msg[lp + 1] = ' ';
+    for (char *p = err_msg; *p; p++)
+        if (*p == '\n' || *p == '\r') *p = ' ';
+}
+
+char *frost__asprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) return NULL;
+    char *s = malloc((size_t)n + 1);
+    if (!s) return NULL;
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
 }
 
 void frost_log_set(frost_log_fn fn, void *user)
@@ -93,12 +118,17 @@ void frost_log_set(frost_log_fn fn, void *user)
 void frost__log(frost_log_level level, const char *fmt, ...)
 {
     if (!log_fn) return;
-    char buf[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char small[1024], *buf = n >= 0 && (size_t)n < sizeof small ? small : malloc(n >= 0 ? (size_t)n + 1 : 1);
+    if (!buf) return;
+    va_start(ap, fmt);
+    vsnprintf(buf, n >= 0 ? (size_t)n + 1 : 1, fmt, ap);
     va_end(ap);
     log_fn(level, buf, log_user);
+    if (buf != small) free(buf);
 }
 
 void frost__set_abort_hook(frost__abort_fn fn) { abort_hook = fn ? fn : default_abort; }
@@ -123,6 +153,120 @@ size_t frost__peak_rss(void)
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
     return (size_t)ru.ru_maxrss * 1024u; /* Linux reports KiB */
+}
+
+frost_status frost__path_copy(char *dst, size_t cap, const char *src, const char *what)
+{
+    const size_t n = strlen(src);
+    if (n >= cap) {
+        if (cap) dst[0] = 0;
+        return frost__error(FROST_ERR_RANGE, "%s: the path %.160s... is %zu bytes long, at most %zu", what, src, n,
+                            cap ? cap - 1 : 0);
+    }
+    memcpy(dst, src, n + 1);
+    return FROST_OK;
+}
+
+/* The first number after `key` in a small text file (/proc/meminfo style),
+ * or -1. */
+static long long read_key(const char *path, const char *key)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    char line[256];
+    long long v = -1;
+    const size_t kl = strlen(key);
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, key, kl) == 0) {
+            v = strtoll(line + kl, NULL, 10);
+            break;
+        }
+    fclose(f);
+    return v;
+}
+
+/* A file holding one number ("max" reads as no limit: -1). */
+static long long read_number(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    char buf[64] = "";
+    const bool ok = fgets(buf, sizeof buf, f) != NULL;
+    fclose(f);
+    if (!ok || strncmp(buf, "max", 3) == 0) return -1;
+    char *end;
+    const long long v = strtoll(buf, &end, 10);
+    return end == buf ? -1 : v;
+}
+
+static void take_min(size_t *best, char *why, size_t cap, long long room, const char *what)
+{
+    if (room < 0) room = 0;
+    if ((unsigned long long)room < *best) {
+        *best = (size_t)room;
+        snprintf(why, cap, "%s", what);
+    }
+}
+
+/* Room under the memory limits of this process's cgroup and its ancestors. */
+static void cgroup_room(size_t *best, char *why, size_t cap)
+{
+    FILE *f = fopen("/proc/self/cgroup", "r");
+    if (!f) return;
+    char line[4096];
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = 0;
+        char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+        if (!c2) continue;
+        /* "0::/path" (v2), or "N:cpu,memory:/path" (v1, the memory controller listed) */
+        const bool v2 = c2 == c1 + 1 && strncmp(line, "0:", 2) == 0;
+        char ctl[256];
+        snprintf(ctl, sizeof ctl, ",%.*s,", (int)(c2 - c1 - 1), c1 + 1);
+        const bool v1 = !v2 && strstr(ctl, ",memory,") != NULL;
+        if (!v1 && !v2) continue;
+        const char *root = v2 ? "/sys/fs/cgroup" : "/sys/fs/cgroup/memory";
+        const char *limf = v2 ? "memory.max" : "memory.limit_in_bytes";
+        const char *usef = v2 ? "memory.current" : "memory.usage_in_bytes";
+        /* from the group up to the root: every level's limit applies */
+        char *grp = c2 + 1;
+        for (;;) {
+            char *lim = frost__asprintf("%s%s/%s", root, grp, limf), *use = frost__asprintf("%s%s/%s", root, grp, usef);
+            const long long L = lim ? read_number(lim) : -1, U = use ? read_number(use) : -1;
+            free(lim);
+            free(use);
+            /* v1 reports "no limit" as a huge page-rounded number */
+            if (L > 0 && L < (1LL << 60)) take_min(best, why, cap, L - (U > 0 ? U : 0), v2 ? "cgroup memory.max" : "cgroup memory.limit_in_bytes");
+            char *slash = strrchr(grp, '/');
+            if (!slash || (slash == grp && grp[1] == 0)) break;
+            if (slash == grp) grp[1] = 0;
+            else *slash = 0;
+        }
+    }
+    fclose(f);
+}
+
+size_t frost__memory_available(char *why, size_t cap)
+{
+    size_t best = SIZE_MAX;
+    if (cap) why[0] = 0;
+    const char *force = getenv("FROST_MEM_AVAILABLE");
+    const long long kb = read_key("/proc/meminfo", "MemAvailable:");
+    if (force && *force) take_min(&best, why, cap, strtoll(force, NULL, 10), "FROST_MEM_AVAILABLE");
+    else if (kb >= 0) take_min(&best, why, cap, kb * 1024, "MemAvailable in /proc/meminfo");
+    cgroup_room(&best, why, cap);
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+        /* address space in use: the first number of /proc/self/statm, in pages */
+        long long pages = -1;
+        FILE *f = fopen("/proc/self/statm", "r");
+        if (f) {
+            if (fscanf(f, "%lld", &pages) != 1) pages = -1;
+            fclose(f);
+        }
+        const long long used = pages > 0 ? pages * (long long)sysconf(_SC_PAGESIZE) : 0;
+        take_min(&best, why, cap, (long long)rl.rlim_cur - used, "RLIMIT_AS, ulimit -v");
+    }
+    return best;
 }
 
 void frost__strlcpy(char *dst, const char *src, size_t cap)

@@ -310,40 +310,55 @@ done:
 static frost_status read_split_part(const char *dir, const char *part, int64_t n, int64_t **ids,
                                     int64_t *count)
 {
-    char path[1400];
-    if (!frost__find_csv(path, sizeof path, dir, part))
-        return frost__error(FROST_ERR_IO, "%s: missing (also tried %s.csv)", path, part);
-    frost_status st = read_int_column(path, -1, ids, count);
-    if (st < 0) return st;
-    for (int64_t k = 0; k < *count; k++) {
+    char *path = NULL;
+    frost_status st = FROST_OK;
+    const bool found = frost__find_csv(&path, dir, part);
+    if (!path) return frost__error(FROST_ERR_NOMEM, "%s: out of memory", dir);
+    if (!found) {
+        st = frost__error(FROST_ERR_IO, "%s: missing (also tried %s.csv)", path, part);
+        free(path);
+        return st;
+    }
+    st = read_int_column(path, -1, ids, count);
+    for (int64_t k = 0; st == FROST_OK && k < *count; k++) {
         if ((*ids)[k] < 0 || (*ids)[k] >= n) {
             st = frost__error(FROST_ERR_RANGE, "%s: row %lld: node id %lld out of range, expected 0 .. %lld",
                               path, (long long)k + 1, (long long)(*ids)[k], (long long)n - 1);
             free(*ids);
             *ids = NULL;
-            return st;
         }
     }
-    return FROST_OK;
+    free(path);
+    return st;
 }
 
 static int cmp_name(const void *a, const void *b) { return strcmp(a, b); }
 
 static frost_status read_splits(const char *dir, frost_dataset *ds)
 {
-    char sdir[1200];
-    snprintf(sdir, sizeof sdir, "%s/split", dir);
-    if (!dir_exists(sdir)) return FROST_OK;
+    char *sdir = frost__asprintf("%s/split", dir), *p = NULL;
+    if (!sdir) return frost__error(FROST_ERR_NOMEM, "%s: out of memory", dir);
+    if (!dir_exists(sdir)) {
+        free(sdir);
+        return FROST_OK;
+    }
     DIR *d = opendir(sdir);
-    if (!d) return frost__error(FROST_ERR_IO, "%s: cannot list", sdir);
+    if (!d) {
+        frost_status e = frost__error(FROST_ERR_IO, "%s: cannot list", sdir);
+        free(sdir);
+        return e;
+    }
     char (*names)[64] = NULL;
     int32_t n = 0, cap = 0;
     frost_status st = FROST_OK;
     struct dirent *de;
     while ((de = readdir(d))) {
         if (de->d_name[0] == '.') continue;
-        char p[1400];
-        snprintf(p, sizeof p, "%s/%s", sdir, de->d_name);
+        free(p);
+        if (!(p = frost__asprintf("%s/%s", sdir, de->d_name))) {
+            st = frost__error(FROST_ERR_NOMEM, "%s: out of memory", sdir);
+            break;
+        }
         if (!dir_exists(p)) continue;
         if (strlen(de->d_name) >= 64) {
             st = frost__error(FROST_ERR_FORMAT, "%s: split name longer than 63 characters", p);
@@ -372,8 +387,11 @@ static frost_status read_splits(const char *dir, frost_dataset *ds)
         frost_split *sp = &ds->splits[k];
         ds->num_splits = k + 1;
         frost__strlcpy(sp->name, names[k], sizeof sp->name);
-        char p[1400];
-        snprintf(p, sizeof p, "%s/%s", sdir, names[k]);
+        free(p);
+        if (!(p = frost__asprintf("%s/%s", sdir, names[k]))) {
+            st = frost__error(FROST_ERR_NOMEM, "%s: out of memory", sdir);
+            goto done;
+        }
         if ((st = read_split_part(p, "train", ds->num_nodes, &sp->train, &sp->n_train)) < 0) goto done;
         if ((st = read_split_part(p, "valid", ds->num_nodes, &sp->valid, &sp->n_valid)) < 0) goto done;
         if ((st = read_split_part(p, "test", ds->num_nodes, &sp->test, &sp->n_test)) < 0) goto done;
@@ -381,6 +399,8 @@ static frost_status read_splits(const char *dir, frost_dataset *ds)
     }
 done:
     free(names);
+    free(p);
+    free(sdir);
     return st;
 }
 
@@ -507,6 +527,14 @@ done:
     return st;
 }
 
+/* frost__find_csv into *out, freeing what *out held; false also when out of
+ * memory (then *out is NULL and the caller's message names nothing). */
+static bool find_csv(char **out, const char *dir, const char *name)
+{
+    free(*out);
+    return frost__find_csv(out, dir, name);
+}
+
 frost_status frost_import_ogb(const char *dir, const char *out_path, const frost_import_opts *opts)
 {
     frost_status st = FROST_OK;
@@ -515,50 +543,48 @@ frost_status frost_import_ogb(const char *dir, const char *out_path, const frost
     frost__h5_out out;
     int32_t *src = NULL, *dst = NULL;
     int64_t *perm = NULL, *years = NULL;
-    char raw[1100], path[1400], nedge_path[1400], feat_path[1400], efeat_path[1400];
+    char *raw = NULL, *path = NULL, *nedge_path = NULL, *feat_path = NULL, *efeat_path = NULL;
     bool out_open = false;
     memset(&ds, 0, sizeof ds);
     frost__h5_init();
 
     if (!dir_exists(dir)) return frost__error(FROST_ERR_IO, "%s: no such folder", dir);
-    snprintf(raw, sizeof raw, "%s/raw", dir);
+    if (!(raw = frost__asprintf("%s/raw", dir))) return frost__error(FROST_ERR_NOMEM, "%s: out of memory", dir);
     if (!dir_exists(raw))
-        return frost__error(FROST_ERR_IO, "%s: missing, expected the OGB raw layout (raw/edge.csv.gz, ...)",
-                            raw);
+        FROST_FAIL(FROST_ERR_IO, "%s: missing, expected the OGB raw layout (raw/edge.csv.gz, ...)", raw);
     if (o.compression < 0 || o.compression > 9)
-        return frost__error(FROST_ERR_INVALID, "compression level %d, expected 0 .. 9", o.compression);
+        FROST_FAIL(FROST_ERR_INVALID, "compression level %d, expected 0 .. 9", o.compression);
 
     /* name: the folder's last component */
     if (o.name && o.name[0]) {
         frost__strlcpy(ds.name, o.name, sizeof ds.name);
     } else {
-        char tmp[1024];
-        frost__strlcpy(tmp, dir, sizeof tmp);
-        size_t L = strlen(tmp);
-        while (L > 1 && tmp[L - 1] == '/') tmp[--L] = 0;
-        const char *b = strrchr(tmp, '/');
-        frost__strlcpy(ds.name, b ? b + 1 : tmp, sizeof ds.name);
+        size_t L = strlen(dir);
+        while (L > 1 && dir[L - 1] == '/') L--;
+        size_t b = L;
+        while (b > 0 && dir[b - 1] != '/') b--;
+        snprintf(ds.name, sizeof ds.name, "%.*s", (int)(L - b), dir + b);
     }
     snprintf(ds.source, sizeof ds.source, "frost import ogb %s (add_inverse_edges=%d, dedup=%d, self_loops=%s)",
              dir, o.add_inverse_edges, !o.keep_duplicates, frost__self_loops_name(o.self_loops));
 
     /* counts */
-    if (!frost__find_csv(path, sizeof path, raw, "num-node-list"))
+    if (!find_csv(&path, raw, "num-node-list"))
         FROST_FAIL(FROST_ERR_IO, "%s: missing (also tried num-node-list.csv)", path);
     FROST_TRY(read_count(path, "nodes", INT32_MAX, &ds.num_nodes));
-    if (!frost__find_csv(nedge_path, sizeof nedge_path, raw, "num-edge-list"))
+    if (!find_csv(&nedge_path, raw, "num-edge-list"))
         FROST_FAIL(FROST_ERR_IO, "%s: missing (also tried num-edge-list.csv)", nedge_path);
     int64_t E = 0;
     FROST_TRY(read_count(nedge_path, "edges", INT64_C(1) << 40, &E));
     ds.edge_list_edges = E;
 
     /* edges -> CSR */
-    if (!frost__find_csv(path, sizeof path, raw, "edge"))
+    if (!find_csv(&path, raw, "edge"))
         FROST_FAIL(FROST_ERR_IO, "%s: missing (also tried edge.csv)", path);
     FROST_ALLOC(src, E);
     FROST_ALLOC(dst, E);
     FROST_TRY(read_edges(path, ds.num_nodes, E, nedge_path, src, dst, &o));
-    bool have_efeat = frost__find_csv(efeat_path, sizeof efeat_path, raw, "edge-feat");
+    bool have_efeat = find_csv(&efeat_path, raw, "edge-feat");
     frost_csr_build_opts bo = frost_csr_build_opts_default();
     bo.symmetrize = o.add_inverse_edges;
     bo.keep_duplicates = o.keep_duplicates;
@@ -580,7 +606,7 @@ frost_status frost_import_ogb(const char *dir, const char *out_path, const frost
     }
 
     /* labels */
-    if (!frost__find_csv(path, sizeof path, raw, "node-label"))
+    if (!find_csv(&path, raw, "node-label"))
         FROST_FAIL(FROST_ERR_IO, "%s: missing (also tried node-label.csv)", path);
     FROST_TRY(read_labels(path, ds.num_nodes, &ds.label, &ds.num_tasks));
     int32_t maxlab = -1;
@@ -614,7 +640,7 @@ frost_status frost_import_ogb(const char *dir, const char *out_path, const frost
     }
 
     /* year */
-    if (frost__find_csv(path, sizeof path, raw, "node_year")) {
+    if (find_csv(&path, raw, "node_year")) {
         int64_t cnt = 0;
         FROST_TRY(read_int_column(path, ds.num_nodes, &years, &cnt));
         FROST_ALLOC(ds.year, ds.num_nodes);
@@ -629,7 +655,7 @@ frost_status frost_import_ogb(const char *dir, const char *out_path, const frost
     FROST_TRY(frost__h5_out_create(&out, out_path));
     out_open = true;
     FROST_TRY(frost__dataset_write_meta(out.file, &ds, o.compression, out_path));
-    if (frost__find_csv(feat_path, sizeof feat_path, raw, "node-feat")) {
+    if (find_csv(&feat_path, raw, "node-feat")) {
         FROST_TRY(stream_features(feat_path, out.file, ds.num_nodes, o.compression, out_path, &o,
                                   &ds.num_features));
         FROST_TRY(frost__h5_attr_i64(out.file, "num_features", ds.num_features, out_path));
@@ -637,10 +663,14 @@ frost_status frost_import_ogb(const char *dir, const char *out_path, const frost
     out_open = false;
     FROST_TRY(frost__h5_out_commit(&out));
     progress(&o, "done", 1.0);
-    frost_dataset_release(&ds);
-    return FROST_OK;
+    st = FROST_OK;
 fail:
     if (out_open) frost__h5_out_abort(&out);
+    free(raw);
+    free(path);
+    free(nedge_path);
+    free(feat_path);
+    free(efeat_path);
     free(src);
     free(dst);
     free(perm);

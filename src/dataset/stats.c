@@ -49,6 +49,7 @@ frost_status frost_dataset_stats_compute(const frost_dataset *ds, frost_dataset_
     s->symmetric = ds->symmetric;
     s->self_loops = frost_csr_count_self_loops(&ds->graph);
     s->edge_homophily = (double)NAN;
+    s->first_nonfinite = -1;
 
     FROST_ALLOC(deg, n);
     FROST_ALLOC(indeg, n);
@@ -75,7 +76,12 @@ frost_status frost_dataset_stats_compute(const frost_dataset *ds, frost_dataset_
 
     if (ds->feat && ds->num_features > 0) {
         int64_t nz = 0, tot = n * ds->num_features;
-        for (int64_t k = 0; k < tot; k++) nz += ds->feat[k] != 0.0f;
+        for (int64_t k = 0; k < tot; k++) {
+            nz += ds->feat[k] != 0.0f;
+            if (!isfinite(ds->feat[k])) {
+                if (s->nonfinite_features++ == 0) s->first_nonfinite = k;
+            }
+        }
         s->feature_density = tot ? (double)nz / (double)tot : 0.0;
     }
 

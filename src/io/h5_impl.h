@@ -7,13 +7,14 @@
  *
  * Files are written atomically: frost__h5_out_create makes PATH.tmp.PID,
  * frost__h5_out_commit flushes, fsyncs and renames it over PATH; on any error
- * frost__h5_out_abort removes the temporary, so a crash never leaves a
+ * (a full disk included) the temporary is removed, so a crash never leaves a
  * half-written file under the final name.
  */
 #ifndef FROST_H5_IMPL_H
 #define FROST_H5_IMPL_H
 
 #include "core/core_impl.h"
+#include "io/file_impl.h"
 
 #include <hdf5.h>
 
@@ -25,13 +26,21 @@ frost_status frost__h5_fail(const char *ctx, const char *fmt, ...) __attribute__
 
 typedef struct frost__h5_out {
     hid_t file;
-    char path[1024];
-    char tmp[1100];
+    char *path;             /* owned */
+    char *tmp;              /* owned: PATH.tmp.PID */
+    frost__wstatus ws;      /* the first write failure (h5vfd.c) */
 } frost__h5_out;
 
+/* Written through frost's file driver (h5vfd.c): HDF5 never sees a write
+ * error; commit reports the first one ("PATH: cannot write: REASON") and
+ * removes the temporary. After commit or abort the struct holds nothing. */
 frost_status frost__h5_out_create(frost__h5_out *o, const char *path);
 frost_status frost__h5_out_commit(frost__h5_out *o);
 void frost__h5_out_abort(frost__h5_out *o);
+
+/* Set a file-access property list to frost's writing driver, failures
+ * going to *ws (which must outlive the file). */
+frost_status frost__h5_fapl_writer(hid_t fapl, frost__wstatus *ws, const char *ctx);
 
 /* Open an existing frost file for reading and check its `format` attribute
  * equals `format` and its `version` is within [1, max_version]. */

@@ -39,99 +39,66 @@ frost_status frost__h5_fail(const char *ctx, const char *fmt, ...)
     return frost__error(FROST_ERR_HDF5, "%s: %s", ctx, what);
 }
 
-/* Remove PATH.tmp.PID files left by processes that died mid-write (their
- * PID no longer runs); a live writer's temporary is left alone. */
-static void remove_stale_temporaries(const char *path)
-{
-    char dir[1024];
-    frost__strlcpy(dir, path, sizeof dir);
-    char *slash = strrchr(dir, '/');
-    const char *base = slash ? slash + 1 : path;
-    if (slash)
-        *slash = 0;
-    else
-        frost__strlcpy(dir, ".", sizeof dir);
-    char prefix[1100];
-    snprintf(prefix, sizeof prefix, "%s.tmp.", base);
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (strncmp(e->d_name, prefix, strlen(prefix)) != 0) continue;
-        char *end;
-        long pid = strtol(e->d_name + strlen(prefix), &end, 10);
-        if (*end || pid <= 0 || pid == (long)getpid()) continue;
-        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
-        char full[2200];
-        snprintf(full, sizeof full, "%s/%s", dir, e->d_name);
-        unlink(full);
-    }
-    closedir(d);
-}
-
 frost_status frost__h5_out_create(frost__h5_out *o, const char *path)
 {
-    remove_stale_temporaries(path);
+    frost_status st = FROST_OK;
+    hid_t fapl = H5I_INVALID_HID, fcpl = H5I_INVALID_HID;
     frost__h5_init();
     memset(o, 0, sizeof *o);
     o->file = H5I_INVALID_HID;
-    frost__strlcpy(o->path, path, sizeof o->path);
-    snprintf(o->tmp, sizeof o->tmp, "%s.tmp.%ld", path, (long)getpid());
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    o->path = strdup(path);
+    o->tmp = frost__tmp_name(path);
+    if (!o->path || !o->tmp) FROST_FAIL(FROST_ERR_NOMEM, "out of memory");
+    frost__remove_stale_temporaries(path);
+    fapl = H5Pcreate(H5P_FILE_ACCESS);
+    fcpl = H5Pcreate(H5P_FILE_CREATE);
+    if (fapl < 0 || fcpl < 0) FROST_FAILED(frost__h5_fail(path, "cannot create property lists"));
+    FROST_TRY(frost__h5_fapl_writer(fapl, &o->ws, path));
     /* The newest format that HDF5 1.10 readers (and h5py) understand. */
     H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V110);
     /* The root group keeps its attributes in its header (compact) however
      * many there are: no fractal heap for a dozen attributes. */
-    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
     H5Pset_attr_phase_change(fcpl, 1000, 900);
     o->file = H5Fcreate(o->tmp, H5F_ACC_TRUNC, fcpl, fapl);
-    H5Pclose(fcpl);
-    H5Pclose(fapl);
     if (o->file < 0) {
         H5Eclear2(H5E_DEFAULT);
-        return frost__error(FROST_ERR_IO, "%s: cannot create (%s)", o->tmp,
-                            errno ? strerror(errno) : "HDF5 create failed");
+        FROST_FAILED(o->ws.err ? frost__io_error(path, o->ws.err, "cannot create")
+                               : frost__error(FROST_ERR_IO, "%s: cannot create (HDF5 create failed)", o->tmp));
     }
-    return FROST_OK;
+fail:
+    if (fcpl >= 0) H5Pclose(fcpl);
+    if (fapl >= 0) H5Pclose(fapl);
+    if (st < 0) frost__h5_out_abort(o);
+    return st;
 }
 
-static void fsync_path(const char *path)
+static void out_free(frost__h5_out *o)
 {
-    int fd = open(path, O_RDONLY);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
+    free(o->path);
+    free(o->tmp);
+    o->path = o->tmp = NULL;
 }
 
 frost_status frost__h5_out_commit(frost__h5_out *o)
 {
+    frost_status st = FROST_OK;
     if (o->file >= 0) {
-        if (H5Fclose(o->file) < 0) {
-            o->file = H5I_INVALID_HID;
-            frost_status st = frost__h5_fail(o->tmp, "cannot close");
-            unlink(o->tmp);
-            return st;
-        }
+        herr_t e = H5Fclose(o->file);
         o->file = H5I_INVALID_HID;
+        /* a write failure first: HDF5 never saw it */
+        if (o->ws.err) FROST_FAILED(frost__io_error(o->path, o->ws.err, NULL));
+        if (e < 0) FROST_FAILED(frost__h5_fail(o->path, "cannot close"));
     }
-    fsync_path(o->tmp);
-    if (rename(o->tmp, o->path) != 0) {
-        int e = errno;
-        unlink(o->tmp);
-        return frost__error(FROST_ERR_IO, "%s: cannot rename the finished file into place: %s", o->path, strerror(e));
-    }
-    /* Make the rename itself durable. */
-    char dir[1024];
-    frost__strlcpy(dir, o->path, sizeof dir);
-    char *slash = strrchr(dir, '/');
-    if (slash) {
-        *slash = 0;
-        fsync_path(dir[0] ? dir : "/");
-    } else {
-        fsync_path(".");
-    }
+    if (o->ws.err) FROST_FAILED(frost__io_error(o->path, o->ws.err, NULL));
+    int err = frost__sys_rename(o->tmp, o->path);
+    if (err) FROST_FAILED(frost__io_error(o->path, err, "cannot move the finished file into place"));
+    frost__fsync_dir_of(o->path);
+    out_free(o);
     return FROST_OK;
+fail:
+    if (o->tmp) unlink(o->tmp);
+    out_free(o);
+    return st;
 }
 
 void frost__h5_out_abort(frost__h5_out *o)
@@ -139,7 +106,8 @@ void frost__h5_out_abort(frost__h5_out *o)
     if (o->file >= 0) H5Fclose(o->file);
     H5Eclear2(H5E_DEFAULT);
     o->file = H5I_INVALID_HID;
-    if (o->tmp[0]) unlink(o->tmp);
+    if (o->tmp) unlink(o->tmp);
+    out_free(o);
 }
 
 frost_status frost__h5_peek_format(const char *path, char *format, size_t cap)
@@ -154,7 +122,14 @@ frost_status frost__h5_peek_format(const char *path, char *format, size_t cap)
     }
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0) return frost__h5_fail(path, "cannot open the HDF5 file");
-    if (frost__h5_has_attr(f, "format")) {
+    /* an unreadable root group (a damaged file) is not a missing attribute */
+    const htri_t has = H5Aexists(f, "format");
+    if (has < 0) {
+        frost_status st = frost__h5_fail(path, "cannot read the root group, the file is damaged");
+        H5Fclose(f);
+        return st;
+    }
+    if (has > 0) {
         frost_status st = frost__h5_read_attr_strbuf(f, "format", format, cap, path);
         if (st < 0) {
             H5Fclose(f);

@@ -18,7 +18,7 @@
 
 typedef struct frost__lines {
     void *gz;          /* gzFile: reads gzip and plain files alike */
-    char path[1024];
+    char *path;        /* malloc'd copy, for messages */
     char *buf;
     size_t cap;        /* allocated bytes */
     size_t pos;        /* start of the unread part */
@@ -39,9 +39,31 @@ void frost__lines_close(frost__lines *r);
 /* Does PATH exist as a regular file? */
 bool frost__file_exists(const char *path);
 
-/* Find DIR/NAME.csv.gz or DIR/NAME.csv; writes the found path into out.
- * Returns true if one exists. */
-bool frost__find_csv(char *out, size_t cap, const char *dir, const char *name);
+/* Find DIR/NAME.csv.gz or DIR/NAME.csv: *out is the one found, or the
+ * preferred name (.csv.gz) for messages when neither exists; malloc'd (the
+ * caller frees it), NULL when out of memory. True if one exists. */
+bool frost__find_csv(char **out, const char *dir, const char *name);
+
+/* ---- outputs (paths.c) ---------------------------------------------
+ * May a verb write OUT? Refused, with one line naming OUT and the reason:
+ * OUT is one of `inputs` (same device and inode, so also through symlinks,
+ * hard links and other spellings; for a file not yet there, the same
+ * resolved folder and name); OUT is a folder; OUT is a frost file whose
+ * `format` is not `kind` (NULL: any frost file), unless FROST__OUT_FORCE;
+ * OUT's folder is missing (unless FROST__OUT_MAKE_PARENTS and the nearest
+ * existing folder takes new ones) or cannot take a new file (a probe file
+ * is created and removed); the path or name is too long for the system.
+ * NULL entries of `inputs` are skipped. */
+enum {
+    FROST__OUT_FORCE = 1,        /* a frost file of another kind may be replaced */
+    FROST__OUT_MAKE_PARENTS = 2, /* missing folders will be made */
+    FROST__OUT_APPEND = 4,       /* OUT is added to, not replaced: another kind is never right */
+    FROST__OUT_NO_PROBE = 8      /* only what OUT is: not whether its folder takes a new file */
+};
+frost_status frost__output_check(const char *out, const char *const *inputs, int n_inputs, const char *kind,
+                                 unsigned flags);
+/* Are a and b the same file (the identity above)? */
+bool frost__same_file(const char *a, const char *b);
 
 /* ---- number parsing -------------------------------------------------
  * Each parser reads one field starting at *p (no leading blanks skipped

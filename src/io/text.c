@@ -19,31 +19,37 @@ bool frost__file_exists(const char *path)
     return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
 }
 
-bool frost__find_csv(char *out, size_t cap, const char *dir, const char *name)
+bool frost__find_csv(char **out, const char *dir, const char *name)
 {
-    snprintf(out, cap, "%s/%s.csv.gz", dir, name);
-    if (frost__file_exists(out)) return true;
-    snprintf(out, cap, "%s/%s.csv", dir, name);
-    if (frost__file_exists(out)) return true;
-    snprintf(out, cap, "%s/%s.csv.gz", dir, name); /* name the preferred one in errors */
+    *out = frost__asprintf("%s/%s.csv.gz", dir, name);
+    if (!*out || frost__file_exists(*out)) return *out != NULL;
+    char *plain = frost__asprintf("%s/%s.csv", dir, name);
+    if (plain && frost__file_exists(plain)) {
+        free(*out);
+        *out = plain;
+        return true;
+    }
+    free(plain); /* name the preferred one in errors */
     return false;
 }
 
 frost_status frost__lines_open(frost__lines *r, const char *path)
 {
     memset(r, 0, sizeof *r);
-    frost__strlcpy(r->path, path, sizeof r->path);
     if (!frost__file_exists(path))
         return frost__error(FROST_ERR_IO, "%s: no such file", path);
+    if (!(r->path = strdup(path))) return frost__error(FROST_ERR_NOMEM, "%s: out of memory", path);
     gzFile gz = gzopen(path, "rb");
-    if (!gz) return frost__error(FROST_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    if (!gz) {
+        frost__lines_close(r);
+        return frost__error(FROST_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    }
     gzbuffer(gz, 1u << 18);
     r->gz = gz;
     r->cap = LINES_INITIAL_CAP;
     r->buf = malloc(r->cap);
     if (!r->buf) {
-        gzclose(gz);
-        r->gz = NULL;
+        frost__lines_close(r);
         return frost__error(FROST_ERR_NOMEM, "%s: out of memory for the read buffer", path);
     }
     return FROST_OK;
@@ -53,8 +59,10 @@ void frost__lines_close(frost__lines *r)
 {
     if (r->gz) gzclose((gzFile)r->gz);
     free(r->buf);
+    free(r->path);
     r->gz = NULL;
     r->buf = NULL;
+    r->path = NULL;
 }
 
 /* Read more bytes after r->end; compacts and grows the buffer as needed. */

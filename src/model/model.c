@@ -236,23 +236,17 @@ frost_status frost_model_new(frost_model **out, const frost_model_spec *spec, co
     return frost_model_new_ex(out, spec, A, AT, N, false);
 }
 
-frost_status frost_model_new_ex(frost_model **out, const frost_model_spec *spec, const frost_csr *A,
-                                const frost_csr *AT, int64_t N, bool inference)
+/* The model's layers and weight matrices (their shapes), before any slab:
+ * what the plan measures. E: the stored entries of the graph the per-edge
+ * buffers are for (the graph of frost_model_new; 0 without one). */
+static frost_status build_skeleton(frost_model *m, const frost_model_spec *spec, int64_t N, int64_t E)
 {
     frost_status st = FROST_OK;
-    frost_model *m = NULL;
-    *out = NULL;
-    FROST_TRY(frost_model_spec_check(spec));
-    if (A && (A->n_rows != N || A->n_cols != N))
-        return frost__error(FROST_ERR_SHAPE, "the graph (%lld x %lld) does not match the %lld nodes",
-                            (long long)A->n_rows, (long long)A->n_cols, (long long)N);
-    if (N < 0) return frost__error(FROST_ERR_SHAPE, "%lld nodes", (long long)N);
-    FROST_CALLOC(m, 1);
     m->spec = *spec;
     m->kind = frost__kind_of(spec->arch);
     m->N = N;
     m->n = N;
-    m->E = A ? A->nnz : 0;
+    m->E = E;
     const frost__kind_args args = frost__kind_args_of(spec);
     const int32_t first = spec->input_proj ? 1 : 0; /* index of the first graph layer */
     m->L = spec->layers + first;
@@ -309,11 +303,66 @@ frost_status frost_model_new_ex(frost_model **out, const frost_model_spec *spec,
         for (int32_t k = 0; k < m->n_wmats && k < 256; k++) rows[k] = m->wmats[k].rows, cols[k] = m->wmats[k].cols;
         FROST_TRY(frost__supermask_new(&m->sm, &spec->mask, m->n_wmats, rows, cols));
     }
+fail:
+    return st;
+}
 
-    /* measure, allocate, point */
-    frost__slab P = {0}, G = {0}, X = {0}, Ac = {0}, B = {0};
+/* Bytes of the five slabs (the plan measuring, nothing allocated). */
+static size_t measure(frost_model *m, bool inference, frost__slab *P, frost__slab *G, frost__slab *X,
+                      frost__slab *Ac, frost__slab *B)
+{
+    *P = *G = *X = *Ac = *B = (frost__slab){0};
     m->inference = inference;
-    frost__plan_layout(m, &P, &G, &X, &Ac, &B);
+    frost__plan_layout(m, P, G, X, Ac, B);
+    return P->off + X->off + Ac->off + (inference ? 0 : G->off + B->off) + 5 * 64;
+}
+
+/* Refuse a model that cannot fit before touching a byte of it: computed
+ * from the shapes, compared with what this process may still use. */
+static frost_status check_fits(size_t bytes, int64_t N)
+{
+    char why[96];
+    const size_t avail = frost__memory_available(why, sizeof why);
+    if (bytes <= avail) return FROST_OK;
+    return frost__error(FROST_ERR_NOMEM, "a model of %lld nodes needs %.1f GiB; this process may use %.1f GiB (%s)",
+                        (long long)N, (double)bytes / 1073741824.0, (double)avail / 1073741824.0, why);
+}
+
+frost_status frost_model_bytes_for(const frost_model_spec *spec, int64_t N, int64_t nnz, bool inference,
+                                   size_t *bytes)
+{
+    frost_status st = FROST_OK;
+    frost_model *m = NULL;
+    *bytes = 0;
+    FROST_TRY(frost_model_spec_check(spec));
+    if (N < 0) return frost__error(FROST_ERR_SHAPE, "%lld nodes", (long long)N);
+    if (nnz < 0) return frost__error(FROST_ERR_SHAPE, "%lld graph entries", (long long)nnz);
+    FROST_CALLOC(m, 1);
+    FROST_TRY(build_skeleton(m, spec, N, nnz));
+    frost__slab P, G, X, Ac, B;
+    *bytes = measure(m, inference, &P, &G, &X, &Ac, &B);
+fail:
+    frost_model_free(&m);
+    return st;
+}
+
+frost_status frost_model_new_ex(frost_model **out, const frost_model_spec *spec, const frost_csr *A,
+                                const frost_csr *AT, int64_t N, bool inference)
+{
+    frost_status st = FROST_OK;
+    frost_model *m = NULL;
+    *out = NULL;
+    FROST_TRY(frost_model_spec_check(spec));
+    if (A && (A->n_rows != N || A->n_cols != N))
+        return frost__error(FROST_ERR_SHAPE, "the graph (%lld x %lld) does not match the %lld nodes",
+                            (long long)A->n_rows, (long long)A->n_cols, (long long)N);
+    if (N < 0) return frost__error(FROST_ERR_SHAPE, "%lld nodes", (long long)N);
+    FROST_CALLOC(m, 1);
+    FROST_TRY(build_skeleton(m, spec, N, A ? A->nnz : 0));
+
+    /* measure, check, allocate, point */
+    frost__slab P, G, X, Ac, B;
+    FROST_TRY(check_fits(measure(m, inference, &P, &G, &X, &Ac, &B), N));
     m->bytes_params = P.off, m->bytes_fixed = X.off, m->bytes_acts = Ac.off;
     m->bytes_grads = inference ? 0 : G.off;
     m->bytes_bwd = inference ? 0 : B.off;

@@ -1,5 +1,7 @@
 /*
- * results.c - the results file (format "frost.results", version 1).
+ * results.c - one HDF5 file of the results format ("frost.results",
+ * version 1): the main results file and each pending run file beside it
+ * (store.c) have this layout.
  *
  *   /                 attrs format, version, created_by
  *   /runs/ID          attrs: config, dataset, split, model, method, metric,
@@ -11,12 +13,10 @@
  *                     test_metric, train_seconds, eval_seconds, lr)
  *   /runs/ID/state/params, /bn (float32), /mask (uint8, packed bits)
  *   /summary          compound, one row per configuration without its seed
- *
- * Appending copies every existing run group into a new file (H5Ocopy),
- * writes the new run and the summary, and renames the new file over the old.
+ *                     (main file only)
  */
-#include "frost/results.h"
-#include "io/h5_impl.h"
+#include "results/results_impl.h"
+#include "frost/config.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -165,31 +165,61 @@ static frost_status read_info(hid_t g, frost_run_info *ri, const char *path)
 static int cmp_order(const void *a, const void *b)
 {
     const frost_run_info *x = a, *y = b;
-    return (x->order > y->order) - (x->order < y->order);
+    if (x->order != y->order) return (x->order > y->order) - (x->order < y->order);
+    return strcmp(x->id, y->id);
 }
 
-frost_status frost_results_load(frost_results *r, const char *path)
+void frost__run_infos_free(frost_run_info *runs, int64_t n)
+{
+    for (int64_t k = 0; k < n; k++) free(runs[k].config);
+    free(runs);
+}
+
+typedef struct name_list {
+    frost_run_info *runs;
+    hsize_t cap, n;
+    bool too_long;
+} name_list;
+
+static herr_t collect_name(hid_t g, const char *name, const H5L_info_t *info, void *data)
+{
+    (void)g, (void)info;
+    name_list *l = data;
+    if (l->n >= l->cap) return 1; /* more links than counted: stop */
+    if (strlen(name) >= sizeof l->runs[0].id) {
+        l->too_long = true;
+        return 1;
+    }
+    frost__strlcpy(l->runs[l->n++].id, name, sizeof l->runs[0].id);
+    return 0;
+}
+
+frost_status frost__results_read_runs(hid_t f, const char *path, frost_run_info **runs_out, int64_t *n_out)
 {
     frost_status st = FROST_OK;
-    hid_t f = H5I_INVALID_HID, runs = H5I_INVALID_HID, g = H5I_INVALID_HID;
-    memset(r, 0, sizeof *r);
-    FROST_TRY(frost__h5_open_read(&f, path, FROST_RESULTS_FORMAT, FROST_RESULTS_VERSION, NULL));
-    if (!frost__h5_exists(f, "runs")) {
-        H5Fclose(f);
-        return FROST_OK;
-    }
+    hid_t runs = H5I_INVALID_HID, g = H5I_INVALID_HID;
+    frost_run_info *rr = NULL;
+    int64_t n = 0;
+    *runs_out = NULL;
+    *n_out = 0;
+    if (!frost__h5_exists(f, "runs")) return FROST_OK;
     runs = H5Gopen2(f, "runs", H5P_DEFAULT);
     if (runs < 0) FROST_FAILED(frost__h5_fail(path, "cannot open /runs"));
     H5G_info_t info;
     if (H5Gget_info(runs, &info) < 0) FROST_FAILED(frost__h5_fail(path, "cannot list /runs"));
-    FROST_CALLOC(r->runs, info.nlinks);
+    FROST_CALLOC(rr, info.nlinks);
+    /* every name in one pass: H5Lget_name_by_idx sorts the whole group of a
+     * large file at each call */
+    name_list names = {rr, info.nlinks, 0, false};
+    hsize_t at = 0;
+    if (H5Literate(runs, H5_INDEX_NAME, H5_ITER_NATIVE, &at, collect_name, &names) < 0 || names.too_long ||
+        names.n != info.nlinks)
+        FROST_FAILED(frost__h5_fail(path, "bad run names in /runs"));
     for (hsize_t k = 0; k < info.nlinks; k++) {
-        frost_run_info *ri = &r->runs[r->n];
-        ssize_t len = H5Lget_name_by_idx(runs, ".", H5_INDEX_NAME, H5_ITER_INC, k, ri->id, sizeof ri->id, H5P_DEFAULT);
-        if (len < 0 || len >= (ssize_t)sizeof ri->id) FROST_FAILED(frost__h5_fail(path, "bad run name in /runs"));
+        frost_run_info *ri = &rr[n];
         g = H5Gopen2(runs, ri->id, H5P_DEFAULT);
         if (g < 0) FROST_FAILED(frost__h5_fail(path, "cannot open /runs/%s", ri->id));
-        r->n++;
+        n++;
         st = read_info(g, ri, path);
         if (st < 0) {
             frost__error_prefix("run %s", ri->id);
@@ -198,30 +228,25 @@ frost_status frost_results_load(frost_results *r, const char *path)
         H5Gclose(g);
         g = H5I_INVALID_HID;
     }
-    qsort(r->runs, (size_t)r->n, sizeof *r->runs, cmp_order);
+    qsort(rr, (size_t)n, sizeof *rr, cmp_order);
     H5Gclose(runs);
-    H5Fclose(f);
+    *runs_out = rr;
+    *n_out = n;
     return FROST_OK;
 fail:
     if (g >= 0) H5Gclose(g);
     if (runs >= 0) H5Gclose(runs);
-    if (f >= 0) H5Fclose(f);
     H5Eclear2(H5E_DEFAULT);
-    frost_results_release(r);
+    frost__run_infos_free(rr, n);
     return st;
 }
 
-frost_status frost_results_read_state(const char *path, const char *id, frost_run_state *out)
+frost_status frost__results_read_state_in(hid_t f, const char *path, const char *id, frost_run_state *out)
 {
     frost_status st = FROST_OK;
-    hid_t f = H5I_INVALID_HID;
     int64_t dims[2];
     char p[256];
     memset(out, 0, sizeof *out);
-    FROST_TRY(frost__h5_open_read(&f, path, FROST_RESULTS_FORMAT, FROST_RESULTS_VERSION, NULL));
-    snprintf(p, sizeof p, "runs/%s", id);
-    if (!frost__h5_exists(f, p))
-        FROST_FAIL(FROST_ERR_INVALID, "%s: no run '%s' (frost report lists the runs)", path, id);
     snprintf(p, sizeof p, "runs/%s/state/params", id);
     FROST_TRY(frost__h5_read(f, p, H5T_NATIVE_FLOAT, 1, dims, (void **)&out->params, path));
     out->n_params = dims[0];
@@ -239,25 +264,22 @@ frost_status frost_results_read_state(const char *path, const char *id, frost_ru
     if ((out->mask_bits + 7) / 8 != dims[0])
         FROST_FAIL(FROST_ERR_FORMAT, "%s: run %s: mask holds %lld bytes for %lld bits", path, id, (long long)dims[0],
                    (long long)out->mask_bits);
-    H5Fclose(f);
     return FROST_OK;
 fail:
-    if (f >= 0) H5Fclose(f);
     frost_run_state_release(out);
     return st;
 }
 
-frost_status frost_results_read_history(const char *path, const char *id, frost_epoch_record **out, int64_t *n)
+frost_status frost__results_read_history_in(hid_t f, const char *path, const char *id, frost_epoch_record **out,
+                                            int64_t *n)
 {
     frost_status st = FROST_OK;
-    hid_t f = H5I_INVALID_HID, ds = H5I_INVALID_HID, sp = H5I_INVALID_HID, t = H5I_INVALID_HID;
+    hid_t ds = H5I_INVALID_HID, sp = H5I_INVALID_HID, t = H5I_INVALID_HID;
     char p[256];
     *out = NULL;
     *n = 0;
-    FROST_TRY(frost__h5_open_read(&f, path, FROST_RESULTS_FORMAT, FROST_RESULTS_VERSION, NULL));
     snprintf(p, sizeof p, "runs/%s/history", id);
-    if (!frost__h5_exists(f, p))
-        FROST_FAIL(FROST_ERR_INVALID, "%s: no run '%s' (frost report lists the runs)", path, id);
+    if (!frost__h5_exists(f, p)) FROST_FAIL(FROST_ERR_FORMAT, "%s: run '%s' has no history", path, id);
     ds = H5Dopen2(f, p, H5P_DEFAULT);
     if (ds < 0) FROST_FAILED(frost__h5_fail(path, "cannot open /%s", p));
     sp = H5Dget_space(ds);
@@ -275,7 +297,6 @@ fail:
     if (t >= 0) H5Tclose(t);
     if (sp >= 0) H5Sclose(sp);
     if (ds >= 0) H5Dclose(ds);
-    if (f >= 0) H5Fclose(f);
     if (st < 0) {
         free(*out);
         *out = NULL;
@@ -284,27 +305,29 @@ fail:
     return st;
 }
 
-/* ---- summary --------------------------------------------------------------------------- */
+/* Bitwise equality of two doubles (NaN equals NaN). */
+static bool same_f64(double a, double b) { return memcmp(&a, &b, sizeof a) == 0 || (isnan(a) && isnan(b)); }
 
-/* The configuration without its "seed = ...;" line. */
-static char *strip_seed(const char *cfg)
+bool frost__results_same_run(const frost_run_info *a, const frost_run_info *b, const char **why)
 {
-    size_t n = strlen(cfg);
-    char *o = malloc(n + 1);
-    if (!o) return NULL;
-    size_t w = 0;
-    for (const char *p = cfg; *p;) {
-        const char *e = strchr(p, '\n');
-        size_t L = e ? (size_t)(e - p + 1) : strlen(p);
-        if (strncmp(p, "seed = ", 7) != 0) {
-            memcpy(o + w, p, L);
-            w += L;
-        }
-        p += L;
-    }
-    o[w] = 0;
-    return o;
+    const char *w = NULL;
+    char *ca = frost_config_canonical(a->config ? a->config : "", 0);
+    char *cb = frost_config_canonical(b->config ? b->config : "", 0);
+    if (!ca || !cb || strcmp(ca, cb) != 0) w = "a different configuration";
+    else if (a->seed != b->seed) w = "another seed";
+    else if (strcmp(a->status, b->status) != 0) w = "another status";
+    else if (a->best_epoch != b->best_epoch || a->epochs_run != b->epochs_run) w = "another best epoch";
+    else if (!same_f64(a->val_metric, b->val_metric) || !same_f64(a->test_metric, b->test_metric) ||
+             !same_f64(a->train_metric, b->train_metric))
+        w = "other metrics";
+    else if (strcmp(a->logits_hash, b->logits_hash) != 0) w = "other logits";
+    else if (a->model_bits != b->model_bits || a->dense_bits != b->dense_bits) w = "another model size";
+    free(ca);
+    free(cb);
+    if (why) *why = w;
+    return w == NULL;
 }
+/* ---- summary --------------------------------------------------------------------------- */
 
 void frost_summary_release(frost_summary_row *rows, int64_t n)
 {
@@ -326,7 +349,7 @@ frost_status frost_results_summarize(const frost_results *r, frost_summary_row *
     for (int64_t k = 0; k < r->n; k++) {
         const frost_run_info *ri = &r->runs[k];
         if (strcmp(ri->status, "ok") != 0) continue;
-        char *key = strip_seed(ri->config);
+        char *key = frost_config_canonical(ri->config, FROST_CANON_SEED);
         if (key && ri->role[0]) {
             /* prt runs share one configuration: the role tells them apart */
             size_t L = strlen(key) + strlen(ri->role) + 16;
@@ -444,7 +467,7 @@ static frost_status write_info(hid_t g, const frost_run_info *ri, const char *pa
     return FROST_OK;
 }
 
-static frost_status write_summary(hid_t f, const frost_results *all, const char *path)
+frost_status frost__results_write_summary(hid_t f, const frost_results *all, const char *path)
 {
     frost_summary_row *rows = NULL;
     int64_t n = 0;
@@ -471,23 +494,24 @@ static frost_status write_summary(hid_t f, const frost_results *all, const char 
     hid_t sp = H5Screate_simple(1, &d, NULL);
     hid_t ds = H5Dcreate2(f, "summary", t, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     herr_t e = ds >= 0 ? (n ? H5Dwrite(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, recs) : 0) : -1;
-    if (ds >= 0) {
-        frost__h5_attr_str(ds, "grouping",
-                           "one row per configuration without its seed; std is the sample "
-                           "standard deviation (n - 1)",
-                           path);
-        H5Dclose(ds);
-    }
+    if (e >= 0)
+        st = frost__h5_attr_str(ds, "grouping",
+                                "one row per configuration without its seed (and without the keys that do not "
+                                "change a run's numbers: output, threads, model.keep_activations); std is the "
+                                "sample standard deviation (n - 1)",
+                                path);
+    if (ds >= 0 && H5Dclose(ds) < 0 && e >= 0) e = -1;
     H5Sclose(sp);
     H5Tclose(t);
     free(recs);
     frost_summary_release(rows, n);
     if (e < 0) return frost__h5_fail(path, "cannot write /summary");
-    return FROST_OK;
+    return st;
 }
 
 /* One run group: attributes, history, state. */
-static frost_status write_run(hid_t file, const frost_run_info *ri, const frost_run_payload *p, const char *path)
+frost_status frost__results_write_run(hid_t file, const frost_run_info *ri, const frost_run_payload *p,
+                                      const char *path)
 {
     frost_status st = FROST_OK;
     hid_t g = H5I_INVALID_HID, s = H5I_INVALID_HID;
@@ -520,78 +544,36 @@ fail:
     return st;
 }
 
-frost_status frost_results_append_many(const char *path, const frost_run_info *info, const frost_run_payload *p,
-                                       int64_t n)
+frost_status frost__results_write_header(hid_t f, const char *path)
 {
-    frost_status st = FROST_OK;
-    frost_results all = {0, NULL};
-    frost__h5_out out;
-    hid_t old = H5I_INVALID_HID, g = H5I_INVALID_HID;
-    bool out_open = false;
-    int64_t n_old = 0;
+    frost_status st;
     char created[64];
     snprintf(created, sizeof created, "frost %s", frost_version());
-    frost__h5_init();
-
-    if (access(path, F_OK) == 0) FROST_TRY(frost_results_load(&all, path));
-    n_old = all.n;
-    for (int64_t k = 0; k < n; k++) {
-        if (frost_results_find(&all, info[k].id))
-            FROST_FAIL(FROST_ERR_INVALID, "%s: run '%s' is already there", path, info[k].id);
-        for (int64_t q = 0; q < k; q++)
-            if (strcmp(info[q].id, info[k].id) == 0) FROST_FAIL(FROST_ERR_INVALID, "run '%s' given twice", info[k].id);
-    }
-
-    FROST_TRY(frost__h5_out_create(&out, path));
-    out_open = true;
-    FROST_TRY(frost__h5_attr_str(out.file, "format", FROST_RESULTS_FORMAT, path));
-    FROST_TRY(frost__h5_attr_i64(out.file, "version", FROST_RESULTS_VERSION, path));
-    FROST_TRY(frost__h5_attr_str(out.file, "created_by", created, path));
-    g = frost__h5_group(out.file, "runs");
-    if (g < 0) FROST_FAILED(frost__h5_fail(path, "cannot create /runs"));
+    if ((st = frost__h5_attr_str(f, "format", FROST_RESULTS_FORMAT, path)) < 0 ||
+        (st = frost__h5_attr_i64(f, "version", FROST_RESULTS_VERSION, path)) < 0 ||
+        (st = frost__h5_attr_str(f, "created_by", created, path)) < 0)
+        return st;
+    hid_t g = frost__h5_group(f, "runs");
+    if (g < 0) return frost__h5_fail(path, "cannot create /runs");
     H5Gclose(g);
-    g = H5I_INVALID_HID;
-    if (n_old > 0) {
-        old = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-        if (old < 0) FROST_FAILED(frost__h5_fail(path, "cannot reopen"));
-        for (int64_t k = 0; k < n_old; k++) {
-            char name[200];
-            snprintf(name, sizeof name, "runs/%s", all.runs[k].id);
-            if (H5Ocopy(old, name, out.file, name, H5P_DEFAULT, H5P_DEFAULT) < 0)
-                FROST_FAILED(frost__h5_fail(path, "cannot copy run %s", all.runs[k].id));
-        }
-        H5Fclose(old);
-        old = H5I_INVALID_HID;
-    }
-
-    /* the new runs, numbered after the old ones; the summary sees them all */
-    frost_run_info *grown = realloc(all.runs, (size_t)(n_old + n) * sizeof *grown);
-    if (!grown) FROST_FAIL(FROST_ERR_NOMEM, "out of memory");
-    all.runs = grown;
-    const int64_t next = n_old > 0 ? all.runs[n_old - 1].order + 1 : 0;
-    for (int64_t k = 0; k < n; k++) {
-        all.runs[n_old + k] = info[k];
-        all.runs[n_old + k].order = next + k;
-        all.n = n_old + k + 1;
-        FROST_TRY(write_run(out.file, &all.runs[n_old + k], &p[k], path));
-    }
-    st = write_summary(out.file, &all, path);
-    all.n = n_old; /* the new configs are borrowed: do not free them */
-    if (st < 0) goto fail;
-    out_open = false;
-    FROST_TRY(frost__h5_out_commit(&out));
-    frost_results_release(&all);
     return FROST_OK;
-fail:
-    all.n = all.n > n_old ? n_old : all.n;
-    if (g >= 0) H5Gclose(g);
-    if (old >= 0) H5Fclose(old);
-    if (out_open) frost__h5_out_abort(&out);
-    frost_results_release(&all);
-    return st;
 }
 
-frost_status frost_results_append(const char *path, const frost_run_info *info, const frost_run_payload *p)
+frost_status frost__results_read_one(hid_t f, const char *path, const char *id, frost_run_info *ri)
 {
-    return frost_results_append_many(path, info, p, 1);
+    frost_status st = FROST_OK;
+    char p[200];
+    memset(ri, 0, sizeof *ri);
+    snprintf(p, sizeof p, "runs/%s", id);
+    hid_t g = H5Gopen2(f, p, H5P_DEFAULT);
+    if (g < 0) return frost__h5_fail(path, "cannot open /%s", p);
+    frost__strlcpy(ri->id, id, sizeof ri->id);
+    st = read_info(g, ri, path);
+    H5Gclose(g);
+    if (st < 0) {
+        free(ri->config);
+        ri->config = NULL;
+        frost__error_prefix("run %s", id);
+    }
+    return st;
 }

@@ -28,6 +28,7 @@
 #include "run/run_impl.h"
 #include "core/core_impl.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -159,12 +160,13 @@ fail:
 frost_status frost__prt_scenario_save(const frost__prt_scenario *s, const frost_config *c, const char *path)
 {
     frost_status st = FROST_OK;
-    char src[1200];
+    char *src = NULL;
     frost_dataset d;
     memset(&d, 0, sizeof d);
     frost_split *splits = NULL;
     frost_partitioning *parts = NULL;
-    FROST_TRY(frost_resolve_dataset(c->dataset, c->path, src, sizeof src));
+    FROST_ALLOC(src, FROST_PATH_CAP + 64);
+    FROST_TRY(frost_resolve_dataset(c->dataset, c->path, src, FROST_PATH_CAP + 64));
     FROST_TRY(frost_dataset_load(&d, src));
     splits = malloc((size_t)(d.num_splits + 3) * sizeof *splits);
     parts = malloc((size_t)(d.num_partitions + 1) * sizeof *parts);
@@ -185,6 +187,7 @@ frost_status frost__prt_scenario_save(const frost__prt_scenario *s, const frost_
     w.num_partitions = d.num_partitions + 1;
     st = frost_dataset_save(&w, path, 1);
 fail:
+    free(src);
     free(splits);
     free(parts);
     frost_dataset_release(&d);
@@ -295,7 +298,7 @@ static frost_status save_model(const trained *t, const frost_prepared *p, const 
     c.runs = 1;
     c.n_seeds = 0;
     c.n_axes = 0;
-    frost__strlcpy(c.dataset, scenario_path, sizeof c.dataset);
+    FROST_TRY(frost__path_copy(c.dataset, sizeof c.dataset, scenario_path, "the PRT scenario"));
     frost__strlcpy(c.split, split, sizeof c.split);
     mf.config = frost_config_to_text(&c);
     if (!mf.config) return frost__error(FROST_ERR_NOMEM, "out of memory");
@@ -478,14 +481,15 @@ frost_status frost__prt_run_seed(const frost_prepared *p, const frost__prt_scena
     memset(pb, 0, sizeof pb);
     const int64_t N = p->ds.num_nodes, C = p->ds.num_classes;
     const frost_split *UP = &sc->split[0], *UPO = &sc->split[1], *TASK = &sc->split[2];
-    char dir[1200], f_old[1300], f_new[1300], f_ftold[1300], f_ftnew[1300], f_reward[1300];
-    snprintf(dir, sizeof dir, "%s/%s", models_dir, id);
-    mkdir(dir, 0755);
-    snprintf(f_old, sizeof f_old, "%s/base-old.h5", dir);
-    snprintf(f_new, sizeof f_new, "%s/base-new.h5", dir);
-    snprintf(f_ftold, sizeof f_ftold, "%s/ft-old.h5", dir);
-    snprintf(f_ftnew, sizeof f_ftnew, "%s/ft-new.h5", dir);
-    snprintf(f_reward, sizeof f_reward, "%s/reward.h5", dir);
+    char *dir = frost__asprintf("%s/%s", models_dir, id);
+    char *f_old = frost__asprintf("%s/%s/base-old.h5", models_dir, id);
+    char *f_new = frost__asprintf("%s/%s/base-new.h5", models_dir, id);
+    char *f_ftold = frost__asprintf("%s/%s/ft-old.h5", models_dir, id);
+    char *f_ftnew = frost__asprintf("%s/%s/ft-new.h5", models_dir, id);
+    char *f_reward = frost__asprintf("%s/%s/reward.h5", models_dir, id);
+    if (!dir || !f_old || !f_new || !f_ftold || !f_ftnew || !f_reward) FROST_FAIL(FROST_ERR_NOMEM, "out of memory");
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        FROST_FAIL(FROST_ERR_IO, "%s: cannot create the folder: %s", dir, strerror(errno));
     const uint64_t useed = (uint64_t)seed;
     frost_config rc = *c;
     rc.seed = seed;
@@ -612,5 +616,11 @@ fail:
     frost_model_file_release(&mf_new);
     free(buf);
     free(text);
+    free(dir);
+    free(f_old);
+    free(f_new);
+    free(f_ftold);
+    free(f_ftnew);
+    free(f_reward);
     return st;
 }

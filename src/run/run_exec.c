@@ -6,16 +6,18 @@
  *
  * Process 0 writes the results file. In "graph" mode every process trains
  * every run and process 0 appends it; in "runs" mode the runs left to do go
- * out in rounds of P, run r of a round to process r, and after each round
- * process 0 gathers the finished runs (serialised: the run's row, its
- * history and its model state) and appends them in one atomic step, so an
- * interrupted sweep resumes from its last complete round. Process 0 tells
- * the others whether writing worked, so that an error stops all of them.
+ * out in rounds of P, run r of a round to process r (each claims its run
+ * first: another job may be training it), and after each round process 0
+ * gathers the finished runs (serialised: the run's row, its history and its
+ * model state) and appends them one by one, each atomically. Process 0
+ * tells the others whether writing worked, so that an error stops all of
+ * them.
  */
 #include "frost/frost.h"
 #include "frost/dist.h"
 #include "run/run_impl.h"
 #include "dist/dist_impl.h"
+#include "results/results_impl.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -132,6 +134,13 @@ static void fill_info(frost__run_out *o, const frost_prepared *p, const frost_co
     ri->out_dim = spec->out_dim;
     frost__strlcpy(ri->status, res->diverged ? "diverged" : "ok", sizeof ri->status);
     frost__strlcpy(ri->message, res->message, sizeof ri->message);
+    if (p->split && p->split->n_valid == 0) {
+        /* nothing to choose the best epoch by: say which one this is */
+        char note[200];
+        snprintf(note, sizeof note, "%sno validation nodes in split %s: the last epoch (%lld) is reported",
+                 ri->message[0] ? "; " : "", p->split->name, (long long)res->best_epoch);
+        strncat(ri->message, note, sizeof ri->message - strlen(ri->message) - 1);
+    }
 }
 
 frost_status frost__run_train(const frost_prepared *p, const frost_config *pt, const frost_run_item *it,
@@ -274,20 +283,21 @@ fail:
     return st;
 }
 
-/* The communication statistics line of a run (mpi.stats). */
-static void write_stats(const char *path, const char *id, const frost_dist_stats *s)
+/* The communication statistics line of a run (mpi.stats), appended with
+ * one checked write. */
+static frost_status write_stats(const char *path, const char *id, const frost_dist_stats *s)
 {
-    FILE *f = fopen(path, "a");
-    if (!f) return;
-    fprintf(f,
-            "{\"run\": \"%s\", \"ranks\": %d, \"epochs\": %lld, \"halo_bytes_per_epoch\": %.0f, "
-            "\"allreduce_bytes_per_epoch\": %.0f, \"epoch_seconds\": %.6f, \"compute_seconds\": %.6f, "
-            "\"halo_seconds\": %.6f, \"allreduce_seconds\": %.6f, \"owned_nodes\": [%lld, %lld], "
-            "\"halo_nodes\": [%lld, %lld]}\n",
-            id, s->ranks, (long long)s->epochs, s->halo_bytes, s->reduce_bytes, s->epoch_seconds, s->compute_seconds,
-            s->halo_seconds, s->reduce_seconds, (long long)s->owned_min, (long long)s->owned_max,
-            (long long)s->halo_min, (long long)s->halo_max);
-    fclose(f);
+    frost__text t;
+    frost__text_init(&t);
+    frost__text_printf(&t,
+                       "{\"run\": \"%s\", \"ranks\": %d, \"epochs\": %lld, \"halo_bytes_per_epoch\": %.0f, "
+                       "\"allreduce_bytes_per_epoch\": %.0f, \"epoch_seconds\": %.6f, \"compute_seconds\": %.6f, "
+                       "\"halo_seconds\": %.6f, \"allreduce_seconds\": %.6f, \"owned_nodes\": [%lld, %lld], "
+                       "\"halo_nodes\": [%lld, %lld]}\n",
+                       id, s->ranks, (long long)s->epochs, s->halo_bytes, s->reduce_bytes, s->epoch_seconds,
+                       s->compute_seconds, s->halo_seconds, s->reduce_seconds, (long long)s->owned_min,
+                       (long long)s->owned_max, (long long)s->halo_min, (long long)s->halo_max);
+    return frost__text_append_to(&t, path);
 }
 
 frost_status frost__run_one(const frost_prepared *p, const frost_config *pt, const frost_run_item *it,
@@ -298,7 +308,7 @@ frost_status frost__run_one(const frost_prepared *p, const frost_config *pt, con
     if (st < 0) return st;
     if (frost__comm_rank(env->comm) == 0) {
         st = append_outs(output, &o, 1, ev);
-        if (st == FROST_OK && env->comm && pt->mpi.stats[0]) write_stats(pt->mpi.stats, it->id, &env->stats);
+        if (st == FROST_OK && env->comm && pt->mpi.stats[0]) st = write_stats(pt->mpi.stats, it->id, &env->stats);
     }
     frost__run_out_release(&o);
     if (env->comm) {
@@ -375,14 +385,20 @@ fail:
     return st;
 }
 
-frost_status frost__run_spread(const frost_prepared *p, const frost_config *c, const frost_run_item *todo, int64_t n,
-                               const char *output, const frost_runner_events *ev, frost__comm *comm,
-                               frost__run_env *env)
+/* One pass of rounds over list: run r0 + q of each round on process q,
+ * claimed first (waiting for it when wait); process 0 appends each round.
+ * Without wait, a run another process is training goes to later (indices
+ * into list, this process's own; *n_later counts them). */
+static frost_status spread_pass(const frost_prepared *p, const frost_config *c, const frost_run_item *list, int64_t n,
+                                const char *output, const frost_runner_events *ev, frost__comm *comm,
+                                frost__run_env *env, bool wait, int64_t *later, int64_t *n_later)
 {
     frost_status st = FROST_OK;
     const int P = frost__comm_size(comm), rank = frost__comm_rank(comm);
+    const volatile int *stop = ev ? ev->stop : NULL;
     int64_t *counts = NULL;
     frost__run_out *outs = NULL;
+    frost__flock claim = {-1, NULL};
     FROST_ALLOC(counts, P);
     FROST_CALLOC(outs, P);
     for (int64_t r0 = 0; r0 < n; r0 += P) {
@@ -392,17 +408,20 @@ frost_status frost__run_spread(const frost_prepared *p, const frost_config *c, c
         frost_status mst = FROST_OK;
         char err[512] = "";
         if (r0 + rank < n) {
-            const frost_run_item *it = &todo[r0 + rank];
+            const frost_run_item *it = &list[r0 + rank];
             frost_config pt;
             frost__run_out o;
+            frost__claim_result what = FROST__CLAIM_TRAIN;
             mst = frost_config_point(c, it->point, &pt);
-            if (mst == FROST_OK) {
+            if (mst == FROST_OK) mst = frost__run_claim(output, c, it, wait, stop, &claim, &what);
+            if (mst == FROST_OK && what == FROST__CLAIM_BUSY) later[(*n_later)++] = r0 + rank;
+            if (mst == FROST_OK && what == FROST__CLAIM_TRAIN) {
                 if (ev && ev->run_start) ev->run_start(it->id, r0 + rank, n, pt.epochs, ev->user);
                 mst = frost__run_train(p, &pt, it, ev, env, &o);
-            }
-            if (mst == FROST_OK) {
-                mst = pack(&o, &mine, &bytes);
-                frost__run_out_release(&o);
+                if (mst == FROST_OK) {
+                    mst = pack(&o, &mine, &bytes);
+                    frost__run_out_release(&o);
+                }
             }
             if (mst < 0) snprintf(err, sizeof err, "process %d, run %s: %s", rank, it->id, frost_last_error());
         }
@@ -435,20 +454,54 @@ frost_status frost__run_spread(const frost_prepared *p, const frost_config *c, c
                 }
                 q += counts[r];
             }
-            if (st == FROST_OK) st = append_outs(output, outs, got, ev);
+            /* one run at a time: each is its own atomic append */
+            for (int64_t k = 0; k < got && st == FROST_OK; k++) st = append_outs(output, &outs[k], 1, ev);
             for (int64_t k = 0; k < got; k++) frost__run_out_release(&outs[k]);
             wrote = st < 0;
         }
         free(all);
         frost__comm_max_i64(comm, &wrote, 1);
+        frost__results_unclaim(&claim); /* stored (or failed): the claim has done its work */
         if (wrote && st == FROST_OK) st = frost__error(FROST_ERR_IO, "%s: process 0 could not write the runs", output);
         if (st < 0) goto fail;
-        int64_t stop = ev && ev->stop && *ev->stop;
-        frost__comm_max_i64(comm, &stop, 1);
-        if (stop) FROST_FAIL(FROST_ERR_INTERRUPTED, "interrupted after a round of runs");
+        int64_t halt = stop && *stop;
+        frost__comm_max_i64(comm, &halt, 1);
+        if (halt) FROST_FAIL(FROST_ERR_INTERRUPTED, "interrupted after a round of runs");
     }
 fail:
+    frost__results_unclaim(&claim);
     free(counts);
     free(outs);
+    return st;
+}
+
+frost_status frost__run_spread(const frost_prepared *p, const frost_config *c, const frost_run_item *todo, int64_t n,
+                               const char *output, const frost_runner_events *ev, frost__comm *comm,
+                               frost__run_env *env)
+{
+    frost_status st = FROST_OK;
+    const int P = frost__comm_size(comm);
+    int64_t *later = NULL, n_later = 0, *counts = NULL;
+    void *all = NULL;
+    frost_run_item *back = NULL;
+    FROST_ALLOC(later, n > 0 ? n : 1);
+    FROST_ALLOC(counts, P);
+    /* first without waiting: runs another job is training are left for the end */
+    FROST_TRY(spread_pass(p, c, todo, n, output, ev, comm, env, false, later, &n_later));
+    FROST_TRY(frost__comm_allgather(comm, later, n_later * (int64_t)sizeof *later, &all, counts));
+    int64_t n_back = 0;
+    for (int q = 0; q < P; q++) n_back += counts[q] / (int64_t)sizeof *later;
+    if (n_back > 0) {
+        FROST_ALLOC(back, n_back);
+        const int64_t *ix = all;
+        for (int64_t k = 0; k < n_back; k++) back[k] = todo[ix[k]];
+        /* then waiting for each: stored by then (skipped), or its trainer died (trained here) */
+        FROST_TRY(spread_pass(p, c, back, n_back, output, ev, comm, env, true, later, &n_later));
+    }
+fail:
+    free(later);
+    free(counts);
+    free(all);
+    free(back);
     return st;
 }

@@ -6,6 +6,7 @@
 
 #include "frost/runner.h"
 #include "frost/dist.h"
+#include "io/file_impl.h"
 
 /* The portable-reward-tuning scenario (prt_run.c). */
 typedef struct frost__prt_scenario {
@@ -24,6 +25,23 @@ void frost__prt_scenario_release(frost__prt_scenario *s);
 frost_status frost__prt_run_seed(const frost_prepared *p, const frost__prt_scenario *sc, const frost_config *c,
                                  int64_t seed, const char *id, const char *output, const char *models_dir,
                                  const char *scenario_path, frost_run_info *prt_row);
+
+/* ---- claims and resume (runner.c) ---------------------------------------------- */
+
+/* Does a stored run's configuration text describe run `it` of experiment
+ * c? By content (frost_config_canonical), the dataset also by file. */
+frost_status frost__run_config_matches(const frost_config *c, const frost_run_item *it, const char *stored,
+                                       bool *same);
+
+typedef enum frost__claim_result {
+    FROST__CLAIM_TRAIN = 0,  /* claimed (claim held): train it */
+    FROST__CLAIM_STORED = 1, /* another process stored it meanwhile (same configuration) */
+    FROST__CLAIM_BUSY = 2    /* another process is training it (wait = false only) */
+} frost__claim_result;
+
+/* Claim run `it` of c before training it into output. */
+frost_status frost__run_claim(const char *output, const frost_config *c, const frost_run_item *it, bool wait,
+                              const volatile int *stop, frost__flock *claim, frost__claim_result *what);
 
 /* ---- training and recording runs (run_exec.c) ------------------------------- */
 

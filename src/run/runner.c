@@ -15,8 +15,11 @@
 #include "frost/prt.h"
 #include "frost/slt.h"
 #include "core/core_impl.h"
+#include "io/io_impl.h"
+#include "results/results_impl.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,34 +34,38 @@ static bool file_exists(const char *p)
 
 frost_status frost_resolve_dataset(const char *name, const char *config_path, char *out, size_t cap)
 {
-    char dir[1024] = ".";
-    if (config_path && config_path[0]) {
-        frost__strlcpy(dir, config_path, sizeof dir);
-        char *s = strrchr(dir, '/');
-        if (s) *s = 0;
-        else frost__strlcpy(dir, ".", sizeof dir);
-    }
+    frost_status st = FROST_OK;
+    char *tried[2] = {NULL, NULL};
+    /* the experiment file's folder, for names relative to it */
+    const char *slash = config_path ? strrchr(config_path, '/') : NULL;
+    const int dl = slash ? (int)(slash - config_path) : 1;
+    const char *dir = slash ? config_path : ".";
     size_t L = strlen(name);
     bool is_path = strchr(name, '/') || (L > 3 && strcmp(name + L - 3, ".h5") == 0);
-    char tried[3][1200];
     int nt = 0;
     if (is_path) {
-        snprintf(tried[nt++], sizeof tried[0], "%s", name);
-        if (name[0] != '/') snprintf(tried[nt++], sizeof tried[0], "%s/%s", dir, name);
+        tried[nt++] = frost__asprintf("%s", name);
+        if (name[0] != '/') tried[nt++] = frost__asprintf("%.*s/%s", dl, dir, name);
     } else {
-        snprintf(tried[nt++], sizeof tried[0], "%s/../datasets/%s.h5", dir, name);
-        snprintf(tried[nt++], sizeof tried[0], "datasets/%s.h5", name);
+        tried[nt++] = frost__asprintf("%.*s/../datasets/%s.h5", dl, dir, name);
+        tried[nt++] = frost__asprintf("datasets/%s.h5", name);
     }
     for (int k = 0; k < nt; k++)
+        if (!tried[k]) FROST_FAIL(FROST_ERR_NOMEM, "%s: out of memory", name);
+    for (int k = 0; k < nt; k++)
         if (file_exists(tried[k])) {
-            frost__strlcpy(out, tried[k], cap);
-            return FROST_OK;
+            st = frost__path_copy(out, cap, tried[k], config_path && config_path[0] ? config_path : "dataset");
+            goto fail;
         }
-    return frost__error(FROST_ERR_IO,
-                        "%s: dataset '%s' not found (tried %s%s%s); import it with tools/import-datasets or "
-                        "frost import ogb",
-                        config_path && config_path[0] ? config_path : "configuration", name, tried[0],
-                        nt > 1 ? ", " : "", nt > 1 ? tried[1] : "");
+    st = frost__error(FROST_ERR_IO,
+                      "%s: dataset '%s' not found (tried %s%s%s); import it with tools/import-datasets or "
+                      "frost import ogb",
+                      config_path && config_path[0] ? config_path : "configuration", name, tried[0],
+                      nt > 1 ? ", " : "", nt > 1 ? tried[1] : "");
+fail:
+    free(tried[0]);
+    free(tried[1]);
+    return st;
 }
 
 void frost_experiment_output(const frost_config *c, char *out, size_t cap)
@@ -89,9 +96,10 @@ void frost_prepared_release(frost_prepared *p)
 frost_status frost_prepare(frost_prepared *p, const frost_config *c)
 {
     frost_status st = FROST_OK;
-    char path[1200];
+    char *path = NULL;
     memset(p, 0, sizeof *p);
-    FROST_TRY(frost_resolve_dataset(c->dataset, c->path, path, sizeof path));
+    FROST_ALLOC(path, FROST_PATH_CAP + 64);
+    FROST_TRY(frost_resolve_dataset(c->dataset, c->path, path, FROST_PATH_CAP + 64));
     FROST_TRY(frost_dataset_load(&p->ds, path));
     frost_dataset *ds = &p->ds;
     if (c->split[0]) {
@@ -149,8 +157,10 @@ frost_status frost_prepare(frost_prepared *p, const frost_config *c)
     }
     /* the stored graph was rebuilt into A (and AT): not needed any more */
     frost_csr_release(&ds->graph);
+    free(path);
     return FROST_OK;
 fail:
+    free(path);
     frost_prepared_release(p);
     return st;
 }
@@ -191,11 +201,10 @@ frost_task_data frost_prepared_task(const frost_prepared *p)
 
 static frost_status mkdirs_for(const char *file)
 {
-    char d[1024];
-    frost__strlcpy(d, file, sizeof d);
-    char *s = strrchr(d, '/');
-    if (!s) return FROST_OK;
-    *s = 0;
+    const char *s = strrchr(file, '/');
+    if (!s || s == file) return FROST_OK;
+    char *d = frost__asprintf("%.*s", (int)(s - file), file);
+    if (!d) return frost__error(FROST_ERR_NOMEM, "%s: out of memory", file);
     for (char *q = d + 1; *q; q++) {
         if (*q == '/') {
             *q = 0;
@@ -203,9 +212,11 @@ static frost_status mkdirs_for(const char *file)
             *q = '/';
         }
     }
+    frost_status st = FROST_OK;
     if (mkdir(d, 0755) != 0 && errno != EEXIST)
-        return frost__error(FROST_ERR_IO, "%s: cannot create the folder: %s", d, strerror(errno));
-    return FROST_OK;
+        st = frost__error(FROST_ERR_IO, "%s: cannot create the folder: %s", d, strerror(errno));
+    free(d);
+    return st;
 }
 
 void frost_run_plan_release(frost_run_plan *plan)
@@ -245,7 +256,211 @@ fail:
     return st;
 }
 
+/* Before any run trains: the results file (and the statistics file) can be
+ * written, and are neither the experiment file nor the dataset. An existing
+ * results file is appended to, so another frost kind there is refused. */
+static frost_status check_outputs(const frost_config *c, const char *output, bool probe)
+{
+    frost_status st = FROST_OK;
+    char *ds = NULL;
+    FROST_ALLOC(ds, FROST_PATH_CAP + 64);
+    /* a dataset not found is said by frost_prepare, if any run is left to train */
+    const bool found = frost_resolve_dataset(c->dataset, c->path, ds, FROST_PATH_CAP + 64) == FROST_OK;
+    frost_clear_error();
+    const char *inputs[2] = {c->path[0] ? c->path : NULL, found ? ds : NULL};
+    const unsigned flags = probe ? 0u : FROST__OUT_NO_PROBE;
+    FROST_TRY(frost__output_check(output, inputs, 2, FROST_RESULTS_FORMAT,
+                                  flags | FROST__OUT_MAKE_PARENTS | FROST__OUT_APPEND));
+    if (c->mpi.stats[0]) {
+        const char *all[3] = {inputs[0], inputs[1], output};
+        FROST_TRY(frost__output_check(c->mpi.stats, all, 3, NULL, flags | FROST__OUT_MAKE_PARENTS));
+    }
+fail:
+    free(ds);
+    return st;
+}
+
+/* Before the first run: every sweep point's model fits in the memory this
+ * process may use (frost_model_new_ex checks each again; this names the
+ * experiment file and refuses before anything trains). */
+static frost_status check_model_sizes(const frost_config *c, const frost_prepared *p, const frost_run_item *items,
+                                      int64_t n_items)
+{
+    int64_t last_point = -1;
+    for (int64_t q = 0; q < n_items; q++) {
+        if (items[q].point == last_point) continue;
+        last_point = items[q].point;
+        frost_config pt;
+        frost_status st = frost_config_point(c, items[q].point, &pt);
+        if (st < 0) return st;
+        const frost_model_spec spec = frost_prepared_spec(p, &pt);
+        size_t need = 0;
+        if ((st = frost_model_bytes_for(&spec, p->ds.num_nodes, p->A.nnz, false, &need)) < 0) return st;
+        char why[96];
+        const size_t avail = frost__memory_available(why, sizeof why);
+        if (need > avail)
+            return frost__error(FROST_ERR_NOMEM,
+                                "%s: run %s: its model (%s, %d layers, hidden %lld) on the %lld nodes of %s needs %.1f "
+                                "GiB; this process may use %.1f GiB (%s)",
+                                c->path[0] ? c->path : "configuration", items[q].id, frost_arch_name(spec.arch),
+                                spec.layers, (long long)spec.hidden, (long long)p->ds.num_nodes, p->ds.name,
+                                (double)need / 1073741824.0, (double)avail / 1073741824.0, why);
+    }
+    return FROST_OK;
+}
+
+/* The value of the top-level `dataset = "...";` line of a configuration
+ * text (malloc'd), or NULL. */
+static char *dataset_of(const char *text)
+{
+    for (const char *p = text; p && *p;) {
+        if (strncmp(p, "dataset = \"", 11) == 0) {
+            const char *v = p + 11, *e = strchr(v, '\n');
+            size_t L = e ? (size_t)(e - v) : strlen(v);
+            while (L > 0 && (v[L - 1] == ';' || v[L - 1] == '"' || v[L - 1] == ' ' || v[L - 1] == '\r')) L--;
+            return strndup(v, L);
+        }
+        p = strchr(p, '\n');
+        if (p) p++;
+    }
+    return NULL;
+}
+
+/* Do two dataset values name the same file (as the experiment resolves them)? */
+static bool same_dataset(const char *a, const char *b, const char *config_path)
+{
+    struct stat x, y;
+    if (!a || !b) return false;
+    if (strcmp(a, b) == 0) return true;
+    const size_t cap = FROST_PATH_CAP + 64;
+    char *pa = malloc(cap), *pb = malloc(cap);
+    bool same = false;
+    if (pa && pb && frost_resolve_dataset(a, config_path, pa, cap) == FROST_OK &&
+        frost_resolve_dataset(b, config_path, pb, cap) == FROST_OK)
+        same = stat(pa, &x) == 0 && stat(pb, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+    frost_clear_error();
+    free(pa);
+    free(pb);
+    return same;
+}
+
+frost_status frost__run_config_matches(const frost_config *c, const frost_run_item *it, const char *stored,
+                                       bool *same)
+{
+    frost_status st = FROST_OK;
+    char *text = NULL, *a = NULL, *b = NULL, *da = NULL, *db = NULL;
+    frost_config pt;
+    *same = false;
+    FROST_TRY(frost_config_point(c, it->point, &pt));
+    pt.seed = it->seed;
+    pt.runs = 1;
+    pt.n_seeds = 0;
+    text = frost_config_to_text(&pt);
+    /* by content: how output (or threads, ...) is spelled does not matter */
+    a = text ? frost_config_canonical(text, 0) : NULL;
+    b = frost_config_canonical(stored ? stored : "", 0);
+    if (!a || !b) FROST_FAIL(FROST_ERR_NOMEM, "out of memory");
+    *same = strcmp(a, b) == 0;
+    if (!*same) {
+        /* the same dataset file named another way ("cora" and datasets/cora.h5) */
+        free(a);
+        free(b);
+        a = frost_config_canonical(text, FROST_CANON_DATASET);
+        b = frost_config_canonical(stored ? stored : "", FROST_CANON_DATASET);
+        if (!a || !b) FROST_FAIL(FROST_ERR_NOMEM, "out of memory");
+        if (strcmp(a, b) == 0) {
+            da = dataset_of(text);
+            db = dataset_of(stored);
+            *same = same_dataset(da, db, c->path);
+        }
+    }
+fail:
+    free(text);
+    free(a);
+    free(b);
+    free(da);
+    free(db);
+    return st;
+}
+
+static frost_status different_config(const char *output, const char *id)
+{
+    return frost__error(FROST_ERR_CONFIG,
+                        "%s: holds a run '%s' made with a different configuration; choose another output "
+                        "(--set output=...) or remove the file",
+                        output, id);
+}
+
+frost_status frost__run_claim(const char *output, const frost_config *c, const frost_run_item *it, bool wait,
+                              const volatile int *stop, frost__flock *claim, frost__claim_result *what)
+{
+    frost_status st = FROST_OK;
+    frost_run_info ri;
+    bool found = false, same = false;
+    char key[200];
+    memset(&ri, 0, sizeof ri);
+    *what = FROST__CLAIM_TRAIN;
+    FROST_TRY(frost__results_claim(output, it->id, wait, stop, claim));
+    if (st == FROST_DONE) {
+        *what = FROST__CLAIM_BUSY;
+        return FROST_OK;
+    }
+    /* claimed: did another process finish it while this one was not looking? */
+    snprintf(key, sizeof key, c->method == FROST_METHOD_PRT ? "%s.prt" : "%s", it->id);
+    FROST_TRY(frost__results_find_info(output, key, &ri, &found));
+    if (found) {
+        FROST_TRY(frost__run_config_matches(c, it, ri.config, &same));
+        if (!same) FROST_FAILED(different_config(output, it->id));
+        *what = FROST__CLAIM_STORED;
+        frost__results_unclaim(claim);
+    }
+    free(ri.config);
+    return FROST_OK;
+fail:
+    free(ri.config);
+    frost__results_unclaim(claim);
+    return st;
+}
+
+/* Runs of the plan in this shard: plan index i with i mod count == index. */
+static void keep_shard(frost_run_plan *plan, const frost_run_opts *o)
+{
+    if (!o || o->shard_count <= 1) return;
+    int64_t w = 0;
+    for (int64_t q = 0; q < plan->n; q++)
+        if (q % o->shard_count == o->shard_index) plan->runs[w++] = plan->runs[q];
+    plan->n = w;
+}
+
+frost_status frost_experiment_plan_ex(const frost_config *c, const frost_run_opts *o, frost_run_plan *plan)
+{
+    if (o && (o->shard_count < 0 || (o->shard_count > 0 && (o->shard_index < 0 || o->shard_index >= o->shard_count))))
+        return frost__error(FROST_ERR_INVALID, "shard %lld/%lld: the index runs from 0 to %lld",
+                            (long long)o->shard_index, (long long)o->shard_count, (long long)o->shard_count - 1);
+    frost_status st = frost_experiment_plan(c, plan);
+    if (st == FROST_OK) keep_shard(plan, o);
+    return st;
+}
+
+static void note(const frost_runner_events *ev, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(const frost_runner_events *ev, const char *fmt, ...)
+{
+    if (!ev || !ev->note) return;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    ev->note(msg, ev->user);
+}
+
 frost_status frost_experiment_run(const frost_config *c, const frost_runner_events *ev, char *output, size_t cap)
+{
+    return frost_experiment_run_ex(c, NULL, ev, output, cap);
+}
+
+frost_status frost_experiment_run_ex(const frost_config *c, const frost_run_opts *opts, const frost_runner_events *ev,
+                                     char *output, size_t cap)
 {
     frost_status st = FROST_OK;
     frost_prepared prep;
@@ -253,8 +468,10 @@ frost_status frost_experiment_run(const frost_config *c, const frost_runner_even
     frost_run_plan plan = {0, NULL};
     frost__prt_scenario scen;
     frost__run_env env;
-    frost_run_item *todo = NULL;
-    char *text = NULL;
+    frost_run_item *todo = NULL, *later = NULL;
+    frost__flock claim = {-1, NULL};
+    bool wrote = false;
+    char *models_dir = NULL, *scenario_path = NULL;
     memset(&scen, 0, sizeof scen);
     memset(&prep, 0, sizeof prep);
     memset(&env, 0, sizeof env);
@@ -262,6 +479,8 @@ frost_status frost_experiment_run(const frost_config *c, const frost_runner_even
     /* under mpirun: all processes on each run, or the runs dealt out */
     frost__comm *world = frost__comm_world();
     const bool spread = world && c->mpi.mode == FROST_MPI_RUNS;
+    const bool rank0 = frost__comm_rank(world) == 0;
+    const volatile int *stop = ev ? ev->stop : NULL;
     if (world && !spread) env.comm = world;
     if (world && c->method == FROST_METHOD_PRT)
         FROST_FAIL(FROST_ERR_CONFIG, "%s: method prt runs in one process; start it without mpirun", c->path);
@@ -273,102 +492,153 @@ frost_status frost_experiment_run(const frost_config *c, const frost_runner_even
             FROST_FAIL(FROST_ERR_CONFIG, "%s: method prt cannot be swept together with other methods", c->path);
     }
     if (c->threads > 0) frost_set_threads((int)c->threads);
+    FROST_TRY(check_outputs(c, output, false)); /* what it is; whether it can be written once there is work */
 
-    FROST_TRY(frost_experiment_plan(c, &plan));
+    FROST_TRY(frost_experiment_plan_ex(c, opts, &plan));
     const int64_t n_items = plan.n;
     frost_run_item *items = plan.runs;
 
     /* resume: runs already in the file are skipped, if their configuration
-     * matches (a prt run is done when its ".prt" row is there) */
+     * matches by content (a prt run is done when its ".prt" row is there) */
     const bool prt = c->method == FROST_METHOD_PRT;
-    if (file_exists(output)) FROST_TRY(frost_results_load(&done, output));
+    FROST_TRY(frost__results_load(&done, output, false));
     int64_t n_done = 0;
+    FROST_ALLOC(todo, n_items);
+    int64_t n_todo = 0;
     for (int64_t q = 0; q < n_items; q++) {
         char key[200];
         snprintf(key, sizeof key, prt ? "%s.prt" : "%s", items[q].id);
         const frost_run_info *old = frost_results_find(&done, key);
-        if (!old) continue;
-        frost_config pt;
-        FROST_TRY(frost_config_point(c, items[q].point, &pt));
-        pt.seed = items[q].seed;
-        pt.runs = 1;
-        pt.n_seeds = 0;
-        text = frost_config_to_text(&pt);
-        if (!text) FROST_FAIL(FROST_ERR_NOMEM, "out of memory");
-        if (strcmp(text, old->config) != 0)
-            FROST_FAIL(FROST_ERR_CONFIG,
-                       "%s: holds a run '%s' made with a different configuration; choose another output "
-                       "(--set output=...) or remove the file",
-                       output, items[q].id);
-        free(text);
-        text = NULL;
+        if (!old) {
+            todo[n_todo++] = items[q];
+            continue;
+        }
+        bool same = false;
+        FROST_TRY(frost__run_config_matches(c, &items[q], old->config, &same));
+        if (!same) FROST_FAILED(different_config(output, items[q].id));
         n_done++;
     }
+    if (n_done < n_items) FROST_TRY(check_outputs(c, output, true)); /* before the first run starts */
     if (ev && ev->start) ev->start(n_items, n_done, output, ev->user);
-    if (n_done == n_items) goto done;
+    if (n_todo == 0) goto done;
 
-    if (frost__comm_rank(world) == 0) FROST_TRY(mkdirs_for(output));
+    if (rank0) FROST_TRY(mkdirs_for(output));
     FROST_TRY(frost_prepare(&prep, c));
+    if (!env.comm && !prt) FROST_TRY(check_model_sizes(c, &prep, items, n_items));
+    if (!prt && prep.split && prep.split->n_valid == 0 && frost__comm_rank(world) == 0 && ev && ev->note) {
+        char *msg = frost__asprintf("warning: %s: split %s of dataset %s has no validation nodes: every run reports "
+                                    "its last epoch (valid metric nan), and says so in the results file's message",
+                                    c->path[0] ? c->path : "configuration", prep.split->name, prep.ds.name);
+        if (msg) ev->note(msg, ev->user);
+        free(msg);
+    }
+    wrote = true;
     if (spread) {
-        int64_t n_todo = 0;
-        FROST_ALLOC(todo, n_items);
-        for (int64_t q = 0; q < n_items; q++)
-            if (!frost_results_find(&done, items[q].id)) todo[n_todo++] = items[q];
         FROST_TRY(frost__run_spread(&prep, c, todo, n_todo, output, ev, world, &env));
         goto done;
     }
-    char models_dir[1200] = "", scenario_path[1300] = "";
     if (prt) {
         /* the scenario once; its dataset file and the models of every run beside the results */
-        snprintf(models_dir, sizeof models_dir, "%s", output);
-        size_t L = strlen(models_dir);
-        if (L > 3 && strcmp(models_dir + L - 3, ".h5") == 0) models_dir[L - 3] = 0;
-        strncat(models_dir, "-models", sizeof models_dir - strlen(models_dir) - 1);
-        mkdir(models_dir, 0755);
-        snprintf(scenario_path, sizeof scenario_path, "%s/scenario.h5", models_dir);
+        const size_t L = strlen(output);
+        models_dir = frost__asprintf("%.*s-models", (int)(L > 3 && strcmp(output + L - 3, ".h5") == 0 ? L - 3 : L),
+                                     output);
+        scenario_path = models_dir ? frost__asprintf("%s/scenario.h5", models_dir) : NULL;
+        if (!models_dir || !scenario_path) FROST_FAIL(FROST_ERR_NOMEM, "%s: out of memory", output);
+        if (mkdir(models_dir, 0755) != 0 && errno != EEXIST)
+            FROST_FAIL(FROST_ERR_IO, "%s: cannot create the folder: %s", models_dir, strerror(errno));
         FROST_TRY(frost__prt_scenario_build(&scen, &prep, c));
         FROST_TRY(frost__prt_scenario_save(&scen, c, scenario_path));
-        if (ev && ev->note) {
-            char msg[512];
-            snprintf(msg, sizeof msg,
-                     "scenario: %lld upstream and %lld task-domain nodes (label distributions %.3f apart in total "
-                     "variation); task train %lld / valid %lld / test %lld; %s",
-                     (long long)scen.n_upstream, (long long)scen.n_task_domain, scen.shift_tv,
-                     (long long)scen.split[2].n_train, (long long)scen.split[2].n_valid, (long long)scen.split[2].n_test,
-                     scenario_path);
-            ev->note(msg, ev->user);
-        }
+        char *msg = ev && ev->note ? frost__asprintf(
+                                         "scenario: %lld upstream and %lld task-domain nodes (label distributions "
+                                         "%.3f apart in total variation); task train %lld / valid %lld / test %lld; %s",
+                                         (long long)scen.n_upstream, (long long)scen.n_task_domain, scen.shift_tv,
+                                         (long long)scen.split[2].n_train, (long long)scen.split[2].n_valid,
+                                         (long long)scen.split[2].n_test, scenario_path)
+                                   : NULL;
+        if (msg) ev->note(msg, ev->user);
+        free(msg);
     }
-    int64_t index = 0;
-    for (int64_t q = 0; q < n_items; q++) {
-        char key[200];
-        snprintf(key, sizeof key, prt ? "%s.prt" : "%s", items[q].id);
-        if (frost_results_find(&done, key)) continue;
-        frost_config pt;
-        FROST_TRY(frost_config_point(c, items[q].point, &pt));
-        if (ev && ev->run_start) ev->run_start(items[q].id, n_done + index, n_items, pt.epochs, ev->user);
-        if (prt) {
-            frost_run_info row;
-            st = frost__prt_run_seed(&prep, &scen, &pt, items[q].seed, items[q].id, output, models_dir, scenario_path,
-                                     &row);
-            if (st == FROST_OK && ev && ev->run_end) ev->run_end(&row, ev->user);
-        } else {
-            st = frost__run_one(&prep, &pt, &items[q], output, ev, &env);
+    /* Two passes. The first claims each run without waiting: a run another
+     * process is training is left for later, a run another process stored
+     * meanwhile is skipped. The second waits for each run left: stored by
+     * then, skipped; its trainer died, trained here. So when this returns
+     * FROST_OK every run of the plan is in the file, trained once. Under
+     * mpi.mode "graph" process 0 claims and tells the others. */
+    FROST_ALLOC(later, n_todo);
+    int64_t n_later = 0, index = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        const frost_run_item *list = pass == 0 ? todo : later;
+        const int64_t n_list = pass == 0 ? n_todo : n_later;
+        for (int64_t q = 0; q < n_list; q++) {
+            const frost_run_item *it = &list[q];
+            frost_config pt;
+            FROST_TRY(frost_config_point(c, it->point, &pt));
+            frost__claim_result what = FROST__CLAIM_TRAIN;
+            frost_status mine = FROST_OK;
+            if (rank0) {
+                if (pass == 1) note(ev, "run %s: waiting for the process that trains it", it->id);
+                mine = frost__run_claim(output, c, it, pass == 1, stop, &claim, &what);
+            }
+            int64_t d[2] = {mine < 0 ? 1 : 0, (int64_t)what};
+            frost__comm_max_i64(env.comm, d, 2); /* process 0's word (the others say 0, 0) */
+            if (d[0]) FROST_FAILED(mine < 0 ? mine : frost__error(FROST_ERR_IO, "%s: process 0 could not claim run %s", output, it->id));
+            what = (frost__claim_result)d[1];
+            if (what == FROST__CLAIM_BUSY) {
+                note(ev, "run %s: another process is training it; back to it at the end", it->id);
+                later[n_later++] = *it;
+                continue;
+            }
+            if (what == FROST__CLAIM_STORED) {
+                note(ev, "run %s: stored by another process meanwhile, skipped", it->id);
+                continue;
+            }
+            if (ev && ev->run_start) ev->run_start(it->id, n_done + index, n_items, pt.epochs, ev->user);
+            if (prt) {
+                frost_run_info row;
+                st = frost__prt_run_seed(&prep, &scen, &pt, it->seed, it->id, output, models_dir, scenario_path, &row);
+                if (st == FROST_OK && ev && ev->run_end) ev->run_end(&row, ev->user);
+            } else {
+                st = frost__run_one(&prep, &pt, it, output, ev, &env);
+            }
+            frost__results_unclaim(&claim);
+            if (st < 0) {
+                if (st != FROST_ERR_INTERRUPTED) frost__error_prefix("run %s", it->id);
+                goto fail;
+            }
+            index++;
+            int64_t halt = stop && *stop;
+            frost__comm_max_i64(env.comm, &halt, 1); /* every process stops, or none */
+            if (halt) {
+                /* the runs not started: the rest of this pass, and those left for the second */
+                const int64_t left = pass == 0 ? (n_list - q - 1) + n_later : n_list - q - 1;
+                const frost_run_item *next = q + 1 < n_list ? &list[q + 1] : (pass == 0 && n_later ? &later[0] : NULL);
+                if (left == 0 || !next) goto done; /* nothing was left to do */
+                FROST_FAIL(FROST_ERR_INTERRUPTED, "interrupted after run %s (saved); %lld run%s not started, the next %s",
+                           it->id, (long long)left, left == 1 ? "" : "s", next->id);
+            }
         }
-        if (st < 0) {
-            if (st != FROST_ERR_INTERRUPTED) frost__error_prefix("run %s", items[q].id);
-            goto fail;
-        }
-        index++;
-        int64_t stop = ev && ev->stop && *ev->stop;
-        frost__comm_max_i64(env.comm, &stop, 1); /* every process stops, or none */
-        if (stop) FROST_FAIL(FROST_ERR_INTERRUPTED, "interrupted after run %s", items[q].id);
     }
 done:
     st = FROST_OK;
+    /* everything into the main file, so that other HDF5 readers see it all */
+    if (rank0 && (st = frost_results_compact(output)) < 0)
+        frost__error_prefix("every run is stored, some in %s.pending/, but folding them into the results file "
+                            "failed",
+                            output);
 fail:
-    free(text);
+    free(models_dir);
+    free(scenario_path);
+    frost__results_unclaim(&claim);
+    if (st < 0 && wrote && rank0) {
+        /* keep the first error; fold what was written if that still works */
+        char first[1024];
+        frost_status keep = st;
+        frost__strlcpy(first, frost_last_error(), sizeof first);
+        (void)frost_results_compact(output);
+        st = frost__error(keep, "%s", first);
+    }
     free(todo);
+    free(later);
     frost__run_env_release(&env);
     frost_run_plan_release(&plan);
     frost_results_release(&done);
@@ -436,7 +706,13 @@ frost_status frost_model_from_file_ex(frost_model **out, const frost_model_file 
                    model_path, (long long)mf->in_dim, (long long)mf->out_dim,
                    p->ds.task_type == FROST_TASK_BINARY ? "tasks" : "classes", p->ds.name, (long long)spec.in_dim,
                    (long long)spec.out_dim, p->ds.task_type == FROST_TASK_BINARY ? "tasks" : "classes");
-    FROST_TRY(frost_model_new_ex(&m, &spec, &p->A, p->symmetric ? &p->A : &p->AT, p->ds.num_nodes, inference));
+    st = frost_model_new_ex(&m, &spec, &p->A, p->symmetric ? &p->A : &p->AT, p->ds.num_nodes, inference);
+    if (st < 0) {
+        /* name the file that asked for it (a model too large for this process, ...) */
+        frost__error_prefix("%s: the model it describes (%s, %d layers, hidden %lld)", model_path,
+                            frost_arch_name(spec.arch), spec.layers, (long long)spec.hidden);
+        goto fail;
+    }
     FROST_TRY(frost_model_init(m, (uint64_t)mf->seed));
     frost_model_state_sizes sz = frost_model_state_counts(m);
     if (sz.params != mf->state.n_params || sz.bn != mf->state.n_bn || sz.mask != mf->state.mask_bits)
@@ -474,7 +750,7 @@ frost_status frost_predict(const char *model_path, const char *dataset, const ch
     frost_config_default(&c);
     st = frost_config_load_text(&c, mf.config, model_path);
     if (st < 0) goto fail_mf;
-    frost__strlcpy(c.dataset, dataset, sizeof c.dataset);
+    if ((st = frost__path_copy(c.dataset, sizeof c.dataset, dataset, "dataset")) < 0) goto fail_mf;
     frost__strlcpy(c.split, split ? split : mf.split, sizeof c.split);
     c.path[0] = 0;
     if ((st = frost_prepare(&prep, &c)) < 0) goto fail_mf;
@@ -521,7 +797,7 @@ static frost_status outputs_of(const char *const *paths, int n, const char *data
         frost_config_default(&c);
         FROST_TRY(frost_model_file_load(&mf, paths[k]));
         FROST_TRY(frost_config_load_text(&c, mf.config, paths[k]));
-        frost__strlcpy(c.dataset, dataset, sizeof c.dataset);
+        FROST_TRY(frost__path_copy(c.dataset, sizeof c.dataset, dataset, "dataset"));
         frost__strlcpy(c.split, split ? split : mf.split, sizeof c.split);
         c.path[0] = 0;
         frost_prepared *p = k == 0 ? first : &other;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "frost/frost.h"
@@ -226,6 +227,200 @@ Test(cli, sweep_semantics_and_model_size_both_ways)
     cr_assert_lt(ri->paper_bits, ri->dense_bits / 32);
     frost_run_state_release(&stt);
     frost_results_release(&res);
+    tu_rmtree(d);
+    free(d);
+}
+
+/* ---- results files across processes, paths and machines ---------------------------------- */
+
+/* `cd d && frost ARGS`, its output in R */
+static void run_in(run_result *r, const char *d, const char *args)
+{
+    char a[4096];
+    snprintf(a, sizeof a, "%s", args);
+    char *t = tu_tmpdir();
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "cd '%s' && %s %s >%s/o 2>%s/e", d, getenv("FROST_BIN"), a, t, t);
+    int st = system(cmd);
+    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    FILE *f = fopen(tu_path(t, "o"), "r");
+    size_t n = fread(r->out, 1, sizeof r->out - 1, f);
+    r->out[n] = 0;
+    fclose(f);
+    f = fopen(tu_path(t, "e"), "r");
+    n = fread(r->err, 1, sizeof r->err - 1, f);
+    r->err[n] = 0;
+    fclose(f);
+    r->err_lines = 0;
+    for (char *p = r->err; *p; p++) r->err_lines += *p == '\n';
+    tu_rmtree(t);
+    free(t);
+}
+
+static int count_in(const char *s, const char *what)
+{
+    int n = 0;
+    for (const char *p = strstr(s, what); p; p = strstr(p + 1, what)) n++;
+    return n;
+}
+
+static char *tiny_experiment(void)
+{
+    char *d = tu_tmpdir();
+    frost_synth_opts o = frost_synth_opts_default();
+    o.num_nodes = 200;
+    o.num_edges = 800;
+    o.num_features = 8;
+    o.num_classes = 3;
+    cr_assert_eq(frost_synth(tu_path(d, "g.h5"), &o), FROST_OK, "%s", frost_last_error());
+    char cfg[2048];
+    snprintf(cfg, sizeof cfg,
+             "dataset = \"%s/g.h5\";\noutput = \"r.h5\";\nmethod = \"trained\";\nepochs = 2;\n"
+             "model = { name = \"gcn\"; hidden = 8; };\n",
+             d);
+    tu_writef(d, "e.cfg", cfg);
+    return d;
+}
+
+static int64_t runs_in(const char *path)
+{
+    frost_results r;
+    cr_assert_eq(frost_results_load(&r, path), FROST_OK, "%s", frost_last_error());
+    int64_t n = r.n;
+    frost_results_release(&r);
+    return n;
+}
+
+/* The configuration comparison ignores how output is spelled: a results
+ * file made as "r.h5" resumes moved, named absolutely, or copied; another
+ * configuration is still refused. */
+Test(cli, a_moved_or_copied_results_file_resumes)
+{
+    char *d = tiny_experiment();
+    char args[2048];
+    run_in(&R, d, "run e.cfg --set runs=2");
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    cr_assert_eq(count_in(R.err, ": best epoch"), 2, "%s", R.err);
+    mkdir(tu_path(d, "moved"), 0755);
+    char from[1100], to[1100];
+    snprintf(from, sizeof from, "%s/r.h5", d);
+    snprintf(to, sizeof to, "%s/moved/x.h5", d);
+    cr_assert_eq(rename(from, to), 0);
+    /* moved, and named by an absolute path: one new run trained */
+    snprintf(args, sizeof args, "run e.cfg --set runs=3 --set 'output=\"%s\"'", to);
+    run_in(&R, d, args);
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    cr_assert(strstr(R.err, "(2 already there)"), "%s", R.err);
+    cr_assert_eq(count_in(R.err, ": best epoch"), 1, "%s", R.err);
+    cr_assert_eq(runs_in(to), 3);
+    /* copied, named relatively from elsewhere: nothing to do */
+    char cmd[2400];
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s/moved/copy.h5'", to, d);
+    cr_assert_eq(system(cmd), 0);
+    run_in(&R, tu_path(d, "moved"), "run ../e.cfg --set runs=3 --set 'output=\"copy.h5\"' --set threads=1");
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    cr_assert(strstr(R.err, "(3 already there)"), "%s", R.err);
+    cr_assert_eq(count_in(R.err, ": best epoch"), 0, "%s", R.err);
+    /* what changes the numbers still counts */
+    snprintf(args, sizeof args, "run e.cfg --set runs=3 --set model.hidden=9 --set 'output=\"%s\"'", to);
+    run_in(&R, d, args);
+    cr_assert_eq(R.status, 1);
+    cr_assert_eq(R.err_lines, 1, "%s", R.err);
+    cr_assert(strstr(R.err, "made with a different configuration"), "%s", R.err);
+    tu_rmtree(d);
+    free(d);
+}
+
+/* --shard I/N: run i of the plan (0-based) when i mod N == I; shards into
+ * files of their own, then frost merge: the same runs as one process. */
+Test(cli, shards_then_merge)
+{
+    char *d = tiny_experiment();
+    run_in(&R, d, "run e.cfg --set runs=5 --shard 1/2 --dry-run");
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    cr_assert(strstr(R.out, "# 2 runs:") && strstr(R.out, "trained-gcn-seed1\n") &&
+                  strstr(R.out, "trained-gcn-seed3\n") && !strstr(R.out, "seed0"),
+              "%s", R.out);
+    for (int k = 0; k < 2; k++) {
+        char args[256];
+        snprintf(args, sizeof args, "run e.cfg --quiet --set runs=5 --shard %d/2 --set 'output=\"s%d.h5\"'", k, k);
+        run_in(&R, d, args);
+        cr_assert_eq(R.status, 0, "%s", R.err);
+    }
+    cr_assert_eq(runs_in(tu_path(d, "s0.h5")), 3);
+    cr_assert_eq(runs_in(tu_path(d, "s1.h5")), 2);
+    run_in(&R, d, "merge all.h5 s0.h5 s1.h5");
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    cr_assert(strstr(R.out, "all.h5: 5 runs"), "%s", R.out);
+    /* the summary groups runs whatever file (output) they were made for */
+    frost_results r;
+    frost_summary_row *rows;
+    int64_t n;
+    cr_assert_eq(frost_results_load(&r, tu_path(d, "all.h5")), FROST_OK);
+    cr_assert_eq(frost_results_summarize(&r, &rows, &n), FROST_OK);
+    cr_assert_eq(n, 1);
+    cr_assert_eq(rows[0].runs, 5);
+    frost_summary_release(rows, n);
+    frost_results_release(&r);
+    /* the unsharded sweep into the merged file: nothing left to train */
+    run_in(&R, d, "run e.cfg --set runs=5 --set 'output=\"all.h5\"'");
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    cr_assert(strstr(R.err, "(5 already there)"), "%s", R.err);
+    /* bad shards are usage errors */
+    const char *bad[] = {"2/2", "-1/2", "0/0", "1", "a/b", "1/2x"};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        char args[256];
+        snprintf(args, sizeof args, "run e.cfg --shard %s", bad[k]);
+        run_in(&R, d, args);
+        cr_assert_eq(R.status, 2, "--shard %s: %s", bad[k], R.err);
+        cr_assert_eq(R.err_lines, 1, "%s", R.err);
+        cr_assert(strstr(R.err, "--shard expects I/N"), "%s", R.err);
+    }
+    tu_rmtree(d);
+    free(d);
+}
+
+/* frost merge keeps identical duplicates once and refuses conflicting ones
+ * by name, in one line, leaving OUT as it was. */
+Test(cli, merge_keeps_duplicates_once_and_refuses_conflicts)
+{
+    char *d = tiny_experiment();
+    run_in(&R, d, "run e.cfg --quiet --set 'seeds=[0,1]' --set 'output=\"a.h5\"'");
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    run_in(&R, d, "run e.cfg --quiet --set 'seeds=[1,2]' --set 'output=\"b.h5\"'");
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    /* seed 1 with other numbers: more epochs */
+    run_in(&R, d, "run e.cfg --quiet --set 'seeds=[1]' --set epochs=3 --set 'output=\"c.h5\"'");
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    run_in(&R, d, "merge m.h5 a.h5 b.h5");
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    cr_assert_eq(runs_in(tu_path(d, "m.h5")), 3);
+    /* again, and with m.h5 itself among the inputs: still 3 */
+    run_in(&R, d, "merge m.h5 m.h5 b.h5 a.h5");
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    cr_assert_eq(runs_in(tu_path(d, "m.h5")), 3);
+    const long size = tu_file_size(tu_path(d, "m.h5"));
+    /* a conflict into an existing OUT, and into a new one */
+    run_in(&R, d, "merge m.h5 c.h5");
+    cr_assert_eq(R.status, 1, "%s", R.err);
+    cr_assert_eq(R.err_lines, 1, "%s", R.err);
+    cr_assert(strstr(R.err, "c.h5: run 'trained-gcn-seed1' conflicts with the one in m.h5 (a different configuration)"),
+              "%s", R.err);
+    cr_assert_eq(tu_file_size(tu_path(d, "m.h5")), size);
+    cr_assert_eq(runs_in(tu_path(d, "m.h5")), 3);
+    run_in(&R, d, "merge n.h5 a.h5 c.h5");
+    cr_assert_eq(R.status, 1, "%s", R.err);
+    cr_assert_eq(R.err_lines, 1, "%s", R.err);
+    cr_assert(strstr(R.err, "trained-gcn-seed1") && strstr(R.err, "a.h5"), "%s", R.err);
+    cr_assert_not(tu_any_with_prefix(d, "n.h5"), "a refused merge left a file");
+    /* usage and a missing input */
+    run_in(&R, d, "merge");
+    cr_assert_eq(R.status, 2);
+    run_in(&R, d, "merge n.h5 missing.h5");
+    cr_assert_eq(R.status, 1);
+    cr_assert_eq(R.err_lines, 1, "%s", R.err);
+    cr_assert(strstr(R.err, "missing.h5: cannot open"), "%s", R.err);
+    cr_assert_not(tu_any_with_prefix(d, "n.h5"));
     tu_rmtree(d);
     free(d);
 }

@@ -214,3 +214,42 @@ Test(mpi, runs_mode_deals_out_a_sweep_unchanged, .init = tu_cora_setup, .fini = 
     frost_results_release(&a);
     frost_results_release(&b);
 }
+
+/* Jobs of every kind share one results file: an mpirun job dealing runs out,
+ * an mpirun job training each run on both processes, and a plain frost run,
+ * all on the same sweep at once. Every run is stored, each trained once
+ * (each job prints one "best epoch" line per run it stored; a run trained
+ * twice would print twice, or fail its job). */
+Test(mpi, jobs_of_every_kind_share_a_results_file, .init = tu_cora_setup, .fini = tu_cora_teardown)
+{
+    write_cfg("share.cfg", "name = \"gcn\"; layers = 2; hidden = 16;", ADAM, 3, 4);
+    const char *bin = getenv("FROST_BIN"), *mpirun = getenv("FROST_MPIRUN");
+    cr_assert_not_null(mpirun);
+    const char *cfg = tu_path(tu_cora_dir(), "share.cfg");
+    char cfgs[1100], out[1100], mp[1200], cmd[8192];
+    snprintf(cfgs, sizeof cfgs, "%s", cfg);
+    snprintf(out, sizeof out, "%s", tu_path(tu_cora_dir(), "share.h5"));
+    snprintf(mp, sizeof mp, "ASAN_OPTIONS=\"${ASAN_OPTIONS:-}:detect_leaks=0\" %s %s--oversubscribe -np 2", mpirun,
+             getuid() == 0 ? "--allow-run-as-root " : "");
+    snprintf(cmd, sizeof cmd,
+             "cd %s && ( %s %s run %s --set 'output=\"%s\"' --set 'mpi.mode=\"runs\"' 2>job1.log >/dev/null & "
+             "p1=$!; %s %s run %s --set 'output=\"%s\"' 2>job2.log >/dev/null & "
+             "p2=$!; %s run %s --set 'output=\"%s\"' 2>job3.log >/dev/null & "
+             "p3=$!; fail=0; wait $p1 || fail=1; wait $p2 || fail=1; wait $p3 || fail=1; exit $fail )",
+             tu_cora_dir(), mp, bin, cfgs, out, mp, bin, cfgs, out, bin, cfgs, out);
+    cr_assert_eq(system(cmd), 0, "a job failed (see job*.log in %s)", tu_cora_dir());
+    int trained = 0;
+    for (int j = 1; j <= 3; j++) {
+        char p[1200], line[1024];
+        snprintf(p, sizeof p, "%s/job%d.log", tu_cora_dir(), j);
+        FILE *f = fopen(p, "r");
+        cr_assert_not_null(f);
+        while (fgets(line, sizeof line, f)) trained += strstr(line, ": best epoch") != NULL;
+        fclose(f);
+    }
+    frost_results r;
+    cr_assert_eq(frost_results_load(&r, out), FROST_OK, "%s", frost_last_error());
+    cr_assert_eq(r.n, 8, "2 methods x 4 seeds, found %lld", (long long)r.n);
+    frost_results_release(&r);
+    cr_assert_eq(trained, 8, "%d trainings stored for 8 runs", trained);
+}

@@ -4,6 +4,7 @@
  * the runner (finished runs are skipped).
  */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,4 +160,192 @@ Test(results, runner_resumes_and_skips_finished_runs)
         tu_rmtree(t);
         free(t);
     }
+}
+
+/* Runs in the main file: the `runs` of /runs, read with HDF5 directly
+ * (what h5py sees). */
+static int64_t main_runs(const char *path)
+{
+    frost_results r;
+    /* a path whose pending folder is gone is the main file alone */
+    char pend[1100];
+    snprintf(pend, sizeof pend, "%s.pending", path);
+    char away[1200];
+    snprintf(away, sizeof away, "%s.away", pend);
+    bool moved = rename(pend, away) == 0;
+    cr_assert_eq(frost_results_load(&r, path), FROST_OK, "%s", frost_last_error());
+    if (moved) rename(away, pend);
+    int64_t n = r.n;
+    frost_results_release(&r);
+    return n;
+}
+
+static int64_t pending_files(const char *path)
+{
+    char pend[1100];
+    snprintf(pend, sizeof pend, "%s.pending", path);
+    DIR *d = opendir(pend);
+    if (!d) return 0;
+    int64_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) n += strstr(e->d_name, ".run.h5") != NULL;
+    closedir(d);
+    return n;
+}
+
+/* Appends go to pending files; the main file is rewritten only when they
+ * reach its size (so it doubles: 1, 2, 4, 8, 16 runs); every reader sees
+ * all runs in append order; compaction folds them. */
+Test(results, appends_are_pending_and_fold_geometrically)
+{
+    char *d = tu_tmpdir();
+    char f[1100];
+    snprintf(f, sizeof f, "%s/r.h5", d);
+    const int64_t expect_main[20] = {1, 2, 2, 4, 4, 4, 4, 8, 8, 8, 8, 8, 8, 8, 8, 16, 16, 16, 16, 16};
+    for (int k = 0; k < 20; k++) {
+        char id[32], cfg[64];
+        snprintf(id, sizeof id, "a-seed%d", k);
+        snprintf(cfg, sizeof cfg, "x = 1;\nseed = %d;\n", k);
+        add(f, id, cfg, k, 0.5 + 0.01 * k, 0.4 + 0.01 * k);
+        cr_assert_eq(main_runs(f), expect_main[k], "after %d appends", k + 1);
+        cr_assert_eq(pending_files(f), k + 1 - expect_main[k]);
+        cr_assert_not(tu_any_with_prefix(d, "r.h5.tmp"));
+    }
+    frost_results r;
+    cr_assert_eq(frost_results_load(&r, f), FROST_OK, "%s", frost_last_error());
+    cr_assert_eq(r.n, 20);
+    for (int k = 0; k < 20; k++) {
+        char id[32];
+        snprintf(id, sizeof id, "a-seed%d", k);
+        cr_assert_str_eq(r.runs[k].id, id);
+        cr_assert_eq(r.runs[k].order, k);
+    }
+    frost_results_release(&r);
+    /* a pending run's state and history */
+    frost_run_state s;
+    cr_assert_eq(frost_results_read_state(f, "a-seed19", &s), FROST_OK, "%s", frost_last_error());
+    cr_assert_eq(s.n_params, 3);
+    frost_run_state_release(&s);
+    frost_epoch_record *h;
+    int64_t nh;
+    cr_assert_eq(frost_results_read_history(f, "a-seed18", &h, &nh), FROST_OK, "%s", frost_last_error());
+    cr_assert_eq(nh, 2);
+    free(h);
+    /* a pending duplicate refused too */
+    frost_run_info ri;
+    memset(&ri, 0, sizeof ri);
+    snprintf(ri.id, sizeof ri.id, "a-seed17");
+    ri.config = "x = 1;\n";
+    frost_run_payload p = {0};
+    cr_assert_eq(frost_results_append(f, &ri, &p), FROST_ERR_INVALID);
+    /* fold: the main file alone holds everything, nothing left beside it */
+    cr_assert_eq(frost_results_compact(f), FROST_OK, "%s", frost_last_error());
+    cr_assert_eq(main_runs(f), 20);
+    cr_assert_not(tu_exists(tu_path(d, "r.h5.pending")));
+    cr_assert_not(tu_exists(tu_path(d, "r.h5.lock")));
+    cr_assert_eq(frost_results_load(&r, f), FROST_OK);
+    cr_assert_eq(r.n, 20);
+    cr_assert_str_eq(r.runs[19].id, "a-seed19");
+    frost_results_release(&r);
+    tu_rmtree(d);
+    free(d);
+}
+
+/* A fold killed between its rename and the removal of the pending files
+ * leaves runs in both places: readers count them once, the next fold
+ * removes the leftovers. */
+Test(results, leftovers_of_an_interrupted_fold_count_once)
+{
+    char *d = tu_tmpdir();
+    char f[1100], cmd[3000];
+    snprintf(f, sizeof f, "%s/r.h5", d);
+    for (int k = 0; k < 3; k++) {
+        char id[32];
+        snprintf(id, sizeof id, "b-seed%d", k);
+        add(f, id, "x = 2;\n", k, 0.5, 0.5);
+    }
+    /* main: b-seed0, b-seed1; pending: b-seed2 */
+    cr_assert_eq(pending_files(f), 1);
+    snprintf(cmd, sizeof cmd, "cp -p '%s.pending/b-seed2.run.h5' '%s/keep.h5'", f, d);
+    cr_assert_eq(system(cmd), 0);
+    cr_assert_eq(frost_results_compact(f), FROST_OK);
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s.pending' && cp -p '%s/keep.h5' '%s.pending/b-seed2.run.h5'", f, d, f);
+    cr_assert_eq(system(cmd), 0);
+    frost_results r;
+    cr_assert_eq(frost_results_load(&r, f), FROST_OK, "%s", frost_last_error());
+    cr_assert_eq(r.n, 3);
+    frost_results_release(&r);
+    add(f, "b-seed3", "x = 2;\n", 3, 0.5, 0.5);
+    cr_assert_eq(frost_results_compact(f), FROST_OK);
+    cr_assert_eq(main_runs(f), 4);
+    cr_assert_not(tu_exists(tu_path(d, "r.h5.pending")));
+    tu_rmtree(d);
+    free(d);
+}
+
+/* Run ids become file names: odd characters are escaped, '/' refused. */
+Test(results, run_ids_as_file_names)
+{
+    char *d = tu_tmpdir();
+    char f[1100];
+    snprintf(f, sizeof f, "%s/r.h5", d);
+    add(f, "first", "x = 3;\n", 0, 0.5, 0.5);
+    add(f, "second", "x = 3;\n", 1, 0.5, 0.5);
+    add(f, ".odd id%1 \xc3\xa9", "x = 3;\n", 2, 0.5, 0.5); /* pending, under an escaped name */
+    cr_assert_eq(pending_files(f), 1);
+    frost_run_state s;
+    cr_assert_eq(frost_results_read_state(f, ".odd id%1 \xc3\xa9", &s), FROST_OK, "%s", frost_last_error());
+    frost_run_state_release(&s);
+    frost_run_info ri;
+    memset(&ri, 0, sizeof ri);
+    snprintf(ri.id, sizeof ri.id, "a/b");
+    ri.config = "x = 1;\n";
+    frost_run_payload p = {0};
+    cr_assert_eq(frost_results_append(f, &ri, &p), FROST_ERR_INVALID);
+    cr_assert(strstr(frost_last_error(), "cannot name a run"), "%s", frost_last_error());
+    tu_rmtree(d);
+    free(d);
+}
+
+/* Merging: duplicates with the same result once; a conflict refused by
+ * name with the output unchanged. */
+Test(results, merge_in_the_library)
+{
+    char *d = tu_tmpdir();
+    char a[1100], b[1100], c[1100], o[1100];
+    snprintf(a, sizeof a, "%s/a.h5", d);
+    snprintf(b, sizeof b, "%s/b.h5", d);
+    snprintf(c, sizeof c, "%s/c.h5", d);
+    snprintf(o, sizeof o, "%s/o.h5", d);
+    add(a, "m-seed0", "x = 1;\noutput = \"a.h5\";\nseed = 0;\n", 0, 0.8, 0.7);
+    add(a, "m-seed1", "x = 1;\noutput = \"a.h5\";\nseed = 1;\n", 1, 0.8, 0.7);
+    add(b, "m-seed1", "x = 1;\noutput = \"/elsewhere/b.h5\";\nseed = 1;\n", 1, 0.8, 0.7);
+    add(b, "m-seed2", "x = 1;\noutput = \"/elsewhere/b.h5\";\nseed = 2;\n", 2, 0.8, 0.7);
+    add(c, "m-seed1", "x = 1;\noutput = \"c.h5\";\nseed = 1;\n", 1, 0.8, 0.71);
+    const char *in[3] = {a, b, c};
+    cr_assert_eq(frost_results_merge(o, in, 2), FROST_OK, "%s", frost_last_error());
+    frost_results r;
+    cr_assert_eq(frost_results_load(&r, o), FROST_OK);
+    cr_assert_eq(r.n, 3);
+    frost_results_release(&r);
+    const long size = tu_file_size(o);
+    cr_assert_eq(frost_results_merge(o, in, 3), FROST_ERR_INVALID);
+    cr_assert(strstr(frost_last_error(), "run 'm-seed1' conflicts") && strstr(frost_last_error(), "other metrics"),
+              "%s", frost_last_error());
+    cr_assert_eq(tu_file_size(o), size);
+    tu_rmtree(d);
+    free(d);
+}
+
+/* What does not change a run's numbers is not compared. */
+Test(results, canonical_configuration)
+{
+    const char *t = "dataset = \"d.h5\";\noutput = \"a/r.h5\";\nthreads = 4;\nseed = 3;\nmodel = {\n  name = \"gcn\";\n"
+                    "  keep_activations = true;\n  hidden = 8;\n};\n";
+    char *c = frost_config_canonical(t, 0);
+    cr_assert_str_eq(c, "dataset = \"d.h5\";\nseed = 3;\nmodel = {\n  name = \"gcn\";\n  hidden = 8;\n};\n");
+    free(c);
+    c = frost_config_canonical(t, FROST_CANON_SEED | FROST_CANON_DATASET);
+    cr_assert_str_eq(c, "model = {\n  name = \"gcn\";\n  hidden = 8;\n};\n");
+    free(c);
 }

@@ -13,6 +13,10 @@
 # at the start of the run. Output: one JSON line per P in FILE (default
 # results/bench-mpi-NAME.jsonl) and a table on stdout.
 set -euo pipefail
+# A value as a quoted libconfig (or JSON) string: '"' and '\' escaped, newlines
+# and tabs as escapes, so a path reaches frost (or the JSON reader) as itself.
+cfgq() { local s=$1; s=${s//\\/\\\\}; s=${s//\"/\\\"}; s=${s//$'\n'/\\x0a}; s=${s//$'\t'/\\x09}; printf '"%s"' "$s"; }
+jsonq() { local s=$1; s=${s//\\/\\\\}; s=${s//\"/\\\"}; s=${s//$'\n'/\\n}; s=${s//$'\t'/\\t}; printf '"%s"' "$s"; }
 here="$(cd "$(dirname "$0")/../.." && pwd)"
 frost="${FROST:-$here/build/frost}"
 ds="${1:?usage: tools/bench/mpi.sh DATASET.h5 [--epochs N] [--np \"1 2 4\"] [--out FILE]}"
@@ -29,7 +33,7 @@ while [ $# -gt 0 ]; do
     --np) nps="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     --hidden) hidden="$2"; shift 2 ;;
-    --split) split="split = \"$2\";"; shift 2 ;;
+    --split) split="split = $(cfgq "$2");"; shift 2 ;;
     *) echo "tools/bench/mpi.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
 done
@@ -37,7 +41,7 @@ done
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 cat > "$tmp/gcn.cfg" <<CFG
-dataset = "$ds";
+dataset = $(cfgq "$ds");
 $split
 method = "trained";
 epochs = $epochs;
@@ -57,7 +61,7 @@ for p in $nps; do
   [ "$p" -gt 1 ] && launch=(mpirun $root --oversubscribe -np "$p")
   t0=$(date +%s.%N)
   "${launch[@]}" bash -c 'exec /usr/bin/time -f "rss_kib %M" -o "$0.${OMPI_COMM_WORLD_RANK:-0}" "$@"' "$tmp/rss-$p" \
-    "$frost" run "$tmp/gcn.cfg" --quiet --set "output=\"$tmp/r-$p.h5\"" --set "mpi.stats=\"$stats\"" \
+    "$frost" run "$tmp/gcn.cfg" --quiet --set "output=$(cfgq "$tmp/r-$p.h5")" --set "mpi.stats=$(cfgq "$stats")" \
     --set "threads=$(( $(nproc) / p > 0 ? $(nproc) / p : 1 ))" >&2
   t1=$(date +%s.%N)
   rss=$(cat "$tmp"/rss-"$p".* | awk '{print $2}' | paste -sd, -)
@@ -68,7 +72,7 @@ for p in $nps; do
     sec=$("$frost" report "$tmp/r-$p.h5" --history trained-gcn-seed0 | awk -F, 'NR>1 {s+=$7; n++} END {printf "%.6f", s/n}')
     line="{\"run\": \"trained-gcn-seed0\", \"ranks\": 1, \"epochs\": $epochs, \"halo_bytes_per_epoch\": 0, \"allreduce_bytes_per_epoch\": 0, \"epoch_seconds\": $sec, \"compute_seconds\": $sec, \"halo_seconds\": 0, \"allreduce_seconds\": 0}"
   fi
-  printf '%s\n' "${line%\}}, \"wall_seconds\": $(echo "$t1 - $t0" | bc), \"peak_rss_kib\": [$rss], \"dataset\": \"$ds\"}" >> "$out.tmp"
+  printf '%s\n' "${line%\}}, \"wall_seconds\": $(echo "$t1 - $t0" | bc), \"peak_rss_kib\": [$rss], \"dataset\": $(jsonq "$ds")}" >> "$out.tmp"
 done
 mv "$out.tmp" "$out"
 python3 - "$out" <<'PY'

@@ -57,8 +57,15 @@ THREADS = 2
 CFG = {"gin": "experiments/cora-slt-gin.cfg", "gcn": "experiments/cora-slt-gcn.cfg"}
 
 
+def cfg_str(v):
+    """A string as libconfig text (--set value): quoted, '"' and '\\' escaped,
+    control characters as \\xNN, so any path reaches frost as itself."""
+    return '"' + "".join(f"\\x{ord(c):02x}" if ord(c) < 0x20 else "\\" + c if c in '"\\' else c for c in v) + '"'
+
+
 def run_frost(frost, cfg, sets, out):
-    cmd = [frost, "run", os.path.join(ROOT, cfg), "--quiet", "--set", f'output="{out}"', "--set", f"threads={THREADS}"]
+    cmd = [frost, "run", os.path.join(ROOT, cfg), "--quiet", "--set", f"output={cfg_str(out)}", "--set",
+           f"threads={THREADS}"]
     for s in sets:
         cmd += ["--set", s]
     print("  $ " + " ".join(cmd[1:]), file=sys.stderr, flush=True)
@@ -99,7 +106,7 @@ def select(a):
             for ds in a.datasets:
                 out = os.path.join(a.out, f"select-{model}-{rec}-{ds}.h5")
                 run_frost(a.frost, CFG[model], sets + [
-                    f'dataset="{ds}"', f'split="{DATASETS[ds]}"', "runs=2", 'method=["trained", "slt"]',
+                    f"dataset={cfg_str(ds)}", f"split={cfg_str(DATASETS[ds])}", "runs=2", 'method=["trained", "slt"]',
                     "slt.freeze=0.2", "slt.sparsity=0.5"], out)
                 g = groups(out)
                 tr = g[("trained",)]
@@ -130,7 +137,7 @@ def final(a):
               f" {'compr.full':>10} {'compr.paper':>11} {'within 1.0 / >=35x':>19}")
         for ds in a.datasets:
             out = os.path.join(a.out, f"final-{model}-{ds}.h5")
-            base = [f'dataset="{ds}"', f'split="{DATASETS[ds]}"', 'method=["trained", "slt"]']
+            base = [f"dataset={cfg_str(ds)}", f"split={cfg_str(DATASETS[ds])}", 'method=["trained", "slt"]']
             # screening: every point on seeds 0 and 1, chosen by mean validation
             run_frost(a.frost, CFG[model], base + ["runs=2", "slt.freeze=[0.2, 0.4]", "slt.sparsity=[0.3, 0.5, 0.7]"],
                       out)

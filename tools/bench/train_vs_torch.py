@@ -37,14 +37,20 @@ MODELS = {
 }
 
 
+def cfg_str(v):
+    """A string as libconfig text (--set value): quoted, '"' and '\\' escaped,
+    control characters as \\xNN, so any path reaches frost as itself."""
+    return '"' + "".join(f"\\x{ord(c):02x}" if ord(c) < 0x20 else "\\" + c if c in '"\\' else c for c in v) + '"'
+
+
 def run_frost(frost, model, dataset, threads, epochs, warmup):
     cfg, extra = MODELS[model]
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "r.h5")
         cmd = ["/usr/bin/time", "-f", "%M", frost, "run", os.path.join(ROOT, cfg),
-               "--set", f'dataset="{os.path.abspath(dataset)}"', "--set", 'split="random"',
+               "--set", f"dataset={cfg_str(os.path.abspath(dataset))}", "--set", 'split="random"',
                "--set", f"epochs={epochs + warmup}", "--set", "runs=1", "--set", f"eval_every={epochs + warmup}",
-               "--set", f"threads={threads}", "--set", f'output="{out}"', "--quiet"] + extra
+               "--set", f"threads={threads}", "--set", f"output={cfg_str(out)}", "--quiet"] + extra
         env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
         r = subprocess.run(cmd, capture_output=True, text=True, env=env)
         if r.returncode != 0:
