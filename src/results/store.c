@@ -423,6 +423,19 @@ static frost_status snapshot_read(const store *s, snapshot *sn)
 
 /* ---- finding one run ----------------------------------------------------------------------- */
 
+/* Open p and look for the run group grp in it: FROST_OK with *f open when p
+ * holds it, FROST_DONE (nothing open) when it does not, RETRY when p went
+ * away meanwhile (folded), an error otherwise. */
+static frost_status open_holding(const char *p, const char *grp, hid_t *f)
+{
+    frost_status st = frost__h5_open_read(f, p, FROST_RESULTS_FORMAT, FROST_RESULTS_VERSION, NULL);
+    if (st < 0) return exists(p) ? st : RETRY;
+    if (frost__h5_exists(*f, grp)) return FROST_OK;
+    H5Fclose(*f);
+    *f = H5I_INVALID_HID;
+    return FROST_DONE;
+}
+
 /* Open the file that holds run id: FROST_OK with *f open (and *where its
  * path, owned), FROST_DONE when no file holds it. */
 static frost_status find_try(const store *s, const char *id, hid_t *f, char **where)
@@ -455,14 +468,9 @@ static frost_status find_try(const store *s, const char *id, hid_t *f, char **wh
     free(key);
     if (!p) return frost__error(FROST_ERR_NOMEM, "out of memory");
     if (exists(p)) {
-        st = frost__h5_open_read(f, p, FROST_RESULTS_FORMAT, FROST_RESULTS_VERSION, NULL);
-        if (st < 0) {
-            st = exists(p) ? st : RETRY;
-            goto fail;
-        }
-        if (frost__h5_exists(*f, grp)) goto found;
-        H5Fclose(*f);
-        *f = H5I_INVALID_HID;
+        st = open_holding(p, grp, f);
+        if (st == FROST_OK) goto found;
+        if (st != FROST_DONE) goto fail;
     }
     free(p);
     p = NULL;
@@ -470,14 +478,9 @@ static frost_status find_try(const store *s, const char *id, hid_t *f, char **wh
     for (int64_t k = 0; k < pl.n; k++) {
         if (!has_suffix(pl.name[k], SUFFIX_BATCH)) continue;
         if (!(p = in_dir(s, pl.name[k]))) FROST_FAIL(FROST_ERR_NOMEM, "out of memory");
-        st = frost__h5_open_read(f, p, FROST_RESULTS_FORMAT, FROST_RESULTS_VERSION, NULL);
-        if (st < 0) {
-            st = exists(p) ? st : RETRY;
-            goto fail;
-        }
-        if (frost__h5_exists(*f, grp)) goto found;
-        H5Fclose(*f);
-        *f = H5I_INVALID_HID;
+        st = open_holding(p, grp, f);
+        if (st == FROST_OK) goto found;
+        if (st != FROST_DONE) goto fail;
         free(p);
         p = NULL;
     }
