@@ -423,6 +423,19 @@ static frost_status snapshot_read(const store *s, snapshot *sn)
 
 /* ---- finding one run ----------------------------------------------------------------------- */
 
+/* Open p and look for the run group grp in it: FROST_OK with *f open when p
+ * holds it, FROST_DONE (nothing open) when it does not, RETRY when p went
+ * away meanwhile (folded), an error otherwise. */
+static frost_status open_holding(const char *p, const char *grp, hid_t *f)
+{
+    frost_status st = frost__h5_open_read(f, p, FROST_RESULTS_FORMAT, FROST_RESULTS_VERSION, NULL);
+    if (st < 0) return exists(p) ? st : RETRY;
+    if (frost__h5_exists(*f, grp)) return FROST_OK;
+    H5Fclose(*f);
+    *f = H5I_INVALID_HID;
+    return FROST_DONE;
+}
+
 /* Open the file that holds run id: FROST_OK with *f open (and *where its
  * path, owned), FROST_DONE when no file holds it. */
 static frost_status find_try(const store *s, const char *id, hid_t *f, char **where)
@@ -455,14 +468,9 @@ static frost_status find_try(const store *s, const char *id, hid_t *f, char **wh
     free(key);
     if (!p) return frost__error(FROST_ERR_NOMEM, "out of memory");
     if (exists(p)) {
-        st = frost__h5_open_read(f, p, FROST_RESULTS_FORMAT, FROST_RESULTS_VERSION, NULL);
-        if (st < 0) {
-            st = exists(p) ? st : RETRY;
-            goto fail;
-        }
-        if (frost__h5_exists(*f, grp)) goto found;
-        H5Fclose(*f);
-        *f = H5I_INVALID_HID;
+        st = open_holding(p, grp, f);
+        if (st == FROST_OK) goto found;
+        if (st != FROST_DONE) goto fail;
     }
     free(p);
     p = NULL;
@@ -470,14 +478,9 @@ static frost_status find_try(const store *s, const char *id, hid_t *f, char **wh
     for (int64_t k = 0; k < pl.n; k++) {
         if (!has_suffix(pl.name[k], SUFFIX_BATCH)) continue;
         if (!(p = in_dir(s, pl.name[k]))) FROST_FAIL(FROST_ERR_NOMEM, "out of memory");
-        st = frost__h5_open_read(f, p, FROST_RESULTS_FORMAT, FROST_RESULTS_VERSION, NULL);
-        if (st < 0) {
-            st = exists(p) ? st : RETRY;
-            goto fail;
-        }
-        if (frost__h5_exists(*f, grp)) goto found;
-        H5Fclose(*f);
-        *f = H5I_INVALID_HID;
+        st = open_holding(p, grp, f);
+        if (st == FROST_OK) goto found;
+        if (st != FROST_DONE) goto fail;
         free(p);
         p = NULL;
     }
@@ -545,73 +548,77 @@ fail:
     return st;
 }
 
-frost_status frost__results_find_info(const char *path, const char *id, frost_run_info *ri, bool *found)
+/* What to read from the file holding one run (f open, where its path). */
+typedef frost_status (*run_reader)(hid_t f, const char *where, const char *id, void *ctx);
+
+/* Find run id and read it with fn: FROST_DONE when no file holds it. */
+static frost_status with_run(const char *path, const char *id, run_reader fn, void *ctx)
 {
     frost_status st = FROST_OK;
     store s;
     hid_t f = H5I_INVALID_HID;
     char *where = NULL;
-    *found = false;
-    if (ri) memset(ri, 0, sizeof *ri);
     frost__h5_init();
     FROST_TRY(store_init(&s, path));
     st = find_run(&s, id, &f, &where);
     if (st == FROST_OK) {
-        *found = true;
-        if (ri) st = frost__results_read_one(f, where, id, ri);
+        st = fn(f, where, id, ctx);
         H5Fclose(f);
-    } else if (st == FROST_DONE) {
-        st = FROST_OK;
     }
     free(where);
     store_free(&s);
 fail:
     return st;
+}
+
+static frost_status read_info(hid_t f, const char *where, const char *id, void *ri)
+{
+    return ri ? frost__results_read_one(f, where, id, ri) : FROST_OK;
+}
+
+frost_status frost__results_find_info(const char *path, const char *id, frost_run_info *ri, bool *found)
+{
+    *found = false;
+    if (ri) memset(ri, 0, sizeof *ri);
+    frost_status st = with_run(path, id, read_info, ri);
+    if (st == FROST_DONE) return FROST_OK;
+    if (st >= 0) *found = true;
+    return st;
+}
+
+static frost_status no_run(frost_status st, const char *path, const char *id)
+{
+    if (st != FROST_DONE) return st;
+    return frost__error(FROST_ERR_INVALID, "%s: no run '%s' (frost report lists the runs)", path, id);
+}
+
+static frost_status read_state(hid_t f, const char *where, const char *id, void *out)
+{
+    return frost__results_read_state_in(f, where, id, out);
 }
 
 frost_status frost_results_read_state(const char *path, const char *id, frost_run_state *out)
 {
-    frost_status st = FROST_OK;
-    store s;
-    hid_t f = H5I_INVALID_HID;
-    char *where = NULL;
     memset(out, 0, sizeof *out);
-    frost__h5_init();
-    FROST_TRY(store_init(&s, path));
-    st = find_run(&s, id, &f, &where);
-    if (st == FROST_OK) {
-        st = frost__results_read_state_in(f, where, id, out);
-        H5Fclose(f);
-    } else if (st == FROST_DONE) {
-        st = frost__error(FROST_ERR_INVALID, "%s: no run '%s' (frost report lists the runs)", path, id);
-    }
-    free(where);
-    store_free(&s);
-fail:
-    return st;
+    return no_run(with_run(path, id, read_state, out), path, id);
+}
+
+typedef struct history_out {
+    frost_epoch_record **rec;
+    int64_t *n;
+} history_out;
+
+static frost_status read_history(hid_t f, const char *where, const char *id, void *ctx)
+{
+    history_out *h = ctx;
+    return frost__results_read_history_in(f, where, id, h->rec, h->n);
 }
 
 frost_status frost_results_read_history(const char *path, const char *id, frost_epoch_record **out, int64_t *n)
 {
-    frost_status st = FROST_OK;
-    store s;
-    hid_t f = H5I_INVALID_HID;
-    char *where = NULL;
     *out = NULL;
     *n = 0;
-    frost__h5_init();
-    FROST_TRY(store_init(&s, path));
-    st = find_run(&s, id, &f, &where);
-    if (st == FROST_OK) {
-        st = frost__results_read_history_in(f, where, id, out, n);
-        H5Fclose(f);
-    } else if (st == FROST_DONE) {
-        st = frost__error(FROST_ERR_INVALID, "%s: no run '%s' (frost report lists the runs)", path, id);
-    }
-    free(where);
-    store_free(&s);
-fail:
-    return st;
+    return no_run(with_run(path, id, read_history, &(history_out){out, n}), path, id);
 }
 
 /* ---- writing ------------------------------------------------------------------------------------ */

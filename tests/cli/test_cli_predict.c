@@ -14,11 +14,9 @@
 #include <criterion/criterion.h>
 #include <hdf5.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "frost/frost.h"
 #include "testutil.h"
@@ -28,56 +26,25 @@ static char models[1024];   /* r-models/RUN_ID: base-old, base-new, ft-old, ft-n
 static char scenario[1024]; /* r-models/scenario.h5 */
 static double prt_test, prt_valid, eft_test; /* the run's rows */
 
-typedef struct run_result {
-    int status;
-    char out[1 << 14];
-    char err[1 << 14];
-    int err_lines;
-} run_result;
+static tu_run R; /* the last run of the frost program (TU_FROST, testutil) */
 
-static void run(run_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void run(run_result *r, const char *fmt, ...)
+/* A model file's path (tu_path's eight rotating buffers: at most eight paths
+ * in one call). */
+static const char *model(const char *name) { return tu_path(models, name); }
+
+/* Write cfg as dir/name, then `frost run dir/name --quiet`, which succeeds. */
+static void run_cfg(const char *name, const char *cfg)
 {
-    char args[6144], cmd[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    const char *bin = getenv("FROST_BIN");
-    cr_assert_not_null(bin, "FROST_BIN not set");
-    snprintf(cmd, sizeof cmd, "%s %s >%s/o.txt 2>%s/e.txt", bin, args, dir, dir);
-    int st = system(cmd);
-    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    FILE *f = fopen(tu_path(dir, "o.txt"), "r");
-    size_t n = fread(r->out, 1, sizeof r->out - 1, f);
-    r->out[n] = 0;
-    fclose(f);
-    f = fopen(tu_path(dir, "e.txt"), "r");
-    n = fread(r->err, 1, sizeof r->err - 1, f);
-    r->err[n] = 0;
-    fclose(f);
-    r->err_lines = 0;
-    for (char *p = r->err; *p; p++) r->err_lines += *p == '\n';
-}
-
-static run_result R;
-
-/* A model file's path (eight rotating buffers of its own: tu_path's are
- * shared with run()). */
-static const char *model(const char *name)
-{
-    static char buf[8][1200];
-    static int k = 0;
-    char *b = buf[k++ & 7];
-    snprintf(b, sizeof buf[0], "%s/%s", models, name);
-    return b;
+    tu_writef(dir, name, cfg);
+    TU_FROST(&R, "run", tu_path(dir, name), "--quiet");
+    cr_assert_eq(R.status, 0, "%s: %s", name, R.err);
 }
 
 static void setup(void)
 {
     dir = tu_tmpdir();
-    run(&R, "synth %s/s.h5 --nodes 1200 --edges 6000 --features 24 --classes 4 --homophily 0.5 --signal 1.0 --seed 9",
-        dir);
+    TU_FROST(&R, "synth", tu_path(dir, "s.h5"), "--nodes", "1200", "--edges", "6000", "--features", "24", "--classes",
+             "4", "--homophily", "0.5", "--signal", "1.0", "--seed", "9");
     cr_assert_eq(R.status, 0, "%s", R.err);
     char cfg[2048];
     snprintf(cfg, sizeof cfg,
@@ -89,9 +56,7 @@ static void setup(void)
              "  new_model = \"gcn\"; new_layers = 2; new_hidden = 16;\n"
              "  base_epochs = 40; init = \"base\"; eft_alpha = 0.5; infer_repeats = 1; };\n",
              dir, dir);
-    tu_writef(dir, "prt.cfg", cfg);
-    run(&R, "run %s/prt.cfg --quiet", dir);
-    cr_assert_eq(R.status, 0, "%s", R.err);
+    run_cfg("prt.cfg", cfg);
     frost_results res;
     cr_assert_eq(frost_results_load(&res, tu_path(dir, "r.h5")), FROST_OK, "%s", frost_last_error());
     for (int64_t k = 0; k < res.n; k++) {
@@ -110,16 +75,15 @@ static void setup(void)
     cr_assert(models[0], "no prt row");
     snprintf(scenario, sizeof scenario, "%s/r-models/scenario.h5", dir);
     /* a model of another label set: a 3-class MLP on the same features */
-    run(&R, "synth %s/s3.h5 --nodes 300 --edges 900 --features 24 --classes 3 --seed 2", dir);
+    TU_FROST(&R, "synth", tu_path(dir, "s3.h5"), "--nodes", "300", "--edges", "900", "--features", "24", "--classes",
+             "3", "--seed", "2");
     cr_assert_eq(R.status, 0, "%s", R.err);
     snprintf(cfg, sizeof cfg,
              "dataset = \"%s/s3.h5\";\noutput = \"%s/r3.h5\";\nmethod = \"trained\";\nruns = 1;\nepochs = 3;\n"
              "split = \"random\";\nmodel = { name = \"mlp\"; layers = 2; hidden = 8; };\n",
              dir, dir);
-    tu_writef(dir, "c3.cfg", cfg);
-    run(&R, "run %s/c3.cfg --quiet", dir);
-    cr_assert_eq(R.status, 0, "%s", R.err);
-    run(&R, "export %s/r3.h5 trained-mlp-seed0 -o %s/three.h5", dir, dir);
+    run_cfg("c3.cfg", cfg);
+    TU_FROST(&R, "export", tu_path(dir, "r3.h5"), "trained-mlp-seed0", "-o", tu_path(dir, "three.h5"));
     cr_assert_eq(R.status, 0, "%s", R.err);
 }
 
@@ -168,7 +132,7 @@ static void free_preds(preds *p)
 /* The logits of one model file, by `frost predict MODEL DATASET -o`. */
 static void single(preds *p, const char *name)
 {
-    run(&R, "predict %s %s --split prt-task -o %s/single.h5", model(name), scenario, dir);
+    TU_FROST(&R, "predict", model(name), scenario, "--split", "prt-task", "-o", tu_path(dir, "single.h5"));
     cr_assert_eq(R.status, 0, "%s: %s", name, R.err);
     read_preds(p, tu_path(dir, "single.h5"));
 }
@@ -215,7 +179,7 @@ Test(cli_predict, base_applies_the_reward_to_the_base)
     preds nb, rw, got;
     single(&nb, "base-new.h5");
     single(&rw, "reward.h5");
-    run(&R, "predict %s %s --base %s -o %s/prt.h5", model("reward.h5"), scenario, model("base-new.h5"), dir);
+    TU_FROST(&R, "predict", model("reward.h5"), scenario, "--base", model("base-new.h5"), "-o", tu_path(dir, "prt.h5"));
     cr_assert_eq(R.status, 0, "%s", R.err);
     cr_assert_eq(R.err_lines, 0, "%s", R.err);
     cr_assert(strstr(R.out, "PRT (reward + base)") && strstr(R.out, "split prt-task"), "%s", R.out);
@@ -247,12 +211,14 @@ Test(cli_predict, eft_combines_three_models_with_alpha)
     double *want = malloc((size_t)(N * C) * sizeof *want), ln[8], lf[8], lo[8];
     const double alphas[3] = {0.5, 1.0, 3.0};
     for (int k = 0; k < 3; k++) {
+        char alpha[32];
+        snprintf(alpha, sizeof alpha, "%g", alphas[k]);
         if (k == 1) /* the default alpha is 1 */
-            run(&R, "predict %s %s --eft %s %s -o %s/eft.h5", model("base-new.h5"), scenario, model("ft-old.h5"),
-                model("base-old.h5"), dir);
+            TU_FROST(&R, "predict", model("base-new.h5"), scenario, "--eft", model("ft-old.h5"), model("base-old.h5"),
+                     "-o", tu_path(dir, "eft.h5"));
         else
-            run(&R, "predict %s %s --eft %s %s --alpha %g -o %s/eft.h5", model("base-new.h5"), scenario,
-                model("ft-old.h5"), model("base-old.h5"), alphas[k], dir);
+            TU_FROST(&R, "predict", model("base-new.h5"), scenario, "--eft", model("ft-old.h5"), model("base-old.h5"),
+                     "--alpha", alpha, "-o", tu_path(dir, "eft.h5"));
         cr_assert_eq(R.status, 0, "%s", R.err);
         cr_assert(strstr(R.out, "EFT (3 models)"), "%s", R.out);
         if (k == 0) /* the run's EFT row used alpha 0.5 */
@@ -288,46 +254,49 @@ static void assert_refused(int status, const char *needle)
 
 Test(cli_predict, other_label_sets_are_refused)
 {
-    char three[1200];
+    char three[1200], bad[1200];
     snprintf(three, sizeof three, "%s/three.h5", dir);
-    run(&R, "predict %s %s --base %s -o %s/bad.h5", three, scenario, model("base-new.h5"), dir);
+    snprintf(bad, sizeof bad, "%s/bad.h5", dir);
+    TU_FROST(&R, "predict", three, scenario, "--base", model("base-new.h5"), "-o", bad);
     assert_refused(1, "three.h5: label sets differ (4 classes against 3 classes)");
-    run(&R, "predict %s %s --eft %s %s -o %s/bad.h5", model("base-new.h5"), scenario, three, model("base-old.h5"), dir);
+    TU_FROST(&R, "predict", model("base-new.h5"), scenario, "--eft", three, model("base-old.h5"), "-o", bad);
     assert_refused(1, "three.h5: label sets differ (4 classes against 3 classes)");
-    run(&R, "predict %s %s --eft %s %s -o %s/bad.h5", model("base-new.h5"), scenario, model("ft-old.h5"), three, dir);
+    TU_FROST(&R, "predict", model("base-new.h5"), scenario, "--eft", model("ft-old.h5"), three, "-o", bad);
     assert_refused(1, "three.h5: label sets differ (4 classes against 3 classes)");
     /* a base that does not fit the dataset is refused by the dataset check */
-    run(&R, "predict %s %s --base %s -o %s/bad.h5", model("reward.h5"), scenario, three, dir);
+    TU_FROST(&R, "predict", model("reward.h5"), scenario, "--base", three, "-o", bad);
     assert_refused(1, "three.h5: the model takes 24 features and predicts 3 classes");
 }
 
 Test(cli_predict, missing_files_are_one_line_errors)
 {
-    run(&R, "predict %s %s --base %s/nope.h5 -o %s/bad.h5", model("reward.h5"), scenario, dir, dir);
+    char nope[1200], bad[1200];
+    snprintf(nope, sizeof nope, "%s/nope.h5", dir);
+    snprintf(bad, sizeof bad, "%s/bad.h5", dir);
+    TU_FROST(&R, "predict", model("reward.h5"), scenario, "--base", nope, "-o", bad);
     assert_refused(1, "nope.h5: cannot open");
-    run(&R, "predict %s/nope.h5 %s --base %s -o %s/bad.h5", dir, scenario, model("base-new.h5"), dir);
+    TU_FROST(&R, "predict", nope, scenario, "--base", model("base-new.h5"), "-o", bad);
     assert_refused(1, "nope.h5: cannot open");
-    run(&R, "predict %s %s --eft %s %s/nope.h5 -o %s/bad.h5", model("base-new.h5"), scenario, model("ft-old.h5"), dir,
-        dir);
+    TU_FROST(&R, "predict", model("base-new.h5"), scenario, "--eft", model("ft-old.h5"), nope, "-o", bad);
     assert_refused(1, "nope.h5: cannot open");
-    run(&R, "predict %s %s/nodata.h5 --base %s -o %s/bad.h5", model("reward.h5"), dir, model("base-new.h5"), dir);
+    TU_FROST(&R, "predict", model("reward.h5"), tu_path(dir, "nodata.h5"), "--base", model("base-new.h5"), "-o", bad);
     assert_refused(1, "nodata.h5");
 }
 
 Test(cli_predict, wrong_arguments_are_usage_errors)
 {
-    run(&R, "predict %s --base %s", model("reward.h5"), model("base-new.h5"));
+    TU_FROST(&R, "predict", model("reward.h5"), "--base", model("base-new.h5"));
     assert_refused(2, "expected: frost predict MODEL DATASET");
-    run(&R, "predict %s %s %s --base %s", model("reward.h5"), scenario, scenario, model("base-new.h5"));
+    TU_FROST(&R, "predict", model("reward.h5"), scenario, scenario, "--base", model("base-new.h5"));
     assert_refused(2, "too many arguments");
-    run(&R, "predict %s %s --base", model("reward.h5"), scenario);
+    TU_FROST(&R, "predict", model("reward.h5"), scenario, "--base");
     assert_refused(2, "--base needs a model file");
-    run(&R, "predict %s %s --eft %s", model("base-new.h5"), scenario, model("ft-old.h5"));
+    TU_FROST(&R, "predict", model("base-new.h5"), scenario, "--eft", model("ft-old.h5"));
     assert_refused(2, "--eft needs FINETUNED and PRETRAINED model files");
-    run(&R, "predict %s %s --base %s --eft %s %s", model("reward.h5"), scenario, model("base-new.h5"),
-        model("ft-old.h5"), model("base-old.h5"));
+    TU_FROST(&R, "predict", model("reward.h5"), scenario, "--base", model("base-new.h5"), "--eft", model("ft-old.h5"),
+             model("base-old.h5"));
     assert_refused(2, "--base and --eft exclude each other");
-    run(&R, "predict %s %s --eft %s %s --alpha many", model("base-new.h5"), scenario, model("ft-old.h5"),
-        model("base-old.h5"));
+    TU_FROST(&R, "predict", model("base-new.h5"), scenario, "--eft", model("ft-old.h5"), model("base-old.h5"),
+             "--alpha", "many");
     assert_refused(2, "--alpha");
 }

@@ -32,95 +32,9 @@
 
 TestSuite(hostile, .timeout = 600);
 
-/* ---- running frost without a shell ---------------------------------------------------- */
+/* ---- running frost without a shell: TU_FROST (testutil) ------------------------------- */
 
-typedef struct res {
-    int status;    /* exit status, or 128 + signal */
-    char *out;     /* stdout, malloc'd */
-    char *err;     /* stderr, malloc'd */
-    int err_lines;
-} res;
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return strdup("");
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = calloc((size_t)n + 1, 1);
-    cr_assert_eq(fread(b, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    return b;
-}
-
-static void res_free(res *r)
-{
-    free(r->out);
-    free(r->err);
-    memset(r, 0, sizeof *r);
-}
-
-/* Start frost with argv (NULL-terminated, without the program), in folder cwd
- * (NULL: the test's), with one extra environment entry (NULL: none). */
-static pid_t start(const char *cwd, const char *env, const char *const *args, const char *o, const char *e)
-{
-    const char *bin = getenv("FROST_BIN");
-    cr_assert_not_null(bin, "FROST_BIN not set");
-    int n = 0;
-    while (args[n]) n++;
-    char **argv = calloc((size_t)n + 2, sizeof *argv);
-    argv[0] = (char *)bin;
-    for (int k = 0; k < n; k++) argv[k + 1] = (char *)args[k];
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        int fo = open(o, O_WRONLY | O_CREAT | O_TRUNC, 0644), fe = open(e, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fo < 0 || fe < 0) _exit(125);
-        dup2(fo, 1);
-        dup2(fe, 2);
-        if (cwd && chdir(cwd) != 0) _exit(126);
-        if (env) putenv((char *)env);
-        /* under the sanitizers: no "Suppressions used" table on stderr (it is not frost's line) */
-        const char *lsan = getenv("LSAN_OPTIONS");
-        if (lsan) {
-            char *v = NULL;
-            if (asprintf(&v, "%s:print_suppressions=0", lsan) > 0) setenv("LSAN_OPTIONS", v, 1);
-        }
-        execv(bin, argv);
-        _exit(127);
-    }
-    free(argv);
-    return pid;
-}
-
-static void finish(res *r, pid_t pid, const char *o, const char *e)
-{
-    int st = 0;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
-    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    r->out = slurp(o);
-    r->err = slurp(e);
-    r->err_lines = 0;
-    for (char *p = r->err; *p; p++) r->err_lines += *p == '\n';
-}
-
-static char *logdir;
-
-static void runv(res *r, const char *cwd, const char *env, const char *const *args)
-{
-    char o[600], e[600];
-    snprintf(o, sizeof o, "%s/stdout", logdir);
-    snprintf(e, sizeof e, "%s/stderr", logdir);
-    res_free(r);
-    finish(r, start(cwd, env, args, o, e), o, e);
-}
-
-#define FROST(r, ...) runv((r), NULL, NULL, (const char *const[]){__VA_ARGS__, NULL})
-#define FROST_IN(r, cwd, ...) runv((r), (cwd), NULL, (const char *const[]){__VA_ARGS__, NULL})
-#define FROST_ENV(r, env, ...) runv((r), NULL, (env), (const char *const[]){__VA_ARGS__, NULL})
+static char *logdir; /* each test's own folder (the signal tests' stdout and stderr) */
 
 /* "dir/name" malloc'd, any length */
 static char *join(const char *dir, const char *name)
@@ -173,18 +87,6 @@ static unsigned long file_sum(const char *path)
     return h;
 }
 
-static bool entry_with_prefix(const char *dir, const char *prefix)
-{
-    DIR *d = opendir(dir);
-    if (!d) return false;
-    struct dirent *e;
-    bool found = false;
-    while ((e = readdir(d)))
-        if (strncmp(e->d_name, prefix, strlen(prefix)) == 0) found = true;
-    closedir(d);
-    return found;
-}
-
 static bool on_path(const char *prog)
 {
     const char *path = getenv("PATH");
@@ -207,13 +109,13 @@ static void teardown(void)
     free(logdir);
 }
 
-static res R;
+static tu_run R;
 
 /* A small synthetic dataset (200 nodes, split "random"). */
 static void synth(const char *path, const char *extra)
 {
-    FROST(&R, "synth", path, "--nodes", "200", "--edges", "600", "--features", "8", "--classes", "3", "--quiet",
-          "--force", extra ? extra : "--seed", extra ? "0" : "1");
+    TU_FROST(&R, "synth", path, "--nodes", "200", "--edges", "600", "--features", "8", "--classes", "3", "--quiet",
+             "--force", extra ? extra : "--seed", extra ? "0" : "1");
     cr_assert_eq(R.status, 0, "synth %s: %s", path, R.err);
 }
 
@@ -247,37 +149,39 @@ Test(hostile, names_with_shell_characters_work_in_every_verb_and_inject_nothing,
         tu_make_ogb(plain);
         cr_assert_eq(rename(plain, srcfull), 0);
         free(plain);
-        FROST_IN(&R, d, "import", "ogb", src, imp, "--quiet");
+        TU_FROST_IN(&R, d, "import", "ogb", src, imp, "--quiet");
         cr_assert_eq(R.status, 0, "import [%s]: %s", B, R.err);
-        FROST_IN(&R, d, "info", imp);
+        TU_FROST_IN(&R, d, "info", imp);
         cr_assert_eq(R.status, 0, "info [%s]: %s", B, R.err);
-        FROST_IN(&R, d, "synth", syn, "--nodes", "200", "--edges", "600", "--features", "8", "--classes", "3",
-                 "--quiet");
+        TU_FROST_IN(&R, d, "synth", syn, "--nodes", "200", "--edges", "600", "--features", "8", "--classes", "3",
+                    "--quiet");
         cr_assert_eq(R.status, 0, "synth [%s]: %s", B, R.err);
-        FROST_IN(&R, d, "partition", syn, "--parts", "2", "-o", part);
+        TU_FROST_IN(&R, d, "partition", syn, "--parts", "2", "-o", part);
         cr_assert_eq(R.status, 0, "partition [%s]: %s", B, R.err);
         char *sd = set_str("dataset", syn), *so = set_str("output", resf);
-        FROST_IN(&R, d, "run", slt_cfg, "--quiet", "--set", sd, "--set", so, "--set", "split=\"random\"", "--set",
-                 "epochs=2", "--set", "runs=1", "--set", "model.hidden=8", "--set", "slt.freeze=0.4", "--set",
-                 "slt.sparsity=0.5");
+        TU_FROST_IN(&R, d, "run", slt_cfg, "--quiet", "--set", sd, "--set", so, "--set", "split=\"random\"", "--set",
+                    "epochs=2", "--set", "runs=1", "--set", "model.hidden=8", "--set", "slt.freeze=0.4", "--set",
+                    "slt.sparsity=0.5");
         cr_assert_eq(R.status, 0, "run [%s]: %s", B, R.err);
-        if (gnuplot) FROST_IN(&R, d, "report", resf, "--csv", csv, "-o", rdir);
-        else FROST_IN(&R, d, "report", resf, "--csv", csv, "--no-plots");
+        if (gnuplot)
+            TU_FROST_IN(&R, d, "report", resf, "--csv", csv, "-o", rdir);
+        else
+            TU_FROST_IN(&R, d, "report", resf, "--csv", csv, "--no-plots");
         cr_assert_eq(R.status, 0, "report [%s]: %s", B, R.err);
         if (gnuplot) {
             char *png = fmt("%s/%s/gcn-test-vs-size.png", d, rdir);
             cr_assert(tu_exists(png), "report [%s] made no plot", B);
             free(png);
         }
-        FROST_IN(&R, d, "export", resf, "slt-gcn-seed0", "-o", model);
+        TU_FROST_IN(&R, d, "export", resf, "slt-gcn-seed0", "-o", model);
         cr_assert_eq(R.status, 0, "export [%s]: %s", B, R.err);
-        FROST_IN(&R, d, "predict", model, syn, "-o", pred);
+        TU_FROST_IN(&R, d, "predict", model, syn, "-o", pred);
         cr_assert_eq(R.status, 0, "predict [%s]: %s", B, R.err);
         cr_assert(strstr(R.out, "bit-identical"), "predict [%s]: %s", B, R.out);
-        FROST_IN(&R, d, "bench", syn, "--split", "random", "--what", "gcn", "--repeat", "1", "--warmup", "0",
-                 "--json", json);
+        TU_FROST_IN(&R, d, "bench", syn, "--split", "random", "--what", "gcn", "--repeat", "1", "--warmup", "0",
+                    "--json", json);
         cr_assert_eq(R.status, 0, "bench [%s]: %s", B, R.err);
-        char *jtext = slurp(tu_path(d, json));
+        char *jtext = tu_slurp(tu_path(d, json));
         cr_assert(jtext[0] == '{' && strstr(jtext, "\"epoch_gcn\""), "bench [%s] JSON: %s", B, jtext);
         free(jtext);
         /* every output is there under its own name */
@@ -291,9 +195,9 @@ Test(hostile, names_with_shell_characters_work_in_every_verb_and_inject_nothing,
         free(pred), free(json), free(csv), free(rdir);
     }
     /* the injection names created nothing, here or in the folder the tests run in */
-    cr_assert_not(entry_with_prefix(d, "INJECTED"), "a file name was run by a shell");
-    cr_assert_not(entry_with_prefix(".", "INJECTED"), "a file name was run by a shell");
-    cr_assert_not(entry_with_prefix(logdir, "INJECTED"), "a file name was run by a shell");
+    cr_assert_not(tu_any_with_prefix(d, "INJECTED"), "a file name was run by a shell");
+    cr_assert_not(tu_any_with_prefix(".", "INJECTED"), "a file name was run by a shell");
+    cr_assert_not(tu_any_with_prefix(logdir, "INJECTED"), "a file name was run by a shell");
     tu_rmtree(d);
     free(d);
 }
@@ -314,8 +218,8 @@ Test(hostile, outputs_never_clobber_inputs, .init = setup, .fini = teardown)
     synth(ds, NULL);
     synth(ds2, NULL);
     char *sd = set_str("dataset", ds), *so = set_str("output", r);
-    FROST(&R, "run", gcn_cfg(), "--quiet", "--set", sd, "--set", so, "--set", "split=\"random\"", "--set", "epochs=2",
-          "--set", "runs=1", "--set", "model.hidden=8");
+    TU_FROST(&R, "run", gcn_cfg(), "--quiet", "--set", sd, "--set", so, "--set", "split=\"random\"", "--set",
+             "epochs=2", "--set", "runs=1", "--set", "model.hidden=8");
     cr_assert_eq(R.status, 0, "%s", R.err);
     const unsigned long r_sum = file_sum(r), d_sum = file_sum(ds), d2_sum = file_sum(ds2);
 
@@ -326,61 +230,61 @@ Test(hostile, outputs_never_clobber_inputs, .init = setup, .fini = teardown)
     char *dot = fmt("%s/./r.h5", d), *up = fmt("%s/sub/../r.h5", d), *lnk = join(d, "link.h5"), *hard = join(d, "hard.h5");
     const char *spellings[] = {r, dot, up, lnk, hard};
     for (size_t k = 0; k < 5; k++) {
-        FROST(&R, "export", r, "trained-gcn-seed0", "-o", spellings[k]);
+        TU_FROST(&R, "export", r, "trained-gcn-seed0", "-o", spellings[k]);
         refused(spellings[k], "is the input");
-        FROST(&R, "export", r, "trained-gcn-seed0", "-o", spellings[k], "--force");
+        TU_FROST(&R, "export", r, "trained-gcn-seed0", "-o", spellings[k], "--force");
         refused(spellings[k], "is the input"); /* --force never allows it */
     }
     cr_assert_eq(file_sum(r), r_sum, "the results file changed");
-    FROST(&R, "export", r, "trained-gcn-seed0", "-o", m);
+    TU_FROST(&R, "export", r, "trained-gcn-seed0", "-o", m);
     cr_assert_eq(R.status, 0, "%s", R.err);
     const unsigned long m_sum = file_sum(m);
 
     /* predict onto its model or its dataset; onto another frost kind only with --force */
-    FROST(&R, "predict", m, ds, "-o", m);
+    TU_FROST(&R, "predict", m, ds, "-o", m);
     refused("predict -o MODEL", "is the input");
-    FROST(&R, "predict", m, ds, "-o", ds);
+    TU_FROST(&R, "predict", m, ds, "-o", ds);
     refused("predict -o DATASET", "is the input");
-    FROST(&R, "predict", m, ds, "-o", ds2);
+    TU_FROST(&R, "predict", m, ds, "-o", ds2);
     refused("predict -o another dataset", "is a frost.dataset file");
     cr_assert_eq(file_sum(m), m_sum);
     cr_assert_eq(file_sum(ds), d_sum);
     cr_assert_eq(file_sum(ds2), d2_sum);
-    FROST(&R, "predict", m, ds, "-o", ds2, "--force");
+    TU_FROST(&R, "predict", m, ds, "-o", ds2, "--force");
     cr_assert_eq(R.status, 0, "%s", R.err);
 
     /* import, synth, partition, report, run */
     char *src = tu_tmpdir();
     tu_make_ogb(src);
-    FROST(&R, "import", "ogb", src, r);
+    TU_FROST(&R, "import", "ogb", src, r);
     refused("import onto a results file", "is a frost.results file");
     char *edge = join(src, "raw/edge.csv.gz");
-    FROST(&R, "import", "ogb", src, edge, "--force");
+    TU_FROST(&R, "import", "ogb", src, edge, "--force");
     refused("import onto its own input", "is the input");
-    FROST(&R, "synth", m, "--nodes", "50");
+    TU_FROST(&R, "synth", m, "--nodes", "50");
     refused("synth onto a model file", "is a frost.model file");
     cr_assert_eq(file_sum(m), m_sum);
     char *dspell = fmt("%s/sub/../d.h5", d);
-    FROST(&R, "partition", ds, "--parts", "2", "-o", dspell);
+    TU_FROST(&R, "partition", ds, "--parts", "2", "-o", dspell);
     refused("partition -o DATASET", "is the input");
-    FROST(&R, "report", r, "--no-plots", "--csv", hard);
+    TU_FROST(&R, "report", r, "--no-plots", "--csv", hard);
     refused("report --csv RESULTS", "is the input");
-    FROST(&R, "report", r, "--no-plots", "--csv", ds);
+    TU_FROST(&R, "report", r, "--no-plots", "--csv", ds);
     refused("report --csv DATASET", "is a frost.dataset file");
     char *od = set_str("output", ds), *om = set_str("output", m), *oc = set_str("output", gcn_cfg());
-    FROST(&R, "run", gcn_cfg(), "--quiet", "--set", sd, "--set", od, "--set", "split=\"random\"");
+    TU_FROST(&R, "run", gcn_cfg(), "--quiet", "--set", sd, "--set", od, "--set", "split=\"random\"");
     refused("run output = its dataset", "is the input");
-    FROST(&R, "run", gcn_cfg(), "--quiet", "--set", sd, "--set", om, "--set", "split=\"random\"");
+    TU_FROST(&R, "run", gcn_cfg(), "--quiet", "--set", sd, "--set", om, "--set", "split=\"random\"");
     refused("run output = a model file", "runs are added only to a frost.results file");
-    FROST(&R, "run", gcn_cfg(), "--quiet", "--set", sd, "--set", oc, "--set", "split=\"random\"");
+    TU_FROST(&R, "run", gcn_cfg(), "--quiet", "--set", sd, "--set", oc, "--set", "split=\"random\"");
     refused("run output = its experiment file", "is the input");
     cr_assert_eq(file_sum(r), r_sum);
     cr_assert_eq(file_sum(ds), d_sum);
     cr_assert_eq(file_sum(m), m_sum);
     /* with --force a frost file of another kind is replaced */
-    FROST(&R, "import", "ogb", src, r, "--force", "--quiet");
+    TU_FROST(&R, "import", "ogb", src, r, "--force", "--quiet");
     cr_assert_eq(R.status, 0, "%s", R.err);
-    FROST(&R, "info", r);
+    TU_FROST(&R, "info", r);
     cr_assert(strstr(R.out, "frost.dataset"), "%s", R.out);
     free(od), free(om), free(oc), free(dspell), free(edge), free(sd), free(so), free(dot), free(up), free(lnk);
     free(hard), free(ds), free(ds2), free(r), free(m);
@@ -399,17 +303,17 @@ Test(hostile, impossible_sizes_refused_naming_the_file, .init = setup, .fini = t
     synth(ds, NULL);
     char *sd = set_str("dataset", ds), *so = set_str("output", r);
     /* what this process may use is pinned (FROST_MEM_AVAILABLE replaces MemAvailable) */
-    FROST_ENV(&R, "FROST_MEM_AVAILABLE=536870912", "run", gcn_cfg(), "--quiet", "--set", sd, "--set", so, "--set",
-              "split=\"random\"", "--set", "model.hidden=1048576");
+    TU_FROST_ENV(&R, "FROST_MEM_AVAILABLE=536870912", "run", gcn_cfg(), "--quiet", "--set", sd, "--set", so, "--set",
+                 "split=\"random\"", "--set", "model.hidden=1048576");
     refused("run hidden=1048576", gcn_cfg());
     cr_assert(strstr(R.err, "hidden 1048576") && strstr(R.err, "GiB; this process may use "), "%s", R.err);
     cr_assert_not(tu_exists(r), "a refused run left a results file");
 
     /* the same model the library would build: frost_model_bytes_for against the real one */
-    FROST(&R, "run", gcn_cfg(), "--quiet", "--set", sd, "--set", so, "--set", "split=\"random\"", "--set", "epochs=2",
-          "--set", "runs=1", "--set", "model.hidden=8");
+    TU_FROST(&R, "run", gcn_cfg(), "--quiet", "--set", sd, "--set", so, "--set", "split=\"random\"", "--set",
+             "epochs=2", "--set", "runs=1", "--set", "model.hidden=8");
     cr_assert_eq(R.status, 0, "%s", R.err);
-    FROST(&R, "export", r, "trained-gcn-seed0", "-o", m);
+    TU_FROST(&R, "export", r, "trained-gcn-seed0", "-o", m);
     cr_assert_eq(R.status, 0, "%s", R.err);
     frost_config c;
     frost_config_default(&c);
@@ -440,7 +344,7 @@ Test(hostile, impossible_sizes_refused_naming_the_file, .init = setup, .fini = t
     cr_assert_eq(frost_model_file_write(&mf, big), FROST_OK, "%s", frost_last_error());
     frost_model_file_release(&mf);
     cr_assert_lt(tu_file_size(big), 64 * 1024);
-    FROST_ENV(&R, "FROST_MEM_AVAILABLE=536870912", "predict", big, ds);
+    TU_FROST_ENV(&R, "FROST_MEM_AVAILABLE=536870912", "predict", big, ds);
     refused("predict of a huge model", big);
     cr_assert(strstr(R.err, "needs") && strstr(R.err, "may use "), "%s", R.err);
     free(sd), free(so), free(ds), free(r), free(m), free(big);
@@ -472,7 +376,7 @@ Test(hostile, long_paths_work_and_are_never_cut, .init = setup, .fini = teardown
     tu_make_ogb(plain);
     cr_assert_eq(rename(plain, src), 0);
     free(plain);
-    FROST(&R, "import", "ogb", src, ds, "--quiet");
+    TU_FROST(&R, "import", "ogb", src, ds, "--quiet");
     cr_assert_eq(R.status, 0, "import: %s", R.err);
     cr_assert(tu_exists(ds));
     /* the experiment file itself in the deep folder, the dataset named relative to it */
@@ -481,16 +385,16 @@ Test(hostile, long_paths_work_and_are_never_cut, .init = setup, .fini = teardown
     fprintf(f, "dataset = \"cora like.h5\";\nsplit = \"s0\";\nepochs = 2;\nruns = 1;\nmodel = { hidden = 8; };\n");
     fclose(f);
     char *so = set_str("output", r);
-    FROST(&R, "run", cfg, "--quiet", "--set", so);
+    TU_FROST(&R, "run", cfg, "--quiet", "--set", so);
     cr_assert_eq(R.status, 0, "run: %s", R.err);
     cr_assert(tu_exists(r));
-    FROST(&R, "export", r, "trained-gcn-seed0", "-o", m);
+    TU_FROST(&R, "export", r, "trained-gcn-seed0", "-o", m);
     cr_assert_eq(R.status, 0, "export: %s", R.err);
-    FROST(&R, "predict", m, ds, "-o", pred);
+    TU_FROST(&R, "predict", m, ds, "-o", pred);
     cr_assert_eq(R.status, 0, "predict: %s", R.err);
     cr_assert(strstr(R.out, "bit-identical"), "%s", R.out);
     cr_assert(tu_exists(m) && tu_exists(pred));
-    FROST(&R, "report", r, "--no-plots");
+    TU_FROST(&R, "report", r, "--no-plots");
     cr_assert_eq(R.status, 0, "report: %s", R.err);
     cr_assert(strstr(R.out, r), "the report names the results file in full: %s", R.out);
     /* nothing was written at a cut path: the first 1023 bytes name no file */
@@ -508,10 +412,10 @@ Test(hostile, long_paths_work_and_are_never_cut, .init = setup, .fini = teardown
         huge = next;
     }
     char *hm = join(huge, "m.h5");
-    FROST(&R, "export", r, "trained-gcn-seed0", "-o", hm);
+    TU_FROST(&R, "export", r, "trained-gcn-seed0", "-o", hm);
     refused("export to a 4,300-byte path", "bytes long");
     char *sh = set_str("output", hm);
-    FROST(&R, "run", cfg, "--quiet", "--set", sh);
+    TU_FROST(&R, "run", cfg, "--quiet", "--set", sh);
     refused("run into a 4,300-byte path", "longer than 4095 characters");
     free(sh), free(hm), free(huge), free(so), free(src), free(ds), free(cfg), free(r), free(m), free(pred), free(deep);
     tu_rmtree(d);
@@ -543,7 +447,7 @@ Test(hostile, unwritable_output_refused_before_the_first_run, .init = setup, .fi
     for (size_t k = 0; k < n; k++) {
         char *so = set_str("output", cases[k][0]);
         /* not --quiet: a started experiment prints "N runs -> OUTPUT" first */
-        FROST(&R, "run", gcn_cfg(), "--set", sd, "--set", so, "--set", "split=\"random\"", "--set", "runs=2");
+        TU_FROST(&R, "run", gcn_cfg(), "--set", sd, "--set", so, "--set", "split=\"random\"", "--set", "runs=2");
         refused(cases[k][0], cases[k][1]);
         cr_assert_not(strstr(R.err, " runs -> "), "the experiment started: %s", R.err);
         free(so);
@@ -564,28 +468,28 @@ Test(hostile, set_and_config_edge_cases, .init = setup, .fini = teardown)
     char *ds = join(d, "d.h5");
     synth(ds, NULL);
     char *sd = set_str("dataset", ds), *so = set_str("output", tu_path(d, "r.h5"));
-    FROST(&R, "run", gcn_cfg(), "--dry-run", "--set", sd, "--set", so, "--set", "model.hidden=32;epochs=3");
+    TU_FROST(&R, "run", gcn_cfg(), "--dry-run", "--set", sd, "--set", so, "--set", "model.hidden=32;epochs=3");
     refused("two settings in one --set", "one key=value per --set");
-    FROST(&R, "run", gcn_cfg(), "--dry-run", "--set", "model.hidden");
+    TU_FROST(&R, "run", gcn_cfg(), "--dry-run", "--set", "model.hidden");
     cr_assert_eq(R.status, 2, "--set without '=' is a usage error: %s", R.err);
     cr_assert_eq(R.err_lines, 1, "%s", R.err);
-    FROST(&R, "run", gcn_cfg(), "--dry-run", "--set", sd, "--set", "epochs=0");
+    TU_FROST(&R, "run", gcn_cfg(), "--dry-run", "--set", sd, "--set", "epochs=0");
     refused("epochs = 0", "epochs = 0 is out of range, expected 1 ..");
-    FROST(&R, "run", d);
+    TU_FROST(&R, "run", d);
     refused("run DIR", "is a folder, expected an experiment file");
     cr_assert_not(strstr(R.err, "flex"), "%s", R.err);
     char *cfg = join(d, "e.cfg");
     tu_write(cfg, "model = 5;\n");
-    FROST(&R, "run", cfg, "--dry-run");
+    TU_FROST(&R, "run", cfg, "--dry-run");
     refused("model = 5", "model is a group of settings");
     tu_write(cfg, "dataset = \"x\";\nepochs = 99999999999999999999;\n");
-    FROST(&R, "run", cfg, "--dry-run");
+    TU_FROST(&R, "run", cfg, "--dry-run");
     refused("a 20-digit integer", "e.cfg:2: epochs = 99999999999999999999 is out of range");
-    FROST(&R, "run", gcn_cfg(), "--dry-run", "--set", sd, "--set", "epochs=99999999999999999999");
+    TU_FROST(&R, "run", gcn_cfg(), "--dry-run", "--set", sd, "--set", "epochs=99999999999999999999");
     refused("a 20-digit --set", "99999999999999999999 is out of range");
     cr_assert_not(strstr(R.err, "-1"), "%s", R.err);
     /* beyond 32 bits is not wrapped (libconfig 1.5 reads 4294967296 as 0 without an L) */
-    FROST(&R, "run", gcn_cfg(), "--dry-run", "--set", sd, "--set", "seed=4294967296", "--set", "runs=1");
+    TU_FROST(&R, "run", gcn_cfg(), "--dry-run", "--set", sd, "--set", "seed=4294967296", "--set", "runs=1");
     cr_assert_eq(R.status, 0, "%s", R.err);
     cr_assert(strstr(R.out, "seed = 4294967296;") && strstr(R.out, "trained-gcn-seed4294967296"), "%s", R.out);
     free(cfg), free(sd), free(so), free(ds);
@@ -599,9 +503,9 @@ Test(hostile, nan_features_and_damaged_files, .init = setup, .fini = teardown)
     tu_make_ogb(src);
     tu_writef(src, "raw/node-feat.csv.gz", "1,0,0\n0,1,0\n0,nan,1\n0,0,0\n1,1,1\n");
     char *ds = join(d, "nan.h5");
-    FROST(&R, "import", "ogb", src, ds, "--quiet");
+    TU_FROST(&R, "import", "ogb", src, ds, "--quiet");
     cr_assert_eq(R.status, 0, "%s", R.err);
-    FROST(&R, "info", ds);
+    TU_FROST(&R, "info", ds);
     refused("info on NaN features", "node 2, column 1 is NaN");
     cr_assert(strstr(R.err, "frost run refuses"), "%s", R.err);
     cr_assert(strstr(R.out, "NOT ALL FINITE") && strstr(R.out, "nodes        5"), "the summary is still printed: %s",
@@ -610,7 +514,7 @@ Test(hostile, nan_features_and_damaged_files, .init = setup, .fini = teardown)
     char *ok = join(d, "ok.h5");
     synth(ok, NULL);
     const long size = tu_file_size(ok);
-    char *bytes = slurp(ok);
+    char *bytes = tu_slurp(ok);
     long at = -1;
     for (long k = 0; k + 4 < size && at < 0; k++)
         if (memcmp(bytes + k, "OHDR", 4) == 0) at = k;
@@ -620,7 +524,7 @@ Test(hostile, nan_features_and_damaged_files, .init = setup, .fini = teardown)
     FILE *f = fopen(bad, "wb");
     cr_assert_eq(fwrite(bytes, 1, (size_t)size, f), (size_t)size);
     fclose(f);
-    FROST(&R, "info", bad);
+    TU_FROST(&R, "info", bad);
     refused("info on a damaged file", "damaged.h5: cannot read the root group, the file is damaged (HDF5: ");
     cr_assert_not(strstr(R.err, "attribute 'format' missing"), "%s", R.err);
     free(bytes), free(bad), free(ok), free(ds);
@@ -645,7 +549,7 @@ static void signal_stops_cleanly(int sig)
     const char *args[] = {"run", gcn_cfg(), "--quiet", "--set", sd, "--set", so, "--set", "split=\"random\"",
                           "--set", "runs=1", "--set", "eval_every=1000000", "--set", "model.hidden=4",
                           "--set", "epochs=[1, 10000000]", NULL};
-    pid_t pid = start(NULL, NULL, args, o, e);
+    pid_t pid = tu_frost_start(NULL, NULL, args, o, e);
     for (;;) {
         frost_results rr;
         if (tu_exists(r) && frost_results_load(&rr, r) == FROST_OK) {
@@ -658,8 +562,7 @@ static void signal_stops_cleanly(int sig)
         usleep(20000);
     }
     kill(pid, sig);
-    res_free(&R);
-    finish(&R, pid, o, e);
+    tu_frost_finish(&R, pid, o, e);
     cr_assert_eq(R.status, 1, "exit %d: %s", R.status, R.err);
     cr_assert_eq(R.err_lines, 1, "%s", R.err);
     /* during the second run, or (the signal between the two) right after the first */
@@ -686,8 +589,8 @@ Test(hostile, split_without_validation_nodes_is_said, .init = setup, .fini = tea
     char *ds = join(d, "nv.h5"), *r = join(d, "r.h5");
     synth(ds, "--valid");
     char *sd = set_str("dataset", ds), *so = set_str("output", r);
-    FROST(&R, "run", gcn_cfg(), "--quiet", "--set", sd, "--set", so, "--set", "split=\"random\"", "--set", "epochs=3",
-          "--set", "runs=1", "--set", "model.hidden=8");
+    TU_FROST(&R, "run", gcn_cfg(), "--quiet", "--set", sd, "--set", so, "--set", "split=\"random\"", "--set",
+             "epochs=3", "--set", "runs=1", "--set", "model.hidden=8");
     cr_assert_eq(R.status, 0, "%s", R.err);
     cr_assert_eq(R.err_lines, 1, "one warning line: %s", R.err);
     cr_assert(strstr(R.err, "warning: ") && strstr(R.err, "has no validation nodes: every run reports its last epoch"),

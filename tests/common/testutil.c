@@ -5,12 +5,15 @@
 #include <criterion/criterion.h>
 
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -213,4 +216,115 @@ frost_summary_row tu_run_cora_gcn(const char *dataset, const char *output, const
     frost_summary_release(rows, n);
     frost_results_release(&r);
     return row;
+}
+
+char *tu_slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return strdup("");
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = calloc((size_t)n + 1, 1);
+    cr_assert_not_null(b);
+    cr_assert_eq(fread(b, 1, (size_t)n, f), (size_t)n, "%s: short read", path);
+    fclose(f);
+    return b;
+}
+
+/* ---- small synthetic datasets -------------------------------------------------------- */
+
+frost_synth_opts tu_synth_opts(int64_t nodes, int64_t edges, int64_t features, int32_t classes)
+{
+    frost_synth_opts o = frost_synth_opts_default();
+    o.num_nodes = nodes;
+    o.num_edges = edges;
+    o.num_features = features;
+    if (classes > 0) o.num_classes = classes;
+    return o;
+}
+
+void tu_synth(const char *path, const frost_synth_opts *o)
+{
+    cr_assert_eq(frost_synth(path, o), FROST_OK, "%s", frost_last_error());
+}
+
+void tu_synth_load(frost_dataset *ds, const char *path, const frost_synth_opts *o)
+{
+    tu_synth(path, o);
+    cr_assert_eq(frost_dataset_load(ds, path), FROST_OK, "%s", frost_last_error());
+}
+
+frost_task_data tu_task(const frost_dataset *ds, const frost_split *sp, const float *prior)
+{
+    const frost_task_data d = {ds->num_nodes, ds->num_features, ds->feat, ds->label, FROST_TASK_MULTICLASS,
+                               FROST_METRIC_ACCURACY, ds->num_classes, sp->train, sp->valid, sp->test,
+                               sp->n_train, sp->n_valid, sp->n_test, prior};
+    return d;
+}
+
+/* ---- the frost program, by argument vector ------------------------------------------ */
+
+void tu_run_release(tu_run *r)
+{
+    free(r->out);
+    free(r->err);
+    memset(r, 0, sizeof *r);
+}
+
+pid_t tu_frost_start(const char *cwd, const char *env, const char *const *args, const char *out, const char *err)
+{
+    const char *bin = getenv("FROST_BIN");
+    cr_assert_not_null(bin, "FROST_BIN not set");
+    int n = 0;
+    while (args[n]) n++;
+    char **argv = calloc((size_t)n + 2, sizeof *argv);
+    cr_assert_not_null(argv);
+    argv[0] = (char *)bin;
+    for (int k = 0; k < n; k++) argv[k + 1] = (char *)args[k];
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644), fe = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fo < 0 || fe < 0) _exit(125);
+        dup2(fo, 1);
+        dup2(fe, 2);
+        if (cwd && chdir(cwd) != 0) _exit(126);
+        if (env) putenv((char *)env);
+        /* under the sanitizers: no "Suppressions used" table on stderr (it is not frost's line) */
+        const char *lsan = getenv("LSAN_OPTIONS");
+        if (lsan) {
+            char *v = NULL;
+            if (asprintf(&v, "%s:print_suppressions=0", lsan) > 0) setenv("LSAN_OPTIONS", v, 1);
+        }
+        execv(bin, argv);
+        _exit(127);
+    }
+    free(argv);
+    return pid;
+}
+
+void tu_frost_finish(tu_run *r, pid_t pid, const char *out, const char *err)
+{
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+    tu_run_release(r);
+    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    r->out = tu_slurp(out);
+    r->err = tu_slurp(err);
+    for (char *p = r->err; *p; p++) r->err_lines += *p == '\n';
+}
+
+void tu_frost_run(tu_run *r, const char *cwd, const char *env, const char *const *args)
+{
+    /* not tu_path: its buffers may hold the arguments */
+    char *logs = tu_tmpdir();
+    char out[1100], err[1100];
+    snprintf(out, sizeof out, "%s/stdout", logs);
+    snprintf(err, sizeof err, "%s/stderr", logs);
+    tu_frost_finish(r, tu_frost_start(cwd, env, args, out, err), out, err);
+    tu_rmtree(logs);
+    free(logs);
 }

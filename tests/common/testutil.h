@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* A fresh temporary directory (removed by tu_rmtree). */
 char *tu_tmpdir(void);
@@ -55,5 +56,54 @@ frost_summary_row tu_run_cora_gcn(const char *dataset, const char *output, const
 
 /* Relative difference |a-b| / max(|a|, |b|, floor). */
 double tu_rel(double a, double b, double floor);
+
+/* A file's whole content, malloc'd and NUL-terminated ("" when it cannot be
+ * opened). */
+char *tu_slurp(const char *path);
+
+/* ---- small synthetic datasets -------------------------------------------------------- */
+
+/* frost_synth_opts_default() with these sizes (classes <= 0: the default). */
+frost_synth_opts tu_synth_opts(int64_t nodes, int64_t edges, int64_t features, int32_t classes);
+/* frost_synth(path, o), asserted. */
+void tu_synth(const char *path, const frost_synth_opts *o);
+/* tu_synth, then the file loaded into ds (frost_dataset_release it). */
+void tu_synth_load(frost_dataset *ds, const char *path, const frost_synth_opts *o);
+/* The multiclass accuracy task of ds on split sp, with an optional prior
+ * (NULL: none). */
+frost_task_data tu_task(const frost_dataset *ds, const frost_split *sp, const float *prior);
+
+/* ---- the frost program, by argument vector: never through a shell ------------------- */
+
+/* What one run of the frost program left: its exit status (128 + the signal
+ * when a signal ended it), what it printed (malloc'd, NUL-terminated) and the
+ * number of lines on stderr. Start from {0}; tu_frost_run and
+ * tu_frost_finish release what r held before. */
+typedef struct tu_run {
+    int status;
+    char *out;
+    char *err;
+    int err_lines;
+} tu_run;
+
+/* Start the frost program ($FROST_BIN) with args (NULL-terminated, without
+ * the program's name) by fork and execv, so that every argument reaches it
+ * exactly as written; in folder cwd (NULL: the test's), with one more
+ * environment entry env ("NAME=value", NULL: none), stdout into the file out
+ * and stderr into the file err (created or truncated; "/dev/null" works). */
+pid_t tu_frost_start(const char *cwd, const char *env, const char *const *args, const char *out, const char *err);
+/* Wait for pid (from tu_frost_start), then fill r from the files out and err. */
+void tu_frost_finish(tu_run *r, pid_t pid, const char *out, const char *err);
+/* Both: one run to its end, stdout and stderr kept in a temporary folder of
+ * its own (removed again). */
+void tu_frost_run(tu_run *r, const char *cwd, const char *env, const char *const *args);
+void tu_run_release(tu_run *r);
+
+/* tu_frost_run with the arguments written out: TU_FROST(&r, "info", path);
+ * in a folder: TU_FROST_IN(&r, dir, ...); with an environment entry:
+ * TU_FROST_ENV(&r, "NAME=value", ...). */
+#define TU_FROST(r, ...) tu_frost_run((r), NULL, NULL, (const char *const[]){__VA_ARGS__, NULL})
+#define TU_FROST_IN(r, cwd, ...) tu_frost_run((r), (cwd), NULL, (const char *const[]){__VA_ARGS__, NULL})
+#define TU_FROST_ENV(r, env, ...) tu_frost_run((r), NULL, (env), (const char *const[]){__VA_ARGS__, NULL})
 
 #endif

@@ -25,12 +25,8 @@ static char *dir;
 static void setup(void)
 {
     dir = tu_tmpdir();
-    frost_synth_opts o = frost_synth_opts_default();
-    o.num_nodes = 300;
-    o.num_edges = 1500;
-    o.num_features = 16;
-    o.num_classes = 4;
-    cr_assert_eq(frost_synth(tu_path(dir, "g.h5"), &o), FROST_OK, "%s", frost_last_error());
+    const frost_synth_opts o = tu_synth_opts(300, 1500, 16, 4);
+    tu_synth(tu_path(dir, "g.h5"), &o);
     char cfg[2048];
     snprintf(cfg, sizeof cfg,
              "dataset = \"%s/g.h5\";\noutput = \"%s/r.h5\";\nmethod = \"trained\";\nepochs = 2;\n"
@@ -44,15 +40,8 @@ static pid_t spawn(int k, const char *set)
 {
     char err[1100];
     snprintf(err, sizeof err, "%s/err-%d", dir, k);
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        const char *bin = getenv("FROST_BIN");
-        if (!freopen("/dev/null", "w", stdout) || !freopen(err, "w", stderr)) _exit(126);
-        execl(bin, bin, "run", tu_path(dir, "e.cfg"), "--set", set, (char *)NULL);
-        _exit(127);
-    }
-    return pid;
+    return tu_frost_start(NULL, NULL, (const char *const[]){"run", tu_path(dir, "e.cfg"), "--set", set, NULL},
+                          "/dev/null", err);
 }
 
 /* Per id, how many "run ...: best epoch" lines the processes printed. */

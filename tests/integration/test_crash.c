@@ -40,16 +40,7 @@ static void strip_output(char *dst, size_t cap, const char *cfg)
 
 static pid_t spawn(const char *cfg)
 {
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        const char *bin = getenv("FROST_BIN");
-        freopen("/dev/null", "w", stdout);
-        freopen("/dev/null", "w", stderr);
-        execl(bin, bin, "run", cfg, "--quiet", (char *)NULL);
-        _exit(127);
-    }
-    return pid;
+    return tu_frost_start(NULL, NULL, (const char *const[]){"run", cfg, "--quiet", NULL}, "/dev/null", "/dev/null");
 }
 
 static void write_cfg(const char *name, const char *output)
@@ -65,11 +56,8 @@ static void write_cfg(const char *name, const char *output)
 Test(crash, sigkill_at_random_moments_then_resume)
 {
     dir = tu_tmpdir();
-    frost_synth_opts o = frost_synth_opts_default();
-    o.num_nodes = 3000;
-    o.num_edges = 15000;
-    o.num_features = 32;
-    cr_assert_eq(frost_synth(tu_path(dir, "d.h5"), &o), FROST_OK);
+    const frost_synth_opts o = tu_synth_opts(3000, 15000, 32, 0);
+    tu_synth(tu_path(dir, "d.h5"), &o);
     write_cfg("ref.cfg", "ref.h5");
     write_cfg("crash.cfg", "crash.h5");
 

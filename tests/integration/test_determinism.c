@@ -34,11 +34,8 @@ static void run(const char *dir, const char *out, int threads)
 Test(determinism, same_seed_same_results_for_1_and_2_threads)
 {
     char *d = tu_tmpdir();
-    frost_synth_opts o = frost_synth_opts_default();
-    o.num_nodes = 4000;
-    o.num_edges = 30000;
-    o.num_features = 48;
-    cr_assert_eq(frost_synth(tu_path(d, "d.h5"), &o), FROST_OK);
+    const frost_synth_opts o = tu_synth_opts(4000, 30000, 48, 0);
+    tu_synth(tu_path(d, "d.h5"), &o);
     run(d, "a.h5", 1);
     run(d, "b.h5", 2);
     frost_results a, b;

@@ -35,12 +35,8 @@ static char *dir;
 
 static void make_graph(const char *path, int64_t features)
 {
-    frost_synth_opts o = frost_synth_opts_default();
-    o.num_nodes = 200;
-    o.num_edges = 800;
-    o.num_features = features;
-    o.num_classes = 3;
-    cr_assert_eq(frost_synth(path, &o), FROST_OK, "%s", frost_last_error());
+    const frost_synth_opts o = tu_synth_opts(200, 800, features, 3);
+    tu_synth(path, &o);
 }
 
 static void setup(void)

@@ -35,15 +35,11 @@ static char *dir;
 static void setup(void)
 {
     dir = tu_tmpdir();
-    frost_synth_opts o = frost_synth_opts_default();
-    o.num_nodes = 1200;
-    o.num_edges = 6000;
-    o.num_features = 24;
-    o.num_classes = 4;
+    frost_synth_opts o = tu_synth_opts(1200, 6000, 24, 4);
     o.homophily = 0.5;
     o.feature_signal = 1.0;
     o.seed = 9;
-    cr_assert_eq(frost_synth(tu_path(dir, "s.h5"), &o), FROST_OK, "%s", frost_last_error());
+    tu_synth(tu_path(dir, "s.h5"), &o);
 }
 
 static void teardown(void)

@@ -300,27 +300,27 @@ static void model_path(const tgraph *g, frost_arch arch, int64_t F, const char *
     frost_model_free(&m);
 }
 
-Test(aggr, models_aggregate_with_their_operator)
+/* model_path for the first n_arch of GCN, GIN, SAGE, GIN-MLP at width F on
+ * make_graph(n, avg, seed), each named "ARCH model" and what follows. */
+static void models_on_graph(int64_t n, int64_t avg, uint64_t seed, int n_arch, int64_t F, const char *suffix)
 {
+    static const frost_arch arch[] = {FROST_ARCH_GCN, FROST_ARCH_GIN, FROST_ARCH_SAGE, FROST_ARCH_GIN_MLP};
+    static const char *const name[] = {"GCN", "GIN", "SAGE", "GIN-MLP"};
     tgraph g;
-    make_graph(&g, 60, 4, 4);
-    model_path(&g, FROST_ARCH_GCN, 9, "GCN model");
-    model_path(&g, FROST_ARCH_GIN, 9, "GIN model");
-    model_path(&g, FROST_ARCH_SAGE, 9, "SAGE model");
-    model_path(&g, FROST_ARCH_GIN_MLP, 9, "GIN-MLP model");
+    make_graph(&g, n, avg, seed);
+    for (int k = 0; k < n_arch; k++) {
+        char what[64];
+        snprintf(what, sizeof what, "%s model%s", name[k], suffix);
+        model_path(&g, arch[k], F, what);
+    }
     free_graph(&g);
 }
 
+Test(aggr, models_aggregate_with_their_operator) { models_on_graph(60, 4, 4, 4, 9, ""); }
+
 /* 1100 nodes and 136 columns: the products and SpMMs frost runs in column
  * panels on AVX-512 CPUs (the generic path elsewhere; FROST_ISA=generic). */
-Test(aggr, models_aggregate_with_their_operator_wide)
-{
-    tgraph g;
-    make_graph(&g, 1100, 5, 5);
-    model_path(&g, FROST_ARCH_GCN, 136, "GCN model, 136 wide");
-    model_path(&g, FROST_ARCH_GIN, 136, "GIN model, 136 wide");
-    free_graph(&g);
-}
+Test(aggr, models_aggregate_with_their_operator_wide) { models_on_graph(1100, 5, 5, 2, 136, ", 136 wide"); }
 
 /* A dataset stores out-edges; a directed graph aggregates over in-edges
  * (stored u -> v: v aggregates u), an undirected one over both. */

@@ -15,14 +15,9 @@ TestSuite(partition, .timeout = 60);
 
 static void synth(frost_dataset *ds, const char *dir)
 {
-    frost_synth_opts o = frost_synth_opts_default();
-    o.num_nodes = 2000;
-    o.num_edges = 8000;
-    o.num_features = 4;
-    o.num_classes = 4;
+    frost_synth_opts o = tu_synth_opts(2000, 8000, 4, 4);
     o.homophily = 0.9;
-    cr_assert_eq(frost_synth(tu_path(dir, "s.h5"), &o), FROST_OK);
-    cr_assert_eq(frost_dataset_load(ds, tu_path(dir, "s.h5")), FROST_OK);
+    tu_synth_load(ds, tu_path(dir, "s.h5"), &o);
 }
 
 Test(partition, metis_parts_are_balanced_and_local)

@@ -119,15 +119,10 @@ Test(prt, prt_with_new_equal_old_is_the_training_time_model)
 {
     /* train a small reward through a prior, then combine it with that same
      * prior: the metrics equal what training reported */
-    frost_synth_opts so = frost_synth_opts_default();
-    so.num_nodes = 300;
-    so.num_edges = 1200;
-    so.num_features = 8;
-    so.num_classes = 3;
+    const frost_synth_opts so = tu_synth_opts(300, 1200, 8, 3);
     char *d = tu_tmpdir();
-    cr_assert_eq(frost_synth(tu_path(d, "s.h5"), &so), FROST_OK);
     frost_dataset ds;
-    cr_assert_eq(frost_dataset_load(&ds, tu_path(d, "s.h5")), FROST_OK);
+    tu_synth_load(&ds, tu_path(d, "s.h5"), &so);
     frost_csr A;
     frost_csr_build_opts bo = frost_csr_build_opts_default();
     cr_assert_eq(frost_csr_rebuild(&A, &ds.graph, &bo), FROST_OK);
@@ -143,8 +138,7 @@ Test(prt, prt_with_new_equal_old_is_the_training_time_model)
     rnd(prior, 900, 9, 1.0f);
     frost_log_softmax_rows(prior, prior, 300, 3);
     const frost_split *sp = &ds.splits[0];
-    frost_task_data td = {300, 8, ds.feat, ds.label, FROST_TASK_MULTICLASS, FROST_METRIC_ACCURACY, 3, sp->train, sp->valid,
-                          sp->test, sp->n_train, sp->n_valid, sp->n_test, prior};
+    frost_task_data td = tu_task(&ds, sp, prior);
     frost_train_opts o = frost_train_opts_default();
     o.epochs = 20;
     frost_run_result r;
@@ -183,18 +177,10 @@ Test(prt, different_label_sets_are_refused)
 Test(prt, a_ticket_inside_a_trained_network)
 {
     char *dir = tu_tmpdir();
-    frost_synth_opts so = frost_synth_opts_default();
-    so.num_nodes = 300;
-    so.num_edges = 1200;
-    so.num_features = 12;
-    so.num_classes = 4;
-    cr_assert_eq(frost_synth(tu_path(dir, "s.h5"), &so), FROST_OK, "%s", frost_last_error());
+    const frost_synth_opts so = tu_synth_opts(300, 1200, 12, 4);
     frost_dataset ds;
-    cr_assert_eq(frost_dataset_load(&ds, tu_path(dir, "s.h5")), FROST_OK, "%s", frost_last_error());
-    const frost_split *sp = &ds.splits[0];
-    const frost_task_data d = {ds.num_nodes, ds.num_features, ds.feat, ds.label, FROST_TASK_MULTICLASS,
-                               FROST_METRIC_ACCURACY, ds.num_classes, sp->train, sp->valid, sp->test,
-                               sp->n_train, sp->n_valid, sp->n_test, NULL};
+    tu_synth_load(&ds, tu_path(dir, "s.h5"), &so);
+    const frost_task_data d = tu_task(&ds, &ds.splits[0], NULL);
     frost_model_spec s = frost_model_spec_default();
     s.arch = FROST_ARCH_GIN;
     s.layers = 3;

@@ -41,6 +41,17 @@ static void add(const char *path, const char *id, const char *cfg, int64_t seed,
     cr_assert_eq(frost_results_append(path, &ri, &p), FROST_OK, "%s", frost_last_error());
 }
 
+/* Append run id (configuration "x = 1;\n") with nothing in it: the status. */
+static frost_status add_empty(const char *path, const char *id)
+{
+    frost_run_info ri;
+    memset(&ri, 0, sizeof ri);
+    snprintf(ri.id, sizeof ri.id, "%s", id);
+    ri.config = "x = 1;\n";
+    frost_run_payload p = {0};
+    return frost_results_append(path, &ri, &p);
+}
+
 Test(results, append_read_summarize)
 {
     char *d = tu_tmpdir();
@@ -84,12 +95,7 @@ Test(results, duplicate_run_is_refused_and_file_kept)
     const char *f = tu_path(d, "r.h5");
     add(f, "a", "x = 1;\n", 0, 0.8, 0.7);
     long size = tu_file_size(f);
-    frost_run_info ri;
-    memset(&ri, 0, sizeof ri);
-    snprintf(ri.id, sizeof ri.id, "a");
-    ri.config = "x = 1;\n";
-    frost_run_payload p = {0};
-    cr_assert_eq(frost_results_append(f, &ri, &p), FROST_ERR_INVALID);
+    cr_assert_eq(add_empty(f, "a"), FROST_ERR_INVALID);
     cr_assert(strstr(frost_last_error(), "run 'a' is already there"), "%s", frost_last_error());
     cr_assert_eq(tu_file_size(f), size);
     cr_assert_not(tu_any_with_prefix(d, "r.h5.tmp"));
@@ -232,12 +238,7 @@ Test(results, appends_are_pending_and_fold_geometrically)
     cr_assert_eq(nh, 2);
     free(h);
     /* a pending duplicate refused too */
-    frost_run_info ri;
-    memset(&ri, 0, sizeof ri);
-    snprintf(ri.id, sizeof ri.id, "a-seed17");
-    ri.config = "x = 1;\n";
-    frost_run_payload p = {0};
-    cr_assert_eq(frost_results_append(f, &ri, &p), FROST_ERR_INVALID);
+    cr_assert_eq(add_empty(f, "a-seed17"), FROST_ERR_INVALID);
     /* fold: the main file alone holds everything, nothing left beside it */
     cr_assert_eq(frost_results_compact(f), FROST_OK, "%s", frost_last_error());
     cr_assert_eq(main_runs(f), 20);
@@ -296,12 +297,7 @@ Test(results, run_ids_as_file_names)
     frost_run_state s;
     cr_assert_eq(frost_results_read_state(f, ".odd id%1 \xc3\xa9", &s), FROST_OK, "%s", frost_last_error());
     frost_run_state_release(&s);
-    frost_run_info ri;
-    memset(&ri, 0, sizeof ri);
-    snprintf(ri.id, sizeof ri.id, "a/b");
-    ri.config = "x = 1;\n";
-    frost_run_payload p = {0};
-    cr_assert_eq(frost_results_append(f, &ri, &p), FROST_ERR_INVALID);
+    cr_assert_eq(add_empty(f, "a/b"), FROST_ERR_INVALID);
     cr_assert(strstr(frost_last_error(), "cannot name a run"), "%s", frost_last_error());
     tu_rmtree(d);
     free(d);

@@ -218,18 +218,11 @@ Test(steps, a_training_step_allocates_nothing)
     backtrace(warm, 4); /* loads the unwinder (it allocates once) before anything is counted */
     frost_set_threads(2);
     char *dir = tu_tmpdir();
-    frost_synth_opts so = frost_synth_opts_default();
-    so.num_nodes = 20000; /* large enough that every OpenMP region and blocked product runs on both threads */
-    so.num_edges = 100000;
-    so.num_features = 48;
-    so.num_classes = 6;
-    cr_assert_eq(frost_synth(tu_path(dir, "s.h5"), &so), FROST_OK, "%s", frost_last_error());
+    /* 20000 nodes: large enough that every OpenMP region and blocked product runs on both threads */
+    const frost_synth_opts so = tu_synth_opts(20000, 100000, 48, 6);
     frost_dataset ds;
-    cr_assert_eq(frost_dataset_load(&ds, tu_path(dir, "s.h5")), FROST_OK, "%s", frost_last_error());
-    const frost_split *sp = &ds.splits[0];
-    const frost_task_data d = {ds.num_nodes, ds.num_features, ds.feat, ds.label, FROST_TASK_MULTICLASS,
-                               FROST_METRIC_ACCURACY, ds.num_classes, sp->train, sp->valid, sp->test,
-                               sp->n_train, sp->n_valid, sp->n_test, NULL};
+    tu_synth_load(&ds, tu_path(dir, "s.h5"), &so);
+    const frost_task_data d = tu_task(&ds, &ds.splits[0], NULL);
 
     frost_model_spec gcn = spec_of(FROST_ARCH_GCN, 3, &ds);
     gcn.norm = FROST_NORM_BATCH;

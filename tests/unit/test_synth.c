@@ -16,14 +16,10 @@ TestSuite(synth, .timeout = 120);
 static void make(const char *path, int threads, double h, uint64_t seed)
 {
     frost_set_threads(threads);
-    frost_synth_opts o = frost_synth_opts_default();
-    o.num_nodes = 3000;
-    o.num_edges = 20000;
-    o.num_features = 16;
-    o.num_classes = 5;
+    frost_synth_opts o = tu_synth_opts(3000, 20000, 16, 5);
     o.homophily = h;
     o.seed = seed;
-    cr_assert_eq(frost_synth(path, &o), FROST_OK, "%s", frost_last_error());
+    tu_synth(path, &o);
 }
 
 Test(synth, sizes_symmetry_and_split)

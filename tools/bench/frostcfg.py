@@ -154,3 +154,16 @@ def get(cfg, dotted, default=_MISSING):
             return default
         cur = cur[part]
     return cur
+
+
+def cpu_name():
+    """The CPU's model name from /proc/cpuinfo ("unknown" elsewhere), for the
+    machine line of benchmark reports."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown"

@@ -208,12 +208,7 @@ def main():
     else:
         tmp = tempfile.TemporaryDirectory(prefix="parity-")
         work = tmp.name
-    cpu = "unknown"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+    cpu = frostcfg.cpu_name()
     started = datetime.datetime.now()
     frost_version = subprocess.run([a.frost, "--version"], capture_output=True, text=True).stdout.strip()
     git = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)

@@ -246,7 +246,8 @@ class GCN(nn.Module):
 
 
 class MaskedWeight(torch.autograd.Function):
-    """W * M in the forward pass; straight-through to the scores:
+    """W * M in the forward pass (W the random weights, times the scale where
+    there is one); straight-through to the scores (frost_slt_score_grad):
     dL/dS = sign(S) * dL/dW_eff * W."""
 
     @staticmethod
@@ -592,21 +593,6 @@ def layer_survivors(sizes, rows, cols, density, dist):
     return [sizes[i] if capped[i] else floor_frac(sizes[i], eps * (rows[i] + cols[i]) / sizes[i]) for i in range(L)]
 
 
-class MaskedWeightRef(torch.autograd.Function):
-    """Effective weight keep * base * scale; straight-through to the scores
-    (frost_slt_score_grad): dL/dS = sign(S) * dL/dW_eff * base * scale."""
-
-    @staticmethod
-    def forward(ctx, scores, base_scaled, keep):
-        ctx.save_for_backward(scores, base_scaled)
-        return base_scaled * keep
-
-    @staticmethod
-    def backward(ctx, g):
-        scores, base_scaled = ctx.saved_tensors
-        return g * base_scaled * torch.sign(scores), None, None
-
-
 class Matrix(nn.Module):
     """One maskable weight matrix (rows = fan_in, cols = fan_out), y = x W:
     trained, or a supermask over fixed random weights."""
@@ -639,7 +625,7 @@ class Matrix(nn.Module):
     def forward(self):
         if not self.supermask:
             return self.weight
-        return MaskedWeightRef.apply(self.scores, self.base_scaled, self.keep)
+        return MaskedWeight.apply(self.scores, self.base_scaled, self.keep)
 
 
 def dropout(x, p):

@@ -27,6 +27,8 @@ import h5py
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+import frostcfg  # noqa: E402
 
 # frost settings of each model, on top of the experiment file
 MODELS = {
@@ -100,12 +102,7 @@ def main():
         os.makedirs(os.path.dirname(a.dataset), exist_ok=True)
         subprocess.run([a.frost, "synth", a.dataset, "--preset", "arxiv", "--quiet"], check=True)
     models = ["gcn", "slt-gin"] if a.model == "both" else [a.model]
-    cpu = "unknown"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+    cpu = frostcfg.cpu_name()
     report = {"dataset": a.dataset, "cpu": cpu, "cores": os.cpu_count(), "threads": a.threads,
               "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", "(detected)"), "results": []}
     for m in models:
