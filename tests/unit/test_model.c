@@ -285,6 +285,50 @@ static frost_model *small_gcn(frost_task_data *d)
     return m;
 }
 
+/* frost_model_bytes_for (the size check before any run) counts what
+ * frost_model_new allocates, for every architecture, training and inference,
+ * supermask too; GAT's per-edge buffers are sized by the graph's entries, so
+ * without them it counts less. */
+Test(model, bytes_for_counts_what_model_new_allocates, .init = fixture, .fini = fixture_fini)
+{
+    for (int a = 0; a < FROST_ARCH_COUNT; a++) {
+        for (int v = 0; v < 4; v++) {
+            frost_model_spec s = frost_model_spec_default();
+            s.arch = (frost_arch)a;
+            s.heads = 2;
+            s.out_heads = 2;
+            s.layers = 3;
+            s.in_dim = FF;
+            s.hidden = 8;
+            s.out_dim = CC;
+            s.norm = FROST_NORM_BATCH;
+            if (v & 1) s.weights = FROST_WEIGHTS_SUPERMASK;
+            const bool inference = (v & 2) != 0;
+            const char *arch = frost_arch_name(s.arch);
+            size_t need = 0;
+            cr_assert_eq(frost_model_bytes_for(&s, NN, A.nnz, inference, &need), FROST_OK, "%s: %s", arch,
+                         frost_last_error());
+            frost_model *m = NULL;
+            cr_assert_eq(frost_model_new_ex(&m, &s, &A, &AT, NN, inference), FROST_OK, "%s: %s", arch,
+                         frost_last_error());
+            const size_t have = frost_model_bytes(m);
+            cr_assert(need >= have && need <= have + 5 * 64, "%s (variant %d): bytes_for %zu, the model %zu", arch, v,
+                      need, have);
+            if (s.arch == FROST_ARCH_GAT) {
+                size_t blind = 0;
+                cr_assert_eq(frost_model_bytes_for(&s, NN, 0, inference, &blind), FROST_OK);
+                cr_assert_lt(blind, need, "gat: its per-edge buffers must count (%zu without the graph)", blind);
+            }
+            frost_model_free(&m);
+        }
+    }
+    frost_model_spec s = frost_model_spec_default();
+    s.in_dim = FF, s.out_dim = CC;
+    size_t need = 1;
+    cr_assert_eq(frost_model_bytes_for(&s, NN, -1, false, &need), FROST_ERR_SHAPE);
+    cr_assert_eq(need, 0);
+}
+
 Test(model, diverging_run_stops_cleanly, .init = fixture, .fini = fixture_fini)
 {
     frost_task_data d;
