@@ -288,7 +288,8 @@ static frost_model *small_gcn(frost_task_data *d)
 /* frost_model_bytes_for (the size check before any run) counts what
  * frost_model_new allocates, for every architecture, training and inference,
  * supermask too; GAT's per-edge buffers are sized by the graph's entries, so
- * without them it counts less. */
+ * without them it counts less. A GAT ticket has scores for its attention
+ * vectors (they are masked like W). */
 Test(model, bytes_for_counts_what_model_new_allocates, .init = fixture, .fini = fixture_fini)
 {
     for (int a = 0; a < FROST_ARCH_COUNT; a++) {
@@ -314,6 +315,16 @@ Test(model, bytes_for_counts_what_model_new_allocates, .init = fixture, .fini = 
             const size_t have = frost_model_bytes(m);
             cr_assert(need >= have && need <= have + 5 * 64, "%s (variant %d): bytes_for %zu, the model %zu", arch, v,
                       need, have);
+            if (s.arch == FROST_ARCH_GAT && s.weights == FROST_WEIGHTS_SUPERMASK) {
+                /* a GAT ticket masks the attention vectors too: each layer's scores */
+                frost_param *ps = NULL;
+                const int32_t np = frost_model_params(m, &ps);
+                int found = 0;
+                for (int32_t k = 0; k < np; k++)
+                    found += strstr(ps[k].name, ".att_src.scores") || strstr(ps[k].name, ".att_dst.scores");
+                cr_assert_eq(found, 2 * s.layers, "gat ticket: %d attention score tensors, expected %d", found,
+                             2 * s.layers);
+            }
             if (s.arch == FROST_ARCH_GAT) {
                 size_t blind = 0;
                 cr_assert_eq(frost_model_bytes_for(&s, NN, 0, inference, &blind), FROST_OK);
