@@ -10,7 +10,7 @@ frozen ticket against its weight-trained counterpart on each.
            metrics are printed too but never used to choose.
   final    the recipe the shipped experiment file now holds, per dataset:
            tickets at f in {0.2, 0.4} x s in {0.3, 0.5, 0.7} on seeds 0 and 1
-           (screening), the point with the best mean validation metric then
+           (screening; --screen-f, --screen-s, --screen-seeds), the point with the best mean validation metric then
            on seeds 0..4, against the weight-trained model on seeds 0..4
            (test mean +- sample std), with both compressions.
 
@@ -22,6 +22,7 @@ stopped.
 
 Usage: tools/bench/slt_recipes.py select|final [--models gin,gcn]
          [--datasets cora,...] [--frost build/frost] [--out results/recipes] [--threads N]
+         [--screen-f "0.2, 0.4"] [--screen-s "0.3, 0.5, 0.7"] [--screen-seeds 2]
 """
 import argparse
 import math
@@ -132,15 +133,16 @@ def select(a):
 def final(a):
     for model in a.models:
         print(f"\n{model} ({CFG[model]}): best frozen ticket (f >= 0.2, by mean validation) against the trained model,"
-              " 5 seeds, test mean +- sample std")
+              f" 5 seeds, test mean +- sample std (screened: f in {{{a.screen_f}}} x s in {{{a.screen_s}}},"
+              f" {a.screen_seeds} seed(s))")
         print(f"{'dataset':<10} {'trained':>14} {'ticket':>14} {'gap':>6} {'f':>4} {'s':>4} {'p':>5} {'r':>5}"
               f" {'compr.full':>10} {'compr.paper':>11} {'within 1.0 / >=35x':>19}")
         for ds in a.datasets:
             out = os.path.join(a.out, f"final-{model}-{ds}.h5")
             base = [f"dataset={cfg_str(ds)}", f"split={cfg_str(DATASETS[ds])}", 'method=["trained", "slt"]']
             # screening: every point on seeds 0 and 1, chosen by mean validation
-            run_frost(a.frost, CFG[model], base + ["runs=2", "slt.freeze=[0.2, 0.4]", "slt.sparsity=[0.3, 0.5, 0.7]"],
-                      out)
+            run_frost(a.frost, CFG[model], base + [f"runs={a.screen_seeds}", f"slt.freeze=[{a.screen_f}]",
+                                                   f"slt.sparsity=[{a.screen_s}]"], out)
             g = groups(out)
             tickets = {k: v for k, v in g.items() if k[0] == "slt" and k[1] >= 0.2 - 1e-9}
             key = max(tickets, key=lambda k: statistics.mean(r["val"] for r in tickets[k]))
@@ -168,6 +170,9 @@ def main():
     p.add_argument("--frost", default=os.path.join(ROOT, "build", "frost"))
     p.add_argument("--out", default=os.path.join(ROOT, "results", "recipes"))
     p.add_argument("--threads", type=int, default=2, help="frost threads per run (default 2)")
+    p.add_argument("--screen-f", default="0.2, 0.4", help="final: freezing ratios screened (default 0.2, 0.4)")
+    p.add_argument("--screen-s", default="0.3, 0.5, 0.7", help="final: sparsities screened (default 0.3, 0.5, 0.7)")
+    p.add_argument("--screen-seeds", type=int, default=2, help="final: seeds of the screening (default 2)")
     a = p.parse_args()
     global THREADS
     THREADS = a.threads
