@@ -20,7 +20,7 @@ and schedule are exactly those of the file. Results go to results/recipes/
 and are resumed by frost itself: an interrupted stage continues where it
 stopped.
 
-Usage: tools/bench/slt_recipes.py select|final [--models gin,gcn]
+Usage: tools/bench/slt_recipes.py select|final [--models gin,gcn] (final also: gat)
          [--datasets cora,...] [--frost build/frost] [--out results/recipes] [--threads N]
          [--screen-f "0.2, 0.4"] [--screen-s "0.3, 0.5, 0.7"] [--screen-seeds 2]
 """
@@ -55,7 +55,7 @@ CANDIDATES = {
 }
 
 THREADS = 2
-CFG = {"gin": "experiments/cora-slt-gin.cfg", "gcn": "experiments/cora-slt-gcn.cfg"}
+CFG = {"gin": "experiments/cora-slt-gin.cfg", "gcn": "experiments/cora-slt-gcn.cfg", "gat": "experiments/cora-slt-gat.cfg"}
 
 
 def cfg_str(v):
