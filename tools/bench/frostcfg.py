@@ -167,3 +167,42 @@ def cpu_name():
     except OSError:
         pass
     return "unknown"
+
+
+def cfg_str(v):
+    """A string as libconfig text (a --set value): quoted, '"' and '\\'
+    escaped, control characters as \\xNN, so any path reaches frost as itself."""
+    return '"' + "".join(f"\\x{ord(c):02x}" if ord(c) < 0x20 else "\\" + c if c in '"\\' else c for c in v) + '"'
+
+
+def time_frost_epochs(frost, cfg, dataset, threads, epochs, warmup, sets=()):
+    """One frost run of the experiment file cfg on dataset (split "random"),
+    epochs + warmup training epochs, one evaluation at the end: the epoch
+    times after the warm-up (train_seconds of the results history), peak RSS
+    (/usr/bin/time) and the losses. Exits with frost's message when it fails."""
+    import os
+    import statistics
+    import subprocess
+    import sys
+    import tempfile
+
+    import h5py
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "r.h5")
+        cmd = ["/usr/bin/time", "-f", "%M", frost, "run", cfg,
+               "--set", f"dataset={cfg_str(os.path.abspath(dataset))}", "--set", 'split="random"',
+               "--set", f"epochs={epochs + warmup}", "--set", "runs=1", "--set", f"eval_every={epochs + warmup}",
+               "--set", f"threads={threads}", "--set", f"output={cfg_str(out)}", "--quiet"]
+        for s in sets:
+            cmd += ["--set", s]
+        env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
+        r = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        if r.returncode != 0:
+            sys.exit(f"frost failed: {r.stderr}")
+        rss = int(r.stderr.strip().splitlines()[-1]) * 1024
+        with h5py.File(out, "r") as f:
+            hist = next(iter(f["runs"].values()))["history"][:]
+    t = [float(x) for x in hist["train_seconds"][warmup:]]
+    return {"framework": "frost", "threads": threads, "epochs": len(t), "epoch_median_s": statistics.median(t),
+            "epoch_min_s": min(t), "epoch_max_s": max(t), "peak_rss_bytes": rss,
+            "final_loss": float(hist["loss"][-1])}

@@ -25,34 +25,17 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 
-import h5py
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+import frostcfg  # noqa: E402
 
 
 def run_frost(frost, dataset, threads, epochs, warmup):
-    with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "r.h5")
-        cmd = ["/usr/bin/time", "-f", "%M", frost, "run", os.path.join(ROOT, "experiments", "cora-gat.cfg"),
-               "--set", f'dataset="{os.path.abspath(dataset)}"', "--set", 'split="random"',
-               "--set", f"epochs={epochs + warmup}", "--set", "runs=1", "--set", "patience=0",
-               "--set", f"eval_every={epochs + warmup}", "--set", 'features.normalize="none"',
-               "--set", f"threads={threads}", "--set", f'output="{out}"', "--quiet"]
-        env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
-        r = subprocess.run(cmd, capture_output=True, text=True, env=env)
-        if r.returncode != 0:
-            sys.exit(f"frost failed: {r.stderr}")
-        rss = int(r.stderr.strip().splitlines()[-1]) * 1024
-        with h5py.File(out, "r") as f:
-            run = next(iter(f["runs"].values()))
-            hist = run["history"][:]
-        t = [float(x) for x in hist["train_seconds"][warmup:]]
-        loss = [float(x) for x in hist["loss"]]
-    return {"framework": "frost", "threads": threads, "epochs": len(t), "epoch_median_s": statistics.median(t),
-            "epoch_min_s": min(t), "epoch_max_s": max(t), "peak_rss_bytes": rss, "final_loss": loss[-1]}
+    return frostcfg.time_frost_epochs(frost, os.path.join(ROOT, "experiments", "cora-gat.cfg"), dataset, threads,
+                                      epochs, warmup, ["patience=0", 'features.normalize="none"'])
 
 
 def run_torch(dataset, threads, epochs, warmup):

@@ -34,6 +34,8 @@ import sys
 import h5py
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from frostcfg import cfg_str  # noqa: E402
 
 # every bundled dataset with a standard split (datasets/README.md)
 DATASETS = {
@@ -56,12 +58,6 @@ CANDIDATES = {
 
 THREADS = 2
 CFG = {"gin": "experiments/cora-slt-gin.cfg", "gcn": "experiments/cora-slt-gcn.cfg", "gat": "experiments/cora-slt-gat.cfg"}
-
-
-def cfg_str(v):
-    """A string as libconfig text (--set value): quoted, '"' and '\\' escaped,
-    control characters as \\xNN, so any path reaches frost as itself."""
-    return '"' + "".join(f"\\x{ord(c):02x}" if ord(c) < 0x20 else "\\" + c if c in '"\\' else c for c in v) + '"'
 
 
 def run_frost(frost, cfg, sets, out):

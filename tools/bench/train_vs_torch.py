@@ -21,9 +21,7 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 
-import h5py
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -39,32 +37,12 @@ MODELS = {
 }
 
 
-def cfg_str(v):
-    """A string as libconfig text (--set value): quoted, '"' and '\\' escaped,
-    control characters as \\xNN, so any path reaches frost as itself."""
-    return '"' + "".join(f"\\x{ord(c):02x}" if ord(c) < 0x20 else "\\" + c if c in '"\\' else c for c in v) + '"'
-
-
 def run_frost(frost, model, dataset, threads, epochs, warmup):
     cfg, extra = MODELS[model]
-    with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "r.h5")
-        cmd = ["/usr/bin/time", "-f", "%M", frost, "run", os.path.join(ROOT, cfg),
-               "--set", f"dataset={cfg_str(os.path.abspath(dataset))}", "--set", 'split="random"',
-               "--set", f"epochs={epochs + warmup}", "--set", "runs=1", "--set", f"eval_every={epochs + warmup}",
-               "--set", f"threads={threads}", "--set", f"output={cfg_str(out)}", "--quiet"] + extra
-        env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
-        r = subprocess.run(cmd, capture_output=True, text=True, env=env)
-        if r.returncode != 0:
-            sys.exit(f"frost failed: {r.stderr}")
-        rss = int(r.stderr.strip().splitlines()[-1]) * 1024
-        with h5py.File(out, "r") as f:
-            run = next(iter(f["runs"].values()))
-            hist = run["history"][:]
-        t = [float(x) for x in hist["train_seconds"][warmup:]]
-    return {"framework": "frost", "model": model, "threads": threads, "epochs": len(t),
-            "epoch_median_s": statistics.median(t), "epoch_min_s": min(t), "epoch_max_s": max(t),
-            "peak_rss_bytes": rss}
+    r = frostcfg.time_frost_epochs(frost, os.path.join(ROOT, cfg), dataset, threads, epochs, warmup, extra)
+    r["model"] = model
+    del r["final_loss"]
+    return r
 
 
 def run_torch(model, dataset, threads, epochs, warmup):
