@@ -194,8 +194,9 @@ def mean_matrix(d):
 
 
 class SpMM(torch.autograd.Function):
-    """out = A @ x with a fixed sparse A; backward uses a precomputed A^T
-    (what torch_sparse's SparseTensor matmul does with its cached CSC)."""
+    """out = A @ x with a fixed sparse A (an aggregation, or sparse input
+    features times W); backward uses a precomputed A^T (what torch_sparse's
+    SparseTensor matmul does with its cached CSC); A gets no gradient."""
 
     @staticmethod
     def forward(ctx, a, at, x):
@@ -635,20 +636,6 @@ def dropout(x, p):
     return x * ((torch.rand_like(x) >= p).to(x.dtype) * (1.0 / (1.0 - p)))
 
 
-class SparseRowsMM(torch.autograd.Function):
-    """y = X W for a fixed sparse X (no gradient); dW = X^T dy through a
-    transposed copy built with X."""
-
-    @staticmethod
-    def forward(ctx, x, xt, w):
-        ctx.xt = xt
-        return torch.sparse.mm(x, w)
-
-    @staticmethod
-    def backward(ctx, g):
-        return None, None, torch.sparse.mm(ctx.xt, g)
-
-
 class Features:
     """The input features of the first layer. Sparse features (most
     bag-of-words sets) are kept as CSR so that X W costs their nonzeros;
@@ -696,7 +683,7 @@ class Features:
         n, f = self.crow.numel() - 1, self.t_crow.numel() - 1
         x = torch.sparse_csr_tensor(self.crow, self.col, self.cur, (n, f))
         xt = torch.sparse_csr_tensor(self.t_crow, self.t_col, self.cur[self.t_perm], (f, n))
-        return SparseRowsMM.apply(x, xt, w)
+        return SpMM.apply(x, xt, w)
 
 
 def as_dense(x):
