@@ -225,13 +225,9 @@ static char *tiny_experiment(void)
 {
     char *d = tu_tmpdir();
     const frost_synth_opts o = tu_synth_opts(200, 800, 8, 3);
-    tu_synth(tu_path(d, "g.h5"), &o);
-    char cfg[2048];
-    snprintf(cfg, sizeof cfg,
-             "dataset = \"%s/g.h5\";\noutput = \"r.h5\";\nmethod = \"trained\";\nepochs = 2;\n"
-             "model = { name = \"gcn\"; hidden = 8; };\n",
-             d);
-    tu_writef(d, "e.cfg", cfg);
+    tu_experiment(d, &o,
+                  "output = \"r.h5\";\nmethod = \"trained\";\nepochs = 2;\n"
+                  "model = { name = \"gcn\"; hidden = 8; };\n");
     return d;
 }
 

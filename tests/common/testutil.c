@@ -249,6 +249,17 @@ void tu_synth(const char *path, const frost_synth_opts *o)
     cr_assert_eq(frost_synth(path, o), FROST_OK, "%s", frost_last_error());
 }
 
+void tu_experiment(const char *dir, const frost_synth_opts *o, const char *rest)
+{
+    if (o) tu_synth(tu_path(dir, "g.h5"), o);
+    size_t n = strlen(dir) + strlen(rest) + 64;
+    char *cfg = malloc(n);
+    cr_assert_not_null(cfg);
+    snprintf(cfg, n, "dataset = \"%s/g.h5\";\n%s", dir, rest);
+    tu_writef(dir, "e.cfg", cfg);
+    free(cfg);
+}
+
 void tu_synth_load(frost_dataset *ds, const char *path, const frost_synth_opts *o)
 {
     tu_synth(path, o);

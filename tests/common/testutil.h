@@ -67,6 +67,9 @@ char *tu_slurp(const char *path);
 frost_synth_opts tu_synth_opts(int64_t nodes, int64_t edges, int64_t features, int32_t classes);
 /* frost_synth(path, o), asserted. */
 void tu_synth(const char *path, const frost_synth_opts *o);
+/* DIR/e.cfg: `dataset = "DIR/g.h5";` followed by rest (the other keys);
+ * DIR/g.h5 made by tu_synth with o unless o is NULL. */
+void tu_experiment(const char *dir, const frost_synth_opts *o, const char *rest);
 /* tu_synth, then the file loaded into ds (frost_dataset_release it). */
 void tu_synth_load(frost_dataset *ds, const char *path, const frost_synth_opts *o);
 /* The multiclass accuracy task of ds on split sp, with an optional prior

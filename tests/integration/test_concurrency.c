@@ -26,13 +26,12 @@ static void setup(void)
 {
     dir = tu_tmpdir();
     const frost_synth_opts o = tu_synth_opts(300, 1500, 16, 4);
-    tu_synth(tu_path(dir, "g.h5"), &o);
-    char cfg[2048];
-    snprintf(cfg, sizeof cfg,
-             "dataset = \"%s/g.h5\";\noutput = \"%s/r.h5\";\nmethod = \"trained\";\nepochs = 2;\n"
+    char rest[2048];
+    snprintf(rest, sizeof rest,
+             "output = \"%s/r.h5\";\nmethod = \"trained\";\nepochs = 2;\n"
              "model = { name = \"gcn\"; layers = 2; hidden = 8; };\n",
-             dir, dir);
-    tu_writef(dir, "e.cfg", cfg);
+             dir);
+    tu_experiment(dir, &o, rest);
 }
 
 /* frost run e.cfg --set SET, stderr to dir/err-K. */

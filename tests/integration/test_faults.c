@@ -68,12 +68,12 @@ static bool any_temporary(const char *d)
 
 static void write_cfg(const char *output)
 {
-    char cfg[2048];
-    snprintf(cfg, sizeof cfg,
-             "dataset = \"%s/g.h5\";\noutput = \"%s\";\nmethod = [\"trained\", \"slt\"];\nepochs = 2;\nruns = 2;\n"
+    char rest[2048];
+    snprintf(rest, sizeof rest,
+             "output = \"%s\";\nmethod = [\"trained\", \"slt\"];\nepochs = 2;\nruns = 2;\n"
              "model = { name = \"gcn\"; hidden = 8; };\nslt = { sparsity = 0.5; };\n",
-             dir, output);
-    tu_writef(dir, "e.cfg", cfg);
+             output);
+    tu_experiment(dir, NULL, rest);
 }
 
 static frost_status sweep(const char *output)
