@@ -33,6 +33,7 @@
  */
 #include "results/results_impl.h"
 #include "frost/config.h"
+#include "io/io_impl.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -193,7 +194,6 @@ typedef struct snapshot {
     int32_t *file_of;       /* (n) which file holds the run */
     int64_t *stored_order;  /* (n) the order attribute as stored */
     int64_t n, cap;
-    int64_t n_main;         /* runs from the main file (the first n_main) */
 } snapshot;
 
 static void snapshot_free(snapshot *sn)
@@ -354,7 +354,6 @@ static frost_status snapshot_try(const store *s, snapshot *sn)
         free(rr); /* the rows moved into sn */
         rr = NULL;
         nr = 0;
-        sn->n_main = sn->n;
     }
     FROST_CALLOC(pf, pl.n);
     for (int64_t k = 0; k < pl.n; k++) {
@@ -382,8 +381,9 @@ static frost_status snapshot_try(const store *s, snapshot *sn)
     for (int64_t k = 0; k < sn->n; k++) idmap_put(&ids, sn->runs[k].id, k);
     for (int64_t k = 0; k < npf; k++) {
         pend_file *p = &pf[k];
-        FROST_TRY(snap_add_file(sn, p->path));
-        p->path = NULL;
+        char *path = p->path;
+        p->path = NULL; /* snap_add_file owns it now, also when it fails */
+        FROST_TRY(snap_add_file(sn, path));
         for (int64_t q = 0; q < p->n; q++) {
             if (!idmap_put(&ids, p->runs[q].id, sn->n)) {
                 /* a leftover of an interrupted fold: the main file's copy counts */
@@ -718,7 +718,7 @@ fail:
 }
 
 /* Remove the pending files a new main file now holds. */
-static void drop_folded(const store *s, const snapshot *sn)
+static void drop_folded(const snapshot *sn)
 {
     for (int32_t k = sn->main_exists ? 1 : 0; k < sn->nfiles; k++) unlink(sn->files[k]);
     if (sn->nfiles > (sn->main_exists ? 1 : 0)) frost__fsync_dir_of(sn->files[sn->nfiles - 1]);
@@ -738,7 +738,7 @@ static frost_status fold(const store *s, const frost_run_info *add, const frost_
     for (int64_t k = 0; k < n_add; k++) o[sn.n + k] = (outrun){&add[k], NULL, -1, &addp[k]};
     st = write_main(s->main, o, sn.n + n_add);
     if (st == FROST_OK) {
-        drop_folded(s, &sn);
+        drop_folded(&sn);
         tidy(s);
     }
     free(o);
@@ -903,13 +903,6 @@ fail:
 
 /* ---- merging ------------------------------------------------------------------------------------- */
 
-static bool same_file(const char *a, const char *b)
-{
-    struct stat x, y;
-    if (stat(a, &x) != 0 || stat(b, &y) != 0) return strcmp(a, b) == 0;
-    return x.st_dev == y.st_dev && x.st_ino == y.st_ino;
-}
-
 frost_status frost_results_merge(const char *out, const char *const *inputs, int64_t n_in)
 {
     frost_status st = FROST_OK;
@@ -930,7 +923,7 @@ frost_status frost_results_merge(const char *out, const char *const *inputs, int
         FROST_FAIL(FROST_ERR_IO, "%s: cannot open: no such results file (and nothing to merge into it)", out);
     total = sn[0].n;
     for (int64_t i = 0; i < n_in; i++) {
-        if (same_file(inputs[i], out)) continue; /* its runs are there already */
+        if (frost__same_file(inputs[i], out)) continue; /* its runs are there already */
         FROST_TRY(store_init(&si, inputs[i]));
         st = snapshot_read(&si, &sn[1 + i]);
         if (st == FROST_OK && !sn[1 + i].main_exists && sn[1 + i].nfiles == 0) {
@@ -970,7 +963,7 @@ frost_status frost_results_merge(const char *out, const char *const *inputs, int
         }
     }
     FROST_TRY(write_main(out, o, n));
-    drop_folded(&so, &sn[0]);
+    drop_folded(&sn[0]);
     tidy(&so);
 fail:
     idmap_free(&ids);

@@ -329,7 +329,6 @@ static char *dataset_of(const char *text)
 /* Do two dataset values name the same file (as the experiment resolves them)? */
 static bool same_dataset(const char *a, const char *b, const char *config_path)
 {
-    struct stat x, y;
     if (!a || !b) return false;
     if (strcmp(a, b) == 0) return true;
     const size_t cap = FROST_PATH_CAP + 64;
@@ -337,7 +336,7 @@ static bool same_dataset(const char *a, const char *b, const char *config_path)
     bool same = false;
     if (pa && pb && frost_resolve_dataset(a, config_path, pa, cap) == FROST_OK &&
         frost_resolve_dataset(b, config_path, pb, cap) == FROST_OK)
-        same = stat(pa, &x) == 0 && stat(pb, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+        same = frost__same_file(pa, pb);
     frost_clear_error();
     free(pa);
     free(pb);
