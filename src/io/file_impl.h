@@ -103,8 +103,9 @@ typedef struct frost__flock {
  * FROST_DONE at once when another open file holds it. The lock file may be
  * removed by its holder (frost__flock_drop(.., true)): a waiter that wakes on
  * a removed file tries again, so two holders never coexist. flock locks are
- * released by the kernel when the process dies. A wait interrupted by a
- * signal returns FROST_ERR_INTERRUPTED when *stop is set (else it waits on). */
+ * released by the kernel when the process dies. Returns
+ * FROST_ERR_INTERRUPTED as soon as *stop is set (stop may be NULL), also when
+ * it was set before the call: the wait polls every 20 ms. */
 frost_status frost__flock_take(frost__flock *lk, const char *path, bool wait, const volatile int *stop);
 /* Release; remove = true unlinks the lock file first (while still holding it). */
 void frost__flock_drop(frost__flock *lk, bool remove);

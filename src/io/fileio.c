@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -266,8 +267,19 @@ frost_status frost__flock_take(frost__flock *lk, const char *path, bool wait, co
             lk->path = NULL;
             return frost__io_error(path, e, "cannot create the lock file");
         }
+        /* Waiting polls (LOCK_NB every 20 ms) instead of blocking in flock:
+         * a stop asked for just before the call would not interrupt it, and
+         * the process would wait for another's whole run. */
         int r;
-        while ((r = flock(fd, wait ? LOCK_EX : LOCK_EX | LOCK_NB)) != 0 && errno == EINTR && !(stop && *stop)) {
+        for (;;) {
+            if (stop && *stop) {
+                r = -1;
+                errno = EINTR;
+                break;
+            }
+            r = flock(fd, LOCK_EX | LOCK_NB);
+            if (r == 0 || !wait || (errno != EWOULDBLOCK && errno != EINTR)) break;
+            nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
         }
         if (r != 0) {
             e = errno;

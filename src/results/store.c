@@ -859,10 +859,10 @@ frost_status frost_results_append_many(const char *path, const frost_run_info *i
         /* a fold needs room for a whole new main file: when the disk has
          * less, the runs still fit as a pending file (folded later) */
         if (st == FROST_ERR_IO && n_main + pl.n > 0) {
-            char first[1024];
-            frost__strlcpy(first, frost_last_error(), sizeof first);
+            char *first = strdup(frost_last_error());
             st = write_pending(&s, info, p, n);
-            if (st < 0) st = frost__error(st, "%s", first);
+            if (st < 0) st = frost__error(st, "%s", first ? first : "out of memory");
+            free(first);
         }
     } else {
         st = write_pending(&s, info, p, n);

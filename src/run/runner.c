@@ -570,6 +570,14 @@ frost_status frost_experiment_run_ex(const frost_config *c, const frost_run_opts
         const int64_t n_list = pass == 0 ? n_todo : n_later;
         for (int64_t q = 0; q < n_list; q++) {
             const frost_run_item *it = &list[q];
+            /* a stop asked for while skipping or waiting: nothing of this run started */
+            int64_t asked = stop && *stop;
+            frost__comm_max_i64(env.comm, &asked, 1);
+            if (asked) {
+                const int64_t left = pass == 0 ? (n_list - q) + n_later : n_list - q;
+                FROST_FAIL(FROST_ERR_INTERRUPTED, "interrupted; %lld run%s not started, the next %s", (long long)left,
+                           left == 1 ? "" : "s", it->id);
+            }
             frost_config pt;
             FROST_TRY(frost_config_point(c, it->point, &pt));
             frost__claim_result what = FROST__CLAIM_TRAIN;
@@ -620,21 +628,23 @@ frost_status frost_experiment_run_ex(const frost_config *c, const frost_run_opts
 done:
     st = FROST_OK;
     /* everything into the main file, so that other HDF5 readers see it all */
-    if (rank0 && (st = frost_results_compact(output)) < 0)
+    if (rank0 && (st = frost_results_compact(output)) < 0) {
         frost__error_prefix("every run is stored, some in %s.pending/, but folding them into the results file "
                             "failed",
                             output);
+        wrote = false; /* tried once: not again below */
+    }
 fail:
     free(models_dir);
     free(scenario_path);
     frost__results_unclaim(&claim);
     if (st < 0 && wrote && rank0) {
         /* keep the first error; fold what was written if that still works */
-        char first[1024];
         frost_status keep = st;
-        frost__strlcpy(first, frost_last_error(), sizeof first);
+        char *first = strdup(frost_last_error());
         (void)frost_results_compact(output);
-        st = frost__error(keep, "%s", first);
+        st = frost__error(keep, "%s", first ? first : "out of memory");
+        free(first);
     }
     free(todo);
     free(later);

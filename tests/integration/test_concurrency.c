@@ -9,6 +9,7 @@
  */
 #include <criterion/criterion.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,4 +175,46 @@ Test(concurrency, a_killed_trainer_does_not_block, .init = setup)
     cr_assert_eq(r.n, 2);
     frost_results_release(&r);
     assert_tidy();
+}
+
+/* A process waiting for a run another process trains stops at once on
+ * SIGTERM (one line, exit 1), without waiting for that run to end. */
+Test(concurrency, a_waiting_process_stops_on_sigterm, .init = setup)
+{
+    clean_output();
+    pid_t a = spawn(0, "epochs=100000");
+    char claim[1200];
+    snprintf(claim, sizeof claim, "%s/r.h5.pending/trained-gcn-seed0.claim", dir);
+    for (int k = 0; k < 6000 && !tu_exists(claim); k++) usleep(10000);
+    cr_assert(tu_exists(claim), "no claim appeared");
+    pid_t b = spawn(1, "epochs=100000");
+    char err[1100];
+    snprintf(err, sizeof err, "%s/err-1", dir);
+    bool waiting = false;
+    for (int k = 0; k < 6000 && !waiting; k++) {
+        char *text = tu_slurp(err);
+        waiting = text && strstr(text, "waiting for the process that trains it");
+        free(text);
+        if (!waiting) usleep(10000);
+    }
+    cr_assert(waiting, "the second process never waited");
+    usleep(100000); /* well inside the wait */
+    kill(b, SIGTERM);
+    int status = 0;
+    pid_t got = 0;
+    for (int k = 0; k < 300 && got == 0; k++) { /* 3 s: the other run goes on for minutes */
+        got = waitpid(b, &status, WNOHANG);
+        if (got == 0) usleep(10000);
+    }
+    kill(a, SIGKILL);
+    waitpid(a, NULL, 0);
+    if (got == 0) {
+        kill(b, SIGKILL);
+        waitpid(b, NULL, 0);
+    }
+    cr_assert_eq(got, b, "the waiting process did not stop within 3 s of SIGTERM");
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1, "status %d", status);
+    char *text = tu_slurp(err);
+    cr_assert(text && strstr(text, "interrupted"), "%s", text ? text : "");
+    free(text);
 }
