@@ -209,7 +209,7 @@ static herr_t fv_read(H5FD_t *file, H5FD_mem_t type, hid_t dxpl, haddr_t addr, s
 
 static void fv_keep(fv_file *f, haddr_t addr, size_t size, const void *buf)
 {
-    if (f->shadow_bytes + size > FV_SHADOW_CAP) return;
+    if (size > FV_SHADOW_CAP - f->shadow_bytes) return; /* shadow_bytes <= FV_SHADOW_CAP */
     fv_extent *x = malloc(sizeof *x + size);
     if (!x) return;
     x->addr = addr;
@@ -252,7 +252,7 @@ static herr_t fv_truncate(H5FD_t *file, hid_t dxpl, hbool_t closing)
 static const H5FD_class_t fv_class = {
     .name = "frost",
     .maxaddr = FV_MAXADDR,
-    .fc_degree = H5F_CLOSE_WEAK,
+    .fc_degree = H5F_CLOSE_SEMI, /* an object left open fails the close (and the commit) instead of skipping fv_close */
     .fapl_size = sizeof(fv_info),
     .fapl_get = fv_fapl_get,
     .fapl_copy = fv_fapl_copy,
