@@ -155,19 +155,6 @@ int cli_bench(int argc, char **argv)
     return rc;
 }
 
-/* A string as a JSON string literal. */
-static void json_string(frost__text *t, const char *s)
-{
-    frost__text_printf(t, "\"");
-    for (; *s; s++) {
-        const unsigned char u = (unsigned char)*s;
-        if (u == '"' || u == '\\') frost__text_printf(t, "\\%c", u);
-        else if (u < 0x20) frost__text_printf(t, "\\u%04x", u);
-        else frost__text_printf(t, "%c", u);
-    }
-    frost__text_printf(t, "\"");
-}
-
 static int bench(const char *path, const char *what, const char *widths, const char *json, const char *split,
                  int64_t repeat, int64_t warmup)
 {
@@ -192,7 +179,7 @@ static int bench(const char *path, const char *what, const char *widths, const c
         }
     }
     frost__text_printf(&jt, "{\n  \"dataset\": ");
-    json_string(&jt, path);
+    frost__text_json_string(&jt, path);
     frost__text_printf(&jt, ",\n  \"threads\": %d,\n  \"repeat\": %lld,\n  \"blas_core\": \"%s\"", T,
                        (long long)repeat, frost_blas_core());
     printf("%d threads; product kernels: %s%s\n", T, frost_blas_core(),

@@ -85,6 +85,8 @@ typedef struct frost__text {
 
 void frost__text_init(frost__text *t);
 void frost__text_printf(frost__text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Append s as a JSON string literal (quotes, backslashes and control characters escaped). */
+void frost__text_json_string(frost__text *t, const char *s);
 void frost__text_release(frost__text *t);
 /* Write the text to path atomically (temporary, fsync, rename); on failure
  * path is untouched and no temporary is left. Releases t either way. */

@@ -197,6 +197,18 @@ void frost__text_printf(frost__text *t, const char *fmt, ...)
     }
 }
 
+void frost__text_json_string(frost__text *t, const char *s)
+{
+    frost__text_printf(t, "\"");
+    for (; *s; s++) {
+        const unsigned char u = (unsigned char)*s;
+        if (u == '"' || u == '\\') frost__text_printf(t, "\\%c", u);
+        else if (u < 0x20) frost__text_printf(t, "\\u%04x", u);
+        else frost__text_printf(t, "%c", u);
+    }
+    frost__text_printf(t, "\"");
+}
+
 /* The text in blocks of at most 64 KiB: a long file is several writes. */
 static int write_blocks(int fd, const frost__text *t)
 {

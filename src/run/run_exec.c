@@ -289,12 +289,14 @@ static frost_status write_stats(const char *path, const char *id, const frost_di
 {
     frost__text t;
     frost__text_init(&t);
+    frost__text_printf(&t, "{\"run\": ");
+    frost__text_json_string(&t, id);
     frost__text_printf(&t,
-                       "{\"run\": \"%s\", \"ranks\": %d, \"epochs\": %lld, \"halo_bytes_per_epoch\": %.0f, "
+                       ", \"ranks\": %d, \"epochs\": %lld, \"halo_bytes_per_epoch\": %.0f, "
                        "\"allreduce_bytes_per_epoch\": %.0f, \"epoch_seconds\": %.6f, \"compute_seconds\": %.6f, "
                        "\"halo_seconds\": %.6f, \"allreduce_seconds\": %.6f, \"owned_nodes\": [%lld, %lld], "
                        "\"halo_nodes\": [%lld, %lld]}\n",
-                       id, s->ranks, (long long)s->epochs, s->halo_bytes, s->reduce_bytes, s->epoch_seconds,
+                       s->ranks, (long long)s->epochs, s->halo_bytes, s->reduce_bytes, s->epoch_seconds,
                        s->compute_seconds, s->halo_seconds, s->reduce_seconds, (long long)s->owned_min,
                        (long long)s->owned_max, (long long)s->halo_min, (long long)s->halo_max);
     return frost__text_append_to(&t, path);
