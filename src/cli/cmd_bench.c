@@ -161,23 +161,10 @@ static int bench(const char *path, const char *what, const char *widths, const c
     const int T = frost_get_threads();
     /* composed in memory, written under a temporary name and renamed when
      * complete (frost__text_commit): a run that fails or is interrupted
-     * leaves no truncated JSON behind. Whether the folder takes a file is
-     * checked now, before the timings. */
+     * leaves no truncated JSON behind. Whether the folder takes a file was
+     * checked before the timings (cli_check_output probes it). */
     frost__text jt;
     frost__text_init(&jt);
-    {
-        char *probe = frost__tmp_name(json);
-        int fd = -1, e = probe ? frost__sys_create(&fd, probe, O_WRONLY | O_EXCL, 0644) : ENOMEM;
-        if (fd >= 0) {
-            close(fd);
-            unlink(probe);
-        }
-        free(probe);
-        if (e) {
-            fprintf(stderr, "frost: %s: cannot write: %s (does the folder exist?)\n", json, strerror(e));
-            return CLI_EXIT_RUNTIME;
-        }
-    }
     frost__text_printf(&jt, "{\n  \"dataset\": ");
     frost__text_json_string(&jt, path);
     frost__text_printf(&jt, ",\n  \"threads\": %d,\n  \"repeat\": %lld,\n  \"blas_core\": \"%s\"", T,
