@@ -5,6 +5,7 @@
  */
 #include "cli/cli.h"
 #include "io/file_impl.h"
+#include "io/io_impl.h"
 
 #include <errno.h>
 #include <math.h>
@@ -88,30 +89,6 @@ static void csv_field(frost__text *f, const char *v)
     frost__text_printf(f, "\"");
     for (; *v; v++) frost__text_printf(f, *v == '"' ? "\"\"" : "%c", *v);
     frost__text_printf(f, "\"");
-}
-
-/* mkdir -p: every missing folder of d. */
-static int mkdir_p(const char *d)
-{
-    char *buf = strdup(d);
-    if (!buf) {
-        fprintf(stderr, "frost: out of memory\n");
-        return -1;
-    }
-    for (char *p = buf + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            mkdir(buf, 0755);
-            *p = '/';
-        }
-    int rc = 0;
-    struct stat sb;
-    if (mkdir(buf, 0755) != 0 && (errno != EEXIST || stat(buf, &sb) != 0 || !S_ISDIR(sb.st_mode))) {
-        fprintf(stderr, "frost: %s: cannot create the folder: %s\n", d, errno == EEXIST ? "a file is in the way" : strerror(errno));
-        rc = -1;
-    }
-    free(buf);
-    return rc;
 }
 
 /* A model name as part of a file name: letters, digits, '-', '_' and '.'
@@ -547,7 +524,7 @@ int cli_report(int argc, char **argv)
         fprintf(stderr, "frost: out of memory\n");
         rc = CLI_EXIT_RUNTIME;
     }
-    if (rc == 0 && mkdir_p(dir) != 0) rc = CLI_EXIT_RUNTIME;
+    if (rc == 0 && frost__mkdirs(dir) < 0) rc = cli_fail();
     if (rc == 0 && cli_check_output(csv, &path, 1, NULL, force, false)) rc = CLI_EXIT_RUNTIME;
     if (rc == 0) {
         frost__text f; /* written whole or not at all (frost__text_commit) */

@@ -64,6 +64,9 @@ frost_status frost__output_check(const char *out, const char *const *inputs, int
                                  unsigned flags);
 /* Are a and b the same file (the identity above)? */
 bool frost__same_file(const char *a, const char *b);
+/* mkdir -p: dir and every missing folder above it; an error names the folder
+ * and the reason ("a file is in the way" when one is). */
+frost_status frost__mkdirs(const char *dir);
 
 /* ---- number parsing -------------------------------------------------
  * Each parser reads one field starting at *p (no leading blanks skipped

@@ -202,3 +202,25 @@ fail:
     free(base);
     return st;
 }
+
+frost_status frost__mkdirs(const char *dir)
+{
+    char *buf = strdup(dir);
+    if (!buf) return frost__error(FROST_ERR_NOMEM, "%s: out of memory", dir);
+    for (char *q = buf + 1; *q; q++)
+        if (*q == '/') {
+            *q = 0;
+            mkdir(buf, 0755); /* an error shows at the last one */
+            *q = '/';
+        }
+    frost_status st = FROST_OK;
+    struct stat sb;
+    if (mkdir(buf, 0755) != 0) {
+        const int e = errno;
+        if (e != EEXIST) st = frost__io_error(dir, e, "cannot create the folder");
+        else if (stat(buf, &sb) != 0 || !S_ISDIR(sb.st_mode))
+            st = frost__error(FROST_ERR_IO, "%s: cannot create the folder: a file is in the way", dir);
+    }
+    free(buf);
+    return st;
+}

@@ -26,12 +26,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static bool file_exists(const char *p)
-{
-    struct stat sb;
-    return stat(p, &sb) == 0 && S_ISREG(sb.st_mode);
-}
-
 frost_status frost_resolve_dataset(const char *name, const char *config_path, char *out, size_t cap)
 {
     frost_status st = FROST_OK;
@@ -53,7 +47,7 @@ frost_status frost_resolve_dataset(const char *name, const char *config_path, ch
     for (int k = 0; k < nt; k++)
         if (!tried[k]) FROST_FAIL(FROST_ERR_NOMEM, "%s: out of memory", name);
     for (int k = 0; k < nt; k++)
-        if (file_exists(tried[k])) {
+        if (frost__file_exists(tried[k])) {
             st = frost__path_copy(out, cap, tried[k], config_path && config_path[0] ? config_path : "dataset");
             goto fail;
         }
@@ -199,22 +193,14 @@ frost_task_data frost_prepared_task(const frost_prepared *p)
 
 /* ---- the experiment ------------------------------------------------------------------ */
 
+/* the folders above file */
 static frost_status mkdirs_for(const char *file)
 {
     const char *s = strrchr(file, '/');
     if (!s || s == file) return FROST_OK;
     char *d = frost__asprintf("%.*s", (int)(s - file), file);
     if (!d) return frost__error(FROST_ERR_NOMEM, "%s: out of memory", file);
-    for (char *q = d + 1; *q; q++) {
-        if (*q == '/') {
-            *q = 0;
-            mkdir(d, 0755);
-            *q = '/';
-        }
-    }
-    frost_status st = FROST_OK;
-    if (mkdir(d, 0755) != 0 && errno != EEXIST)
-        st = frost__error(FROST_ERR_IO, "%s: cannot create the folder: %s", d, strerror(errno));
+    frost_status st = frost__mkdirs(d);
     free(d);
     return st;
 }
