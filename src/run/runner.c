@@ -431,12 +431,16 @@ static void note(const frost_runner_events *ev, const char *fmt, ...) __attribut
 static void note(const frost_runner_events *ev, const char *fmt, ...)
 {
     if (!ev || !ev->note) return;
-    char msg[512];
-    va_list ap;
+    va_list ap, aq;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_copy(aq, ap);
+    const int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    ev->note(msg, ev->user);
+    char *msg = n >= 0 ? malloc((size_t)n + 1) : NULL; /* whole: paths may be long */
+    if (msg) vsnprintf(msg, (size_t)n + 1, fmt, aq);
+    va_end(aq);
+    if (msg) ev->note(msg, ev->user);
+    free(msg);
 }
 
 frost_status frost_experiment_run(const frost_config *c, const frost_runner_events *ev, char *output, size_t cap)
@@ -510,13 +514,11 @@ frost_status frost_experiment_run_ex(const frost_config *c, const frost_run_opts
     if (rank0) FROST_TRY(mkdirs_for(output));
     FROST_TRY(frost_prepare(&prep, c));
     if (!env.comm && !prt) FROST_TRY(check_model_sizes(c, &prep, items, n_items));
-    if (!prt && prep.split && prep.split->n_valid == 0 && frost__comm_rank(world) == 0 && ev && ev->note) {
-        char *msg = frost__asprintf("warning: %s: split %s of dataset %s has no validation nodes: every run reports "
-                                    "its last epoch (valid metric nan), and says so in the results file's message",
-                                    c->path[0] ? c->path : "configuration", prep.split->name, prep.ds.name);
-        if (msg) ev->note(msg, ev->user);
-        free(msg);
-    }
+    if (!prt && prep.split && prep.split->n_valid == 0 && frost__comm_rank(world) == 0)
+        note(ev,
+             "warning: %s: split %s of dataset %s has no validation nodes: every run reports its last epoch (valid "
+             "metric nan), and says so in the results file's message",
+             c->path[0] ? c->path : "configuration", prep.split->name, prep.ds.name);
     wrote = true;
     if (spread) {
         FROST_TRY(frost__run_spread(&prep, c, todo, n_todo, output, ev, world, &env));
@@ -529,19 +531,14 @@ frost_status frost_experiment_run_ex(const frost_config *c, const frost_run_opts
                                      output);
         scenario_path = models_dir ? frost__asprintf("%s/scenario.h5", models_dir) : NULL;
         if (!models_dir || !scenario_path) FROST_FAIL(FROST_ERR_NOMEM, "%s: out of memory", output);
-        if (mkdir(models_dir, 0755) != 0 && errno != EEXIST)
-            FROST_FAIL(FROST_ERR_IO, "%s: cannot create the folder: %s", models_dir, strerror(errno));
+        FROST_TRY(frost__mkdirs(models_dir));
         FROST_TRY(frost__prt_scenario_build(&scen, &prep, c));
         FROST_TRY(frost__prt_scenario_save(&scen, c, scenario_path));
-        char *msg = ev && ev->note ? frost__asprintf(
-                                         "scenario: %lld upstream and %lld task-domain nodes (label distributions "
-                                         "%.3f apart in total variation); task train %lld / valid %lld / test %lld; %s",
-                                         (long long)scen.n_upstream, (long long)scen.n_task_domain, scen.shift_tv,
-                                         (long long)scen.split[2].n_train, (long long)scen.split[2].n_valid,
-                                         (long long)scen.split[2].n_test, scenario_path)
-                                   : NULL;
-        if (msg) ev->note(msg, ev->user);
-        free(msg);
+        note(ev,
+             "scenario: %lld upstream and %lld task-domain nodes (label distributions %.3f apart in total variation); "
+             "task train %lld / valid %lld / test %lld; %s",
+             (long long)scen.n_upstream, (long long)scen.n_task_domain, scen.shift_tv, (long long)scen.split[2].n_train,
+             (long long)scen.split[2].n_valid, (long long)scen.split[2].n_test, scenario_path);
     }
     /* Two passes. The first claims each run without waiting: a run another
      * process is training is left for later, a run another process stored
