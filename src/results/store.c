@@ -90,7 +90,14 @@ static frost_status store_init(store *s, const char *path)
 {
     memset(s, 0, sizeof *s);
     if (!path || !path[0]) return frost__error(FROST_ERR_INVALID, "results file: empty path");
-    s->main = strdup(path);
+    /* a results file named through a symbolic link is the file it points to:
+     * its lock, pending folder and replacement all go beside the target, so
+     * that writers through the link and through the target share them (and
+     * a fold replaces the target, not the link) */
+    struct stat sb;
+    s->main = lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode) ? realpath(path, NULL) : NULL;
+    if (!s->main) s->main = strdup(path);
+    path = s->main;
     s->lock = cat2(path, ".lock");
     s->dir = cat2(path, ".pending");
     if (!s->main || !s->lock || !s->dir) {

@@ -280,6 +280,27 @@ Test(cli, a_moved_or_copied_results_file_resumes)
     free(d);
 }
 
+/* A results file named through a symbolic link is the file it points to:
+ * runs added through the link land in the target, the link stays a link, and
+ * writers through either name share one lock and one pending folder. */
+Test(cli, a_results_file_through_a_symlink)
+{
+    char *d = tiny_experiment();
+    TU_FROST_IN(&R, d, "run", "e.cfg", "--quiet", "--set", "runs=2");
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    cr_assert_eq(symlink("r.h5", tu_path(d, "link.h5")), 0);
+    TU_FROST_IN(&R, d, "run", "e.cfg", "--quiet", "--set", "runs=4", "--set", "output=\"link.h5\"");
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    struct stat sb;
+    cr_assert_eq(lstat(tu_path(d, "link.h5"), &sb), 0);
+    cr_assert(S_ISLNK(sb.st_mode), "the link was replaced by a file");
+    cr_assert_eq(runs_in(tu_path(d, "r.h5")), 4);
+    cr_assert_not(tu_exists(tu_path(d, "link.h5.lock")));
+    cr_assert_not(tu_exists(tu_path(d, "link.h5.pending")));
+    tu_rmtree(d);
+    free(d);
+}
+
 /* --shard I/N: run i of the plan (0-based) when i mod N == I; shards into
  * files of their own, then frost merge: the same runs as one process. */
 Test(cli, shards_then_merge)
