@@ -157,6 +157,17 @@ static void plist_free(plist *l)
     l->n = 0;
 }
 
+/* A pending file that cannot be read as a run: the error, with the way out
+ * (frost writes them whole, so such a file was put there by someone else). */
+static frost_status not_ours(frost_status st, const store *s)
+{
+    char *m = strdup(frost_last_error()); /* the message buffer is written below */
+    st = frost__error(st, "%s (not a run frost wrote? move it out of %s/ and try again)", m ? m : "unreadable",
+                      s->dir);
+    free(m);
+    return st;
+}
+
 /* Pending run files (complete ones: temporaries end in .tmp.PID). */
 static frost_status plist_read(const store *s, plist *l)
 {
@@ -171,6 +182,10 @@ static frost_status plist_read(const store *s, plist *l)
     frost_status st = FROST_OK;
     while ((e = readdir(d))) {
         if (!has_suffix(e->d_name, SUFFIX_RUN) && !has_suffix(e->d_name, SUFFIX_BATCH)) continue;
+        /* only regular files: frost writes nothing else here, and opening a
+         * FIFO someone put there would block forever */
+        struct stat sb;
+        if (fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(sb.st_mode)) continue;
         if (l->n == cap) {
             cap = cap ? 2 * cap : 64;
             char **g = realloc(l->name, (size_t)cap * sizeof *g);
@@ -370,6 +385,7 @@ static frost_status snapshot_try(const store *s, snapshot *sn)
         st = frost__h5_open_read(&f, p->path, FROST_RESULTS_FORMAT, FROST_RESULTS_VERSION, NULL);
         if (st < 0) {
             if (!exists(p->path)) st = FROST_DONE; /* folded meanwhile */
+            else st = not_ours(st, s);
             goto fail;
         }
         p->seq = 0;
@@ -433,10 +449,10 @@ static frost_status snapshot_read(const store *s, snapshot *sn)
 /* Open p and look for the run group grp in it: FROST_OK with *f open when p
  * holds it, FROST_DONE (nothing open) when it does not, RETRY when p went
  * away meanwhile (folded), an error otherwise. */
-static frost_status open_holding(const char *p, const char *grp, hid_t *f)
+static frost_status open_holding(const store *s, const char *p, const char *grp, hid_t *f)
 {
     frost_status st = frost__h5_open_read(f, p, FROST_RESULTS_FORMAT, FROST_RESULTS_VERSION, NULL);
-    if (st < 0) return exists(p) ? st : RETRY;
+    if (st < 0) return exists(p) ? not_ours(st, s) : RETRY;
     if (frost__h5_exists(*f, grp)) return FROST_OK;
     H5Fclose(*f);
     *f = H5I_INVALID_HID;
@@ -475,7 +491,7 @@ static frost_status find_try(const store *s, const char *id, hid_t *f, char **wh
     free(key);
     if (!p) return frost__error(FROST_ERR_NOMEM, "out of memory");
     if (exists(p)) {
-        st = open_holding(p, grp, f);
+        st = open_holding(s, p, grp, f);
         if (st == FROST_OK) goto found;
         if (st != FROST_DONE) goto fail;
     }
@@ -485,7 +501,7 @@ static frost_status find_try(const store *s, const char *id, hid_t *f, char **wh
     for (int64_t k = 0; k < pl.n; k++) {
         if (!has_suffix(pl.name[k], SUFFIX_BATCH)) continue;
         if (!(p = in_dir(s, pl.name[k]))) FROST_FAIL(FROST_ERR_NOMEM, "out of memory");
-        st = open_holding(p, grp, f);
+        st = open_holding(s, p, grp, f);
         if (st == FROST_OK) goto found;
         if (st != FROST_DONE) goto fail;
         free(p);

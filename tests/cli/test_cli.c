@@ -301,6 +301,28 @@ Test(cli, a_results_file_through_a_symlink)
     free(d);
 }
 
+/* What someone else put in RESULTS.pending/: a FIFO or a folder is passed
+ * over (opening a FIFO would block for ever); a file that is not a run is
+ * refused in one line that says how to get out. */
+Test(cli, stray_files_in_the_pending_folder)
+{
+    char *d = tiny_experiment();
+    TU_FROST_IN(&R, d, "run", "e.cfg", "--quiet", "--set", "runs=2");
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    cr_assert_eq(mkdir(tu_path(d, "r.h5.pending"), 0755), 0);
+    cr_assert_eq(mkfifo(tu_path(d, "r.h5.pending/fifo.run.h5"), 0644), 0);
+    cr_assert_eq(mkdir(tu_path(d, "r.h5.pending/dir.batch.h5"), 0755), 0);
+    TU_FROST_IN(&R, d, "report", "r.h5", "--no-plots");
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    tu_writef(d, "r.h5.pending/junk.run.h5", "not hdf5\n");
+    TU_FROST_IN(&R, d, "report", "r.h5", "--no-plots");
+    cr_assert_eq(R.status, 1);
+    cr_assert_eq(R.err_lines, 1, "%s", R.err);
+    cr_assert(strstr(R.err, "junk.run.h5") && strstr(R.err, "move it out of"), "%s", R.err);
+    tu_rmtree(d);
+    free(d);
+}
+
 /* --shard I/N: run i of the plan (0-based) when i mod N == I; shards into
  * files of their own, then frost merge: the same runs as one process. */
 Test(cli, shards_then_merge)
