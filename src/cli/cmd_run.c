@@ -238,5 +238,10 @@ static int run_main(int argc, char **argv)
     if (u.tty && !quiet) fprintf(stderr, "\r\033[K");
     if (st < 0) return cli_fail();
     if (frost_dist_rank() > 0) return 0;
+    if (u.total == 0 && access(out, F_OK) != 0) {
+        /* a shard with no runs of its own (N larger than the sweep), into a file not made yet */
+        if (!quiet) fprintf(stderr, "no runs in this shard; %s not created\n", out);
+        return 0;
+    }
     return cli_print_table(out);
 }

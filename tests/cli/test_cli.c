@@ -359,6 +359,11 @@ Test(cli, shards_then_merge)
     TU_FROST_IN(&R, d, "run", "e.cfg", "--set", "runs=5", "--set", "output=\"all.h5\"");
     cr_assert_eq(R.status, 0, "%s", R.err);
     cr_assert(strstr(R.err, "(5 already there)"), "%s", R.err);
+    /* a shard with no runs (N larger than the sweep) into a file not made yet: nothing to do, exit 0 */
+    TU_FROST_IN(&R, d, "run", "e.cfg", "--set", "runs=5", "--shard", "7/8", "--set", "output=\"none.h5\"");
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    cr_assert(strstr(R.err, "no runs in this shard"), "%s", R.err);
+    cr_assert_not(tu_exists(tu_path(d, "none.h5")));
     /* bad shards are usage errors */
     const char *bad[] = {"2/2", "-1/2", "0/0", "1", "a/b", "1/2x"};
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
