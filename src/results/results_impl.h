@@ -53,5 +53,8 @@ frost_status frost__results_find_info(const char *path, const char *id, frost_ru
 frost_status frost__results_claim(const char *path, const char *id, bool wait, const volatile int *stop,
                                   frost__flock *c);
 void frost__results_unclaim(frost__flock *c);
+/* How many bytes the store may add to a results file's path (its pending
+ * files and their temporaries): an output path must leave this much room. */
+size_t frost__results_path_room(void);
 
 #endif

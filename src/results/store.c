@@ -128,6 +128,14 @@ static char *run_key(const char *id)
     return k;
 }
 
+/* The longest name the store adds to a results file's path: ".pending/",
+ * a run key (at most 180 characters, else 150 and a 17-character hash), the
+ * longer suffix, and a temporary's ".tmp.PID". */
+size_t frost__results_path_room(void)
+{
+    return strlen(".pending/") + 180 + strlen(SUFFIX_BATCH) + strlen(".tmp.") + 10;
+}
+
 static bool has_suffix(const char *s, const char *suf)
 {
     size_t a = strlen(s), b = strlen(suf);

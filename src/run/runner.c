@@ -255,6 +255,12 @@ static frost_status check_outputs(const frost_config *c, const char *output, boo
     frost_clear_error();
     const char *inputs[2] = {c->path[0] ? c->path : NULL, found ? ds : NULL};
     const unsigned flags = probe ? 0u : FROST__OUT_NO_PROBE;
+    const size_t room = frost__results_path_room(), len = strlen(output);
+    if (len + room >= FROST_PATH_CAP)
+        FROST_FAIL(FROST_ERR_RANGE,
+                   "%s: the path is %zu bytes long; a results file's path may have at most %zu, to leave room for "
+                   "the pending runs beside it",
+                   output, len, FROST_PATH_CAP - 1 - room);
     FROST_TRY(frost__output_check(output, inputs, 2, FROST_RESULTS_FORMAT,
                                   flags | FROST__OUT_MAKE_PARENTS | FROST__OUT_APPEND));
     if (c->mpi.stats[0]) {

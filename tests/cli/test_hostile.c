@@ -417,6 +417,18 @@ Test(hostile, long_paths_work_and_are_never_cut, .init = setup, .fini = teardown
     char *sh = set_str("output", hm);
     TU_FROST(&R, "run", cfg, "--quiet", "--set", sh);
     refused("run into a 4,300-byte path", "longer than 4095 characters");
+    /* short enough for the file, too long for its pending runs: refused before any run */
+    char *near = strdup(d);
+    while (strlen(near) < 3990) {
+        char *next = join(near, "x");
+        free(near);
+        near = next;
+    }
+    char *nm = join(near, "r.h5"), *sn = set_str("output", nm);
+    TU_FROST(&R, "run", cfg, "--quiet", "--set", sn);
+    refused("run into a 3,990-byte path", "to leave room for the pending runs");
+    cr_assert_not(tu_exists(tu_path(d, "x")), "a folder was made");
+    free(sn), free(nm), free(near);
     free(sh), free(hm), free(huge), free(so), free(src), free(ds), free(cfg), free(r), free(m), free(pred), free(deep);
     tu_rmtree(d);
     free(d);
