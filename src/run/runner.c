@@ -228,7 +228,14 @@ frost_status frost_experiment_plan(const frost_config *c, frost_run_plan *plan)
         FROST_TRY(frost_config_point(c, k, &pt));
         for (int32_t s = 0; s < ns; s++) {
             frost_run_item it = {.point = k, .seed = seeds[s]};
-            frost_config_run_id(&pt, c, seeds[s], it.id, sizeof it.id);
+            char whole[1024]; /* longer than any id, to see one that would be cut */
+            frost_config_run_id(&pt, c, seeds[s], whole, sizeof whole);
+            if (strlen(whole) >= sizeof it.id)
+                FROST_FAIL(FROST_ERR_CONFIG,
+                           "%s: run id %.60s... is %zu characters long, at most %zu (cut, it would name other runs "
+                           "too): sweep fewer keys, or shorter values",
+                           c->path[0] ? c->path : "configuration", whole, strlen(whole), sizeof it.id - 1);
+            memcpy(it.id, whole, strlen(whole) + 1);
             bool dup = false;
             for (int64_t q = 0; q < plan->n && !dup; q++) dup = strcmp(plan->runs[q].id, it.id) == 0;
             if (!dup) plan->runs[plan->n++] = it;

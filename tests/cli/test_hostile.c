@@ -484,6 +484,12 @@ Test(hostile, set_and_config_edge_cases, .init = setup, .fini = teardown)
     refused("two settings in one --set", "one key=value per --set");
     TU_FROST(&R, "run", gcn_cfg(), "--dry-run", "--set", "model.hidden");
     cr_assert_eq(R.status, 2, "--set without '=' is a usage error: %s", R.err);
+    /* run ids that would be cut (and then name two runs) are refused, not merged */
+    TU_FROST(&R, "run", gcn_cfg(), "--dry-run", "--set", sd, "--set", so, "--set", "runs=3", "--set", "seed=1234567890",
+             "--set", "optim.lr=[0.01234567891234567]", "--set", "optim.weight_decay=[0.00012345678912345678]", "--set",
+             "model.dropout=[0.123456789]", "--set", "model.hidden=[8]", "--set", "model.layers=[2]", "--set",
+             "epochs=[200000]", "--set", "optim.name=[\"adamw\"]", "--set", "split=[\"random\"]");
+    refused("a run id of more than 159 characters", "characters long, at most 159");
     cr_assert_eq(R.err_lines, 1, "%s", R.err);
     TU_FROST(&R, "run", gcn_cfg(), "--dry-run", "--set", sd, "--set", "epochs=0");
     refused("epochs = 0", "epochs = 0 is out of range, expected 1 ..");
