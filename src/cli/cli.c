@@ -2,6 +2,7 @@
  * cli.c - helpers shared by the verbs of the `frost` program.
  */
 #include "cli/cli.h"
+#include "io/file_impl.h"
 #include "io/io_impl.h"
 
 #include <errno.h>
@@ -9,6 +10,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -133,6 +135,34 @@ void cli_progress_done(cli_progress *p)
     if (p->enabled) {
         fprintf(stderr, "\r\033[K");
         fflush(stderr);
+    }
+}
+
+int cli_put_text(frost__text *t)
+{
+    const bool nomem = t->nomem;
+    const bool ok = !nomem && fwrite(t->buf, 1, t->len, stdout) == t->len && fflush(stdout) == 0;
+    const int e = errno;
+    frost__text_release(t);
+    if (!ok) fprintf(stderr, "frost: cannot write to stdout: %s\n", nomem ? "out of memory" : strerror(e));
+    return ok ? 0 : CLI_EXIT_RUNTIME;
+}
+
+bool cli_on_path(const char *prog)
+{
+    const char *path = getenv("PATH");
+    if (!path || !*path) return false;
+    for (const char *d = path;;) {
+        const char *end = strchr(d, ':');
+        const size_t L = end ? (size_t)(end - d) : strlen(d);
+        /* an empty entry is the current folder, as for execvp */
+        char *f = frost__asprintf("%.*s/%s", (int)(L ? L : 1), L ? d : ".", prog);
+        struct stat st;
+        const bool ok = f && stat(f, &st) == 0 && S_ISREG(st.st_mode) && access(f, X_OK) == 0;
+        free(f);
+        if (ok) return true;
+        if (!end) return false;
+        d = end + 1;
     }
 }
 

@@ -45,6 +45,9 @@ void cli_progress_done(cli_progress *p);
 int cli_check_output(const char *out, const char *const *inputs, int n_inputs, const char *kind, bool force,
                      bool make_parents);
 
+/* Is there an executable file PROG in a folder of $PATH? */
+bool cli_on_path(const char *prog);
+
 /* Human-readable byte counts ("12.3 MiB"). */
 const char *cli_bytes(double b, char *buf, size_t cap);
 
@@ -62,5 +65,10 @@ int cli_merge(int argc, char **argv);
 /* Print the table of a results file (one row per configuration, with its
  * best run); returns an exit status. */
 int cli_print_table(const char *path);
+/* The same table as one JSON document on stdout (frost report --json). */
+int cli_print_json_table(const char *path);
+/* Write a text to stdout and release it: 0, or one line and 1 (out of memory, stdout closed). */
+struct frost__text;
+int cli_put_text(struct frost__text *t);
 
 #endif

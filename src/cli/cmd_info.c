@@ -2,6 +2,7 @@
  * cmd_info.c - `frost info FILE`: what a dataset, results or model file holds.
  */
 #include "cli/cli.h"
+#include "io/file_impl.h"
 #include "io/h5_impl.h"
 
 #include <math.h>
@@ -10,15 +11,66 @@
 
 static void help(void)
 {
-    printf("usage: frost info FILE\n\n"
+    printf("usage: frost info FILE [--json]\n\n"
            "Summarise a frost file. For a dataset: nodes, stored edges, symmetry, self-loops,\n"
            "degree statistics, isolated nodes, feature dimension and density, classes with\n"
            "counts, split sizes and edge homophily. For a model: architecture, seed, what is\n"
            "stored, its size in bits and on disk, and the compression against its weight-trained\n"
-           "counterpart. For a results file: one row per configuration.\n");
+           "counterpart. For a results file: one row per configuration.\n\n"
+           "  --json   the same as one JSON object on stdout (NaN is null; a results file as\n"
+           "           frost report --json)\n");
 }
 
-static int info_dataset(const char *path)
+/* The dataset summary as one JSON object (frost info --json). */
+static int dataset_json(const char *path, const frost_dataset *ds, const frost_dataset_stats *s)
+{
+    frost__text t;
+    frost__text_init(&t);
+    frost__text_printf(&t, "{");
+    frost__json_str(&t, "file", path);
+    frost__json_str(&t, "format", FROST_DATASET_FORMAT);
+    frost__json_str(&t, "name", ds->name);
+    frost__json_str(&t, "source", ds->source);
+    frost__json_int(&t, "nodes", s->num_nodes);
+    frost__json_int(&t, "stored_edges", s->stored_edges);
+    frost__json_int(&t, "edge_list_edges", ds->edge_list_edges);
+    frost__json_bool(&t, "symmetric", s->symmetric);
+    frost__json_bool(&t, "inverse_edges_added", ds->inverse_edges_added);
+    frost__json_int(&t, "self_loops", s->self_loops);
+    frost__json_int(&t, "isolated", s->isolated);
+    frost__json_num(&t, "degree_mean", s->deg_mean);
+    frost__json_int(&t, "degree_max", s->deg_max);
+    frost__json_int(&t, "features", ds->num_features);
+    frost__json_num(&t, "feature_density", ds->num_features > 0 ? s->feature_density : (double)NAN);
+    frost__json_int(&t, "nonfinite_features", s->nonfinite_features);
+    frost__json_int(&t, "edge_features", ds->num_edge_features);
+    frost__json_str(&t, "task", frost_task_name(ds->task_type));
+    frost__json_int(&t, ds->task_type == FROST_TASK_BINARY ? "tasks" : "classes",
+                    ds->task_type == FROST_TASK_BINARY ? ds->num_tasks : ds->num_classes);
+    frost__json_str(&t, "metric", frost_metric_name(ds->metric));
+    frost__json_int(&t, "labelled", s->labelled);
+    frost__json_key(&t, ds->task_type == FROST_TASK_BINARY ? "positives" : "class_counts");
+    frost__text_printf(&t, "[");
+    const int32_t nc = ds->task_type == FROST_TASK_BINARY ? ds->num_tasks : ds->num_classes;
+    for (int32_t c = 0; c < nc; c++) frost__json_int(&t, NULL, s->class_counts[c]);
+    frost__text_printf(&t, "]");
+    frost__json_num(&t, "edge_homophily", s->edge_homophily);
+    frost__json_key(&t, "splits");
+    frost__text_printf(&t, "[");
+    for (int32_t k = 0; k < ds->num_splits; k++) {
+        frost__json_key(&t, NULL);
+        frost__text_printf(&t, "{");
+        frost__json_str(&t, "name", ds->splits[k].name);
+        frost__json_int(&t, "train", ds->splits[k].n_train);
+        frost__json_int(&t, "valid", ds->splits[k].n_valid);
+        frost__json_int(&t, "test", ds->splits[k].n_test);
+        frost__text_printf(&t, "}");
+    }
+    frost__text_printf(&t, "]}\n");
+    return cli_put_text(&t);
+}
+
+static int info_dataset(const char *path, bool json)
 {
     frost_dataset ds;
     frost_dataset_stats s;
@@ -26,6 +78,12 @@ static int info_dataset(const char *path)
     if (frost_dataset_stats_compute(&ds, &s) < 0) {
         frost_dataset_release(&ds);
         return cli_fail();
+    }
+    if (json) {
+        const int rc = dataset_json(path, &ds, &s);
+        frost_dataset_stats_release(&s);
+        frost_dataset_release(&ds);
+        return rc;
     }
     printf("file         %s (%s v%d)\n", path, FROST_DATASET_FORMAT, FROST_DATASET_VERSION);
     printf("name         %s\n", ds.name);
@@ -105,12 +163,42 @@ static int info_dataset(const char *path)
     return rc;
 }
 
-static int info_model(const char *path)
+static int info_model(const char *path, bool json)
 {
     frost_model_file mf;
     if (frost_model_file_load(&mf, path) < 0) return cli_fail();
     struct stat sb;
-    stat(path, &sb);
+    if (stat(path, &sb) != 0) sb.st_size = 0;
+    if (json) {
+        frost__text t;
+        frost__text_init(&t);
+        frost__text_printf(&t, "{");
+        frost__json_str(&t, "file", path);
+        frost__json_str(&t, "format", FROST_MODEL_FORMAT);
+        frost__json_str(&t, "model", mf.model);
+        frost__json_str(&t, "method", mf.method);
+        frost__json_int(&t, "seed", mf.seed);
+        frost__json_str(&t, "dataset", mf.dataset);
+        frost__json_str(&t, "split", mf.split);
+        frost__json_str(&t, "source", mf.source);
+        frost__json_int(&t, "in_dim", mf.in_dim);
+        frost__json_int(&t, "out_dim", mf.out_dim);
+        frost__json_int(&t, "mask_bits", mf.state.mask_bits);
+        frost__json_int(&t, "batch_norm_statistics", mf.state.n_bn);
+        frost__json_int(&t, "other_floats", mf.state.n_params);
+        frost__json_int(&t, "model_bits", mf.model_bits);
+        frost__json_int(&t, "dense_bits", mf.dense_bits);
+        frost__json_int(&t, "file_bytes", (int64_t)sb.st_size);
+        frost__json_num(&t, "compression", (double)mf.dense_bits / (double)mf.model_bits);
+        frost__json_num(&t, "compression_paper", mf.state.mask_bits > 0
+                                                     ? (double)mf.dense_bits / (double)mf.state.mask_bits
+                                                     : (double)NAN);
+        frost__json_num(&t, "test_metric", mf.test_metric);
+        frost__json_str(&t, "blas_core", mf.blas_core);
+        frost__text_printf(&t, "}\n");
+        frost_model_file_release(&mf);
+        return cli_put_text(&t);
+    }
     printf("file         %s (%s v%d)\n", path, FROST_MODEL_FORMAT, FROST_MODEL_VERSION);
     printf("model        %s, method %s, seed %lld\n", mf.model, mf.method, (long long)mf.seed);
     printf("trained on   %s, split %s (%s)\n", mf.dataset, mf.split, mf.source);
@@ -133,15 +221,21 @@ static int info_model(const char *path)
     return 0;
 }
 
-static int info_results(const char *path) { return cli_print_table(path); }
+static int info_results(const char *path, bool json)
+{
+    return json ? cli_print_json_table(path) : cli_print_table(path);
+}
 
 int cli_info(int argc, char **argv)
 {
     const char *path = NULL;
+    bool json = false;
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
             help();
             return 0;
+        } else if (cli_flag(argv, i, "--json")) {
+            json = true;
         } else if (argv[i][0] == '-' && argv[i][1]) {
             return cli_usage_error("info", "unknown option '%s'", argv[i]);
         } else if (path) {
@@ -153,9 +247,9 @@ int cli_info(int argc, char **argv)
     if (!path) return cli_usage_error("info", "expected: frost info FILE");
     char fmt[128];
     if (frost__h5_peek_format(path, fmt, sizeof fmt) < 0) return cli_fail();
-    if (strcmp(fmt, FROST_DATASET_FORMAT) == 0) return info_dataset(path);
-    if (strcmp(fmt, FROST_MODEL_FORMAT) == 0) return info_model(path);
-    if (strcmp(fmt, FROST_RESULTS_FORMAT) == 0) return info_results(path);
+    if (strcmp(fmt, FROST_DATASET_FORMAT) == 0) return info_dataset(path, json);
+    if (strcmp(fmt, FROST_MODEL_FORMAT) == 0) return info_model(path, json);
+    if (strcmp(fmt, FROST_RESULTS_FORMAT) == 0) return info_results(path, json);
     if (!fmt[0])
         fprintf(stderr, "frost: %s: attribute 'format' missing, expected a frost dataset, results or model file\n",
                 path);

@@ -17,7 +17,7 @@
 
 static void help(void)
 {
-    printf("usage: frost report RESULTS [-o DIR] [--csv FILE] [--no-plots] [--force]\n\n"
+    printf("usage: frost report RESULTS [-o DIR] [--csv FILE] [--no-plots] [--force] [--json]\n\n"
            "Print one row per configuration (method, model, p, r, s, runs, test and validation\n"
            "mean +- sample std, model size in KiB, compression against the weight-trained float32\n"
            "counterpart, and the run with the best validation metric, ready for frost export).\n"
@@ -31,7 +31,9 @@ static void help(void)
            "  --best METHOD print only the id of the best run of METHOD (the configuration with the\n"
            "                best mean validation metric, its run with the best validation metric)\n"
            "  --history RUN print one run's per-epoch history as CSV (epoch, loss, train, valid,\n"
-           "                test, lr, seconds); metrics are empty on epochs without evaluation\n");
+           "                test, lr, seconds); metrics are empty on epochs without evaluation\n"
+           "  --json        print the table (or with --history the epochs) as JSON on stdout and\n"
+           "                write nothing else; NaN is null\n");
 }
 
 typedef struct group {
@@ -200,7 +202,7 @@ static int cmp_double(const void *a, const void *b)
 /* Plots for one model: a data file and a gnuplot script in dir, then
  * gnuplot. Every file name is NAME-..., NAME the model's safe name. */
 static int plot_model(const char *dir, const char *model, const group *g, int64_t n, const char *metric,
-                      const char *results, bool force, bool *made)
+                      const char *results, bool force, bool gnuplot, bool *made)
 {
     char name[64], smetric[32];
     safe_name(name, sizeof name, model);
@@ -303,6 +305,10 @@ static int plot_model(const char *dir, const char *model, const group *g, int64_
     frost__text_printf(&f, "%s", sc.buf);
     if (frost__text_commit(&f, path) < 0) {
         cli_fail();
+        goto done;
+    }
+    if (!gnuplot) { /* the data and the script are there, to be drawn later */
+        rc = 0;
         goto done;
     }
     if (run_gnuplot(dir, sc.buf, path) != 0) goto done;
@@ -422,6 +428,64 @@ static void print_table(const char *path, const frost_results *r, const group *g
            r->n ? r->runs[0].metric : "?", r->n ? r->runs[0].split : "?");
 }
 
+/* The table as one JSON document on stdout: every column of the CSV, by name. */
+static int print_json(const char *path, const frost_results *r, const group *g, int64_t n)
+{
+    frost__text t;
+    frost__text_init(&t);
+    frost__text_printf(&t, "{");
+    frost__json_str(&t, "results", path);
+    frost__json_str(&t, "metric", r->n ? r->runs[0].metric : "");
+    frost__json_str(&t, "split", r->n ? r->runs[0].split : "");
+    frost__json_key(&t, "rows");
+    frost__text_printf(&t, "[");
+    for (int64_t k = 0; k < n; k++) {
+        const frost_summary_row *w = g[k].row;
+        frost__json_key(&t, NULL);
+        frost__text_printf(&t, "{");
+        frost__json_str(&t, "method", w->method);
+        frost__json_str(&t, "model", w->model);
+        frost__json_str(&t, "dataset", w->dataset);
+        frost__json_str(&t, "split", w->split);
+        if (w->role[0]) frost__json_str(&t, "role", w->role);
+        frost__json_num(&t, "prune_ratio", w->prune_ratio);
+        frost__json_num(&t, "lock_ratio", w->lock_ratio);
+        frost__json_num(&t, "sparsity", w->sparsity);
+        frost__json_num(&t, "freeze", w->prune_ratio + w->lock_ratio);
+        frost__json_int(&t, "runs", w->runs);
+        frost__json_num(&t, "test_mean", w->test_mean);
+        frost__json_num(&t, "test_std", w->test_std);
+        frost__json_num(&t, "val_mean", w->val_mean);
+        frost__json_num(&t, "val_std", w->val_std);
+        frost__json_num(&t, "train_seconds_mean", w->train_seconds_mean);
+        frost__json_int(&t, "model_bits", w->model_bits);
+        frost__json_int(&t, "dense_bits", w->dense_bits);
+        frost__json_num(&t, "compression", (double)w->dense_bits / (double)w->model_bits);
+        frost__json_int(&t, "paper_bits", w->paper_bits);
+        frost__json_num(&t, "compression_paper",
+                        w->paper_bits > 0 ? (double)w->dense_bits / (double)w->paper_bits : (double)NAN);
+        frost__json_bool(&t, "degenerate", w->degenerate);
+        frost__json_str(&t, "best_run", g[k].best_id);
+        frost__text_printf(&t, "}");
+    }
+    frost__text_printf(&t, "]}\n");
+    return cli_put_text(&t);
+}
+
+int cli_print_json_table(const char *path)
+{
+    frost_results r;
+    frost_summary_row *rows;
+    group *g;
+    int64_t n;
+    if (load_table(path, &r, &rows, &g, &n) < 0) return cli_fail();
+    const int rc = print_json(path, &r, g, n);
+    free(g);
+    frost_summary_release(rows, n);
+    frost_results_release(&r);
+    return rc;
+}
+
 int cli_print_table(const char *path)
 {
     frost_results r;
@@ -436,12 +500,37 @@ int cli_print_table(const char *path)
     return 0;
 }
 
-/* One run's history as CSV on stdout. */
-static int print_history(const char *path, const char *id)
+/* One run's history as CSV (or JSON) on stdout. */
+static int print_history(const char *path, const char *id, bool json)
 {
     frost_epoch_record *h;
     int64_t n;
     if (frost_results_read_history(path, id, &h, &n) < 0) return cli_fail();
+    if (json) {
+        frost__text t;
+        frost__text_init(&t);
+        frost__text_printf(&t, "{");
+        frost__json_str(&t, "results", path);
+        frost__json_str(&t, "run", id);
+        frost__json_key(&t, "epochs");
+        frost__text_printf(&t, "[");
+        for (int64_t e = 0; e < n; e++) {
+            frost__json_key(&t, NULL);
+            frost__text_printf(&t, "{");
+            frost__json_int(&t, "epoch", h[e].epoch);
+            frost__json_num(&t, "loss", h[e].loss);
+            frost__json_num(&t, "train_metric", h[e].train_metric);
+            frost__json_num(&t, "valid_metric", h[e].valid_metric);
+            frost__json_num(&t, "test_metric", h[e].test_metric);
+            frost__json_num(&t, "lr", h[e].lr);
+            frost__json_num(&t, "train_seconds", h[e].train_seconds);
+            frost__json_num(&t, "eval_seconds", h[e].eval_seconds);
+            frost__text_printf(&t, "}");
+        }
+        frost__text_printf(&t, "]}\n");
+        free(h);
+        return cli_put_text(&t);
+    }
     printf("epoch,loss,train_metric,valid_metric,test_metric,lr,train_seconds,eval_seconds\n");
     for (int64_t e = 0; e < n; e++) {
         printf("%lld,%.9g", (long long)h[e].epoch, h[e].loss);
@@ -456,7 +545,7 @@ static int print_history(const char *path, const char *id)
 int cli_report(int argc, char **argv)
 {
     const char *path = NULL, *dir = NULL, *csv = NULL, *best_method = NULL, *history = NULL;
-    bool plots = true, force = false;
+    bool plots = true, force = false, json = false;
     for (int i = 1; i < argc; i++) {
         const char *v;
         if (cli_is_help(argv[i])) {
@@ -472,6 +561,8 @@ int cli_report(int argc, char **argv)
             plots = false;
         } else if (cli_flag(argv, i, "--force")) {
             force = true;
+        } else if (cli_flag(argv, i, "--json")) {
+            json = true;
         } else if (cli_opt(argc, argv, &i, "--best", &v)) {
             if (!v) return cli_usage_error("report", "--best needs a method (trained, slt, ...)");
             best_method = v;
@@ -487,7 +578,7 @@ int cli_report(int argc, char **argv)
         }
     }
     if (!path) return cli_usage_error("report", "expected: frost report RESULTS");
-    if (history) return print_history(path, history);
+    if (history) return print_history(path, history, json);
     frost_results r;
     frost_summary_row *rows;
     group *g;
@@ -508,6 +599,12 @@ int cli_report(int argc, char **argv)
         frost_summary_release(rows, n);
         frost_results_release(&r);
         return rc;
+    }
+    if (json) {
+        free(g);
+        frost_summary_release(rows, n);
+        frost_results_release(&r);
+        return cli_print_json_table(path);
     }
     print_table(path, &r, g, n);
     const char *metric = r.n ? r.runs[0].metric : "metric";
@@ -556,14 +653,23 @@ int cli_report(int argc, char **argv)
         }
     }
     if (rc == 0 && plots) {
-        /* one pair of plots per model that has tickets */
+        /* one pair of plots per model that has tickets; without gnuplot the
+         * data and scripts only, and one note (the table and CSV are the report) */
+        const bool gnuplot = cli_on_path("gnuplot");
+        bool scripts = false;
         for (int64_t k = 0; k < n && rc == 0; k++) {
             bool seen = false;
             for (int64_t q = 0; q < k; q++) seen |= strcmp(g[q].row->model, g[k].row->model) == 0;
             if (seen) continue;
             bool made = false;
-            if (plot_model(dir, g[k].row->model, g, n, metric, path, force, &made) != 0) rc = CLI_EXIT_RUNTIME;
+            if (plot_model(dir, g[k].row->model, g, n, metric, path, force, gnuplot, &made) != 0)
+                rc = CLI_EXIT_RUNTIME;
         }
+        for (int64_t k = 0; k < n; k++) scripts |= !isnan(g[k].row->sparsity);
+        if (rc == 0 && !gnuplot && scripts)
+            fprintf(stderr, "note: plots skipped, gnuplot is not on PATH (apt-get install gnuplot-nox); the data and "
+                            "gnuplot scripts are in %s (*-plots.gp)\n",
+                    dir);
     }
     free(dbuf);
     free(cbuf);

@@ -87,6 +87,17 @@ void frost__text_init(frost__text *t);
 void frost__text_printf(frost__text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Append s as a JSON string literal (quotes, backslashes and control characters escaped). */
 void frost__text_json_string(frost__text *t, const char *s);
+/* A number as JSON: %.9g, or null for NaN and infinities. */
+void frost__text_json_number(frost__text *t, double v);
+/* JSON objects field by field: each call appends ,"key":value (no comma
+ * right after '{' or '['; key NULL for an array element):
+ *     frost__text_printf(&t, "{"); frost__json_str(&t, "run", id); frost__json_num(&t, "loss", l);
+ *     frost__text_printf(&t, "}\n"); */
+void frost__json_key(frost__text *t, const char *key);
+void frost__json_str(frost__text *t, const char *key, const char *v);
+void frost__json_num(frost__text *t, const char *key, double v);
+void frost__json_int(frost__text *t, const char *key, int64_t v);
+void frost__json_bool(frost__text *t, const char *key, bool v);
 void frost__text_release(frost__text *t);
 /* Write the text to path atomically (temporary, fsync, rename); on failure
  * path is untouched and no temporary is left. Releases t either way. */

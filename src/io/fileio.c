@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -207,6 +208,47 @@ void frost__text_json_string(frost__text *t, const char *s)
         else frost__text_printf(t, "%c", u);
     }
     frost__text_printf(t, "\"");
+}
+
+void frost__text_json_number(frost__text *t, double v)
+{
+    if (isfinite(v)) frost__text_printf(t, "%.9g", v);
+    else frost__text_printf(t, "null"); /* JSON has no NaN or infinity */
+}
+
+void frost__json_key(frost__text *t, const char *key)
+{
+    /* a comma unless the object or array has just opened */
+    const char last = t->len ? t->buf[t->len - 1] : '{';
+    if (last != '{' && last != '[') frost__text_printf(t, ",");
+    if (key) {
+        frost__text_json_string(t, key);
+        frost__text_printf(t, ":");
+    }
+}
+
+void frost__json_str(frost__text *t, const char *key, const char *v)
+{
+    frost__json_key(t, key);
+    frost__text_json_string(t, v);
+}
+
+void frost__json_num(frost__text *t, const char *key, double v)
+{
+    frost__json_key(t, key);
+    frost__text_json_number(t, v);
+}
+
+void frost__json_int(frost__text *t, const char *key, int64_t v)
+{
+    frost__json_key(t, key);
+    frost__text_printf(t, "%lld", (long long)v);
+}
+
+void frost__json_bool(frost__text *t, const char *key, bool v)
+{
+    frost__json_key(t, key);
+    frost__text_printf(t, v ? "true" : "false");
 }
 
 /* The text in blocks of at most 64 KiB: a long file is several writes. */
