@@ -421,3 +421,114 @@ Test(cli, merge_keeps_duplicates_once_and_refuses_conflicts)
     tu_rmtree(d);
     free(d);
 }
+
+/* Lines of a text that start with `prefix`. */
+static int lines_starting(const char *s, const char *prefix)
+{
+    int n = 0;
+    for (const char *p = s; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+        n += strncmp(p, prefix, strlen(prefix)) == 0;
+    return n;
+}
+
+/* For batch jobs: --log FILE appends one JSON line per evaluated epoch and
+ * per finished run (and a start and an end line per command); off a
+ * terminal a plain progress line every --progress-every seconds, none by
+ * default in a short run; the log may not be the results file. */
+Test(cli, run_log_as_json_lines_and_progress_off_a_terminal)
+{
+    char *d = tiny_experiment();
+    TU_FROST_IN(&R, d, "run", "e.cfg", "--set", "runs=2", "--set", "epochs=20", "--set", "eval_every=5", "--log",
+                "my log.jsonl");
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    cr_assert_eq(count_in(R.err, "  epoch "), 0, "no progress lines within 60 s by default: %s", R.err);
+    char *log = tu_slurp(tu_path(d, "my log.jsonl"));
+    cr_assert_eq(lines_starting(log, "{\"event\":\"start\","), 1, "%s", log);
+    cr_assert_eq(lines_starting(log, "{\"event\":\"epoch\","), 8, "2 runs x epochs 5, 10, 15, 20: %s", log);
+    cr_assert_eq(lines_starting(log, "{\"event\":\"run\","), 2, "%s", log);
+    cr_assert_eq(lines_starting(log, "{\"event\":\"end\","), 1, "%s", log);
+    cr_assert_eq(count_in(log, "\n"), 12, "one event per line: %s", log);
+    cr_assert_eq(count_in(log, "\"epoch\":5,"), 2, "%s", log);
+    cr_assert_eq(count_in(log, "\"epoch\":20,"), 2, "%s", log);
+    cr_assert_eq(count_in(log, "\"epoch\":3,"), 0, "epochs without evaluation are not logged: %s", log);
+    /* the run lines say what the results file holds */
+    frost_results r;
+    cr_assert_eq(frost_results_load(&r, tu_path(d, "r.h5")), FROST_OK, "%s", frost_last_error());
+    cr_assert_eq(r.n, 2);
+    for (int64_t k = 0; k < r.n; k++) {
+        char want[400];
+        snprintf(want, sizeof want, "\"run\":\"%s\"", r.runs[k].id);
+        const char *line = strstr(log, "{\"event\":\"run\"");
+        while (line && (!strstr(line, want) || strstr(line, want) > strchr(line, '\n')))
+            line = strstr(line + 1, "{\"event\":\"run\"");
+        cr_assert_not_null(line, "no run line for %s: %s", r.runs[k].id, log);
+        snprintf(want, sizeof want, "\"best_epoch\":%lld,", (long long)r.runs[k].best_epoch);
+        const char *eol = strchr(line, '\n');
+        const char *at = strstr(line, want);
+        cr_assert(at && at < eol, "%s: %s", want, line);
+        snprintf(want, sizeof want, "\"test_metric\":%.9g,", r.runs[k].test_metric);
+        at = strstr(line, want);
+        cr_assert(at && at < eol, "%s: %s", want, line);
+    }
+    frost_results_release(&r);
+    free(log);
+    /* again: appended, nothing trained; progress lines when asked for */
+    TU_FROST_IN(&R, d, "run", "e.cfg", "--set", "runs=3", "--set", "epochs=20", "--set", "eval_every=5", "--log",
+                "my log.jsonl", "--progress-every", "0.000001");
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    cr_assert_eq(count_in(R.err, "run 3/3 "), 21, "20 progress lines and the run's end: %s", R.err);
+    cr_assert_eq(count_in(R.err, "\r"), 0, "off a terminal no carriage returns: %s", R.err);
+    log = tu_slurp(tu_path(d, "my log.jsonl"));
+    cr_assert_eq(lines_starting(log, "{\"event\":\"start\","), 2, "%s", log);
+    cr_assert(strstr(log, "\"runs\":3,\"already_there\":2}"), "%s", log);
+    cr_assert_eq(lines_starting(log, "{\"event\":\"run\","), 3, "%s", log);
+    free(log);
+    /* the log is never an input */
+    const long before = tu_file_size(tu_path(d, "r.h5"));
+    TU_FROST_IN(&R, d, "run", "e.cfg", "--set", "runs=4", "--log", "r.h5");
+    cr_assert_eq(R.status, 1, "%s", R.err);
+    cr_assert_eq(R.err_lines, 1, "%s", R.err);
+    cr_assert_eq(tu_file_size(tu_path(d, "r.h5")), before);
+    TU_FROST_IN(&R, d, "run", "e.cfg", "--log", "e.cfg");
+    cr_assert_eq(R.status, 1, "%s", R.err);
+    TU_FROST_IN(&R, d, "run", "e.cfg", "--progress-every", "-1");
+    cr_assert_eq(R.status, 2, "%s", R.err);
+    tu_rmtree(d);
+    free(d);
+}
+
+/* Machine-readable views (--json) of datasets, results and histories, and a
+ * report with gnuplot absent: table, CSV and plot scripts, one note, exit 0. */
+Test(cli, json_views_and_a_report_without_gnuplot)
+{
+    char *d = tiny_experiment();
+    TU_FROST_IN(&R, d, "run", "e.cfg", "--quiet", "--set", "runs=2", "--set", "method=[\"trained\", \"slt\"]", "--set",
+                "slt.sparsity=[0.5]", "--set", "slt.freeze=[0.2]");
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    TU_FROST_IN(&R, d, "info", "g.h5", "--json");
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    cr_assert(R.out[0] == '{' && strstr(R.out, "\"nodes\":200,") && strstr(R.out, "\"classes\":3,") &&
+                  strstr(R.out, "\"splits\":[{\"name\":\"random\",\"train\":"),
+              "%s", R.out);
+    TU_FROST_IN(&R, d, "report", "r.h5", "--json");
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    cr_assert_eq(count_in(R.out, "\"method\":"), 2, "%s", R.out);
+    cr_assert(strstr(R.out, "\"method\":\"trained\"") && strstr(R.out, "\"sparsity\":null") &&
+                  strstr(R.out, "\"sparsity\":0.5,") && strstr(R.out, "\"runs\":2,"),
+              "%s", R.out);
+    cr_assert_not(tu_exists(tu_path(d, "r-report")), "--json writes nothing else");
+    TU_FROST_IN(&R, d, "info", "r.h5", "--json");
+    cr_assert(strstr(R.out, "\"best_run\":\"slt-gcn-"), "%s", R.out);
+    TU_FROST_IN(&R, d, "report", "r.h5", "--history", "trained-gcn-seed1", "--json");
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    cr_assert(strstr(R.out, "\"epochs\":[{\"epoch\":1,") && strstr(R.out, "{\"epoch\":2,"), "%s", R.out);
+    TU_FROST_ENV(&R, "PATH=/nonexistent", "report", tu_path(d, "r.h5"));
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    cr_assert_eq(R.err_lines, 1, "%s", R.err);
+    cr_assert(strstr(R.err, "gnuplot is not on PATH"), "%s", R.err);
+    cr_assert(tu_exists(tu_path(d, "r-report/summary.csv")));
+    cr_assert(tu_exists(tu_path(d, "r-report/gcn-plots.gp")));
+    cr_assert_not(tu_exists(tu_path(d, "r-report/gcn-test-vs-size.png")));
+    tu_rmtree(d);
+    free(d);
+}
