@@ -1,0 +1,173 @@
+#!/usr/bin/python3
+"""tools/python/frost.py against the frost program (meson test 'python').
+
+A random graph (repeated edges, self-loops, an isolated node) is written two
+ways: as OGB CSV files imported with `frost import ogb`, and from numpy with
+frost.write_dataset. Both files must hold the same arrays, and `frost run`
+must train both to the same bits (logits hash, metrics). Then read_results
+must return what `frost report --json` says, with str attributes, and
+write_dataset's errors must name what is wrong. Exit 77 (skipped) with the
+reason when numpy or h5py is missing.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+try:
+    import h5py  # noqa: F401
+    import numpy as np
+except ImportError as e:
+    print(f"skipped: {e} (apt-get install python3-h5py python3-numpy; tools/test installs them)")
+    sys.exit(77)
+
+ROOT = os.environ.get("FROST_SOURCE_ROOT", os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+sys.path.insert(0, os.path.join(ROOT, "tools", "python"))
+import frost  # noqa: E402
+
+FROST = os.environ.get("FROST_BIN", os.path.join(ROOT, "build", "frost"))
+failures = []
+
+
+def check(ok, what):
+    print(("ok   " if ok else "FAIL ") + what)
+    if not ok:
+        failures.append(what)
+
+
+def run(*args, cwd=None):
+    p = subprocess.run([FROST, *args], cwd=cwd, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise SystemExit(f"frost {' '.join(args)}: exit {p.returncode}: {p.stderr.strip()}")
+    return p.stdout
+
+
+def graph(rng, n=300, e=1500, f=12, c=4):
+    src = rng.integers(0, n - 1, e)  # node n-1 has no edges
+    dst = rng.integers(0, n - 1, e)
+    src[:20], dst[:20] = src[20:40], dst[20:40]  # repeated pairs
+    src[40:45] = dst[40:45]  # self-loops
+    x = (rng.integers(-64, 64, (n, f)) / 32.0).astype(np.float32)  # exact in decimal and float32
+    y = rng.integers(0, c, n)
+    y[5] = -1
+    perm = rng.permutation(n)
+    return x, np.stack([src, dst]), y, (perm[:120], perm[120:180], perm[180:])
+
+
+def write_ogb(d, x, ei, y, split):
+    os.makedirs(os.path.join(d, "raw"))
+    raw = lambda name: os.path.join(d, "raw", name)  # noqa: E731
+    with open(raw("num-node-list.csv"), "w") as fh:
+        fh.write(f"{y.shape[0]}\n")
+    with open(raw("num-edge-list.csv"), "w") as fh:
+        fh.write(f"{ei.shape[1]}\n")
+    np.savetxt(raw("edge.csv"), ei.T, fmt="%d", delimiter=",")
+    np.savetxt(raw("node-feat.csv"), x, fmt="%.6f", delimiter=",")
+    with open(raw("node-label.csv"), "w") as fh:
+        fh.writelines(("" if v < 0 else str(v)) + "\n" for v in y)
+    os.makedirs(os.path.join(d, "split", "random"))
+    for name, ids in zip(("train", "valid", "test"), split):
+        np.savetxt(os.path.join(d, "split", "random", name + ".csv"), ids, fmt="%d")
+
+
+def main():
+    rng = np.random.default_rng(7)
+    x, ei, y, split = graph(rng)
+    t = tempfile.mkdtemp(prefix="frost-py-")
+    try:
+        write_ogb(os.path.join(t, "ogb"), x, ei, y, split)
+        a, b = os.path.join(t, "a.h5"), os.path.join(t, "b b.h5")
+        run("import", "ogb", os.path.join(t, "ogb"), a, "--quiet", "--num-classes", "4")
+        frost.write_dataset(b, x, ei, y, splits={"random": split}, name="ogb", num_classes=4)
+        da, db = frost.read_dataset(a), frost.read_dataset(b)
+        for k in ("indptr", "indices", "x", "y", "edge_index"):
+            check(np.array_equal(da[k], db[k]) and da[k].dtype == db[k].dtype, f"dataset array {k} as frost imports it")
+        for k in ("train", "valid", "test"):
+            check(np.array_equal(da["splits"]["random"][k], db["splits"]["random"][k]), f"split random/{k}")
+        for k in ("symmetric", "num_self_loops", "deduplicated", "edge_list_edges"):
+            check(da["graph_attrs"][k] == db["graph_attrs"][k], f"graph attribute {k}: {db['graph_attrs'][k]}")
+        check(isinstance(db["attrs"]["task_type"], str), "attributes come back as str")
+        info = json.loads(run("info", b, "--json"))
+        check(info["nodes"] == 300 and info["classes"] == 4 and info["labelled"] == 299, "frost info reads it")
+
+        # both train to the same bits
+        cfg = os.path.join(t, "e.cfg")
+        with open(cfg, "w") as fh:
+            fh.write('split = "random";\nmethod = ["trained", "slt"];\nepochs = 15;\nruns = 2;\n'
+                     'model = { name = "gcn"; hidden = 16; };\nslt = { freeze = [0.2]; sparsity = [0.5]; };\n')
+        hashes = []
+        for ds, out in ((a, "ra.h5"), (b, "rb.h5")):
+            ds_set = 'dataset="' + ds.replace("\\", "\\\\").replace('"', '\\"') + '"'
+            run("run", cfg, "--quiet", "--set", ds_set, "--set", f'output="{out}"', "--set", "threads=1", cwd=t)
+            runs = frost.read_results(os.path.join(t, out))
+            hashes.append({r["id"]: (r["logits_hash"], r["test_metric"], r["best_epoch"]) for r in runs})
+        check(len(hashes[0]) == 4 and hashes[0] == hashes[1],
+              f"frost run: the same logits hash and metrics on both files ({len(hashes[0])} runs)")
+
+        # read_results against frost report --json
+        runs = frost.read_results(os.path.join(t, "ra.h5"))
+        rep = json.loads(run("report", os.path.join(t, "ra.h5"), "--json"))
+        best = {row["best_run"] for row in rep["rows"]}
+        check(best <= {r["id"] for r in runs}, "every best run of the report is a run read")
+        trained = [r for r in runs if r["method"] == "trained"]
+        mean = float(np.mean([r["test_metric"] for r in trained]))
+        row = [w for w in rep["rows"] if w["method"] == "trained"][0]
+        check(abs(mean - row["test_mean"]) < 1e-6, f"trained test mean {mean:.6f} as frost reports it")
+        check(all(isinstance(r["status"], str) and r["history"]["loss"].shape == (15,) for r in runs),
+              "str attributes and the per-epoch history")
+
+        # errors name what is wrong, and nothing is left behind
+        bad = [
+            (dict(x=x, edge_index=ei[:1], y=y), "edge_index: shape"),
+            (dict(x=x, edge_index=ei + 1000, y=y), "out of range"),
+            (dict(x=x[:10], edge_index=ei, y=y), "x: shape"),
+            (dict(x=x, edge_index=ei, y=y, splits={"s": (split[0], split[0], split[2])}), "share nodes"),
+            (dict(x=np.full_like(x, np.nan), edge_index=ei, y=y), "NaN"),
+        ]
+        for kw, want in bad:
+            try:
+                frost.write_dataset(os.path.join(t, "bad.h5"), **kw)
+                check(False, f"refused: {want}")
+            except frost.FrostFileError as e:
+                check(want in str(e) and not os.path.exists(os.path.join(t, "bad.h5")), f"refused: {e}")
+        try:
+            frost.write_dataset(b, x, ei, y)
+            check(False, "an existing file is not replaced")
+        except frost.FrostFileError as e:
+            check("exists" in str(e), f"an existing file is not replaced: {e}")
+        check(not [f for f in os.listdir(t) if ".tmp." in f], "no temporary left")
+
+        # boolean masks, binary multi-task labels with NaN, edge weights
+        n = y.shape[0]
+        masks = [np.isin(np.arange(n), s) for s in split]
+        yt = rng.integers(0, 2, (n, 3)).astype(float)
+        yt[3, 1] = np.nan
+        c = os.path.join(t, "c.h5")
+        frost.write_dataset(c, x, ei, yt, splits={"random": masks}, edge_weight=np.arange(ei.shape[1]),
+                            add_inverse_edges=True)
+        dc = frost.read_dataset(c)
+        check(dc["attrs"]["task_type"] == "binary" and dc["attrs"]["metric"] == "rocauc" and dc["y"][3, 1] == -1,
+              "binary tasks with a missing label")
+        check(np.array_equal(np.sort(dc["splits"]["random"]["train"]), np.sort(split[0])), "a mask becomes ids")
+        ew = dc["edge_feat"][:, 0]
+        src, dst = dc["edge_index"]
+        orig = {}
+        for k in range(ei.shape[1]):  # of repeated entries the first: every given edge, then every reverse copy
+            orig.setdefault((ei[0, k], ei[1, k]), k)
+        for k in range(ei.shape[1]):
+            orig.setdefault((ei[1, k], ei[0, k]), k)
+        check(all(ew[k] == orig[(src[k], dst[k])] for k in range(0, src.size, 7)),
+              "edge weights follow their entries")
+        check(dc["graph_attrs"]["symmetric"] == 1, "inverse edges make it symmetric")
+        out = run("info", c, "--json")
+        check(json.loads(out)["tasks"] == 3, "frost reads the binary file")
+    finally:
+        shutil.rmtree(t, ignore_errors=True)
+    print(f"{len(failures)} failure(s)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
