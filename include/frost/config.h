@@ -34,6 +34,15 @@ typedef enum frost_method {
 
 typedef enum frost_feature_norm { FROST_FEAT_NONE = 0, FROST_FEAT_ROW = 1 } frost_feature_norm;
 
+/* Node features made from edge features (ogbn-proteins has none of its own):
+ * each node's stored out-edges' features reduced, appended to its features. */
+typedef enum frost_edge_reduce {
+    FROST_EDGE_FEAT_NONE = 0,
+    FROST_EDGE_FEAT_MEAN = 1,
+    FROST_EDGE_FEAT_SUM = 2,
+    FROST_EDGE_FEAT_MAX = 3
+} frost_edge_reduce;
+
 #define FROST_MAX_AXES 8
 #define FROST_MAX_AXIS_VALUES 64
 #define FROST_MAX_SEEDS 1024
@@ -96,6 +105,7 @@ typedef struct frost_config {
     frost_method method;
     int64_t epochs, runs, seed, threads, eval_every, patience;
     frost_feature_norm feature_norm;
+    frost_edge_reduce features_from_edges;
     bool undirected;
     int32_t self_loops;         /* frost_self_loops: keep or drop before building operators */
     frost_model_spec model;

@@ -117,6 +117,15 @@ typedef struct frost_import_opts {
 
 FROST_API frost_import_opts frost_import_opts_default(void);
 
+/* OGB's own settings for an ogbn dataset known by DIR's last name
+ * (ogbn-arxiv, ogbn_products, proteins, ...: case, "_" for "-" and the
+ * "ogbn-" prefix do not matter): inverse edges, classes or tasks, task type,
+ * metric, as OGB's master table has them. Returns 1 and fills o (its other
+ * fields untouched) and `said` (what was applied, one line) when known, 0
+ * when not, and an error for a known dataset whose raw layout frost does not
+ * read (ogbn-mag's heterogeneous files, ogbn-papers100M's npz). */
+FROST_API int frost_import_ogb_preset(const char *dir, frost_import_opts *o, char *said, size_t cap);
+
 /* Import DIR (raw/ and split/ subfolders, .csv.gz or .csv) into OUT. Streams
  * node features straight into the file. On any error OUT is not created (or
  * left untouched if it existed). */

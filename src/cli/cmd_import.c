@@ -35,6 +35,9 @@ static void help(void)
            "Import a dataset folder in OGB's raw layout (DIR/raw/*.csv[.gz], DIR/split/NAME/...)\n"
            "into a frost dataset file. The file is written under a temporary name and renamed\n"
            "when complete.\n\n"
+           "OGB's own settings for ogbn-arxiv, ogbn-products and ogbn-proteins (inverse edges,\n"
+           "classes or tasks, metric) apply by the folder's name (ogbn-arxiv, ogbn_arxiv or arxiv),\n"
+           "and one line says which; the flags below override them.\n\n"
            "options (what OGB keeps outside the folder):\n"
            "  --add-inverse-edges     store (j, i) for every edge (i, j), as OGB's add_inverse_edge\n"
            "  --keep-duplicates       keep repeated (i, j) pairs (default: dropped)\n"
@@ -43,6 +46,7 @@ static void help(void)
            "  --task TYPE             multiclass | binary (default: binary if several label columns)\n"
            "  --metric M              accuracy | rocauc (default: rocauc for binary tasks)\n"
            "  --name NAME             dataset name (default: the folder's name)\n"
+           "  --no-preset             ignore the folder's name: only the flags given count\n"
            "  --compression L         deflate level 0..9 for large arrays (default 1)\n"
            "  --force                 replace OUT.h5 even if it is a results or model file\n"
            "  --quiet                 no progress display\n");
@@ -52,7 +56,8 @@ int cli_import(int argc, char **argv)
 {
     const char *pos[3] = {NULL, NULL, NULL};
     int npos = 0;
-    bool quiet = false, force = false;
+    bool quiet = false, force = false, preset = true;
+    bool set_inverse = false, set_classes = false, set_task = false, set_metric = false;
     frost_import_opts o = frost_import_opts_default();
     for (int i = 1; i < argc; i++) {
         const char *v;
@@ -61,7 +66,9 @@ int cli_import(int argc, char **argv)
             help();
             return 0;
         } else if (cli_flag(argv, i, "--add-inverse-edges")) {
-            o.add_inverse_edges = true;
+            o.add_inverse_edges = set_inverse = true;
+        } else if (cli_flag(argv, i, "--no-preset")) {
+            preset = false;
         } else if (cli_flag(argv, i, "--keep-duplicates")) {
             o.keep_duplicates = true;
         } else if (cli_flag(argv, i, "--quiet")) {
@@ -77,14 +84,17 @@ int cli_import(int argc, char **argv)
             if (!cli_i64("import", "--num-classes", v, &iv)) return CLI_EXIT_USAGE;
             if (iv < 1 || iv > (1 << 20)) return cli_usage_error("import", "--num-classes expects 1 .. 1048576");
             o.num_classes = (int32_t)iv;
+            set_classes = true;
         } else if (cli_opt(argc, argv, &i, "--task", &v)) {
             if (v && strcmp(v, "multiclass") == 0) o.task_type = FROST_TASK_MULTICLASS;
             else if (v && strcmp(v, "binary") == 0) o.task_type = FROST_TASK_BINARY;
             else return cli_usage_error("import", "--task expects multiclass or binary");
+            set_task = true;
         } else if (cli_opt(argc, argv, &i, "--metric", &v)) {
             if (v && strcmp(v, "accuracy") == 0) o.metric = FROST_METRIC_ACCURACY;
             else if (v && strcmp(v, "rocauc") == 0) o.metric = FROST_METRIC_ROCAUC;
             else return cli_usage_error("import", "--metric expects accuracy or rocauc");
+            set_metric = true;
         } else if (cli_opt(argc, argv, &i, "--name", &v)) {
             if (!v || !*v) return cli_usage_error("import", "--name needs a value");
             o.name = v;
@@ -102,6 +112,21 @@ int cli_import(int argc, char **argv)
     if (npos < 3) return cli_usage_error("import", "expected: frost import ogb DIR OUT.h5");
     if (strcmp(pos[0], "ogb") != 0)
         return cli_usage_error("import", "unknown source format '%s' (supported: ogb)", pos[0]);
+    if (preset) {
+        /* OGB's settings by the folder's name; a flag given wins */
+        frost_import_opts p = o;
+        char said[256];
+        const int known = frost_import_ogb_preset(pos[1], &p, said, sizeof said);
+        if (known < 0) return cli_fail();
+        if (known) {
+            if (!set_inverse) o.add_inverse_edges = p.add_inverse_edges;
+            if (!set_classes && !set_task) o.num_classes = p.num_classes;
+            if (!set_task) o.task_type = p.task_type;
+            if (!set_metric) o.metric = p.metric;
+            fprintf(stderr, "%s: %s%s\n", pos[1], said,
+                    set_inverse || set_classes || set_task || set_metric ? "; the flags given override them" : "");
+        }
+    }
     /* the output is none of the files read, and no results or model file */
     char **inputs = NULL;
     int n_in = 0;

@@ -45,6 +45,7 @@ typedef struct key_def {
 
 static const char *const method_names[] = {"trained", "slt", "prt", NULL};
 static const char *const featnorm_names[] = {"none", "row", NULL};
+static const char *const edgereduce_names[] = {"none", "mean", "sum", "max", NULL};
 static const char *const loops_names[] = {"keep", "drop", NULL};
 static const char *const arch_names[] = {"mlp", "gcn", "sage", "gin", "gin_mlp", "gat", NULL};
 static const char *const norm_names[] = {"none", "batch", "batch_nonaffine", NULL};
@@ -83,6 +84,9 @@ static const key_def keys[] = {
      "stop after this many evaluations without a better validation metric (0: never)"},
     {"features.normalize", KT_ENUM, OFF(feature_norm), 0, 0, 0, featnorm_names, 0,
      "none, or row (divide each feature row by its sum, as Kipf & Welling)"},
+    {"features.from_edges", KT_ENUM, OFF(features_from_edges), 0, 0, 0, edgereduce_names, 0,
+     "none, mean, sum or max: append to each node's features its stored edges' features reduced so (as OGB's "
+     "ogbn-proteins example makes node features; needs /graph/edge_feat)"},
     {"graph.undirected", KT_BOOL, OFF(undirected), 0, 0, 0, NULL, 0,
      "add the reverse of every edge before building the aggregation"},
     {"graph.self_loops", KT_ENUM, OFF(self_loops), 0, 0, 0, loops_names, 0,

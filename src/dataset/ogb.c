@@ -35,6 +35,66 @@ frost_import_opts frost_import_opts_default(void)
     return o;
 }
 
+/* OGB's master table (ogb/nodeproppred/master.csv) for the ogbn datasets. */
+static const struct ogbn_preset {
+    const char *key, *name, *split;
+    bool inverse;
+    int32_t classes, tasks;
+    frost_task task;
+    frost_metric metric;
+    const char *unread; /* a raw layout frost does not read, or NULL */
+} ogbn_presets[] = {
+    {"arxiv", "ogbn-arxiv", "time", false, 40, 1, FROST_TASK_MULTICLASS, FROST_METRIC_ACCURACY, NULL},
+    {"products", "ogbn-products", "sales_ranking", true, 47, 1, FROST_TASK_MULTICLASS, FROST_METRIC_ACCURACY, NULL},
+    {"proteins", "ogbn-proteins", "species", true, 2, 112, FROST_TASK_BINARY, FROST_METRIC_ROCAUC, NULL},
+    {"mag", "ogbn-mag", "time", false, 349, 1, FROST_TASK_MULTICLASS, FROST_METRIC_ACCURACY,
+     "its raw files are heterogeneous (relations/, node-feat/paper/, ...); frost reads homogeneous graphs: "
+     "write the paper graph with tools/python/frost.py write_dataset"},
+    {"papers100m", "ogbn-papers100M", "time", false, 172, 1, FROST_TASK_MULTICLASS, FROST_METRIC_ACCURACY,
+     "its raw files are numpy archives (raw/data.npz, raw/node-label.npz), which frost import ogb does not read "
+     "yet: write it with tools/python/frost.py write_dataset"},
+};
+
+int frost_import_ogb_preset(const char *dir, frost_import_opts *o, char *said, size_t cap)
+{
+    /* the folder's last name, lower case, "_" as "-", without "ogbn-" */
+    size_t L = strlen(dir);
+    while (L > 1 && dir[L - 1] == '/') L--;
+    size_t b = L;
+    while (b > 0 && dir[b - 1] != '/') b--;
+    char key[64];
+    size_t k = 0;
+    for (size_t i = b; i < L && k + 1 < sizeof key; i++) {
+        char ch = dir[i];
+        if (ch >= 'A' && ch <= 'Z') ch = (char)(ch - 'A' + 'a');
+        key[k++] = ch == '_' ? '-' : ch;
+    }
+    key[k] = 0;
+    const char *bare = strncmp(key, "ogbn-", 5) == 0 ? key + 5 : key;
+    if (said && cap) said[0] = 0;
+    for (size_t i = 0; i < sizeof ogbn_presets / sizeof ogbn_presets[0]; i++) {
+        const struct ogbn_preset *p = &ogbn_presets[i];
+        if (strcmp(bare, p->key) != 0) continue;
+        if (p->unread) return frost__error(FROST_ERR_FORMAT, "%s: %s: %s", dir, p->name, p->unread);
+        o->add_inverse_edges = p->inverse;
+        o->task_type = (int)p->task;
+        o->metric = (int)p->metric;
+        o->num_classes = p->task == FROST_TASK_MULTICLASS ? p->classes : 0;
+        if (said && cap) {
+            if (p->task == FROST_TASK_BINARY)
+                snprintf(said, cap, "%s (OGB's settings): %s, %d binary tasks, metric %s, split '%s'", p->name,
+                         p->inverse ? "inverse edges added" : "edges as given", p->tasks, frost_metric_name(p->metric),
+                         p->split);
+            else
+                snprintf(said, cap, "%s (OGB's settings): %s, %d classes, metric %s, split '%s'", p->name,
+                         p->inverse ? "inverse edges added" : "edges as given", p->classes,
+                         frost_metric_name(p->metric), p->split);
+        }
+        return 1;
+    }
+    return 0;
+}
+
 static bool dir_exists(const char *p)
 {
     struct stat sb;

@@ -87,6 +87,40 @@ void frost_prepared_release(frost_prepared *p)
     memset(p, 0, sizeof *p);
 }
 
+/* ds->feat becomes [feat | R], R (N, Fe) the edge features of each node's
+ * stored out-edges reduced by `how` (a node without edges gets zeros). */
+static frost_status features_from_edges(frost_dataset *ds, frost_edge_reduce how, const char *path)
+{
+    const int64_t N = ds->num_nodes, F = ds->num_features, Fe = ds->num_edge_features;
+    if (Fe < 1 || !ds->edge_feat)
+        return frost__error(FROST_ERR_CONFIG, "%s: features.from_edges needs edge features, and /graph/edge_feat is "
+                                              "not there",
+                            path);
+    float *x = frost__malloc((size_t)N * (size_t)(F + Fe) * sizeof *x);
+    if (!x) return frost__error(FROST_ERR_NOMEM, "%s: out of memory making node features from edge features", path);
+    const frost_csr *g = &ds->graph;
+    for (int64_t i = 0; i < N; i++) {
+        float *row = x + i * (F + Fe);
+        if (F) memcpy(row, ds->feat + i * F, (size_t)F * sizeof *row);
+        float *r = row + F;
+        const int64_t a = g->indptr[i], b = g->indptr[i + 1];
+        for (int64_t f = 0; f < Fe; f++) {
+            double acc = how == FROST_EDGE_FEAT_MAX ? -(double)INFINITY : 0.0;
+            for (int64_t k = a; k < b; k++) {
+                const double v = (double)ds->edge_feat[k * Fe + f];
+                acc = how == FROST_EDGE_FEAT_MAX ? (v > acc ? v : acc) : acc + v;
+            }
+            if (b == a) acc = 0.0;
+            else if (how == FROST_EDGE_FEAT_MEAN) acc /= (double)(b - a);
+            r[f] = (float)acc;
+        }
+    }
+    free(ds->feat);
+    ds->feat = x;
+    ds->num_features = F + Fe;
+    return FROST_OK;
+}
+
 frost_status frost_prepare(frost_prepared *p, const frost_config *c)
 {
     frost_status st = FROST_OK;
@@ -113,8 +147,13 @@ frost_status frost_prepare(frost_prepared *p, const frost_config *c)
                        c->path[0] ? c->path : "split", path, ds->num_splits);
         p->split = &ds->splits[0];
     }
+    if (c->features_from_edges != FROST_EDGE_FEAT_NONE) FROST_TRY(features_from_edges(ds, c->features_from_edges, path));
     if (ds->num_features < 1)
-        FROST_FAIL(FROST_ERR_CONFIG, "%s: has no node features; frost's models need them", path);
+        FROST_FAIL(FROST_ERR_CONFIG,
+                   "%s: has no node features; frost's models need them%s", path,
+                   ds->num_edge_features > 0 ? " (it has edge features: features.from_edges = \"mean\" makes node "
+                                               "features from them, as OGB's ogbn-proteins example does)"
+                                             : "");
     /* features: finite values only, then the normalisation */
     const int64_t N = ds->num_nodes, F = ds->num_features;
     for (int64_t i = 0; i < N; i++)

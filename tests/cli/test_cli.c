@@ -532,3 +532,124 @@ Test(cli, json_views_and_a_report_without_gnuplot)
     tu_rmtree(d);
     free(d);
 }
+
+/* A folder shaped like ogbn-proteins, small: N nodes, undirected edges
+ * listed once, 8 edge features, T binary tasks, no node features, split
+ * "species". Each node has a hidden 8-bit code; an edge's features are the
+ * mean of its ends' codes plus noise, and task t of a node is bit t % 8 of
+ * its code: the edges' mean features carry the labels. */
+static void write_proteins_like(const char *dir, int n, int e, int tasks)
+{
+    char p[1200];
+    uint64_t s = 12345;
+#define LCG() (s = s * 6364136223846793005ULL + 1442695040888963407ULL, (s >> 33))
+    unsigned char *code = malloc((size_t)n);
+    for (int i = 0; i < n; i++) code[i] = (unsigned char)LCG();
+    snprintf(p, sizeof p, "%s/raw", dir);
+    cr_assert_eq(mkdir(dir, 0755) == 0 && mkdir(p, 0755) == 0, true);
+    FILE *fe = fopen(tu_path(dir, "raw/edge.csv"), "w"), *ff = fopen(tu_path(dir, "raw/edge-feat.csv"), "w");
+    cr_assert(fe && ff);
+    for (int k = 0; k < e; k++) {
+        const int a = (int)(LCG() % (uint64_t)n), b = (int)(LCG() % (uint64_t)n);
+        fprintf(fe, "%d,%d\n", a, b);
+        for (int f = 0; f < 8; f++)
+            fprintf(ff, "%s%.3f", f ? "," : "", 0.5 * (((code[a] >> f) & 1) + ((code[b] >> f) & 1)) +
+                                                     0.4 * ((double)(LCG() % 1000) / 1000.0 - 0.5));
+        fprintf(ff, "\n");
+    }
+    fclose(fe);
+    fclose(ff);
+    FILE *fl = fopen(tu_path(dir, "raw/node-label.csv"), "w");
+    for (int i = 0; i < n; i++)
+        for (int t = 0; t < tasks; t++) fprintf(fl, "%d%s", (code[i] >> (t % 8)) & 1, t + 1 < tasks ? "," : "\n");
+    fclose(fl);
+    FILE *fn = fopen(tu_path(dir, "raw/num-node-list.csv"), "w");
+    fprintf(fn, "%d\n", n);
+    fclose(fn);
+    fn = fopen(tu_path(dir, "raw/num-edge-list.csv"), "w");
+    fprintf(fn, "%d\n", e);
+    fclose(fn);
+    snprintf(p, sizeof p, "%s/split", dir);
+    mkdir(p, 0755);
+    snprintf(p, sizeof p, "%s/split/species", dir);
+    mkdir(p, 0755);
+    FILE *sp[3] = {fopen(tu_path(dir, "split/species/train.csv"), "w"),
+                   fopen(tu_path(dir, "split/species/valid.csv"), "w"), fopen(tu_path(dir, "split/species/test.csv"), "w")};
+    for (int i = 0; i < n; i++) fprintf(sp[i % 10 < 6 ? 0 : i % 10 < 8 ? 1 : 2], "%d\n", i);
+    for (int k = 0; k < 3; k++) fclose(sp[k]);
+    free(code);
+#undef LCG
+}
+
+/* frost import ogb knows the ogbn datasets by their folder's name and says
+ * what it applied; a flag wins; ogbn-proteins-shaped data trains with node
+ * features made from its edge features (OGB's example), and without them
+ * the refusal says how. */
+Test(cli, ogb_settings_by_folder_name_and_proteins_from_edge_features)
+{
+    char *d = tu_tmpdir();
+    char *prot = strdup(tu_path(d, "ogbn_proteins"));
+    write_proteins_like(prot, 400, 2400, 112);
+    TU_FROST(&R, "import", "ogb", prot, tu_path(d, "p.h5"), "--quiet");
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    cr_assert_eq(R.err_lines, 1, "%s", R.err);
+    cr_assert(strstr(R.err, "ogbn-proteins (OGB's settings): inverse edges added, 112 binary tasks, metric rocauc"),
+              "%s", R.err);
+    TU_FROST(&R, "info", tu_path(d, "p.h5"), "--json");
+    cr_assert(strstr(R.out, "\"symmetric\":true,\"inverse_edges_added\":true") && strstr(R.out, "\"tasks\":112,") &&
+                  strstr(R.out, "\"metric\":\"rocauc\"") && strstr(R.out, "\"edge_features\":8,"),
+              "%s", R.out);
+    /* the same folder with --no-preset: edges as listed */
+    TU_FROST(&R, "import", "ogb", prot, tu_path(d, "q.h5"), "--quiet", "--no-preset");
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    cr_assert_eq(R.err_lines, 0, "%s", R.err);
+    TU_FROST(&R, "info", tu_path(d, "q.h5"), "--json");
+    cr_assert(strstr(R.out, "\"inverse_edges_added\":false"), "%s", R.out);
+    /* training: refused without node features, saying how; then ROC-AUC well above chance */
+    char ds[1300];
+    snprintf(ds, sizeof ds, "dataset=\"%s\"", tu_path(d, "p.h5"));
+    tu_writef(d, "e.cfg", "split = \"species\";\noutput = \"r.h5\";\nepochs = 60;\nruns = 2;\n"
+                          "model = { name = \"sage\"; hidden = 32; layers = 2; };\noptim = { lr = 0.01; };\n");
+    TU_FROST_IN(&R, d, "run", "e.cfg", "--quiet", "--set", ds);
+    cr_assert_eq(R.status, 1);
+    cr_assert_eq(R.err_lines, 1, "%s", R.err);
+    cr_assert(strstr(R.err, "features.from_edges"), "%s", R.err);
+    TU_FROST_IN(&R, d, "run", "e.cfg", "--quiet", "--set", ds, "--set", "features.from_edges=\"mean\"");
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    frost_results r;
+    cr_assert_eq(frost_results_load(&r, tu_path(d, "r.h5")), FROST_OK, "%s", frost_last_error());
+    cr_assert_eq(r.n, 2);
+    for (int64_t k = 0; k < r.n; k++) {
+        cr_assert_str_eq(r.runs[k].metric, "rocauc");
+        cr_assert_eq(r.runs[k].in_dim, 8, "8 node features made from 8 edge features");
+        /* the labels are bits of a code the edges' mean features carry: a
+         * model that learns nothing scores 0.5 */
+        cr_assert_gt(r.runs[k].test_metric, 0.75, "%s: ROC-AUC %.4f", r.runs[k].id, r.runs[k].test_metric);
+    }
+    frost_results_release(&r);
+    /* arxiv and products by name; a flag given wins and is said to */
+    char *arx = strdup(tu_path(d, "ogbn-arxiv")), *prod = strdup(tu_path(d, "products"));
+    tu_make_ogb(arx);
+    tu_make_ogb(prod);
+    TU_FROST(&R, "import", "ogb", arx, tu_path(d, "a.h5"), "--quiet");
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    cr_assert(strstr(R.err, "ogbn-arxiv (OGB's settings): edges as given, 40 classes, metric accuracy"), "%s", R.err);
+    TU_FROST(&R, "info", tu_path(d, "a.h5"), "--json");
+    cr_assert(strstr(R.out, "\"classes\":40,") && strstr(R.out, "\"inverse_edges_added\":false"), "%s", R.out);
+    TU_FROST(&R, "import", "ogb", prod, tu_path(d, "b.h5"), "--quiet", "--num-classes", "2");
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    cr_assert(strstr(R.err, "ogbn-products") && strstr(R.err, "the flags given override them"), "%s", R.err);
+    TU_FROST(&R, "info", tu_path(d, "b.h5"), "--json");
+    cr_assert(strstr(R.out, "\"classes\":2,") && strstr(R.out, "\"inverse_edges_added\":true"), "%s", R.out);
+    /* layouts frost does not read are named, in one line */
+    char *mag = strdup(tu_path(d, "ogbn_mag"));
+    tu_make_ogb(mag);
+    TU_FROST(&R, "import", "ogb", mag, tu_path(d, "m.h5"), "--quiet");
+    cr_assert_eq(R.status, 1);
+    cr_assert_eq(R.err_lines, 1, "%s", R.err);
+    cr_assert(strstr(R.err, "heterogeneous"), "%s", R.err);
+    cr_assert_not(tu_exists(tu_path(d, "m.h5")));
+    free(prot), free(arx), free(prod), free(mag);
+    tu_rmtree(d);
+    free(d);
+}
