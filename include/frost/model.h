@@ -261,6 +261,22 @@ FROST_API int64_t frost_slt_num_free(const frost_model *m);
 /* Bits to store the model as exported: trained 32 per float; a ticket one per
  * free weight + 64 for the seed + 32 per other float. dense: 32 per float of
  * the weight-trained counterpart (weights, biases, affine, running stats). */
+/* The model as named dense tensors, for use outside frost: every weight
+ * matrix (rows = fan_in, cols = fan_out, row-major, Y = X W; a ticket's
+ * effective weights, mask and scale applied), bias, batch-norm affine and
+ * running statistic (cols = 1), in forward order. Names as PyTorch would
+ * write them: layer0.weight, layer0.bias, layer0.norm.running_mean, ...,
+ * head.weight. Fills up to cap views (pointing into the model) and returns
+ * how many there are. */
+typedef struct frost_tensor_view {
+    char name[64];
+    int64_t rows, cols;
+    const float *value;
+    const char *kind;    /* the layer's kind ("gcn", "mlp" for an input projection, ...); "head" for the skip head */
+    bool matrix;         /* a weight matrix (rows x cols); else a vector of rows entries */
+} frost_tensor_view;
+FROST_API int32_t frost_model_tensors(const frost_model *m, frost_tensor_view *out, int32_t cap);
+
 FROST_API int64_t frost_model_bits(const frost_model *m);
 FROST_API int64_t frost_model_dense_bits(const frost_model *m);
 

@@ -128,6 +128,14 @@ FROST_API frost_status frost_predict(const char *model_path, const char *dataset
                                      frost_prediction *out);
 FROST_API void frost_prediction_release(frost_prediction *p);
 
+/* A model file as named dense tensors (format "frost.dense"; README "frost
+ * export"): every weight matrix (a ticket's effective weights), bias and
+ * batch-norm statistic with its shape, the architecture and preprocessing as
+ * attributes. The model is rebuilt on `dataset` (NULL: its own). Atomic. */
+#define FROST_DENSE_FORMAT "frost.dense"
+#define FROST_DENSE_VERSION 1
+FROST_API frost_status frost_export_dense(const char *model_path, const char *dataset, const char *out_path);
+
 /* Portable reward tuning at inference: softmax(log p_base + r) with the
  * reward of reward_path applied to the base model of base_path (any model of
  * the same label set; a mismatch is refused). split NULL = the reward's own

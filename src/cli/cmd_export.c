@@ -6,22 +6,54 @@
 
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static void export_help(void)
 {
-    printf("usage: frost export RESULTS RUN_ID -o MODEL.h5 [--force]\n\n"
+    printf("usage: frost export RESULTS RUN_ID -o MODEL.h5 [--force]\n"
+           "       frost export RESULTS RUN_ID --dense -o DENSE.h5 [--dataset D] [--force]\n"
+           "       frost export MODEL.h5 --dense -o DENSE.h5 [--dataset D] [--force]\n\n"
            "Write one run of a results file as a model file: the architecture (the run's\n"
            "configuration), the seed that regenerates the random weights and the freezing\n"
            "pattern, the bit-packed mask of the free weights, the batch-norm running statistics\n"
            "and any trained floats. `frost report RESULTS` lists the run ids. MODEL.h5 is never\n"
-           "RESULTS itself; an existing dataset or results file there is replaced only with --force.\n");
+           "RESULTS itself; an existing dataset or results file there is replaced only with --force.\n\n"
+           "--dense writes the model for use outside frost instead: every weight matrix (a ticket's\n"
+           "effective weights, mask and scale applied), bias and batch-norm statistic as a named\n"
+           "float32 HDF5 dataset with its shape, the architecture and preprocessing as attributes\n"
+           "(README.md has a PyTorch snippet). The model is rebuilt on its dataset (or --dataset D).\n");
+}
+
+/* --dense from a model file, or from a run of a results file through a
+ * temporary model file beside OUT (removed again). */
+static int export_dense(const char *const *pos, int npos, const char *out, const char *dataset, bool force)
+{
+    if (!out || npos < 1)
+        return cli_usage_error("export", "expected: frost export MODEL.h5 --dense -o DENSE.h5 (or RESULTS RUN_ID)");
+    const char *inputs[2] = {pos[0], dataset};
+    if (cli_check_output(out, inputs, dataset ? 2 : 1, FROST_DENSE_FORMAT, force, false)) return CLI_EXIT_RUNTIME;
+    char *tmp = NULL;
+    const char *model = pos[0];
+    if (npos == 2) {
+        if (!(tmp = frost__asprintf("%s.model.tmp.%ld", out, (long)getpid()))) return cli_fail();
+        if (frost_export_run(pos[0], pos[1], tmp) < 0) {
+            free(tmp);
+            return cli_fail();
+        }
+        model = tmp;
+    }
+    const int rc = frost_export_dense(model, dataset, out) < 0 ? cli_fail() : 0;
+    if (tmp) unlink(tmp);
+    free(tmp);
+    if (rc == 0) printf("exported %s%s%s -> %s (dense float32 tensors)\n", pos[0], npos == 2 ? " " : "", npos == 2 ? pos[1] : "", out);
+    return rc;
 }
 
 int cli_export(int argc, char **argv)
 {
-    const char *pos[2] = {NULL, NULL}, *out = NULL;
+    const char *pos[2] = {NULL, NULL}, *out = NULL, *dataset = NULL;
     int npos = 0;
-    bool force = false;
+    bool force = false, dense = false;
     for (int i = 1; i < argc; i++) {
         const char *v;
         if (cli_is_help(argv[i])) {
@@ -29,6 +61,11 @@ int cli_export(int argc, char **argv)
             return 0;
         } else if (cli_flag(argv, i, "--force")) {
             force = true;
+        } else if (cli_flag(argv, i, "--dense")) {
+            dense = true;
+        } else if (cli_opt(argc, argv, &i, "--dataset", &v)) {
+            if (!v || !*v) return cli_usage_error("export", "--dataset needs a dataset file or name");
+            dataset = v;
         } else if (cli_opt(argc, argv, &i, "-o", &v) || cli_opt(argc, argv, &i, "--output", &v)) {
             if (!v) return cli_usage_error("export", "-o needs a file name");
             out = v;
@@ -40,6 +77,7 @@ int cli_export(int argc, char **argv)
             return cli_usage_error("export", "too many arguments");
         }
     }
+    if (dense) return export_dense(pos, npos, out, dataset, force);
     if (npos < 2 || !out) return cli_usage_error("export", "expected: frost export RESULTS RUN_ID -o MODEL.h5");
     if (cli_check_output(out, pos, 1, FROST_MODEL_FORMAT, force, false)) return CLI_EXIT_RUNTIME;
     if (frost_export_run(pos[0], pos[1], out) < 0) return cli_fail();

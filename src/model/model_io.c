@@ -6,6 +6,7 @@
  */
 #include "model/model_impl.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* Supermask scores are not part of the state: the mask replaces them. */
@@ -77,4 +78,53 @@ int64_t frost_model_paper_bits(const frost_model *m)
 int64_t frost_model_dense_bits(const frost_model *m)
 {
     return 32 * (frost_model_num_weights(m) + frost_model_num_bias_values(m) + frost_model_num_bn_values(m));
+}
+
+/* ---- the model as named dense tensors (frost export --dense) ---------------------- */
+
+static void put(frost_tensor_view *out, int32_t cap, int32_t *n, const char *kind, const char *name, int64_t rows,
+                int64_t cols, const float *v)
+{
+    if (*n < cap && v) {
+        frost_tensor_view *t = &out[*n];
+        snprintf(t->name, sizeof t->name, "%s", name);
+        t->rows = rows, t->cols = cols, t->value = v, t->kind = kind, t->matrix = cols > 1 || (strstr(name, ".norm.") == NULL && strstr(name, "bias") == NULL);
+    }
+    if (v) (*n)++;
+}
+
+int32_t frost_model_tensors(const frost_model *m, frost_tensor_view *out, int32_t cap)
+{
+    int32_t n = 0;
+    char name[64];
+    for (int32_t l = 0; l < m->L; l++) {
+        const frost__layer *ly = &m->layer[l];
+        const frost__conv *c = &ly->conv;
+        for (int k = 0; k < c->kind->n_mats; k++) {
+            snprintf(name, sizeof name, "layer%d.%s", l, c->kind->mat_names[k]);
+            put(out, cap, &n, c->kind->name, name, c->W[k]->rows, c->W[k]->cols, c->W[k]->w);
+        }
+        if (ly->Wr) {
+            snprintf(name, sizeof name, "layer%d.weight_root", l);
+            put(out, cap, &n, c->kind->name, name, ly->Wr->rows, ly->Wr->cols, ly->Wr->w);
+        }
+        for (int i = 0; i < c->kind->n_bias; i++) {
+            if (i == 0) snprintf(name, sizeof name, "layer%d.bias", l);
+            else snprintf(name, sizeof name, "layer%d.bias%d", l, i + 1);
+            put(out, cap, &n, c->kind->name, name, c->nb[i], 1, c->b[i]);
+        }
+        snprintf(name, sizeof name, "layer%d.norm.weight", l);
+        put(out, cap, &n, c->kind->name, name, c->fout, 1, ly->gamma);
+        snprintf(name, sizeof name, "layer%d.norm.bias", l);
+        put(out, cap, &n, c->kind->name, name, c->fout, 1, ly->beta);
+        snprintf(name, sizeof name, "layer%d.norm.running_mean", l);
+        put(out, cap, &n, c->kind->name, name, c->fout, 1, ly->rmean);
+        snprintf(name, sizeof name, "layer%d.norm.running_var", l);
+        put(out, cap, &n, c->kind->name, name, c->fout, 1, ly->rvar);
+    }
+    if (m->head) {
+        put(out, cap, &n, "head", "head.weight", m->head->rows, m->head->cols, m->head->w);
+        put(out, cap, &n, "head", "head.bias", m->spec.out_dim, 1, m->head_b);
+    }
+    return n;
 }

@@ -106,6 +106,32 @@ def main():
         check(len(hashes[0]) == 4 and hashes[0] == hashes[1],
               f"frost run: the same logits hash and metrics on both files ({len(hashes[0])} runs)")
 
+        # dense exports: numpy logits from the named tensors equal frost's
+        with open(os.path.join(t, "m.cfg"), "w") as fh:
+            fh.write('split = "random";\nmethod = ["trained", "slt"];\nepochs = 12;\nruns = 1;\n'
+                     'features = { normalize = "row"; };\n'
+                     'model = { name = ["gcn", "gin", "sage"]; hidden = 16; layers = 3; norm = "batch"; bias = true; };\n'
+                     'slt = { freeze = [0.2]; sparsity = [0.5]; };\n')
+        ds_set = 'dataset="' + b.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        run("run", "m.cfg", "--quiet", "--set", ds_set, "--set", 'output="rm.h5"', "--set", "threads=1", cwd=t)
+        worst = 0.0
+        ids = [r["id"] for r in frost.read_results(os.path.join(t, "rm.h5"))]
+        for rid in ids:
+            mfile, dfile, pfile = (os.path.join(t, f"{rid}.{s}.h5") for s in ("model", "dense", "pred"))
+            run("export", os.path.join(t, "rm.h5"), rid, "-o", mfile)
+            run("export", mfile, "--dense", "-o", dfile)
+            run("predict", mfile, b, "-o", pfile)
+            with h5py.File(pfile, "r") as f:
+                want = f["logits"][:].astype(np.float64)
+            got = frost.dense_forward(dfile, db)
+            err = float(np.abs(got - want).max() / max(1e-6, np.abs(want).max()))
+            worst = max(worst, err)
+            check(err < 1e-4, f"dense export of {rid}: numpy logits within {err:.2e} (relative to the largest)")
+        check(len(ids) == 6, f"gcn, gin and sage, trained and ticket ({len(ids)} runs)")
+        dn = frost.read_dense(os.path.join(t, "slt-gcn-f0.2-s0.5-seed0.dense.h5"))
+        check(dn["tensors"]["layer0.weight"].shape == (12, 16) and dn["attrs"]["method"] == "slt",
+              "weight shapes (fan_in, fan_out)")
+
         # read_results against frost report --json
         runs = frost.read_results(os.path.join(t, "ra.h5"))
         rep = json.loads(run("report", os.path.join(t, "ra.h5"), "--json"))

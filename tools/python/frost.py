@@ -351,3 +351,112 @@ def results_frame(path):
         raise ImportError("frost.results_frame needs pandas (apt-get install python3-pandas); "
                           "frost.read_results gives the same rows as dicts") from e
     return pd.DataFrame(read_results(path, history=False))
+
+
+# ---- models outside frost (frost export --dense) -------------------------------------
+
+
+def read_dense(path):
+    """A file of `frost export --dense`: {"attrs": {...}, "tensors": {name: array}}
+    (tensors in forward order; a weight matrix is (fan_in, fan_out): y = x @ W)."""
+    with h5py.File(path, "r") as f:
+        _check_format(f, path, "frost.dense")
+        attrs = _attrs(f)
+        names = attrs["tensors"].split("\n") if attrs.get("tensors") else []
+        return {"attrs": attrs, "tensors": {k: f[k][:] for k in names},
+                "kinds": {k: _decode(f[k].attrs["kind"]) for k in names}}
+
+
+def _aggregator(d, attrs):
+    """The rows each node aggregates from, as frost builds them: the stored
+    edges i -> j (made undirected when graph_undirected), self-loops dropped
+    unless graph_self_loops is keep, repeats dropped; node j gathers from i."""
+    n = d["y"].shape[0]
+    src, dst = d["edge_index"]
+    if attrs["graph_undirected"]:
+        src, dst = np.concatenate([src, dst]), np.concatenate([dst, src])
+    if attrs["graph_self_loops"] != "keep":
+        keep = src != dst
+        src, dst = src[keep], dst[keep]
+    key = np.unique(dst.astype(np.int64) * n + src)
+    return key // n, key % n  # (target row, source column)
+
+
+def _spmm(rows, cols, vals, x, n):
+    out = np.zeros((n, x.shape[1]))
+    np.add.at(out, rows, vals[:, None] * x[cols])
+    return out
+
+
+def dense_forward(dense, dataset):
+    """Eval-mode logits (N, C) of a dense export on a dataset (paths or the
+    dicts of read_dense / read_dataset), in float64 numpy: mlp, gcn, sage and
+    gin layers, batch norm, residuals, root weights, the skip head."""
+    dn = read_dense(dense) if isinstance(dense, (str, os.PathLike)) else dense
+    d = read_dataset(dataset) if isinstance(dataset, (str, os.PathLike)) else dataset
+    a, t = dn["attrs"], dn["tensors"]
+    n = d["y"].shape[0]
+    x = np.zeros((n, 0)) if d["x"] is None else d["x"].astype(np.float64)
+    if a["features_from_edges"] != "none":
+        ef = d["edge_feat"].astype(np.float64)
+        rows = d["edge_index"][0]
+        cnt = np.bincount(rows, minlength=n).astype(np.float64)
+        if a["features_from_edges"] == "max":
+            red = np.full((n, ef.shape[1]), -np.inf)
+            np.maximum.at(red, rows, ef)
+            red[cnt == 0] = 0
+        else:
+            red = np.zeros((n, ef.shape[1]))
+            np.add.at(red, rows, ef)
+            if a["features_from_edges"] == "mean":
+                red /= np.maximum(cnt, 1)[:, None]
+        x = np.concatenate([x, red], axis=1)
+    if a["features_normalize"] == "row":
+        s = x.sum(axis=1, keepdims=True)
+        x = np.where(s != 0, x / np.where(s != 0, s, 1), x)
+    r, c = _aggregator(d, a)
+    deg = np.bincount(r, minlength=n).astype(np.float64)
+    eps = float(a["bn_eps"])
+
+    def post(z, l):
+        g = t.get(f"layer{l}.norm.running_mean")
+        if g is not None:
+            z = (z - g) / np.sqrt(t[f"layer{l}.norm.running_var"].astype(np.float64) + eps)
+            if f"layer{l}.norm.weight" in t:
+                z = z * t[f"layer{l}.norm.weight"] + t[f"layer{l}.norm.bias"]
+        return np.maximum(z, 0)
+
+    layers = sorted({int(k.split(".")[0][5:]) for k in t if k.startswith("layer")})
+    h = x
+    for l in layers:
+        kind = dn["kinds"][f"layer{l}.weight" if f"layer{l}.weight" in t else f"layer{l}.weight_neigh"]
+        last = l == layers[-1]
+        W = lambda name: t[f"layer{l}.{name}"].astype(np.float64)  # noqa: E731
+        if last and a["skip_head"]:
+            head = h @ t["head.weight"] + (t["head.bias"] if "head.bias" in t else 0)
+        if kind == "mlp":
+            z = h @ W("weight")
+        elif kind == "gcn":
+            if a["gcn_norm"] != "both":
+                raise NotImplementedError(f"gcn_norm {a['gcn_norm']}")
+            dinv = 1 / np.sqrt(deg + 1)
+            hw = h @ W("weight")
+            z = _spmm(r, c, dinv[r] * dinv[c], hw, n) + dinv[:, None] ** 2 * hw
+        elif kind == "sage":
+            mean = _spmm(r, c, 1 / deg[r], h, n)
+            z = mean @ W("weight_neigh") + h @ W("weight_root")
+        elif kind == "gin":
+            z = (float(a["gin_eps"]) + 1) * h + _spmm(r, c, 1 / deg[r], h, n)
+            z = z @ W("weight")
+        else:
+            raise NotImplementedError(f"dense_forward: layer kind {kind}")
+        if f"layer{l}.bias" in t:
+            z = z + W("bias")
+        if f"layer{l}.weight_root" in t and kind != "sage":
+            z = z + h @ W("weight_root")
+        post_here = (not last) or a["norm_last"]
+        out = post(z, l) if post_here else z
+        if a["residual"] and l > 0 and not last and out.shape == h.shape:
+            out = out + h
+        h = out
+    return (head + h) / 2 if a["skip_head"] else h
