@@ -101,6 +101,7 @@ typedef struct frost_config {
     char path[FROST_PATH_CAP];    /* file read (for messages and relative paths) */
     char dataset[FROST_PATH_CAP];
     char split[64];
+    bool split_optional;          /* not a key: frost_predict on data without that split (metrics NaN) */
     char output[FROST_PATH_CAP];
     frost_method method;
     int64_t epochs, runs, seed, threads, eval_every, patience;

@@ -112,10 +112,12 @@ FROST_API frost_status frost_model_from_file_ex(frost_model **out, const frost_m
                                                 const char *model_path, bool inference);
 
 typedef struct frost_prediction {
-    int64_t N, C;
+    int64_t N, C;             /* nodes; classes, or tasks when binary */
     float *logits;            /* (N, C) eval-mode outputs, owned */
+    bool binary;              /* C binary tasks (sigmoid per task), else C classes (softmax) */
+    int64_t *node_ids;        /* (N) the dataset's /node/original_id, owned; NULL: the ids are 0 .. N-1 */
     double train, valid, test;
-    char split[64];
+    char split[64];           /* "" when the dataset has no such split (metrics NaN) */
     char logits_hash[24];
     bool hash_matches;        /* bit-identical to the logits of the exported run */
     char run_blas_core[48];   /* OpenBLAS kernels of the exported run ("" if unknown) */
@@ -146,9 +148,14 @@ FROST_API frost_status frost_predict_prt(const char *reward_path, const char *ba
  * the new model's own split. */
 FROST_API frost_status frost_predict_eft(const char *new_path, const char *ft_path, const char *pt_path, double alpha,
                                          const char *dataset, const char *split, frost_prediction *out);
-/* Write logits (N, C) and argmax predictions (N) to an HDF5 file (format
- * "frost.predictions"), atomically. */
+/* Write a predictions file (format "frost.predictions", results/README.md),
+ * atomically: /node_id, /logits (n, C), /probability (softmax over classes,
+ * or a sigmoid per binary task), /prediction (the class, or (n, T) 0/1 per
+ * task). Every node, or the n_nodes rows `nodes` lists (0-based, in that
+ * order; an id out of range is refused). */
 FROST_API frost_status frost_predictions_save(const frost_prediction *p, const char *path);
+FROST_API frost_status frost_predictions_save_nodes(const frost_prediction *p, const int64_t *nodes, int64_t n_nodes,
+                                                    const char *path);
 
 #ifdef __cplusplus
 }

@@ -4,6 +4,9 @@
  */
 #include "cli/cli.h"
 
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -93,9 +96,65 @@ int cli_export(int argc, char **argv)
     return 0;
 }
 
+/* Node ids, one per line (blank lines and # comments skipped): 0, or one
+ * line naming the file and line and 1. */
+static int read_node_list(const char *path, int64_t **out, int64_t *n)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "frost: %s: cannot open: %s\n", path, strerror(errno));
+        return 1;
+    }
+    char *line = NULL;
+    size_t cap = 0, have = 0;
+    int64_t lineno = 0, *ids = NULL;
+    *n = 0;
+    int rc = 0;
+    while (getline(&line, &cap, f) >= 0) {
+        lineno++;
+        char *s = line;
+        while (*s == ' ' || *s == '\t') s++;
+        if (*s == '#' || *s == '\n' || *s == '\r' || !*s) continue;
+        char *end;
+        errno = 0;
+        const long long v = strtoll(s, &end, 10);
+        while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n') end++;
+        if (end == s || *end || errno || v < 0) {
+            fprintf(stderr, "frost: %s, line %lld: expected a node id (an integer from 0), got '%.40s'\n", path,
+                    (long long)lineno, strtok(s, "\r\n") ? s : "");
+            rc = 1;
+            break;
+        }
+        if ((size_t)*n == have) {
+            have = have ? 2 * have : 1024;
+            int64_t *g = realloc(ids, have * sizeof *ids);
+            if (!g) {
+                fprintf(stderr, "frost: %s: out of memory\n", path);
+                rc = 1;
+                break;
+            }
+            ids = g;
+        }
+        ids[(*n)++] = v;
+    }
+    if (rc == 0 && ferror(f)) {
+        fprintf(stderr, "frost: %s: cannot read: %s\n", path, strerror(errno));
+        rc = 1;
+    }
+    if (rc == 0 && *n == 0) {
+        fprintf(stderr, "frost: %s: no node ids in it\n", path);
+        rc = 1;
+    }
+    free(line);
+    fclose(f);
+    if (rc) free(ids);
+    else *out = ids;
+    return rc;
+}
+
 static void predict_help(void)
 {
-    printf("usage: frost predict MODEL DATASET [--split NAME] [-o PRED.h5 [--force]]\n"
+    printf("usage: frost predict MODEL DATASET [--split NAME] [--nodes FILE] [-o PRED.h5 [--force]]\n"
            "       frost predict REWARD DATASET --base BASE [--split NAME] [-o PRED.h5]\n"
            "       frost predict NEW DATASET --eft FINETUNED PRETRAINED [--alpha A] [--split NAME] [-o PRED.h5]\n\n"
            "Regenerate a model from its file (random weights from the seed, saved mask and\n"
@@ -103,14 +162,19 @@ static void predict_help(void)
            "split (default: the model's) and whether the logits are bit-identical to the run's.\n"
            "--base: portable reward tuning, softmax(log p_BASE + r) with MODEL as the reward r.\n"
            "--eft: the EFT / proxy-tuning baseline, log p_NEW + alpha (log p_FINETUNED - log p_PRETRAINED).\n"
-           "Models must share the label set. -o writes logits and predicted classes (frost.predictions);\n"
-           "it is never one of the input files, and replaces a dataset, results or model file only\n"
-           "with --force.\n");
+           "Models must share the label set. -o writes node ids, logits, probabilities (softmax, or a\n"
+           "sigmoid per binary task) and predicted classes (per task 0/1 for binary tasks) of every\n"
+           "node (frost.predictions); it is never one of the input files, and replaces a dataset,\n"
+           "results or model file only with --force. DATASET needs no labels and no split: without\n"
+           "the model's split (and no --split) every node is predicted and no metric is printed;\n"
+           "metrics count labelled nodes only.\n"
+           "  --nodes FILE   write only these nodes (0-based ids, one per line, # comments)\n");
 }
 
 int cli_predict(int argc, char **argv)
 {
-    const char *pos[2] = {NULL, NULL}, *split = NULL, *out = NULL, *base = NULL, *eft_ft = NULL, *eft_pt = NULL;
+    const char *pos[2] = {NULL, NULL}, *split = NULL, *out = NULL, *base = NULL, *eft_ft = NULL, *eft_pt = NULL,
+               *nodes_file = NULL;
     double alpha = 1.0;
     int npos = 0;
     bool force = false;
@@ -133,6 +197,9 @@ int cli_predict(int argc, char **argv)
         } else if (cli_opt(argc, argv, &i, "--split", &v)) {
             if (!v) return cli_usage_error("predict", "--split needs a name");
             split = v;
+        } else if (cli_opt(argc, argv, &i, "--nodes", &v)) {
+            if (!v || !*v) return cli_usage_error("predict", "--nodes needs a file of node ids");
+            nodes_file = v;
         } else if (cli_opt(argc, argv, &i, "-o", &v) || cli_opt(argc, argv, &i, "--output", &v)) {
             if (!v) return cli_usage_error("predict", "-o needs a file name");
             out = v;
@@ -146,24 +213,41 @@ int cli_predict(int argc, char **argv)
     }
     if (npos < 2) return cli_usage_error("predict", "expected: frost predict MODEL DATASET");
     if (base && eft_ft) return cli_usage_error("predict", "--base and --eft exclude each other");
+    if (nodes_file && !out) return cli_usage_error("predict", "--nodes chooses the rows of -o PRED.h5: give -o too");
+    int64_t *nodes = NULL, n_nodes = 0;
+    if (nodes_file && read_node_list(nodes_file, &nodes, &n_nodes) != 0) return CLI_EXIT_RUNTIME;
     if (out) {
         /* before any work: -o is none of the inputs (the dataset as resolved: a bundled name too) */
         char *ds = malloc(FROST_PATH_CAP + 64);
         if (!ds) return cli_fail();
         if (frost_resolve_dataset(pos[1], NULL, ds, FROST_PATH_CAP + 64) < 0) frost__strlcpy(ds, pos[1], FROST_PATH_CAP + 64);
-        const char *inputs[5] = {pos[0], ds, base, eft_ft, eft_pt};
-        const int bad = cli_check_output(out, inputs, 5, "frost.predictions", force, false);
+        const char *inputs[6] = {pos[0], ds, base, eft_ft, eft_pt, nodes_file};
+        const int bad = cli_check_output(out, inputs, 6, "frost.predictions", force, false);
         free(ds);
-        if (bad) return CLI_EXIT_RUNTIME;
+        if (bad) {
+            free(nodes);
+            return CLI_EXIT_RUNTIME;
+        }
     }
     frost_prediction p;
     frost_status st = base     ? frost_predict_prt(pos[0], base, pos[1], split, &p)
                       : eft_ft ? frost_predict_eft(pos[0], eft_ft, eft_pt, alpha, pos[1], split, &p)
                                : frost_predict(pos[0], pos[1], split, &p);
-    if (st < 0) return cli_fail();
+    if (st < 0) {
+        free(nodes);
+        return cli_fail();
+    }
     const char *what = base ? "PRT (reward + base)" : eft_ft ? "EFT (3 models)" : "model";
-    printf("%s %s on %s, split %s: train %.4f  valid %.4f  test %.4f\n", what, pos[0], pos[1], p.split, p.train, p.valid,
-           p.test);
+    if (!p.split[0])
+        printf("%s %s on %s: no split to score (the dataset lacks the model's; --split names one), %lld nodes "
+               "predicted\n",
+               what, pos[0], pos[1], (long long)p.N);
+    else if (isnan(p.train) && isnan(p.valid) && isnan(p.test))
+        printf("%s %s on %s, split %s: no labelled node in the split, %lld nodes predicted\n", what, pos[0], pos[1],
+               p.split, (long long)p.N);
+    else
+        printf("%s %s on %s, split %s: train %.4f  valid %.4f  test %.4f\n", what, pos[0], pos[1], p.split, p.train,
+               p.valid, p.test);
     if (!base && !eft_ft) {
         printf("logits %s: %s the exported run's", p.logits_hash, p.hash_matches ? "bit-identical to" : "differ from");
         /* the bits of every product depend on OpenBLAS's kernels, chosen per CPU */
@@ -171,10 +255,9 @@ int cli_predict(int argc, char **argv)
             printf(" (the run used the %s product kernels, this machine %s)", p.run_blas_core, frost_blas_core());
         printf("\n");
     }
-    if (out && frost_predictions_save(&p, out) < 0) {
-        frost_prediction_release(&p);
-        return cli_fail();
-    }
+    const int rc = out && frost_predictions_save_nodes(&p, nodes, nodes ? n_nodes : -1, out) < 0 ? cli_fail() : 0;
+    if (rc == 0 && out) printf("predictions of %lld nodes -> %s\n", (long long)(nodes ? n_nodes : p.N), out);
+    free(nodes);
     frost_prediction_release(&p);
-    return 0;
+    return rc;
 }

@@ -378,7 +378,10 @@ frost_status frost_dataset_load(frost_dataset *ds, const char *path)
         FROST_TRY(frost__h5_read_into(f, "node/feat", H5T_NATIVE_FLOAT, 2, df, ds->feat, path));
     }
     FROST_ALLOC(ds->label, n * ds->num_tasks);
-    if (ds->num_tasks == 1) {
+    if (!frost__h5_exists(f, "node/label")) {
+        /* a dataset to predict on: no labels at all (-1 everywhere) */
+        for (int64_t k = 0; k < n * ds->num_tasks; k++) ds->label[k] = -1;
+    } else if (ds->num_tasks == 1) {
         /* (N) or (N, 1) */
         int32_t *tmp = NULL;
         FROST_TRY(frost__h5_read(f, "node/label", H5T_NATIVE_INT32, 0, dims, (void **)&tmp, path));

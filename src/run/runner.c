@@ -130,7 +130,9 @@ frost_status frost_prepare(frost_prepared *p, const frost_config *c)
     FROST_TRY(frost_resolve_dataset(c->dataset, c->path, path, FROST_PATH_CAP + 64));
     FROST_TRY(frost_dataset_load(&p->ds, path));
     frost_dataset *ds = &p->ds;
-    if (c->split[0]) {
+    if (c->split_optional && (c->split[0] ? !frost_dataset_split(ds, c->split) : ds->num_splits != 1)) {
+        p->split = NULL; /* predicting on data without that split: outputs for every node, no metrics */
+    } else if (c->split[0]) {
         p->split = frost_dataset_split(ds, c->split);
         if (!p->split) {
             char names[512] = "";
@@ -778,7 +780,21 @@ void frost_prediction_release(frost_prediction *p)
 {
     if (!p) return;
     free(p->logits);
+    free(p->node_ids);
     p->logits = NULL;
+    p->node_ids = NULL;
+}
+
+/* The task and node ids a prediction file reports (the dataset's original
+ * ids when it was renumbered). */
+static frost_status prediction_ids(frost_prediction *out, const frost_prepared *p)
+{
+    out->binary = p->ds.task_type == FROST_TASK_BINARY;
+    if (!p->ds.original_id) return FROST_OK;
+    out->node_ids = malloc((size_t)(p->ds.num_nodes ? p->ds.num_nodes : 1) * sizeof *out->node_ids);
+    if (!out->node_ids) return frost__error(FROST_ERR_NOMEM, "out of memory");
+    memcpy(out->node_ids, p->ds.original_id, (size_t)p->ds.num_nodes * sizeof *out->node_ids);
+    return FROST_OK;
 }
 
 frost_status frost_predict(const char *model_path, const char *dataset, const char *split, frost_prediction *out)
@@ -796,6 +812,7 @@ frost_status frost_predict(const char *model_path, const char *dataset, const ch
     if (st < 0) goto fail_mf;
     if ((st = frost__path_copy(c.dataset, sizeof c.dataset, dataset, "dataset")) < 0) goto fail_mf;
     frost__strlcpy(c.split, split ? split : mf.split, sizeof c.split);
+    c.split_optional = split == NULL;
     c.path[0] = 0;
     if ((st = frost_prepare(&prep, &c)) < 0) goto fail_mf;
     if ((st = frost_model_from_file(&m, &mf, &prep, model_path)) < 0) goto fail_mf;
@@ -813,7 +830,8 @@ frost_status frost_predict(const char *model_path, const char *dataset, const ch
     snprintf(out->logits_hash, sizeof out->logits_hash, "%016llx", (unsigned long long)frost_hash64(out->logits, nl));
     out->hash_matches = strcmp(out->logits_hash, mf.logits_hash) == 0;
     frost__strlcpy(out->run_blas_core, mf.blas_core, sizeof out->run_blas_core);
-    frost__strlcpy(out->split, prep.split->name, sizeof out->split);
+    if (prep.split) frost__strlcpy(out->split, prep.split->name, sizeof out->split);
+    if ((st = prediction_ids(out, &prep)) < 0) goto fail_mf;
 fail_mf:
     frost_model_free(&m);
     frost_prepared_release(&prep);
@@ -843,6 +861,7 @@ static frost_status outputs_of(const char *const *paths, int n, const char *data
         FROST_TRY(frost_config_load_text(&c, mf.config, paths[k]));
         FROST_TRY(frost__path_copy(c.dataset, sizeof c.dataset, dataset, "dataset"));
         frost__strlcpy(c.split, split ? split : mf.split, sizeof c.split);
+        c.split_optional = split == NULL;
         c.path[0] = 0;
         frost_prepared *p = k == 0 ? first : &other;
         FROST_TRY(frost_prepare(p, &c));
@@ -882,7 +901,7 @@ static frost_status finish_prediction(frost_prediction *out, frost_prepared *p, 
     snprintf(out->logits_hash, sizeof out->logits_hash, "%016llx",
              (unsigned long long)frost_hash64(z, (size_t)(out->N * C) * sizeof(float)));
     if (p->split) frost__strlcpy(out->split, p->split->name, sizeof out->split);
-    return FROST_OK;
+    return prediction_ids(out, p);
 }
 
 frost_status frost_predict_prt(const char *reward_path, const char *base_path, const char *dataset, const char *split,

@@ -112,6 +112,13 @@ frost_status frost_metric_compute(double *out, frost_metric metric, frost_task t
     }
     free(s);
     free(y);
+    bool any_label = false;
+    for (int64_t k = 0; k < n && !any_label; k++)
+        for (int64_t t = 0; t < T && !any_label; t++) any_label = labels[idx[k] * T + t] >= 0;
+    if (!any_label) { /* nothing to score (unlabelled nodes, an empty part): NaN, as accuracy gives */
+        *out = NAN;
+        return FROST_OK;
+    }
     if (tasks == 0)
         return frost__error(FROST_ERR_INVALID,
                             "ROC-AUC: no task has both positive and negative labels among these %lld nodes",

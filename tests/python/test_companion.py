@@ -132,6 +132,37 @@ def main():
         check(dn["tensors"]["layer0.weight"].shape == (12, 16) and dn["attrs"]["method"] == "slt",
               "weight shapes (fan_in, fan_out)")
 
+        # predictions on data without labels or splits: ids, probabilities, classes
+        u = os.path.join(t, "unlabelled.h5")
+        frost.write_dataset(u, x, ei, None, num_classes=4)
+        mfile = os.path.join(t, "trained-gcn-seed0.model.h5")
+        out = run("predict", mfile, u, "-o", os.path.join(t, "pu.h5"))
+        check("no split to score" in out and "300 nodes predicted" in out, f"frost predict on unlabelled data: {out.strip()}")
+        run("predict", mfile, b, "-o", os.path.join(t, "pl.h5"))
+        with h5py.File(os.path.join(t, "pu.h5"), "r") as f, h5py.File(os.path.join(t, "pl.h5"), "r") as g:
+            pu = {k: f[k][:] for k in ("node_id", "logits", "probability", "prediction")}
+            check(np.array_equal(pu["logits"], g["logits"][:]), "the same logits as on the labelled copy")
+        check(np.array_equal(pu["node_id"], np.arange(300)), "node ids")
+        check(np.allclose(pu["probability"].sum(axis=1), 1, atol=1e-5) and
+              np.array_equal(pu["prediction"], pu["logits"].argmax(axis=1)), "softmax probabilities and argmax classes")
+        with open(os.path.join(t, "nodes.txt"), "w") as fh:
+            fh.write("# some nodes\n7\n3\n\n299\n")
+        run("predict", mfile, u, "--nodes", "nodes.txt", "-o", "pn.h5", cwd=t)
+        with h5py.File(os.path.join(t, "pn.h5"), "r") as f:
+            check(np.array_equal(f["node_id"][:], [7, 3, 299]) and
+                  np.array_equal(f["logits"][:], pu["logits"][[7, 3, 299]]), "--nodes: those rows, in that order")
+        with open(os.path.join(t, "bad.txt"), "w") as fh:
+            fh.write("1\n2\nx3\n")
+        p = subprocess.run([FROST, "predict", mfile, u, "--nodes", "bad.txt", "-o", "pb.h5"], cwd=t,
+                           capture_output=True, text=True)
+        check(p.returncode == 1 and "bad.txt, line 3" in p.stderr and p.stderr.count("\n") == 1
+              and not os.path.exists(os.path.join(t, "pb.h5")), f"a bad node list: {p.stderr.strip()}")
+        with open(os.path.join(t, "far.txt"), "w") as fh:
+            fh.write("300\n")
+        p = subprocess.run([FROST, "predict", mfile, u, "--nodes", "far.txt", "-o", "pb.h5"], cwd=t,
+                           capture_output=True, text=True)
+        check(p.returncode == 1 and "out of range 0 .. 299" in p.stderr, f"a node out of range: {p.stderr.strip()}")
+
         # read_results against frost report --json
         runs = frost.read_results(os.path.join(t, "ra.h5"))
         rep = json.loads(run("report", os.path.join(t, "ra.h5"), "--json"))
@@ -189,6 +220,16 @@ def main():
         check(dc["graph_attrs"]["symmetric"] == 1, "inverse edges make it symmetric")
         out = run("info", c, "--json")
         check(json.loads(out)["tasks"] == 3, "frost reads the binary file")
+        run("run", cfg, "--quiet", "--set", 'dataset="c.h5"', "--set", 'output="rc.h5"', "--set", 'method="trained"',
+            "--set", "runs=1", cwd=t)
+        run("export", "rc.h5", "trained-gcn-seed0", "-o", "mc.h5", cwd=t)
+        uc = os.path.join(t, "uc.h5")
+        frost.write_dataset(uc, x, ei, None, num_classes=3, task="binary", add_inverse_edges=True)
+        out = run("predict", "mc.h5", "uc.h5", "-o", "pc.h5", cwd=t)
+        with h5py.File(os.path.join(t, "pc.h5"), "r") as f:
+            lg, pr, pd = f["logits"][:], f["probability"][:], f["prediction"][:]
+        check(lg.shape == pr.shape == pd.shape == (300, 3) and np.allclose(pr, 1 / (1 + np.exp(-lg)), atol=1e-6)
+              and np.array_equal(pd, (lg > 0).astype(pd.dtype)), "binary tasks: per-task sigmoid and 0/1")
     finally:
         shutil.rmtree(t, ignore_errors=True)
     print(f"{len(failures)} failure(s)")

@@ -125,7 +125,8 @@ def write_dataset(path, x, edge_index, y, splits=None, *, name=None, num_classes
     x           (N, F) node features (float32 on disk), or None for none
     edge_index  (2, E) source and target ids (PyG's layout: edge_index[0] -> edge_index[1])
     y           (N,) class ids, -1 unlabelled; or (N, T) 0/1 labels of T binary tasks
-                (-1 or NaN unlabelled)
+                (-1 or NaN unlabelled); None for data to predict on (no labels stored:
+                give num_classes, or the number of tasks with task="binary")
     splits      {name: (train, valid, test)} or {name: {"train": .., "valid": .., "test": ..}},
                 each an index array or a boolean mask
     edge_weight (E,) or (E, Fe) per-edge values, stored as /graph/edge_feat
@@ -140,6 +141,12 @@ def write_dataset(path, x, edge_index, y, splits=None, *, name=None, num_classes
     ei = np.asarray(edge_index)
     if ei.ndim != 2 or ei.shape[0] != 2:
         raise FrostFileError(f"edge_index: shape {ei.shape}, expected (2, E)")
+    unlabelled = y is None  # data to predict on: no /node/label, num_classes (or tasks) given
+    if unlabelled:
+        if x is None or num_classes is None:
+            raise FrostFileError("y is None: give x (the nodes) and num_classes (or num_classes=T with task='binary')")
+        shape = (np.asarray(x).shape[0],) if task != "binary" else (np.asarray(x).shape[0], int(num_classes))
+        y = np.full(shape, -1, np.int64)
     y = np.asarray(y)
     n = int(y.shape[0])
     if n > 2**31 - 1:
@@ -174,6 +181,8 @@ def write_dataset(path, x, edge_index, y, splits=None, *, name=None, num_classes
             raise FrostFileError(f"y: class ids from {int(lab.min())} to {hi}, expected -1 .. {num_classes - 1}")
         tasks = 1
     else:
+        if unlabelled and y.ndim == 2 and y.shape[1] == 1:
+            y = y.reshape(-1)
         yy = y.reshape(n, -1).astype(np.float64)
         lab = np.where(np.isnan(yy), -1, yy).astype(np.int32)
         if ((lab < -1) | (lab > 1)).any():
@@ -227,7 +236,8 @@ def write_dataset(path, x, edge_index, y, splits=None, *, name=None, num_classes
             nd = f.create_group("node")
             if x is not None:
                 _array(nd, "feat", x, np.float32)
-            _array(nd, "label", lab, np.int32)
+            if not unlabelled:
+                _array(nd, "label", lab, np.int32)
             if year is not None:
                 _array(nd, "year", np.asarray(year).reshape(-1), np.int32)
             if parts:
