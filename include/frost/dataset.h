@@ -117,6 +117,26 @@ typedef struct frost_import_opts {
 
 FROST_API frost_import_opts frost_import_opts_default(void);
 
+/* ---- import from an edge list (frost import edgelist) ------------------ */
+
+/* Text files (gzip too; fields separated by commas and/or blanks; blank and
+ * '#' lines skipped) or numpy .npy arrays. */
+typedef struct frost_edgelist_files {
+    const char *edges;          /* "src dst" per line, or .npy (2, E) / (E, 2) */
+    const char *features;       /* optional: one row of numbers per node, or .npy (N, F) */
+    const char *labels;         /* optional: one row per node (several columns: binary tasks; empty, nan or -1:
+                                   unlabelled), or .npy (N) / (N, T); without it --num-classes is needed */
+    int64_t num_nodes;          /* 0: the feature rows, else the largest id + 1 */
+    int32_t n_splits;
+    struct {
+        const char *name;
+        const char *part[3];    /* train, valid, test: node ids, one per line, or .npy */
+    } splits[16];
+} frost_edgelist_files;
+
+FROST_API frost_status frost_import_edgelist(const frost_edgelist_files *in, const char *out_path,
+                                             const frost_import_opts *opts);
+
 /* OGB's own settings for an ogbn dataset known by DIR's last name
  * (ogbn-arxiv, ogbn_products, proteins, ...: case, "_" for "-" and the
  * "ogbn-" prefix do not matter): inverse edges, classes or tasks, task type,

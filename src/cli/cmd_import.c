@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* The files an import reads: every entry of DIR/raw and DIR/split/NAME/
  * (paths appended to *list, malloc'd). */
@@ -29,9 +30,107 @@ static void add_entries(const char *dir, char ***list, int *n, int depth)
     closedir(d);
 }
 
+/* DIR/NAME.EXT for the first extension that exists (plain or .gz), or NULL. */
+static char *find_in(const char *dir, const char *name)
+{
+    static const char *const ext[] = {".npy", ".txt", ".csv", ".tsv", ".txt.gz", ".csv.gz", ".tsv.gz", ""};
+    for (size_t k = 0; k < sizeof ext / sizeof ext[0]; k++) {
+        char *p = frost__asprintf("%s/%s%s", dir, name, ext[k]);
+        struct stat sb;
+        if (p && stat(p, &sb) == 0 && S_ISREG(sb.st_mode)) return p;
+        free(p);
+    }
+    return NULL;
+}
+
+/* frost import edgelist: files named by flags, or found in a folder (edges,
+ * features, labels, split/NAME/{train,valid,test}, any of the extensions). */
+static int import_edgelist(const char *from, const char *out, frost_edgelist_files *el, char **specs, int n_specs,
+                           frost_import_opts *o, bool quiet, bool force)
+{
+    char *owned[64];
+    int n_owned = 0, rc = 0;
+    struct stat sb;
+#define OWN(p) (owned[n_owned++] = (p))
+    if (stat(from, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        if (!(el->edges = OWN(find_in(from, "edges"))))
+            return fprintf(stderr, "frost: %s: no edges.txt, edges.csv, edges.tsv or edges.npy in it\n", from), 1;
+        if (!el->features) el->features = OWN(find_in(from, "features"));
+        if (!el->labels) el->labels = OWN(find_in(from, "labels"));
+        char *sd = frost__asprintf("%s/split", from);
+        DIR *d = sd ? opendir(sd) : NULL;
+        struct dirent *e;
+        while (d && (e = readdir(d)) && n_specs == 0 && el->n_splits < 16 && n_owned < 60) {
+            if (e->d_name[0] == '.') continue;
+            char *sub = frost__asprintf("%s/%s", sd, e->d_name);
+            if (!sub || stat(sub, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+                free(sub);
+                continue;
+            }
+            const int k = el->n_splits;
+            el->splits[k].name = OWN(frost__asprintf("%s", e->d_name));
+            static const char *const parts[3] = {"train", "valid", "test"};
+            bool all = true;
+            for (int p = 0; p < 3; p++) all &= (el->splits[k].part[p] = OWN(find_in(sub, parts[p]))) != NULL;
+            free(sub);
+            if (!all) {
+                fprintf(stderr, "frost: %s/%s: expected train, valid and test files of node ids\n", sd, e->d_name);
+                rc = 1;
+                break;
+            }
+            el->n_splits++;
+        }
+        if (d) closedir(d);
+        free(sd);
+    } else {
+        el->edges = from;
+    }
+    for (int k = 0; k < n_specs && rc == 0; k++) {
+        /* NAME=TRAIN,VALID,TEST */
+        char *spec = OWN(frost__asprintf("%s", specs[k]));
+        char *eq = spec ? strchr(spec, '=') : NULL, *c1 = eq ? strchr(eq + 1, ',') : NULL,
+             *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
+        if (!eq || !c1 || !c2 || eq == spec || strchr(c2 + 1, ',')) {
+            rc = cli_usage_error("import", "--split '%s': expected NAME=TRAIN,VALID,TEST", specs[k]);
+            break;
+        }
+        *eq = *c1 = *c2 = 0;
+        el->splits[el->n_splits].name = spec;
+        el->splits[el->n_splits].part[0] = eq + 1;
+        el->splits[el->n_splits].part[1] = c1 + 1;
+        el->splits[el->n_splits].part[2] = c2 + 1;
+        el->n_splits++;
+    }
+    if (rc == 0) {
+        const char *inputs[3 + 3 * 16];
+        int n_in = 0;
+        inputs[n_in++] = el->edges, inputs[n_in++] = el->features, inputs[n_in++] = el->labels;
+        for (int k = 0; k < el->n_splits; k++)
+            for (int p = 0; p < 3; p++) inputs[n_in++] = el->splits[k].part[p];
+        if (cli_check_output(out, inputs, n_in, FROST_DATASET_FORMAT, force, false)) rc = 1;
+    }
+    if (rc == 0) {
+        const double t0 = frost__now();
+        if (frost_import_edgelist(el, out, o) < 0) rc = cli_fail();
+        else if (!quiet)
+            fprintf(stderr, "imported %s -> %s in %.2f s\n", el->edges, out, frost__now() - t0);
+    }
+    for (int k = 0; k < n_owned; k++) free(owned[k]);
+#undef OWN
+    return rc;
+}
+
 static void help(void)
 {
-    printf("usage: frost import ogb DIR OUT.h5 [options]\n\n"
+    printf("usage: frost import ogb DIR OUT.h5 [options]\n"
+           "       frost import edgelist EDGES|DIR OUT.h5 [--features F] [--labels L]\n"
+           "                             [--split NAME=TRAIN,VALID,TEST]... [--num-nodes N] [options]\n\n"
+           "edgelist: a graph from 'src dst' lines (commas or blanks; # comments) or a .npy (2, E)\n"
+           "array, with optional features (one row per node, or .npy (N, F)), labels (one per node;\n"
+           "empty, nan or -1: none; several columns: binary tasks; or .npy) and splits (files of node\n"
+           "ids); text files may be gzip'ed; no count files. A folder DIR holds edges.*, features.*,\n"
+           "labels.* and split/NAME/{train,valid,test}.* (.txt, .csv, .tsv, .npy). Nodes: --num-nodes,\n"
+           "else the feature rows, else the largest id + 1. Without labels, --num-classes is needed.\n\n"
            "Import a dataset folder in OGB's raw layout (DIR/raw/*.csv[.gz], DIR/split/NAME/...)\n"
            "into a frost dataset file. The file is written under a temporary name and renamed\n"
            "when complete.\n\n"
@@ -59,6 +158,10 @@ int cli_import(int argc, char **argv)
     bool quiet = false, force = false, preset = true;
     bool set_inverse = false, set_classes = false, set_task = false, set_metric = false;
     frost_import_opts o = frost_import_opts_default();
+    frost_edgelist_files el;
+    memset(&el, 0, sizeof el);
+    char *split_specs[16];
+    int n_split_specs = 0;
     for (int i = 1; i < argc; i++) {
         const char *v;
         int64_t iv;
@@ -98,6 +201,20 @@ int cli_import(int argc, char **argv)
         } else if (cli_opt(argc, argv, &i, "--name", &v)) {
             if (!v || !*v) return cli_usage_error("import", "--name needs a value");
             o.name = v;
+        } else if (cli_opt(argc, argv, &i, "--features", &v)) {
+            if (!v || !*v) return cli_usage_error("import", "--features needs a file");
+            el.features = v;
+        } else if (cli_opt(argc, argv, &i, "--labels", &v)) {
+            if (!v || !*v) return cli_usage_error("import", "--labels needs a file");
+            el.labels = v;
+        } else if (cli_opt(argc, argv, &i, "--num-nodes", &v)) {
+            if (!cli_i64("import", "--num-nodes", v, &iv)) return CLI_EXIT_USAGE;
+            if (iv < 1 || iv > INT32_MAX) return cli_usage_error("import", "--num-nodes expects 1 .. %d", INT32_MAX);
+            el.num_nodes = iv;
+        } else if (cli_opt(argc, argv, &i, "--split", &v)) {
+            if (!v || !strchr(v, '=') || n_split_specs == 16)
+                return cli_usage_error("import", "--split expects NAME=TRAIN,VALID,TEST (files of node ids; 16 at most)");
+            split_specs[n_split_specs++] = (char *)v;
         } else if (cli_opt(argc, argv, &i, "--compression", &v)) {
             if (!cli_i64("import", "--compression", v, &iv)) return CLI_EXIT_USAGE;
             if (iv < 0 || iv > 9) return cli_usage_error("import", "--compression expects 0 .. 9");
@@ -109,9 +226,12 @@ int cli_import(int argc, char **argv)
             pos[npos++] = argv[i];
         }
     }
-    if (npos < 3) return cli_usage_error("import", "expected: frost import ogb DIR OUT.h5");
+    if (npos < 3) return cli_usage_error("import", "expected: frost import ogb DIR OUT.h5 (or edgelist EDGES OUT.h5)");
+    if (strcmp(pos[0], "edgelist") == 0) return import_edgelist(pos[1], pos[2], &el, split_specs, n_split_specs, &o, quiet, force);
     if (strcmp(pos[0], "ogb") != 0)
-        return cli_usage_error("import", "unknown source format '%s' (supported: ogb)", pos[0]);
+        return cli_usage_error("import", "unknown source format '%s' (supported: ogb, edgelist)", pos[0]);
+    if (el.features || el.labels || el.num_nodes || n_split_specs)
+        return cli_usage_error("import", "--features, --labels, --num-nodes and --split are for frost import edgelist");
     if (preset) {
         /* OGB's settings by the folder's name; a flag given wins */
         frost_import_opts p = o;

@@ -20,4 +20,18 @@ void frost__split_release(frost_split *sp);
 
 const char *frost__self_loops_name(frost_self_loops s);
 
+/* Task type, classes and metric of ds from its labels and the import options
+ * (--task, --num-classes, --metric); `path` names the label file. */
+frost_status frost__labels_finish(frost_dataset *ds, const frost_import_opts *o, const char *path);
+
+/* Node ids from a text file (one per line) or a .npy vector, each checked
+ * against n_nodes (0: not checked); *out malloc'd. */
+/* DIR/split/NAME/{train,valid,test}.csv[.gz] of OGB's layout into ds. */
+frost_status frost__read_ogb_splits(const char *dir, frost_dataset *ds);
+/* OGB's npz layout: DIR/raw/data.npz (edge_index, node_feat, num_nodes_list,
+ * node_year) and DIR/raw/node-label.npz (node_label, NaN for none). */
+frost_status frost__import_ogb_npz(const char *dir, const char *out_path, const frost_import_opts *opts);
+
+frost_status frost__read_id_file(const char *path, int64_t n_nodes, int64_t **out, int64_t *count);
+
 #endif

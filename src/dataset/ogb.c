@@ -50,9 +50,7 @@ static const struct ogbn_preset {
     {"mag", "ogbn-mag", "time", false, 349, 1, FROST_TASK_MULTICLASS, FROST_METRIC_ACCURACY,
      "its raw files are heterogeneous (relations/, node-feat/paper/, ...); frost reads homogeneous graphs: "
      "write the paper graph with tools/python/frost.py write_dataset"},
-    {"papers100m", "ogbn-papers100M", "time", false, 172, 1, FROST_TASK_MULTICLASS, FROST_METRIC_ACCURACY,
-     "its raw files are numpy archives (raw/data.npz, raw/node-label.npz), which frost import ogb does not read "
-     "yet: write it with tools/python/frost.py write_dataset"},
+    {"papers100m", "ogbn-papers100M", "time", false, 172, 1, FROST_TASK_MULTICLASS, FROST_METRIC_ACCURACY, NULL},
 };
 
 int frost_import_ogb_preset(const char *dir, frost_import_opts *o, char *said, size_t cap)
@@ -394,7 +392,7 @@ static frost_status read_split_part(const char *dir, const char *part, int64_t n
 
 static int cmp_name(const void *a, const void *b) { return strcmp(a, b); }
 
-static frost_status read_splits(const char *dir, frost_dataset *ds)
+frost_status frost__read_ogb_splits(const char *dir, frost_dataset *ds)
 {
     char *sdir = frost__asprintf("%s/split", dir), *p = NULL;
     if (!sdir) return frost__error(FROST_ERR_NOMEM, "%s: out of memory", dir);
@@ -595,8 +593,54 @@ static bool find_csv(char **out, const char *dir, const char *name)
     return frost__find_csv(out, dir, name);
 }
 
+/* Task type, classes and metric of ds from its labels and the options
+ * (shared by the importers); `path` names the label file in messages. */
+frost_status frost__labels_finish(frost_dataset *ds, const frost_import_opts *o, const char *path)
+{
+    frost_status st = FROST_OK;
+    int32_t maxlab = -1;
+    for (int64_t k = 0; k < ds->num_nodes * ds->num_tasks; k++)
+        if (ds->label[k] > maxlab) maxlab = ds->label[k];
+    ds->task_type = o->task_type >= 0 ? (frost_task)o->task_type
+                                    : (ds->num_tasks > 1 ? FROST_TASK_BINARY : FROST_TASK_MULTICLASS);
+    if (ds->task_type == FROST_TASK_MULTICLASS && ds->num_tasks > 1)
+        FROST_FAIL(FROST_ERR_FORMAT, "%s: %d label columns, but a multiclass task needs exactly 1", path,
+                   ds->num_tasks);
+    if (ds->task_type == FROST_TASK_BINARY) {
+        if (maxlab > 1)
+            FROST_FAIL(FROST_ERR_RANGE, "%s: label %d in a binary task, expected 0 or 1", path, maxlab);
+        ds->num_classes = 2;
+    } else {
+        ds->num_classes = o->num_classes > 0 ? o->num_classes : maxlab + 1;
+        if (ds->num_classes < 1)
+            FROST_FAIL(FROST_ERR_FORMAT, "%s: no node has a label", path);
+        if (maxlab >= ds->num_classes)
+            FROST_FAIL(FROST_ERR_RANGE, "%s: label %d, but --num-classes is %d", path, maxlab,
+                       ds->num_classes);
+    }
+    ds->metric = o->metric >= 0 ? (frost_metric)o->metric
+                              : (ds->task_type == FROST_TASK_BINARY ? FROST_METRIC_ROCAUC
+                                                                    : FROST_METRIC_ACCURACY);
+    if (ds->metric == FROST_METRIC_ROCAUC && ds->task_type == FROST_TASK_MULTICLASS) {
+        if (ds->num_classes != 2)
+            FROST_FAIL(FROST_ERR_INVALID, "%s: metric rocauc needs binary labels, found %d classes", path,
+                       ds->num_classes);
+        ds->task_type = FROST_TASK_BINARY; /* one task of 0/1 labels */
+    }
+    return FROST_OK;
+fail:
+    return st;
+}
+
 frost_status frost_import_ogb(const char *dir, const char *out_path, const frost_import_opts *opts)
 {
+    {
+        /* OGB's npz layout (ogbn-papers100M): raw/data.npz and raw/node-label.npz */
+        char *npz = frost__asprintf("%s/raw/data.npz", dir);
+        const bool is_npz = npz && frost__file_exists(npz);
+        free(npz);
+        if (is_npz) return frost__import_ogb_npz(dir, out_path, opts);
+    }
     frost_status st = FROST_OK;
     frost_import_opts o = opts ? *opts : frost_import_opts_default();
     frost_dataset ds;
@@ -669,35 +713,7 @@ frost_status frost_import_ogb(const char *dir, const char *out_path, const frost
     if (!find_csv(&path, raw, "node-label"))
         FROST_FAIL(FROST_ERR_IO, "%s: missing (also tried node-label.csv)", path);
     FROST_TRY(read_labels(path, ds.num_nodes, &ds.label, &ds.num_tasks));
-    int32_t maxlab = -1;
-    for (int64_t k = 0; k < ds.num_nodes * ds.num_tasks; k++)
-        if (ds.label[k] > maxlab) maxlab = ds.label[k];
-    ds.task_type = o.task_type >= 0 ? (frost_task)o.task_type
-                                    : (ds.num_tasks > 1 ? FROST_TASK_BINARY : FROST_TASK_MULTICLASS);
-    if (ds.task_type == FROST_TASK_MULTICLASS && ds.num_tasks > 1)
-        FROST_FAIL(FROST_ERR_FORMAT, "%s: %d label columns, but a multiclass task needs exactly 1", path,
-                   ds.num_tasks);
-    if (ds.task_type == FROST_TASK_BINARY) {
-        if (maxlab > 1)
-            FROST_FAIL(FROST_ERR_RANGE, "%s: label %d in a binary task, expected 0 or 1", path, maxlab);
-        ds.num_classes = 2;
-    } else {
-        ds.num_classes = o.num_classes > 0 ? o.num_classes : maxlab + 1;
-        if (ds.num_classes < 1)
-            FROST_FAIL(FROST_ERR_FORMAT, "%s: no node has a label", path);
-        if (maxlab >= ds.num_classes)
-            FROST_FAIL(FROST_ERR_RANGE, "%s: label %d, but --num-classes is %d", path, maxlab,
-                       ds.num_classes);
-    }
-    ds.metric = o.metric >= 0 ? (frost_metric)o.metric
-                              : (ds.task_type == FROST_TASK_BINARY ? FROST_METRIC_ROCAUC
-                                                                    : FROST_METRIC_ACCURACY);
-    if (ds.metric == FROST_METRIC_ROCAUC && ds.task_type == FROST_TASK_MULTICLASS) {
-        if (ds.num_classes != 2)
-            FROST_FAIL(FROST_ERR_INVALID, "%s: metric rocauc needs binary labels, found %d classes", path,
-                       ds.num_classes);
-        ds.task_type = FROST_TASK_BINARY; /* one task of 0/1 labels */
-    }
+    FROST_TRY(frost__labels_finish(&ds, &o, path));
 
     /* year */
     if (find_csv(&path, raw, "node_year")) {
@@ -709,7 +725,7 @@ frost_status frost_import_ogb(const char *dir, const char *out_path, const frost
         years = NULL;
     }
 
-    FROST_TRY(read_splits(dir, &ds));
+    FROST_TRY(frost__read_ogb_splits(dir, &ds));
 
     /* write: everything but the features, then stream the features */
     FROST_TRY(frost__h5_out_create(&out, out_path));

@@ -163,6 +163,68 @@ def main():
                            capture_output=True, text=True)
         check(p.returncode == 1 and "out of range 0 .. 299" in p.stderr, f"a node out of range: {p.stderr.strip()}")
 
+        # frost import edgelist: a folder of text and .npy files, no count files
+        el = os.path.join(t, "my graph")
+        os.makedirs(os.path.join(el, "split", "random"))
+        with open(os.path.join(el, "edges.csv"), "w") as fh:
+            fh.write("# src, dst\n" + "".join(f"{a_}, {b_}\n" for a_, b_ in ei.T))
+        np.savetxt(os.path.join(el, "features.txt"), x, fmt="%.6f", delimiter=" ")
+        with open(os.path.join(el, "labels.txt"), "w") as fh:
+            fh.writelines(("" if v < 0 else str(v)) + "\n" for v in y)
+        for name, ids in zip(("train", "valid", "test"), split):
+            np.save(os.path.join(el, "split", "random", name + ".npy"), ids.astype(">i4"))  # big-endian int32
+        run("import", "edgelist", el, os.path.join(t, "el.h5"), "--quiet", "--num-classes", "4")
+        de = frost.read_dataset(os.path.join(t, "el.h5"))
+        check(all(np.array_equal(de[k], db[k]) for k in ("indptr", "indices", "x", "y")) and
+              all(np.array_equal(de["splits"]["random"][k], db["splits"]["random"][k]) for k in ("train", "valid", "test")),
+              "an edge-list folder imports to the same arrays as write_dataset")
+        run("run", cfg, "--quiet", "--set", 'dataset="el.h5"', "--set", 'output="rel.h5"', "--set", "threads=1", cwd=t)
+        rel = {r["id"]: (r["logits_hash"], r["test_metric"]) for r in frost.read_results(os.path.join(t, "rel.h5"))}
+        check(rel == {k: v[:2] for k, v in hashes[1].items()}, "and trains to the same logits hashes")
+        # .npy arrays of other types: float64 features, (E, 2) edges
+        np.save(os.path.join(t, "e2.npy"), ei.T.astype(np.int32))
+        np.save(os.path.join(t, "x64.npy"), x.astype(np.float64))
+        np.save(os.path.join(t, "y.npy"), y)
+        run("import", "edgelist", os.path.join(t, "e2.npy"), os.path.join(t, "el2.h5"), "--quiet", "--features",
+            os.path.join(t, "x64.npy"), "--labels", os.path.join(t, "y.npy"), "--num-classes", "4")
+        d2 = frost.read_dataset(os.path.join(t, "el2.h5"))
+        check(all(np.array_equal(d2[k], db[k]) for k in ("indptr", "indices", "x", "y")), ".npy edges (E, 2), float64 features")
+        np.save(os.path.join(t, "xf.npy"), np.asfortranarray(x))
+        p = subprocess.run([FROST, "import", "edgelist", os.path.join(t, "e2.npy"), os.path.join(t, "bad.h5"),
+                            "--features", os.path.join(t, "xf.npy"), "--num-classes", "4"], capture_output=True, text=True)
+        check(p.returncode == 1 and "Fortran order" in p.stderr and p.stderr.count("\n") == 1, f"refused: {p.stderr.strip()}")
+        with open(os.path.join(t, "badedges.txt"), "w") as fh:
+            fh.write("0 1\n2 x\n")
+        p = subprocess.run([FROST, "import", "edgelist", os.path.join(t, "badedges.txt"), os.path.join(t, "bad.h5"),
+                            "--num-classes", "2"], capture_output=True, text=True)
+        check(p.returncode == 1 and "badedges.txt:2:" in p.stderr and not os.path.exists(os.path.join(t, "bad.h5")),
+              f"refused: {p.stderr.strip()}")
+
+        # OGB's npz layout (ogbn-papers100M-shaped, small), compressed and stored archives
+        for saver, tag in ((np.savez_compressed, "compressed"), (np.savez, "stored")):
+            pd_ = os.path.join(t, tag, "ogbn_papers100M")
+            os.makedirs(os.path.join(pd_, "raw"))
+            os.makedirs(os.path.join(pd_, "split", "time"))
+            saver(os.path.join(pd_, "raw", "data.npz"), edge_index=ei.astype(np.int64), node_feat=x,
+                  num_nodes_list=np.array([x.shape[0]]), num_edges_list=np.array([ei.shape[1]]),
+                  node_year=np.full((x.shape[0], 1), 2020))
+            lab = np.where(y < 0, np.nan, y).astype(np.float32).reshape(-1, 1)
+            saver(os.path.join(pd_, "raw", "node-label.npz"), node_label=lab)
+            for name, ids in zip(("train", "valid", "test"), split):
+                np.savetxt(os.path.join(pd_, "split", "time", name + ".csv"), ids, fmt="%d")
+            p = subprocess.run([FROST, "import", "ogb", pd_, os.path.join(t, f"p-{tag}.h5"), "--quiet"],
+                               capture_output=True, text=True)
+            check(p.returncode == 0 and "ogbn-papers100M (OGB's settings): edges as given, 172 classes" in p.stderr,
+                  f"npz layout ({tag}) imports without flags: {p.stderr.strip()}")
+            dp = frost.read_dataset(os.path.join(t, f"p-{tag}.h5"))
+            check(all(np.array_equal(dp[k], db[k]) for k in ("indptr", "indices", "x", "y")) and
+                  dp["attrs"]["num_classes"] == 172 and
+                  np.array_equal(dp["splits"]["time"]["train"], db["splits"]["random"]["train"]),
+                  f"npz layout ({tag}): the same arrays, OGB's 172 classes")
+        run("run", cfg, "--quiet", "--set", 'dataset="p-compressed.h5"', "--set", 'split="time"', "--set",
+            'output="rp.h5"', "--set", "threads=1", "--set", 'method="trained"', "--set", "runs=1", cwd=t)
+        check(len(frost.read_results(os.path.join(t, "rp.h5"))) == 1, "the npz import trains")
+
         # read_results against frost report --json
         runs = frost.read_results(os.path.join(t, "ra.h5"))
         rep = json.loads(run("report", os.path.join(t, "ra.h5"), "--json"))
