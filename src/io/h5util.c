@@ -282,8 +282,10 @@ frost_status frost__h5_read_attr_str(hid_t obj, const char *name, char **out, co
          * 1.10 reads without bounds checks: a damaged file crashes it
          * (found by fuzzing). frost writes fixed-length strings only. */
         st = frost__error(FROST_ERR_FORMAT,
-                          "%s: attribute '%s' is a variable-length string; frost reads fixed-length strings only "
-                          "(an older frost file: tools/upgrade-h5-strings.py converts it)",
+                          "%s: attribute '%s' is a variable-length string (h5py's default for str); frost reads "
+                          "fixed-length strings only: write np.bytes_(value) or "
+                          "h5py.string_dtype('utf-8', len) (tools/python/frost.py does; "
+                          "tools/upgrade-h5-strings.py converts a file)",
                           ctx, name);
     } else {
         size_t n = H5Tget_size(t);
@@ -454,6 +456,17 @@ static frost_status open_checked(hid_t loc, const char *name, int rank, int64_t 
     return FROST_OK;
 }
 
+/* "int32", "float64", "uint8", "big-endian int64", ... for messages. */
+static void type_name(hid_t t, char *buf, size_t cap)
+{
+    const H5T_class_t c = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
+    const size_t bits = t >= 0 ? 8 * H5Tget_size(t) : 0;
+    const bool big = t >= 0 && (c == H5T_INTEGER || c == H5T_FLOAT) && H5Tget_order(t) == H5T_ORDER_BE;
+    const bool uns = c == H5T_INTEGER && H5Tget_sign(t) == H5T_SGN_NONE;
+    snprintf(buf, cap, "%s%s%zu", big ? "big-endian " : "",
+             c == H5T_FLOAT ? "float" : c == H5T_INTEGER ? (uns ? "uint" : "int") : "other", bits);
+}
+
 /* ---- reading whole arrays --------------------------------------------------
  * Chunked arrays are read chunk by chunk, their filters undone here: HDF5
  * 1.10 copies a decompressed chunk as if it had the chunk's size, so a
@@ -561,14 +574,20 @@ static frost_status read_all(hid_t d, hid_t memtype, void *buf, const int64_t di
     frost_status st = FROST_OK;
     if (H5Pget_layout(pl) == H5D_CHUNKED) {
         /* raw chunk bytes are the memory type's bytes: the stored type must be it */
-        hid_t ft = H5Dget_type(d);
+        hid_t ft = H5Dget_type(d), ft2 = ft >= 0 ? H5Tcopy(ft) : -1;
         const bool same = ft >= 0 && H5Tequal(ft, memtype) > 0;
         if (ft >= 0) H5Tclose(ft);
-        if (!same)
+        if (!same) {
+            char got[32], want[32];
+            type_name(ft2, got, sizeof got);
+            type_name(memtype, want, sizeof want);
             st = frost__error(FROST_ERR_FORMAT,
-                              "%s: dataset '%s' is stored with another element type than frost writes", ctx, name);
-        else
+                              "%s: dataset '%s' is chunked and stored as %s; frost reads chunked arrays as %s only: "
+                              "write it as %s (h5py: dtype='%s') or unchunked (then any number type is converted)",
+                              ctx, name, got, want, want, want[0] == 'f' ? "f4" : want[0] == 'i' && want[3] == '3' ? "i4" : "i8");
+        } else
             st = read_chunked(d, pl, memtype, buf, dims, rank, ctx, name);
+        if (ft2 >= 0) H5Tclose(ft2);
     } else if (H5Dread(d, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
         st = frost__h5_fail(ctx, "cannot read dataset '%s'", name);
     }

@@ -225,6 +225,29 @@ def main():
             'output="rp.h5"', "--set", "threads=1", "--set", 'method="trained"', "--set", "runs=1", cwd=t)
         check(len(frost.read_results(os.path.join(t, "rp.h5"))) == 1, "the npz import trains")
 
+        # what h5py writes by default: unchunked arrays of other number types are
+        # converted; chunked ones and variable-length strings are named exactly
+        h = os.path.join(t, "h5py.h5")
+        shutil.copy(b, h)
+        with h5py.File(h, "r+") as f:
+            lab_ = f["node/label"][:]
+            del f["node/label"]
+            f["node/label"] = lab_.astype(np.int64)  # unchunked int64
+        info = subprocess.run([FROST, "info", h, "--json"], capture_output=True, text=True)
+        check(info.returncode == 0 and json.loads(info.stdout)["labelled"] == 299, "unchunked int64 labels are converted")
+        with h5py.File(h, "r+") as f:
+            del f["node/label"]
+            f.create_dataset("node/label", data=lab_.astype(np.int64), chunks=(64,), compression="gzip")
+        p = subprocess.run([FROST, "info", h], capture_output=True, text=True)
+        check(p.returncode == 1 and "stored as int64" in p.stderr and "dtype='i4'" in p.stderr,
+              f"chunked int64 named: {p.stderr.strip()}")
+        shutil.copy(b, h)
+        with h5py.File(h, "r+") as f:
+            f.attrs["name"] = "a str"  # h5py: variable-length
+        p = subprocess.run([FROST, "info", h], capture_output=True, text=True)
+        check(p.returncode == 1 and "variable-length string" in p.stderr and "np.bytes_" in p.stderr,
+              f"a variable-length string named: {p.stderr.strip()}")
+
         # read_results against frost report --json
         runs = frost.read_results(os.path.join(t, "ra.h5"))
         rep = json.loads(run("report", os.path.join(t, "ra.h5"), "--json"))
