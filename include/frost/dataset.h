@@ -76,6 +76,8 @@ typedef struct frost_dataset {
     int32_t num_partitions;
     frost_partitioning *partitions; /* (num_partitions), stored under /partition */
     int64_t *original_id;       /* (N) or NULL: id of each node before a reordering */
+    char *class_names;          /* owned or NULL: the classes' names in class order, one per line
+                                   (from an OGB folder's mapping/labelidx2*.csv) */
 } frost_dataset;
 
 /* Read a dataset file; checks format and version. On failure nothing is

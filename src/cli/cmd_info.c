@@ -6,6 +6,7 @@
 #include "io/h5_impl.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -54,6 +55,19 @@ static int dataset_json(const char *path, const frost_dataset *ds, const frost_d
     const int32_t nc = ds->task_type == FROST_TASK_BINARY ? ds->num_tasks : ds->num_classes;
     for (int32_t c = 0; c < nc; c++) frost__json_int(&t, NULL, s->class_counts[c]);
     frost__text_printf(&t, "]");
+    if (ds->class_names) {
+        frost__json_key(&t, "class_names");
+        frost__text_printf(&t, "[");
+        const char *nm = ds->class_names;
+        for (int32_t c = 0; c < ds->num_classes; c++) {
+            const char *nl = strchr(nm, '\n');
+            char *one = strndup(nm, nl ? (size_t)(nl - nm) : strlen(nm));
+            frost__json_str(&t, NULL, one ? one : "");
+            free(one);
+            nm = nl ? nl + 1 : nm + strlen(nm);
+        }
+        frost__text_printf(&t, "]");
+    }
     frost__json_num(&t, "edge_homophily", s->edge_homophily);
     frost__json_key(&t, "splits");
     frost__text_printf(&t, "[");
@@ -122,7 +136,18 @@ static int info_dataset(const char *path, bool json)
            ds.task_type == FROST_TASK_BINARY ? (ds.num_tasks == 1 ? "task" : "tasks") : "classes",
            frost_metric_name(ds.metric));
     printf("labelled     %lld nodes\n", (long long)s.labelled);
-    if (ds.task_type == FROST_TASK_MULTICLASS) {
+    if (ds.task_type == FROST_TASK_MULTICLASS && ds.class_names) {
+        /* named classes (OGB's mapping/labelidx2*.csv), one per line */
+        printf("classes      %d (nodes per class, names from the import's mapping file):\n", ds.num_classes);
+        const char *nm = ds.class_names;
+        for (int32_t c = 0; c < ds.num_classes && c < 64; c++) {
+            const char *nl = strchr(nm, '\n');
+            const int L = nl ? (int)(nl - nm) : (int)strlen(nm);
+            printf("  %-4d %-8lld %.*s\n", c, (long long)s.class_counts[c], L, nm);
+            nm = nl ? nl + 1 : nm + L;
+        }
+        if (ds.num_classes > 64) printf("  ...\n");
+    } else if (ds.task_type == FROST_TASK_MULTICLASS) {
         printf("classes      %d:", ds.num_classes);
         for (int32_t c = 0; c < ds.num_classes; c++) {
             if (c == 64) {

@@ -54,6 +54,7 @@ void frost_dataset_release(frost_dataset *ds)
     for (int32_t k = 0; k < ds->num_partitions; k++) free(ds->partitions[k].part);
     free(ds->partitions);
     free(ds->original_id);
+    free(ds->class_names);
     memset(ds, 0, sizeof *ds);
 }
 
@@ -137,6 +138,7 @@ frost_status frost__dataset_write_meta(hid_t file, const frost_dataset *ds, int 
     FROST_TRY(frost__h5_attr_i64(file, "num_tasks", ds->num_tasks, ctx));
     FROST_TRY(frost__h5_attr_str(file, "task_type", frost_task_name(ds->task_type), ctx));
     FROST_TRY(frost__h5_attr_str(file, "metric", frost_metric_name(ds->metric), ctx));
+    if (ds->class_names) FROST_TRY(frost__h5_attr_strfix(file, "class_names", ds->class_names, ctx));
 
     g = frost__h5_group(file, "graph");
     if (g < 0) FROST_FAILED(frost__h5_fail(ctx, "cannot create group /graph"));
@@ -315,6 +317,7 @@ frost_status frost_dataset_load(frost_dataset *ds, const char *path)
                    (long long)v);
     ds->num_tasks = (int32_t)v;
     FROST_TRY(read_task_attrs(f, ds, path));
+    if (frost__h5_has_attr(f, "class_names")) FROST_TRY(frost__h5_read_attr_str(f, "class_names", &ds->class_names, path));
     if (ds->task_type == FROST_TASK_MULTICLASS && ds->num_tasks != 1)
         FROST_FAIL(FROST_ERR_FORMAT, "%s: multiclass dataset with %d label columns, expected 1", path,
                    ds->num_tasks);

@@ -632,6 +632,60 @@ fail:
     return st;
 }
 
+/* The class names of DIR/mapping/labelidx2*.csv[.gz] (OGB: "label idx,NAME"
+ * after a header line), one per line in class order; NULL without the file.
+ * A class the file does not name gets an empty line. */
+static frost_status read_class_names(const char *dir, int32_t C, char **out)
+{
+    frost_status st = FROST_OK;
+    char *mdir = frost__asprintf("%s/mapping", dir), *path = NULL, **names = NULL;
+    frost__lines r;
+    bool open = false;
+    *out = NULL;
+    DIR *d = mdir ? opendir(mdir) : NULL;
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        if (strncmp(e->d_name, "labelidx2", 9) == 0 && strstr(e->d_name, ".csv")) {
+            path = frost__asprintf("%s/%s", mdir, e->d_name);
+            break;
+        }
+    if (d) closedir(d);
+    if (!path || C < 1) goto done;
+    FROST_CALLOC(names, C);
+    FROST_TRY(frost__lines_open(&r, path));
+    open = true;
+    char *line;
+    size_t len;
+    while ((st = frost__lines_next(&r, &line, &len)) == FROST_OK) {
+        const char *p = line;
+        int64_t idx;
+        if (r.lineno == 1 && !frost__parse_i64(&p, &idx)) continue; /* the header */
+        p = line;
+        if (!frost__parse_i64(&p, &idx) || *p != ',' || idx < 0 || idx >= C)
+            FROST_FAIL(FROST_ERR_FORMAT, "%s:%lld: expected 'label index,name' with an index 0 .. %d", path,
+                       (long long)r.lineno, C - 1);
+        free(names[idx]);
+        if (!(names[idx] = strdup(p + 1))) FROST_FAIL(FROST_ERR_NOMEM, "out of memory");
+        for (char *q = names[idx]; *q; q++)
+            if (*q == '\n' || *q == '\r') *q = ' ';
+    }
+    if (st < 0) goto fail;
+    st = FROST_OK;
+    size_t total = 1;
+    for (int32_t c = 0; c < C; c++) total += (names[c] ? strlen(names[c]) : 0) + 1;
+    FROST_ALLOC(*out, (int64_t)total);
+    char *w = *out;
+    for (int32_t c = 0; c < C; c++) w += sprintf(w, "%s%s", c ? "\n" : "", names[c] ? names[c] : "");
+fail:
+done:
+    if (open) frost__lines_close(&r);
+    for (int32_t c = 0; names && c < C; c++) free(names[c]);
+    free(names);
+    free(path);
+    free(mdir);
+    return st;
+}
+
 frost_status frost_import_ogb(const char *dir, const char *out_path, const frost_import_opts *opts)
 {
     {
@@ -726,6 +780,7 @@ frost_status frost_import_ogb(const char *dir, const char *out_path, const frost
     }
 
     FROST_TRY(frost__read_ogb_splits(dir, &ds));
+    if (ds.task_type == FROST_TASK_MULTICLASS) FROST_TRY(read_class_names(dir, ds.num_classes, &ds.class_names));
 
     /* write: everything but the features, then stream the features */
     FROST_TRY(frost__h5_out_create(&out, out_path));

@@ -80,6 +80,8 @@ frost_status frost_dataset_permute(frost_dataset *out, const frost_dataset *in, 
     out->deduplicated = in->deduplicated;
     out->self_loops = in->self_loops;
     out->edge_list_edges = in->edge_list_edges;
+    if (in->class_names && !(out->class_names = strdup(in->class_names)))
+        FROST_FAIL(FROST_ERR_NOMEM, "out of memory");
     if (in->num_edge_features > 0)
         FROST_FAIL(FROST_ERR_INVALID, "reordering datasets with edge features is not supported");
     const int64_t F = in->num_features, T = in->num_tasks;

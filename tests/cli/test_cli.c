@@ -631,9 +631,15 @@ Test(cli, ogb_settings_by_folder_name_and_proteins_from_edge_features)
     char *arx = strdup(tu_path(d, "ogbn-arxiv")), *prod = strdup(tu_path(d, "products"));
     tu_make_ogb(arx);
     tu_make_ogb(prod);
+    tu_writef(arx, "mapping/labelidx2arxivcategeory.csv.gz", "label idx,arxiv category\n0,arxiv cs na\n1,arxiv cs, mm\n");
     TU_FROST(&R, "import", "ogb", arx, tu_path(d, "a.h5"), "--quiet");
     cr_assert_eq(R.status, 0, "%s", R.err);
     cr_assert(strstr(R.err, "ogbn-arxiv (OGB's settings): edges as given, 40 classes, metric accuracy"), "%s", R.err);
+    /* class names from mapping/: stored, shown */
+    TU_FROST(&R, "info", tu_path(d, "a.h5"));
+    cr_assert(strstr(R.out, "  0    ") && strstr(R.out, "arxiv cs na\n") && strstr(R.out, "arxiv cs, mm\n"), "%s", R.out);
+    TU_FROST(&R, "info", tu_path(d, "a.h5"), "--json");
+    cr_assert(strstr(R.out, "\"class_names\":[\"arxiv cs na\",\"arxiv cs, mm\",\"\""), "%s", R.out);
     TU_FROST(&R, "info", tu_path(d, "a.h5"), "--json");
     cr_assert(strstr(R.out, "\"classes\":40,") && strstr(R.out, "\"inverse_edges_added\":false"), "%s", R.out);
     TU_FROST(&R, "import", "ogb", prod, tu_path(d, "b.h5"), "--quiet", "--num-classes", "2");
