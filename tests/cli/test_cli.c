@@ -529,6 +529,34 @@ Test(cli, json_views_and_a_report_without_gnuplot)
     cr_assert(tu_exists(tu_path(d, "r-report/summary.csv")));
     cr_assert(tu_exists(tu_path(d, "r-report/gcn-plots.gp")));
     cr_assert_not(tu_exists(tu_path(d, "r-report/gcn-test-vs-size.png")));
+    /* learning curves: with -o, the CSV on stdout and a plot (data and script without gnuplot) */
+    TU_FROST_ENV(&R, "PATH=/nonexistent", "report", tu_path(d, "r.h5"), "--history", "trained-gcn-seed1", "-o",
+                 tu_path(d, "h"));
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    cr_assert(strstr(R.out, "epoch,loss,") && strstr(R.err, "plot skipped"), "%s / %s", R.out, R.err);
+    char *hd = tu_slurp(tu_path(d, "h/trained-gcn-seed1-history.dat"));
+    cr_assert_eq(count_in(hd, "\n"), 3, "a header and 2 epochs: %s", hd);
+    free(hd);
+    cr_assert(tu_exists(tu_path(d, "h/trained-gcn-seed1-history.gp")));
+    if (system("command -v gnuplot >/dev/null 2>&1") == 0) {
+        TU_FROST(&R, "report", tu_path(d, "r.h5"), "--history", "trained-gcn-seed1", "-o", tu_path(d, "h"), "--force");
+        cr_assert_eq(R.status, 0, "%s", R.err);
+        cr_assert(tu_exists(tu_path(d, "h/trained-gcn-seed1-history.png")), "%s", R.out);
+    }
+    /* portable reward tuning: a bar plot of every predictor */
+    char prt_cfg[1200];
+    snprintf(prt_cfg, sizeof prt_cfg, "%s/experiments/prt-upscaling.cfg", tu_source_root());
+    char ds[1300];
+    snprintf(ds, sizeof ds, "dataset=\"%s\"", tu_path(d, "g.h5"));
+    TU_FROST_IN(&R, d, "run", prt_cfg, "--quiet", "--set", ds, "--set", "output=\"p.h5\"", "--set", "runs=1", "--set",
+                "epochs=2", "--set", "prt.base_epochs=2", "--set", "threads=1");
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    TU_FROST_ENV(&R, "PATH=/nonexistent", "report", tu_path(d, "p.h5"));
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    char *pd = tu_slurp(tu_path(d, "p-report/prt.dat"));
+    cr_assert(strstr(pd, "\"new base + PRT\" ") && strstr(pd, "\"new base + EFT\" ") && count_in(pd, "\n") == 7,
+              "%s", pd);
+    free(pd);
     tu_rmtree(d);
     free(d);
 }
