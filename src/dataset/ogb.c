@@ -47,9 +47,8 @@ static const struct ogbn_preset {
     {"arxiv", "ogbn-arxiv", "time", false, 40, 1, FROST_TASK_MULTICLASS, FROST_METRIC_ACCURACY, NULL},
     {"products", "ogbn-products", "sales_ranking", true, 47, 1, FROST_TASK_MULTICLASS, FROST_METRIC_ACCURACY, NULL},
     {"proteins", "ogbn-proteins", "species", true, 2, 112, FROST_TASK_BINARY, FROST_METRIC_ROCAUC, NULL},
-    {"mag", "ogbn-mag", "time", false, 349, 1, FROST_TASK_MULTICLASS, FROST_METRIC_ACCURACY,
-     "its raw files are heterogeneous (relations/, node-feat/paper/, ...); frost reads homogeneous graphs: "
-     "write the paper graph with tools/python/frost.py write_dataset"},
+    {"mag", "ogbn-mag (its paper citation graph)", "time", false, 349, 1, FROST_TASK_MULTICLASS, FROST_METRIC_ACCURACY,
+     NULL},
     {"papers100m", "ogbn-papers100M", "time", false, 172, 1, FROST_TASK_MULTICLASS, FROST_METRIC_ACCURACY, NULL},
 };
 
@@ -105,6 +104,50 @@ static void progress(const frost_import_opts *o, const char *stage, double f)
 }
 
 /* A file holding one non-negative integer on one line. */
+/* ogbn-mag's raw/num-node-dict.csv: a header of node types, then their counts; the count of `type`. */
+static frost_status read_typed_count(const char *path, const char *type, int64_t *out)
+{
+    frost__lines r;
+    char *line, *head = NULL;
+    size_t len;
+    frost_status st = frost__lines_open(&r, path);
+    if (st < 0) return st;
+    int col = -1;
+    if ((st = frost__lines_next(&r, &line, &len)) != FROST_OK || !(head = strdup(line))) {
+        if (st >= 0) st = frost__error(FROST_ERR_FORMAT, "%s: empty, expected a header of node types", path);
+        goto done;
+    }
+    int k = 0;
+    for (char *save = NULL, *t = strtok_r(head, ",", &save); t; t = strtok_r(NULL, ",", &save), k++)
+        if (strcmp(t, type) == 0) col = k;
+    if (col < 0) {
+        st = frost__error(FROST_ERR_FORMAT, "%s:1: no node type '%s' in the header", path, type);
+        goto done;
+    }
+    if ((st = frost__lines_next(&r, &line, &len)) != FROST_OK) {
+        if (st >= 0) st = frost__error(FROST_ERR_FORMAT, "%s: expected a second line of counts", path);
+        goto done;
+    }
+    const char *p = line;
+    int64_t v = -1;
+    for (k = 0; k <= col; k++) {
+        if (!frost__parse_i64(&p, &v) || (k < col && *p++ != ',')) {
+            st = frost__error(FROST_ERR_FORMAT, "%s:2: expected a count per node type", path);
+            goto done;
+        }
+    }
+    if (v < 1 || v > INT32_MAX) {
+        st = frost__error(FROST_ERR_RANGE, "%s:2: %lld %s nodes, expected 1 .. %d", path, (long long)v, type, INT32_MAX);
+        goto done;
+    }
+    *out = v;
+    st = FROST_OK;
+done:
+    free(head);
+    frost__lines_close(&r);
+    return st;
+}
+
 static frost_status read_count(const char *path, const char *what, int64_t max, int64_t *out)
 {
     frost__lines r;
@@ -392,7 +435,12 @@ static frost_status read_split_part(const char *dir, const char *part, int64_t n
 
 static int cmp_name(const void *a, const void *b) { return strcmp(a, b); }
 
-frost_status frost__read_ogb_splits(const char *dir, frost_dataset *ds)
+static frost_status read_splits_in(const char *dir, const char *sub, frost_dataset *ds);
+
+frost_status frost__read_ogb_splits(const char *dir, frost_dataset *ds) { return read_splits_in(dir, NULL, ds); }
+
+/* split/NAME/{train,valid,test} (or split/NAME/SUB/..., ogbn-mag's per-type folders) */
+static frost_status read_splits_in(const char *dir, const char *sub, frost_dataset *ds)
 {
     char *sdir = frost__asprintf("%s/split", dir), *p = NULL;
     if (!sdir) return frost__error(FROST_ERR_NOMEM, "%s: out of memory", dir);
@@ -446,7 +494,7 @@ frost_status frost__read_ogb_splits(const char *dir, frost_dataset *ds)
         ds->num_splits = k + 1;
         frost__strlcpy(sp->name, names[k], sizeof sp->name);
         free(p);
-        if (!(p = frost__asprintf("%s/%s", sdir, names[k]))) {
+        if (!(p = frost__asprintf("%s/%s%s%s", sdir, names[k], sub ? "/" : "", sub ? sub : ""))) {
             st = frost__error(FROST_ERR_NOMEM, "%s: out of memory", sdir);
             goto done;
         }
@@ -702,6 +750,9 @@ frost_status frost_import_ogb(const char *dir, const char *out_path, const frost
     int32_t *src = NULL, *dst = NULL;
     int64_t *perm = NULL, *years = NULL;
     char *raw = NULL, *path = NULL, *nedge_path = NULL, *feat_path = NULL, *efeat_path = NULL;
+    /* ogbn-mag's paper graph: the same files in per-type folders */
+    char *edir = NULL, *fdir = NULL, *ldir = NULL, *ydir = NULL;
+    bool mag = false;
     bool out_open = false;
     memset(&ds, 0, sizeof ds);
     frost__h5_init();
@@ -726,23 +777,43 @@ frost_status frost_import_ogb(const char *dir, const char *out_path, const frost
     snprintf(ds.source, sizeof ds.source, "frost import ogb %s (add_inverse_edges=%d, dedup=%d, self_loops=%s)",
              dir, o.add_inverse_edges, !o.keep_duplicates, frost__self_loops_name(o.self_loops));
 
+    edir = frost__asprintf("%s/relations/paper___cites___paper", raw);
+    if (!edir) FROST_FAIL(FROST_ERR_NOMEM, "out of memory");
+    mag = dir_exists(edir);
+    if (mag) {
+        fdir = frost__asprintf("%s/node-feat/paper", raw);
+        ldir = frost__asprintf("%s/node-label/paper", raw);
+        ydir = frost__asprintf("%s/node_year/paper", raw);
+    } else {
+        free(edir);
+        edir = strdup(raw), fdir = strdup(raw), ldir = strdup(raw), ydir = strdup(raw);
+    }
+    if (!edir || !fdir || !ldir || !ydir) FROST_FAIL(FROST_ERR_NOMEM, "out of memory");
+    if (mag) snprintf(ds.source + strlen(ds.source), sizeof ds.source - strlen(ds.source), "; ogbn-mag's paper graph");
+
     /* counts */
-    if (!find_csv(&path, raw, "num-node-list"))
-        FROST_FAIL(FROST_ERR_IO, "%s: missing (also tried num-node-list.csv)", path);
-    FROST_TRY(read_count(path, "nodes", INT32_MAX, &ds.num_nodes));
-    if (!find_csv(&nedge_path, raw, "num-edge-list"))
+    if (mag) {
+        if (!find_csv(&path, raw, "num-node-dict"))
+            FROST_FAIL(FROST_ERR_IO, "%s: missing (also tried num-node-dict.csv)", path);
+        FROST_TRY(read_typed_count(path, "paper", &ds.num_nodes));
+    } else {
+        if (!find_csv(&path, raw, "num-node-list"))
+            FROST_FAIL(FROST_ERR_IO, "%s: missing (also tried num-node-list.csv)", path);
+        FROST_TRY(read_count(path, "nodes", INT32_MAX, &ds.num_nodes));
+    }
+    if (!find_csv(&nedge_path, edir, "num-edge-list"))
         FROST_FAIL(FROST_ERR_IO, "%s: missing (also tried num-edge-list.csv)", nedge_path);
     int64_t E = 0;
     FROST_TRY(read_count(nedge_path, "edges", INT64_C(1) << 40, &E));
     ds.edge_list_edges = E;
 
     /* edges -> CSR */
-    if (!find_csv(&path, raw, "edge"))
+    if (!find_csv(&path, edir, "edge"))
         FROST_FAIL(FROST_ERR_IO, "%s: missing (also tried edge.csv)", path);
     FROST_ALLOC(src, E);
     FROST_ALLOC(dst, E);
     FROST_TRY(read_edges(path, ds.num_nodes, E, nedge_path, src, dst, &o));
-    bool have_efeat = find_csv(&efeat_path, raw, "edge-feat");
+    bool have_efeat = find_csv(&efeat_path, edir, "edge-feat");
     frost_csr_build_opts bo = frost_csr_build_opts_default();
     bo.symmetrize = o.add_inverse_edges;
     bo.keep_duplicates = o.keep_duplicates;
@@ -764,13 +835,13 @@ frost_status frost_import_ogb(const char *dir, const char *out_path, const frost
     }
 
     /* labels */
-    if (!find_csv(&path, raw, "node-label"))
+    if (!find_csv(&path, ldir, "node-label"))
         FROST_FAIL(FROST_ERR_IO, "%s: missing (also tried node-label.csv)", path);
     FROST_TRY(read_labels(path, ds.num_nodes, &ds.label, &ds.num_tasks));
     FROST_TRY(frost__labels_finish(&ds, &o, path));
 
     /* year */
-    if (find_csv(&path, raw, "node_year")) {
+    if (find_csv(&path, ydir, "node_year")) {
         int64_t cnt = 0;
         FROST_TRY(read_int_column(path, ds.num_nodes, &years, &cnt));
         FROST_ALLOC(ds.year, ds.num_nodes);
@@ -779,14 +850,14 @@ frost_status frost_import_ogb(const char *dir, const char *out_path, const frost
         years = NULL;
     }
 
-    FROST_TRY(frost__read_ogb_splits(dir, &ds));
+    FROST_TRY(read_splits_in(dir, mag ? "paper" : NULL, &ds));
     if (ds.task_type == FROST_TASK_MULTICLASS) FROST_TRY(read_class_names(dir, ds.num_classes, &ds.class_names));
 
     /* write: everything but the features, then stream the features */
     FROST_TRY(frost__h5_out_create(&out, out_path));
     out_open = true;
     FROST_TRY(frost__dataset_write_meta(out.file, &ds, o.compression, out_path));
-    if (find_csv(&feat_path, raw, "node-feat")) {
+    if (find_csv(&feat_path, fdir, "node-feat")) {
         FROST_TRY(stream_features(feat_path, out.file, ds.num_nodes, o.compression, out_path, &o,
                                   &ds.num_features));
         FROST_TRY(frost__h5_attr_i64(out.file, "num_features", ds.num_features, out_path));
@@ -798,6 +869,10 @@ frost_status frost_import_ogb(const char *dir, const char *out_path, const frost
 fail:
     if (out_open) frost__h5_out_abort(&out);
     free(raw);
+    free(edir);
+    free(fdir);
+    free(ldir);
+    free(ydir);
     free(path);
     free(nedge_path);
     free(feat_path);
