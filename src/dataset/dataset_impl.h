@@ -26,6 +26,12 @@ frost_status frost__labels_finish(frost_dataset *ds, const frost_import_opts *o,
 
 /* Node ids from a text file (one per line) or a .npy vector, each checked
  * against n_nodes (0: not checked); *out malloc'd. */
+/* ds->name from the option or the last name of path (folder or file, no extension). */
+void frost__dataset_name(frost_dataset *ds, const char *path, const frost_import_opts *o);
+/* ds->graph from an edge list as the import flags say; the flags and the symmetry recorded (ds->num_nodes set). */
+frost_status frost__dataset_graph(frost_dataset *ds, int64_t E, const int32_t *src, const int32_t *dst,
+                                  const frost_import_opts *o, int64_t **perm);
+
 /* DIR/split/NAME/{train,valid,test}.csv[.gz] of OGB's layout into ds. */
 frost_status frost__read_ogb_splits(const char *dir, frost_dataset *ds);
 /* OGB's npz layout: DIR/raw/data.npz (edge_index, node_feat, num_nodes_list,

@@ -445,28 +445,13 @@ frost_status frost_import_edgelist(const frost_edgelist_files *in, const char *o
     if (n > INT32_MAX) FROST_FAIL(FROST_ERR_RANGE, "%s: %lld nodes, frost takes at most %d", in->edges, (long long)n, INT32_MAX);
     ds.num_nodes = n;
     ds.num_features = F;
-    if (o.name) frost__strlcpy(ds.name, o.name, sizeof ds.name);
-    else {
-        const char *b = strrchr(in->edges, '/');
-        frost__strlcpy(ds.name, b ? b + 1 : in->edges, sizeof ds.name);
-        char *dot = strchr(ds.name, '.');
-        if (dot && dot != ds.name) *dot = 0;
-    }
+    frost__dataset_name(&ds, in->edges, &o);
     snprintf(ds.source, sizeof ds.source, "frost import edgelist %s (add_inverse_edges=%d, dedup=%d, self_loops=%s)",
              in->edges, o.add_inverse_edges, !o.keep_duplicates, frost__self_loops_name(o.self_loops));
-    ds.edge_list_edges = E;
-    frost_csr_build_opts bo = frost_csr_build_opts_default();
-    bo.symmetrize = o.add_inverse_edges;
-    bo.keep_duplicates = o.keep_duplicates;
-    bo.self_loops = o.self_loops;
-    FROST_TRY(frost_csr_from_edges(&ds.graph, n, E, src, dst, &bo, NULL));
+    FROST_TRY(frost__dataset_graph(&ds, E, src, dst, &o, NULL));
     free(src);
     free(dst);
     src = dst = NULL;
-    ds.inverse_edges_added = o.add_inverse_edges;
-    ds.deduplicated = !o.keep_duplicates;
-    ds.self_loops = o.self_loops;
-    FROST_TRY(frost_csr_is_symmetric(&ds.graph, &ds.symmetric));
     if (in->labels) {
         FROST_TRY(read_label_file(in->labels, n, &ds));
         FROST_TRY(frost__labels_finish(&ds, &o, in->labels));
@@ -595,29 +580,13 @@ frost_status frost__import_ogb_npz(const char *dir, const char *out_path, const 
     free(ei);
     ei = NULL;
     ds.num_nodes = n;
-    ds.edge_list_edges = E;
-    if (o.name) frost__strlcpy(ds.name, o.name, sizeof ds.name);
-    else {
-        size_t L = strlen(dir);
-        while (L > 1 && dir[L - 1] == '/') L--;
-        size_t b = L;
-        while (b > 0 && dir[b - 1] != '/') b--;
-        snprintf(ds.name, sizeof ds.name, "%.*s", (int)(L - b), dir + b);
-    }
+    frost__dataset_name(&ds, dir, &o);
     snprintf(ds.source, sizeof ds.source, "frost import ogb %s (npz; add_inverse_edges=%d, dedup=%d, self_loops=%s)",
              dir, o.add_inverse_edges, !o.keep_duplicates, frost__self_loops_name(o.self_loops));
-    frost_csr_build_opts bo = frost_csr_build_opts_default();
-    bo.symmetrize = o.add_inverse_edges;
-    bo.keep_duplicates = o.keep_duplicates;
-    bo.self_loops = o.self_loops;
-    FROST_TRY(frost_csr_from_edges(&ds.graph, n, E, src, dst, &bo, NULL));
+    FROST_TRY(frost__dataset_graph(&ds, E, src, dst, &o, NULL));
     free(src);
     free(dst);
     src = dst = NULL;
-    ds.inverse_edges_added = o.add_inverse_edges;
-    ds.deduplicated = !o.keep_duplicates;
-    ds.self_loops = o.self_loops;
-    FROST_TRY(frost_csr_is_symmetric(&ds.graph, &ds.symmetric));
     /* labels: node_label (N, T), NaN for none */
     FROST_TRY(member_i64(labels, "node_label.npy", &lab, lsh));
     if (lsh[0] != n)

@@ -641,6 +641,41 @@ static bool find_csv(char **out, const char *dir, const char *name)
     return frost__find_csv(out, dir, name);
 }
 
+/* ds->name: the option, else the last name of `path` (a folder or a file, without its extension). */
+void frost__dataset_name(frost_dataset *ds, const char *path, const frost_import_opts *o)
+{
+    if (o->name && o->name[0]) {
+        frost__strlcpy(ds->name, o->name, sizeof ds->name);
+        return;
+    }
+    size_t L = strlen(path);
+    while (L > 1 && path[L - 1] == '/') L--;
+    size_t b = L;
+    while (b > 0 && path[b - 1] != '/') b--;
+    snprintf(ds->name, sizeof ds->name, "%.*s", (int)(L - b), path + b);
+    struct stat sb;
+    char *dot = strchr(ds->name, '.');
+    if (dot && dot != ds->name && stat(path, &sb) == 0 && S_ISREG(sb.st_mode)) *dot = 0; /* a file's extension */
+}
+
+/* ds->graph from an edge list as the import flags say (inverse edges,
+ * repeats, self-loops), with the flags and the symmetry recorded. */
+frost_status frost__dataset_graph(frost_dataset *ds, int64_t E, const int32_t *src, const int32_t *dst,
+                                  const frost_import_opts *o, int64_t **perm)
+{
+    frost_csr_build_opts bo = frost_csr_build_opts_default();
+    bo.symmetrize = o->add_inverse_edges;
+    bo.keep_duplicates = o->keep_duplicates;
+    bo.self_loops = o->self_loops;
+    frost_status st = frost_csr_from_edges(&ds->graph, ds->num_nodes, E, src, dst, &bo, perm);
+    if (st < 0) return st;
+    ds->edge_list_edges = E;
+    ds->inverse_edges_added = o->add_inverse_edges;
+    ds->deduplicated = !o->keep_duplicates;
+    ds->self_loops = o->self_loops;
+    return frost_csr_is_symmetric(&ds->graph, &ds->symmetric);
+}
+
 /* Task type, classes and metric of ds from its labels and the options
  * (shared by the importers); `path` names the label file in messages. */
 frost_status frost__labels_finish(frost_dataset *ds, const frost_import_opts *o, const char *path)
@@ -764,16 +799,7 @@ frost_status frost_import_ogb(const char *dir, const char *out_path, const frost
     if (o.compression < 0 || o.compression > 9)
         FROST_FAIL(FROST_ERR_INVALID, "compression level %d, expected 0 .. 9", o.compression);
 
-    /* name: the folder's last component */
-    if (o.name && o.name[0]) {
-        frost__strlcpy(ds.name, o.name, sizeof ds.name);
-    } else {
-        size_t L = strlen(dir);
-        while (L > 1 && dir[L - 1] == '/') L--;
-        size_t b = L;
-        while (b > 0 && dir[b - 1] != '/') b--;
-        snprintf(ds.name, sizeof ds.name, "%.*s", (int)(L - b), dir + b);
-    }
+    frost__dataset_name(&ds, dir, &o); /* the folder's last name */
     snprintf(ds.source, sizeof ds.source, "frost import ogb %s (add_inverse_edges=%d, dedup=%d, self_loops=%s)",
              dir, o.add_inverse_edges, !o.keep_duplicates, frost__self_loops_name(o.self_loops));
 
@@ -814,19 +840,11 @@ frost_status frost_import_ogb(const char *dir, const char *out_path, const frost
     FROST_ALLOC(dst, E);
     FROST_TRY(read_edges(path, ds.num_nodes, E, nedge_path, src, dst, &o));
     bool have_efeat = find_csv(&efeat_path, edir, "edge-feat");
-    frost_csr_build_opts bo = frost_csr_build_opts_default();
-    bo.symmetrize = o.add_inverse_edges;
-    bo.keep_duplicates = o.keep_duplicates;
-    bo.self_loops = o.self_loops;
-    FROST_TRY(frost_csr_from_edges(&ds.graph, ds.num_nodes, E, src, dst, &bo, have_efeat ? &perm : NULL));
+    FROST_TRY(frost__dataset_graph(&ds, E, src, dst, &o, have_efeat ? &perm : NULL));
     free(src);
     src = NULL;
     free(dst);
     dst = NULL;
-    ds.inverse_edges_added = o.add_inverse_edges;
-    ds.deduplicated = !o.keep_duplicates;
-    ds.self_loops = o.self_loops;
-    FROST_TRY(frost_csr_is_symmetric(&ds.graph, &ds.symmetric));
     progress(&o, "edges", 1.0);
     if (have_efeat) {
         FROST_TRY(read_edge_feat(efeat_path, E, &ds.graph, perm, &ds.edge_feat, &ds.num_edge_features));
