@@ -194,6 +194,21 @@ static int run_gnuplot(const char *dir, const char *script, const char *script_p
     return 0;
 }
 
+/* After gnuplot: each image DIR/NAME-FILE is there and not empty (gnuplot
+ * exits 0 after a write that failed for lack of space). True after one line. */
+static bool images_empty(const char *dir, const char *name, const char *const *files, int n)
+{
+    for (int k = 0; k < n; k++) {
+        char *f = frost__asprintf("%s/%s-%s", dir, name, files[k]);
+        struct stat sb;
+        const bool bad = !f || stat(f, &sb) != 0 || sb.st_size == 0;
+        if (bad) fprintf(stderr, "frost: %s: gnuplot left it missing or empty (disk full?)\n", f ? f : files[k]);
+        free(f);
+        if (bad) return true;
+    }
+    return false;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     const double x = *(const double *)a, y = *(const double *)b;
@@ -312,7 +327,7 @@ static int plot_model(const char *dir, const char *model, const group *g, int64_
         rc = 0;
         goto done;
     }
-    if (run_gnuplot(dir, sc.buf, path) != 0) goto done;
+    if (run_gnuplot(dir, sc.buf, path) != 0 || images_empty(dir, name, files + 2, 4)) goto done;
     *made = true;
     printf("plots: %s/%s-test-vs-size.png  %s/%s-test-vs-freezing.png  (and .svg)\n", dir, name, dir, name);
     rc = 0;
@@ -350,6 +365,13 @@ static int emit_plot(const char *dir, const char *base, frost__text *dat, frost_
     if (rc == 0 && frost__text_commit(&copy, files[1]) < 0) rc = cli_fail();
     else if (rc) frost__text_release(&copy);
     if (rc == 0 && gnuplot && run_gnuplot(dir, gp->buf, files[1]) != 0) rc = 1;
+    for (int k = 2; rc == 0 && gnuplot && k < nf; k++) {
+        struct stat sb;
+        if (stat(files[k], &sb) != 0 || sb.st_size == 0) {
+            fprintf(stderr, "frost: %s: gnuplot left it %s (disk full?)\n", files[k], stat(files[k], &sb) ? "missing" : "empty");
+            rc = 1;
+        }
+    }
     if (rc == 0 && gnuplot) printf("plot: %s (and .svg)\n", files[2]);
     frost__text_release(gp);
     for (int k = 0; k < nf; k++) free(files[k]);

@@ -240,6 +240,11 @@ static bool parse_shard(const char *v, frost_run_opts *o)
 {
     char *end;
     if (!v || !*v) return false;
+    /* digits, one '/', digits: no signs, blanks or numbers beyond 64 bits */
+    const char *slash = strchr(v, '/');
+    if (!slash || slash == v || !slash[1] || strspn(v, "0123456789") != (size_t)(slash - v) ||
+        strspn(slash + 1, "0123456789") != strlen(slash + 1) || slash - v > 18 || strlen(slash + 1) > 18)
+        return false;
     long long i = strtoll(v, &end, 10);
     if (end == v || *end != '/') return false;
     const char *n0 = end + 1;
@@ -337,11 +342,15 @@ static int run_main(int argc, char **argv)
         frost_experiment_output(&c, out, sizeof out);
         const char *inputs[] = {file, out, c.dataset};
         if (cli_check_output(log_path, inputs, 3, NULL, false, false)) return CLI_EXIT_RUNTIME;
-        u.log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0644);
+        /* O_NONBLOCK: a FIFO nobody reads is refused at once instead of blocking the run */
+        u.log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
         if (u.log_fd < 0) {
-            fprintf(stderr, "frost: --log %s: cannot open for appending: %s\n", log_path, strerror(errno));
+            fprintf(stderr, "frost: --log %s: cannot open for appending: %s\n", log_path,
+                    errno == ENXIO ? "a FIFO with no reader" : strerror(errno));
             return CLI_EXIT_RUNTIME;
         }
+        const int fl = fcntl(u.log_fd, F_GETFL);
+        if (fl >= 0) fcntl(u.log_fd, F_SETFL, fl & ~O_NONBLOCK);
     }
     frost_runner_events ev = {ev_start, ev_run_start, ev_epoch, ev_run_end, ev_note, &u, &stop_flag};
     struct sigaction sa;

@@ -117,6 +117,9 @@ static frost_status probe_folder(const char *dir, const char *out, unsigned flag
 static void format_of(const char *path, char *fmt, size_t cap)
 {
     fmt[0] = 0;
+    /* only a regular file can be a frost file; opening a FIFO to look would block */
+    struct stat sb;
+    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) return;
     if (frost__h5_peek_format(path, fmt, cap) < 0) fmt[0] = 0;
     frost_clear_error();
     if (strncmp(fmt, "frost.", 6) != 0) fmt[0] = 0;

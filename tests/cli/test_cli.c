@@ -493,6 +493,17 @@ Test(cli, run_log_as_json_lines_and_progress_off_a_terminal)
     cr_assert_eq(R.status, 1, "%s", R.err);
     TU_FROST_IN(&R, d, "run", "e.cfg", "--progress-every", "-1");
     cr_assert_eq(R.status, 2, "%s", R.err);
+    /* a FIFO nobody reads is refused at once (opening it would block) */
+    cr_assert_eq(mkfifo(tu_path(d, "fifo"), 0644), 0);
+    TU_FROST_IN(&R, d, "run", "e.cfg", "--set", "runs=4", "--log", "fifo");
+    cr_assert_eq(R.status, 1, "%s", R.err);
+    cr_assert(strstr(R.err, "a FIFO with no reader") && R.err_lines == 1, "%s", R.err);
+    /* --shard takes digits only */
+    static const char *const bad_shards[] = {"0/99999999999999999999", " 0/2", "+0/2", "0/ 2", "0/2x", "-1/2"};
+    for (size_t k = 0; k < sizeof bad_shards / sizeof bad_shards[0]; k++) {
+        TU_FROST_IN(&R, d, "run", "e.cfg", "--dry-run", "--shard", bad_shards[k]);
+        cr_assert_eq(R.status, 2, "--shard '%s': %s", bad_shards[k], R.err);
+    }
     tu_rmtree(d);
     free(d);
 }
