@@ -125,7 +125,7 @@ def write_dataset(path, x, edge_index, y, splits=None, *, name=None, num_classes
     x           (N, F) node features (float32 on disk), or None for none
     edge_index  (2, E) source and target ids (PyG's layout: edge_index[0] -> edge_index[1])
     y           (N,) class ids, -1 unlabelled; or (N, T) 0/1 labels of T binary tasks
-                (-1 or NaN unlabelled); None for data to predict on (no labels stored:
+                (-1 or NaN unlabelled); None for data to predict on (every label -1:
                 give num_classes, or the number of tasks with task="binary")
     splits      {name: (train, valid, test)} or {name: {"train": .., "valid": .., "test": ..}},
                 each an index array or a boolean mask
@@ -236,8 +236,7 @@ def write_dataset(path, x, edge_index, y, splits=None, *, name=None, num_classes
             nd = f.create_group("node")
             if x is not None:
                 _array(nd, "feat", x, np.float32)
-            if not unlabelled:
-                _array(nd, "label", lab, np.int32)
+            _array(nd, "label", lab, np.int32)  # -1 everywhere when unlabelled (the files' contract has labels)
             if year is not None:
                 _array(nd, "year", np.asarray(year).reshape(-1), np.int32)
             if parts:
