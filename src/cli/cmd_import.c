@@ -60,8 +60,13 @@ static int import_edgelist(const char *from, const char *out, frost_edgelist_fil
         char *sd = frost__asprintf("%s/split", from);
         DIR *d = sd ? opendir(sd) : NULL;
         struct dirent *e;
-        while (d && (e = readdir(d)) && n_specs == 0 && el->n_splits < 16 && n_owned < 60) {
+        while (d && (e = readdir(d)) && rc == 0) {
             if (e->d_name[0] == '.') continue;
+            if (el->n_splits == 16 || n_owned > 60) {
+                fprintf(stderr, "frost: %s: more than 16 splits; frost import edgelist takes 16 at most\n", sd);
+                rc = 1;
+                break;
+            }
             char *sub = frost__asprintf("%s/%s", sd, e->d_name);
             if (!sub || stat(sub, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
                 free(sub);
@@ -85,8 +90,13 @@ static int import_edgelist(const char *from, const char *out, frost_edgelist_fil
     } else {
         el->edges = from;
     }
+    if (rc == 0 && el->n_splits + n_specs > 16) {
+        fprintf(stderr, "frost: %s: %d splits in all; frost import edgelist takes 16 at most\n", from,
+                el->n_splits + n_specs);
+        rc = 1;
+    }
     for (int k = 0; k < n_specs && rc == 0; k++) {
-        /* NAME=TRAIN,VALID,TEST */
+        /* NAME=TRAIN,VALID,TEST (added to a folder's splits) */
         char *spec = OWN(frost__asprintf("%s", specs[k]));
         char *eq = spec ? strchr(spec, '=') : NULL, *c1 = eq ? strchr(eq + 1, ',') : NULL,
              *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
@@ -95,11 +105,26 @@ static int import_edgelist(const char *from, const char *out, frost_edgelist_fil
             break;
         }
         *eq = *c1 = *c2 = 0;
+        if (!eq[1] || !c1[1] || !c2[1]) {
+            rc = cli_usage_error("import", "--split '%s': a file name is empty", specs[k]);
+            break;
+        }
         el->splits[el->n_splits].name = spec;
         el->splits[el->n_splits].part[0] = eq + 1;
         el->splits[el->n_splits].part[1] = c1 + 1;
         el->splits[el->n_splits].part[2] = c2 + 1;
         el->n_splits++;
+    }
+    for (int k = 0; k < el->n_splits && rc == 0; k++) {
+        /* a split's name is an HDF5 group: no '/', at most 63 bytes, each once */
+        const char *nm = el->splits[k].name;
+        bool dup = false;
+        for (int q = 0; q < k; q++) dup |= strcmp(el->splits[q].name, nm) == 0;
+        if (!*nm || strchr(nm, '/') || strlen(nm) > 63 || dup) {
+            fprintf(stderr, "frost: split name '%s': %s\n", nm,
+                    dup ? "given twice" : "expected 1 to 63 characters without '/'");
+            rc = 1;
+        }
     }
     if (rc == 0) {
         const char *inputs[3 + 3 * 16];

@@ -719,7 +719,10 @@ int cli_report(int argc, char **argv)
         }
     }
     if (!path) return cli_usage_error("report", "expected: frost report RESULTS");
+    if (json && (dir || csv || best_method))
+        return cli_usage_error("report", "--json prints to stdout and writes nothing: without -o, --csv and --best");
     if (history) {
+        if (dir && !json && frost__mkdirs(dir) < 0) return cli_fail(); /* -o is a folder: said before any output */
         const int hrc = print_history(path, history, json);
         if (hrc != 0 || !dir || json) return hrc;
         /* with -o DIR: the learning curves as a plot too */
@@ -834,7 +837,7 @@ int cli_report(int argc, char **argv)
         if (rc == 0 && prt && plot_prt(dir, path, g, n, metric, force, gnuplot) != 0) rc = CLI_EXIT_RUNTIME;
         if (rc == 0 && !gnuplot && scripts)
             fprintf(stderr, "note: plots skipped, gnuplot is not on PATH (apt-get install gnuplot-nox); the data and "
-                            "gnuplot scripts are in %s (*-plots.gp)\n",
+                            "gnuplot scripts are in %s (*.gp)\n",
                     dir);
     }
     free(dbuf);

@@ -32,6 +32,9 @@ void frost__dataset_name(frost_dataset *ds, const char *path, const frost_import
 frost_status frost__dataset_graph(frost_dataset *ds, int64_t E, const int32_t *src, const int32_t *dst,
                                   const frost_import_opts *o, int64_t **perm);
 
+/* Class names of DIR/mapping/labelidx2*.csv[.gz], one per line; *out NULL without the file. */
+frost_status frost__read_class_names(const char *dir, int32_t C, char **out);
+
 /* DIR/split/NAME/{train,valid,test}.csv[.gz] of OGB's layout into ds. */
 frost_status frost__read_ogb_splits(const char *dir, frost_dataset *ds);
 /* OGB's npz layout: DIR/raw/data.npz (edge_index, node_feat, num_nodes_list,

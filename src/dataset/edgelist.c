@@ -156,6 +156,10 @@ static frost_status read_edge_list(const char *path, int32_t **src, int32_t **ds
                        (long long)a.shape[0], (long long)a.shape[1]);
         }
         n = rows2 ? a.shape[1] : a.shape[0];
+        if (n == 0) {
+            frost__npy_close(&a);
+            FROST_FAIL(FROST_ERR_FORMAT, "%s: no edges in it", path);
+        }
         int64_t *all = malloc((size_t)(n > 0 ? 2 * n : 1) * sizeof *all);
         if (!all) st = frost__error(FROST_ERR_NOMEM, "out of memory for %lld edges", (long long)n);
         if (st >= 0) st = frost__npy_read_i64(&a, all, 2 * n);
@@ -239,7 +243,9 @@ static frost_status read_label_file(const char *path, int64_t n_nodes, frost_dat
             st = frost__error(FROST_ERR_NOMEM, "out of memory");
         else
             st = frost__npy_read_i64(&a, v, a.count);
-        ds->num_tasks = (int32_t)a.shape[1];
+        if (st >= 0 && (a.shape[1] < 1 || a.shape[1] > 4096))
+            st = frost__error(FROST_ERR_FORMAT, "%s: %lld label columns, expected 1 .. 4096", path, (long long)a.shape[1]);
+        ds->num_tasks = (int32_t)(a.shape[1] > 4096 ? 0 : a.shape[1]);
         frost__npy_close(&a);
         for (int64_t k = 0; st >= 0 && k < n_nodes * ds->num_tasks; k++) {
             if (v[k] < -1 || v[k] > INT32_MAX)
@@ -257,8 +263,9 @@ static frost_status read_label_file(const char *path, int64_t n_nodes, frost_dat
     if ((st = frost__lines_open(&r, path)) < 0) return st;
     while ((st = frost__lines_next(&r, &line, &len)) == FROST_OK) {
         if (len > 0 && line[0] == '#') continue;
-        const int64_t nf = len == 0 ? 1 : fields(line, f, 4096);
-        if (len == 0) f[0] = line;
+        int64_t nf = fields(line, f, 4096);
+        if (nf == 0) nf = 1, f[0] = line + len; /* an empty or blank line: one missing label */
+        if (row >= n_nodes && nf == 1 && !*f[0]) continue; /* blank lines at the end */
         if (row == 0) {
             if (nf > 4096) {
                 st = frost__error(FROST_ERR_FORMAT, "%s:%lld: %lld label columns, at most 4096", path,
@@ -520,17 +527,6 @@ static frost_status member_i64(const char *path, const char *member, int64_t **o
     return st;
 }
 
-static bool has_member(const char *path, const char *member)
-{
-    frost__npy a;
-    if (frost__npy_open(&a, path, member) < 0) {
-        frost_clear_error();
-        return false;
-    }
-    frost__npy_close(&a);
-    return true;
-}
-
 frost_status frost__import_ogb_npz(const char *dir, const char *out_path, const frost_import_opts *opts)
 {
     frost_status st = FROST_OK;
@@ -549,19 +545,24 @@ frost_status frost__import_ogb_npz(const char *dir, const char *out_path, const 
                                (long long)sh[0], (long long)sh[1]);
     const int64_t E = sh[1];
     int64_t n = 0, F = 0;
-    if (has_member(data, "num_nodes_list.npy")) {
+    int have;
+    FROST_TRY(have = frost__npz_has(data, "num_nodes_list.npy"));
+    if (have) {
         int64_t s2[2];
         FROST_TRY(member_i64(data, "num_nodes_list.npy", &nn, s2));
+        if (s2[0] * s2[1] < 1) FROST_FAIL(FROST_ERR_FORMAT, "%s, member num_nodes_list.npy: empty, expected [N]", data);
         n = nn[0];
     }
     frost__npy fa;
-    const bool feat = has_member(data, "node_feat.npy");
+    int feat;
+    FROST_TRY(feat = frost__npz_has(data, "node_feat.npy"));
     if (feat) {
         FROST_TRY(frost__npy_open(&fa, data, "node_feat.npy"));
         if (n == 0) n = fa.shape[0];
         F = fa.ndim == 2 ? fa.shape[1] : 1;
         const int64_t rows = fa.shape[0];
         frost__npy_close(&fa);
+        if (F < 1) FROST_FAIL(FROST_ERR_FORMAT, "%s, member node_feat.npy: no feature columns", data);
         if (rows != n)
             FROST_FAIL(FROST_ERR_FORMAT, "%s, member node_feat.npy: %lld rows, but num_nodes_list gives %lld nodes",
                        data, (long long)rows, (long long)n);
@@ -592,6 +593,9 @@ frost_status frost__import_ogb_npz(const char *dir, const char *out_path, const 
     if (lsh[0] != n)
         FROST_FAIL(FROST_ERR_FORMAT, "%s, member node_label.npy: %lld rows, expected %lld", labels, (long long)lsh[0],
                    (long long)n);
+    if (lsh[1] < 1 || lsh[1] > 4096)
+        FROST_FAIL(FROST_ERR_FORMAT, "%s, member node_label.npy: %lld label columns, expected 1 .. 4096", labels,
+                   (long long)lsh[1]);
     ds.num_tasks = (int32_t)lsh[1];
     FROST_ALLOC(ds.label, n * ds.num_tasks);
     for (int64_t k = 0; k < n * ds.num_tasks; k++) {
@@ -601,15 +605,23 @@ frost_status frost__import_ogb_npz(const char *dir, const char *out_path, const 
         ds.label[k] = (int32_t)lab[k];
     }
     FROST_TRY(frost__labels_finish(&ds, &o, labels));
-    if (has_member(data, "node_year.npy")) {
+    FROST_TRY(have = frost__npz_has(data, "node_year.npy"));
+    if (have) {
         int64_t ys[2];
         FROST_TRY(member_i64(data, "node_year.npy", &yr, ys));
-        if (ys[0] == n) {
-            FROST_ALLOC(ds.year, n);
-            for (int64_t k = 0; k < n; k++) ds.year[k] = (int32_t)yr[k];
+        if (ys[0] * ys[1] != n)
+            FROST_FAIL(FROST_ERR_FORMAT, "%s, member node_year.npy: %lld values, expected one per node (%lld)", data,
+                       (long long)(ys[0] * ys[1]), (long long)n);
+        FROST_ALLOC(ds.year, n);
+        for (int64_t k = 0; k < n; k++) {
+            if (yr[k] < INT32_MIN || yr[k] > INT32_MAX)
+                FROST_FAIL(FROST_ERR_RANGE, "%s, member node_year.npy: year %lld of node %lld is out of range", data,
+                           (long long)yr[k], (long long)k);
+            ds.year[k] = (int32_t)yr[k];
         }
     }
     FROST_TRY(frost__read_ogb_splits(dir, &ds));
+    if (ds.task_type == FROST_TASK_MULTICLASS) FROST_TRY(frost__read_class_names(dir, ds.num_classes, &ds.class_names));
     FROST_TRY(frost__h5_out_create(&out, out_path));
     out_open = true;
     FROST_TRY(frost__dataset_write_meta(out.file, &ds, o.compression, out_path));

@@ -694,6 +694,8 @@ frost_status frost__labels_finish(frost_dataset *ds, const frost_import_opts *o,
             FROST_FAIL(FROST_ERR_RANGE, "%s: label %d in a binary task, expected 0 or 1", path, maxlab);
         ds->num_classes = 2;
     } else {
+        if (o->num_classes <= 0 && maxlab >= (1 << 20))
+            FROST_FAIL(FROST_ERR_RANGE, "%s: label %d: frost takes at most %d classes", path, maxlab, 1 << 20);
         ds->num_classes = o->num_classes > 0 ? o->num_classes : maxlab + 1;
         if (ds->num_classes < 1)
             FROST_FAIL(FROST_ERR_FORMAT, "%s: no node has a label", path);
@@ -718,7 +720,7 @@ fail:
 /* The class names of DIR/mapping/labelidx2*.csv[.gz] (OGB: "label idx,NAME"
  * after a header line), one per line in class order; NULL without the file.
  * A class the file does not name gets an empty line. */
-static frost_status read_class_names(const char *dir, int32_t C, char **out)
+frost_status frost__read_class_names(const char *dir, int32_t C, char **out)
 {
     frost_status st = FROST_OK;
     char *mdir = frost__asprintf("%s/mapping", dir), *path = NULL, **names = NULL;
@@ -869,7 +871,7 @@ frost_status frost_import_ogb(const char *dir, const char *out_path, const frost
     }
 
     FROST_TRY(read_splits_in(dir, mag ? "paper" : NULL, &ds));
-    if (ds.task_type == FROST_TASK_MULTICLASS) FROST_TRY(read_class_names(dir, ds.num_classes, &ds.class_names));
+    if (ds.task_type == FROST_TASK_MULTICLASS) FROST_TRY(frost__read_class_names(dir, ds.num_classes, &ds.class_names));
 
     /* write: everything but the features, then stream the features */
     FROST_TRY(frost__h5_out_create(&out, out_path));

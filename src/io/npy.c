@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 /* ---- the byte source: a plain file, or a zip member (stored or deflated) -------- */
@@ -104,7 +105,7 @@ static frost_status zip_find(frost__npy *a, const char *member)
         entries = le(r + 32, 8), cd_size = le(r + 40, 8), cd_off = le(r + 48, 8);
     }
     free(tail);
-    if (cd_off < 0 || cd_size < 0 || cd_off + cd_size > size)
+    if (cd_off < 0 || cd_size < 0 || cd_off > size || cd_size > size - cd_off)
         return frost__error(FROST_ERR_FORMAT, "%s: damaged zip archive (its directory lies outside the file)",
                             a->path);
     unsigned char *cd = malloc((size_t)cd_size + 1);
@@ -115,28 +116,33 @@ static frost_status zip_find(frost__npy *a, const char *member)
     }
     const size_t want = strlen(member);
     frost_status st = frost__error(FROST_ERR_FORMAT, "%s: no member %s in the archive", a->path, member);
+    a->missing = true; /* until found */
     for (int64_t p = 0, e = 0; e < entries && p + 46 <= cd_size; e++) {
         const unsigned char *h = cd + p;
         if (le(h, 4) != 0x02014b50) {
+            a->missing = false;
             st = frost__error(FROST_ERR_FORMAT, "%s: damaged zip directory (entry %lld)", a->path, (long long)e);
             break;
         }
         const int64_t nlen = le(h + 28, 2), xlen = le(h + 30, 2), clen = le(h + 32, 2);
         if (p + 46 + nlen + xlen + clen > cd_size) {
+            a->missing = false;
             st = frost__error(FROST_ERR_FORMAT, "%s: damaged zip directory (entry %lld)", a->path, (long long)e);
             break;
         }
         if ((size_t)nlen == want && memcmp(h + 46, member, want) == 0) {
+            a->missing = false;
             const int method = (int)le(h + 10, 2);
             int64_t csize = le(h + 20, 4), usize = le(h + 24, 4), off = le(h + 42, 4);
             /* zip64 extra field: the 64-bit values of the fields set to 0xffffffff, in this order */
-            for (const unsigned char *x = h + 46 + nlen; x + 4 <= h + 46 + nlen + xlen;) {
+            const unsigned char *xend = h + 46 + nlen + xlen; /* the real end of the extra fields */
+            for (const unsigned char *x = h + 46 + nlen; x + 4 <= xend;) {
                 const int64_t id = le(x, 2), len = le(x + 2, 2);
-                const unsigned char *v = x + 4;
+                const unsigned char *v = x + 4, *fend = x + 4 + len < xend ? x + 4 + len : xend;
                 if (id == 1) {
-                    if (usize == 0xffffffff && v + 8 <= x + 4 + len) usize = le(v, 8), v += 8;
-                    if (csize == 0xffffffff && v + 8 <= x + 4 + len) csize = le(v, 8), v += 8;
-                    if (off == 0xffffffff && v + 8 <= x + 4 + len) off = le(v, 8), v += 8;
+                    if (usize == 0xffffffff && v + 8 <= fend) usize = le(v, 8), v += 8;
+                    if (csize == 0xffffffff && v + 8 <= fend) csize = le(v, 8), v += 8;
+                    if (off == 0xffffffff && v + 8 <= fend) off = le(v, 8), v += 8;
                 }
                 x += 4 + len;
             }
@@ -147,7 +153,7 @@ static frost_status zip_find(frost__npy *a, const char *member)
                                   a->path, member, method);
             } else if (off < 0 || fseeko(f, off, SEEK_SET) != 0 || fread(lh, 1, 30, f) != 30 ||
                        le(lh, 4) != 0x04034b50 || fseeko(f, off + 30 + le(lh + 26, 2) + le(lh + 28, 2), SEEK_SET) != 0 ||
-                       csize < 0 || off + 30 + csize > size) {
+                       csize < 0 || usize < 0 || csize > size - off - 30) {
                 st = frost__error(FROST_ERR_FORMAT, "%s: damaged zip archive (member %s)", a->path, member);
             } else {
                 a->left = csize;
@@ -210,6 +216,7 @@ static frost_status parse_header(frost__npy *a, const char *h)
     a->kind = kind;
     a->size = size;
     a->swap = size > 1 && order != '=' && (order == '<') != little;
+    if (strncmp(fo, "True", 4) != 0 && strncmp(fo, "False", 5) != 0) return src_fail(a, "fortran_order is neither True nor False");
     a->fortran = strncmp(fo, "True", 4) == 0;
     a->ndim = 0;
     a->shape[0] = a->shape[1] = 1;
@@ -226,6 +233,10 @@ static frost_status parse_header(frost__npy *a, const char *h)
         p = end;
     }
     if (a->ndim == 0) a->shape[0] = 1; /* a scalar */
+    /* no product that overflows: every element must fit in the file anyway */
+    if (a->shape[0] > (INT64_C(1) << 40) || a->shape[1] > (INT64_C(1) << 40) ||
+        (a->shape[1] > 0 && a->shape[0] > (INT64_C(1) << 56) / a->size / a->shape[1]))
+        return src_fail(a, "an impossible shape in the header");
     a->count = a->shape[0] * a->shape[1];
     return FROST_OK;
 }
@@ -244,6 +255,10 @@ frost_status frost__npy_open(frost__npy *a, const char *path, const char *member
     if ((st = src_read(a, pre, 10)) < 0) goto fail;
     if (memcmp(pre, "\x93NUMPY", 6) != 0) {
         st = src_fail(a, "not a numpy .npy array (no \\x93NUMPY magic)");
+        goto fail;
+    }
+    if (pre[6] < 1 || pre[6] > 3) {
+        st = src_fail(a, "a .npy format version frost does not know (1, 2 and 3 are read)");
         goto fail;
     }
     int64_t hlen = le(pre + 8, 2);
@@ -269,6 +284,25 @@ frost_status frost__npy_open(frost__npy *a, const char *path, const char *member
     st = parse_header(a, h);
     free(h);
     if (st < 0) goto fail;
+    {
+        /* the elements the header announces must be there: a header that lies is refused here,
+         * before anyone allocates for it */
+        const int64_t head = 10 + (pre[6] >= 2 ? 2 : 0) + hlen;
+        int64_t avail;
+        if (member) {
+            avail = a->unpacked - head;
+        } else {
+            struct stat sb;
+            avail = fstat(fileno(a->f), &sb) == 0 ? (int64_t)sb.st_size - head : -1;
+        }
+        if (avail < a->count * a->size) {
+            char m[160];
+            snprintf(m, sizeof m, "the header announces %lld elements of %d bytes, but %lld bytes follow it",
+                     (long long)a->count, a->size, (long long)(avail < 0 ? 0 : avail));
+            st = src_fail(a, m);
+            goto fail;
+        }
+    }
     return FROST_OK;
 fail:
     frost__npy_close(a);
@@ -376,4 +410,21 @@ frost_status frost__npy_need_rows(const frost__npy *a)
     if (a->fortran && a->ndim == 2 && a->shape[0] > 1 && a->shape[1] > 1)
         return src_fail(a, "a 2-D array in Fortran order (a transpose?); save it with np.ascontiguousarray first");
     return FROST_OK;
+}
+
+int frost__npz_has(const char *path, const char *member)
+{
+    frost__npy a;
+    memset(&a, 0, sizeof a);
+    snprintf(a.path, sizeof a.path, "%s", path);
+    a.f = fopen(path, "rb");
+    if (!a.f) return frost__error(FROST_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    frost_status st = zip_find(&a, member);
+    const bool missing = a.missing;
+    frost__npy_close(&a);
+    if (missing) {
+        frost_clear_error();
+        return 0;
+    }
+    return st < 0 ? st : 1;
 }

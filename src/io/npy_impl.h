@@ -32,6 +32,7 @@ typedef struct frost__npy {
     int ndim;                  /* 0 (a scalar), 1 or 2 */
     int64_t shape[2];          /* 1 for missing dimensions */
     int64_t count, done;       /* elements in all, elements read */
+    bool missing;              /* zip_find: the member is not in the archive */
 } frost__npy;
 
 frost_status frost__npy_open(frost__npy *a, const char *path, const char *member);
@@ -39,6 +40,8 @@ frost_status frost__npy_open(frost__npy *a, const char *path, const char *member
 frost_status frost__npy_read_f32(frost__npy *a, float *out, int64_t n);
 frost_status frost__npy_read_i64(frost__npy *a, int64_t *out, int64_t n);
 void frost__npy_close(frost__npy *a);
+/* Is `member` in the zip archive at path? 1, 0, or an error (a damaged archive). */
+int frost__npz_has(const char *path, const char *member);
 /* Refuse (naming the file) a 2-D array in Fortran order where rows are read one by one. */
 frost_status frost__npy_need_rows(const frost__npy *a);
 

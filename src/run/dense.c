@@ -54,6 +54,7 @@ frost_status frost_export_dense(const char *model_path, const char *dataset, con
     if ((st = frost_config_load_text(&c, mf.config, model_path)) < 0) goto done;
     if (dataset && (st = frost__path_copy(c.dataset, sizeof c.dataset, dataset, "dataset")) < 0) goto done;
     frost__strlcpy(c.split, mf.split, sizeof c.split);
+    c.split_optional = true; /* the tensors do not depend on a split: any dataset of the right shape */
     c.path[0] = 0;
     /* the model is rebuilt as frost predict does (its seed regenerates a ticket's weights) */
     if ((st = frost_prepare(&prep, &c)) < 0) goto done;

@@ -200,6 +200,33 @@ def main():
         check(p.returncode == 1 and "badedges.txt:2:" in p.stderr and not os.path.exists(os.path.join(t, "bad.h5")),
               f"refused: {p.stderr.strip()}")
 
+        # headers that lie, labels beyond frost's range, bad split names: one line, no file
+        def lying_npy(path, shape):
+            hdr = "{'descr': '<i8', 'fortran_order': False, 'shape': %s, }" % (shape,)
+            hdr += " " * (63 - (len(hdr) + 10) % 64) + "\n"
+            with open(path, "wb") as fh:
+                fh.write(b"\x93NUMPY\x01\x00" + len(hdr).to_bytes(2, "little") + hdr.encode())
+                fh.write(np.arange(200, dtype="<i8").tobytes())
+        lying_npy(os.path.join(t, "lie1.npy"), (2, 2**60))
+        lying_npy(os.path.join(t, "lie2.npy"), (2, 1000))
+        with open(os.path.join(t, "l2m.txt"), "w") as fh:
+            fh.write("".join("2000000\n" if i == 0 else "0\n" for i in range(300)))
+        for args, want in (((os.path.join(t, "lie1.npy"), "--num-classes", "2"), "impossible shape"),
+                           ((os.path.join(t, "lie2.npy"), "--num-classes", "2"), "but 1600 bytes follow it"),
+                           ((os.path.join(t, "e2.npy"), "--num-nodes", "300", "--labels", os.path.join(t, "l2m.txt")), "at most 1048576 classes"),
+                           ((el, "--split", "a/b=x,y,z"), "without '/'")):
+            p = subprocess.run([FROST, "import", "edgelist", *args, os.path.join(t, "bad.h5")], capture_output=True,
+                               text=True)
+            check(p.returncode in (1, 2) and want in p.stderr and p.stderr.count("\n") == 1 and
+                  not os.path.exists(os.path.join(t, "bad.h5")), f"refused: {p.stderr.strip()}")
+        for kw, want in ((dict(y=y.astype(float) + 0.5), "whole numbers"), (dict(y=y, year=np.zeros(3)), "year"),
+                         (dict(y=y, splits={"a/b": split}), "without '/'")):
+            try:
+                frost.write_dataset(os.path.join(t, "bad.h5"), x, ei, **kw)
+                check(False, f"write_dataset refuses: {want}")
+            except frost.FrostFileError as e:
+                check(want in str(e), f"write_dataset refuses: {e}")
+
         # OGB's npz layout (ogbn-papers100M-shaped, small), compressed and stored archives
         for saver, tag in ((np.savez_compressed, "compressed"), (np.savez, "stored")):
             pd_ = os.path.join(t, tag, "ogbn_papers100M")

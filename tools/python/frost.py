@@ -151,6 +151,9 @@ def write_dataset(path, x, edge_index, y, splits=None, *, name=None, num_classes
     n = int(y.shape[0])
     if n > 2**31 - 1:
         raise FrostFileError(f"y: {n} nodes, frost takes at most {2**31 - 1}")
+    if ei.size and not np.issubdtype(ei.dtype, np.integer):
+        if not np.all(np.isfinite(ei)) or np.any(ei != np.floor(ei)):
+            raise FrostFileError("edge_index: node ids must be integers")
     if ei.size and (ei.min() < 0 or ei.max() >= n):
         raise FrostFileError(f"edge_index: node id out of range 0 .. {n - 1}")
     src, dst = ei[0].astype(np.int64), ei[1].astype(np.int64)
@@ -171,30 +174,53 @@ def write_dataset(path, x, edge_index, y, splits=None, *, name=None, num_classes
     task = task or ("binary" if y.ndim == 2 else "multiclass")
     if task not in ("multiclass", "binary"):
         raise FrostFileError(f"task = {task!r}, expected 'multiclass' or 'binary'")
+    def whole(v, what):
+        """Integer labels from any number type: NaN is -1 (unlabelled); fractions and
+        values beyond int32 are refused, never cut."""
+        v = np.asarray(v)
+        if not np.issubdtype(v.dtype, np.integer):
+            f = v.astype(np.float64)
+            if np.any(np.isinf(f)) or np.any((f != np.floor(f)) & ~np.isnan(f)):
+                raise FrostFileError(f"{what}: labels must be whole numbers (NaN or -1: unlabelled)")
+            v = np.where(np.isnan(f), -1, f)
+        if v.size and (v.min() < -1 or v.max() >= 2**31 - 1):
+            raise FrostFileError(f"{what}: labels from {int(v.min())} to {int(v.max())}, expected -1 .. 2147483646")
+        return v.astype(np.int64)
+
     if task == "multiclass":
         if y.ndim != 1:
             raise FrostFileError(f"y: shape {y.shape}, a multiclass task needs ({n},)")
-        lab = y.astype(np.int32)
+        lab = whole(y, "y").astype(np.int32)
         hi = int(lab.max()) if lab.size else -1
         num_classes = int(num_classes if num_classes is not None else hi + 1)
         if num_classes < 1 or hi >= num_classes or (lab.size and lab.min() < -1):
             raise FrostFileError(f"y: class ids from {int(lab.min())} to {hi}, expected -1 .. {num_classes - 1}")
+        if num_classes > 1 << 20:
+            raise FrostFileError(f"y: {num_classes} classes, frost takes at most {1 << 20}")
         tasks = 1
     else:
         if unlabelled and y.ndim == 2 and y.shape[1] == 1:
             y = y.reshape(-1)
         yy = y.reshape(n, -1).astype(np.float64)
+        if not np.all(np.isin(yy[~np.isnan(yy)], (-1.0, 0.0, 1.0))):
+            raise FrostFileError("y: a binary task needs labels 0, 1 or -1 / NaN (unlabelled)")
         lab = np.where(np.isnan(yy), -1, yy).astype(np.int32)
-        if ((lab < -1) | (lab > 1)).any():
-            raise FrostFileError("y: a binary task needs labels 0, 1 or -1 (unlabelled)")
         num_classes, tasks = 2, lab.shape[1]
+        if tasks > 4096:
+            raise FrostFileError(f"y: {tasks} binary tasks, frost takes at most 4096")
         lab = lab if tasks > 1 else lab.reshape(-1)
     metric = metric or ("rocauc" if task == "binary" else "accuracy")
     if metric not in ("accuracy", "rocauc"):
         raise FrostFileError(f"metric = {metric!r}, expected 'accuracy' or 'rocauc'")
     indptr, indices, ew = _csr(n, src, dst, add_inverse_edges, keep_duplicates, self_loops, w)
+    if year is not None:
+        year = np.asarray(year).reshape(-1)
+        if year.shape[0] != n or (year.size and (year.min() < -2**31 or year.max() >= 2**31)):
+            raise FrostFileError(f"year: expected {n} values in the int32 range")
     parts = {}
     for sname, sp in (splits or {}).items():
+        if not isinstance(sname, str) or not sname or "/" in sname or len(sname.encode()) > 63:
+            raise FrostFileError(f"split {sname!r}: a name of 1 to 63 bytes without '/'")
         tvt = [sp[k] for k in ("train", "valid", "test")] if isinstance(sp, dict) else list(sp)
         if len(tvt) != 3:
             raise FrostFileError(f"split {sname!r}: expected train, valid and test")
@@ -423,6 +449,11 @@ def dense_forward(dense, dataset):
     if a["features_normalize"] == "row":
         s = x.sum(axis=1, keepdims=True)
         x = np.where(s != 0, x / np.where(s != 0, s, 1), x)
+    if x.shape[1] != int(a["in_dim"]):
+        raise FrostFileError(f"the model takes {a['in_dim']} features; the dataset gives {x.shape[1]}")
+    classes = d["attrs"]["num_tasks"] if d["attrs"]["task_type"] == "binary" else d["attrs"]["num_classes"]
+    if int(classes) != int(a["out_dim"]):
+        raise FrostFileError(f"the model predicts {a['out_dim']} outputs; the dataset has {classes}")
     r, c = _aggregator(d, a)
     deg = np.bincount(r, minlength=n).astype(np.float64)
     eps = float(a["bn_eps"])
