@@ -3,6 +3,7 @@
  * `frost predict MODEL DATASET`.
  */
 #include "cli/cli.h"
+#include "io/io_impl.h"
 
 #include <errno.h>
 #include <math.h>
@@ -120,8 +121,10 @@ static int read_node_list(const char *path, int64_t **out, int64_t *n)
         const long long v = strtoll(s, &end, 10);
         while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n') end++;
         if (end == s || *end || errno || v < 0) {
-            fprintf(stderr, "frost: %s, line %lld: expected a node id (an integer from 0), got '%.40s'\n", path,
-                    (long long)lineno, strtok(s, "\r\n") ? s : "");
+            char q[48];
+            frost__quote_field(q, sizeof q, strtok(s, "\r\n") ? s : "");
+            fprintf(stderr, "frost: %s, line %lld: expected a node id (an integer from 0, one per line), got %s\n",
+                    path, (long long)lineno, q);
             rc = 1;
             break;
         }
@@ -255,7 +258,11 @@ int cli_predict(int argc, char **argv)
             printf(" (the run used the %s product kernels, this machine %s)", p.run_blas_core, frost_blas_core());
         printf("\n");
     }
-    const int rc = out && frost_predictions_save_nodes(&p, nodes, nodes ? n_nodes : -1, out) < 0 ? cli_fail() : 0;
+    int rc = 0;
+    if (out && frost_predictions_save_nodes(&p, nodes, nodes ? n_nodes : -1, out) < 0) {
+        if (nodes) frost__error_prefix("%s", nodes_file); /* the node list holds the bad id */
+        rc = cli_fail();
+    }
     if (rc == 0 && out) printf("predictions of %lld nodes -> %s\n", (long long)(nodes ? n_nodes : p.N), out);
     free(nodes);
     frost_prediction_release(&p);
