@@ -246,6 +246,45 @@ static int info_model(const char *path, bool json)
     return 0;
 }
 
+/* A dense export or a predictions file: what it holds, array by array. */
+static int info_arrays(const char *path, const char *format)
+{
+    hid_t f;
+    int64_t version;
+    if (frost__h5_open_read(&f, path, format, 1, &version) < 0) return cli_fail();
+    printf("file         %s (%s)\n", path, format);
+    char buf[256];
+    static const char *const sattrs[] = {"model", "method", "norm", "task_type", "split", "source"};
+    for (size_t k = 0; k < sizeof sattrs / sizeof sattrs[0]; k++)
+        if (frost__h5_has_attr(f, sattrs[k]) && frost__h5_read_attr_strbuf(f, sattrs[k], buf, sizeof buf, path) >= 0)
+            printf("%-12s %s\n", sattrs[k], buf[0] ? buf : "(none)");
+    static const char *const iattrs[] = {"layers", "hidden", "in_dim", "out_dim", "seed"};
+    for (size_t k = 0; k < sizeof iattrs / sizeof iattrs[0]; k++) {
+        int64_t v;
+        if (frost__h5_has_attr(f, iattrs[k]) && frost__h5_read_attr_i64(f, iattrs[k], &v, path) >= 0)
+            printf("%-12s %lld\n", iattrs[k], (long long)v);
+    }
+    frost_clear_error();
+    /* every array with its shape */
+    hsize_t n = 0;
+    H5Gget_num_objs(f, &n);
+    for (hsize_t i = 0; i < n && i < 256; i++) {
+        char name[128];
+        if (H5Gget_objname_by_idx(f, i, name, sizeof name) <= 0) continue;
+        hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+        if (d < 0) continue;
+        hid_t sp = H5Dget_space(d);
+        hsize_t dims[2] = {0, 0};
+        const int r = sp >= 0 ? H5Sget_simple_extent_dims(sp, dims, NULL) : -1;
+        if (r == 2) printf("  %-36s %llu x %llu\n", name, (unsigned long long)dims[0], (unsigned long long)dims[1]);
+        else if (r == 1) printf("  %-36s %llu\n", name, (unsigned long long)dims[0]);
+        if (sp >= 0) H5Sclose(sp);
+        H5Dclose(d);
+    }
+    H5Fclose(f);
+    return 0;
+}
+
 static int info_results(const char *path, bool json)
 {
     return json ? cli_print_json_table(path) : cli_print_table(path);
@@ -275,11 +314,14 @@ int cli_info(int argc, char **argv)
     if (strcmp(fmt, FROST_DATASET_FORMAT) == 0) return info_dataset(path, json);
     if (strcmp(fmt, FROST_MODEL_FORMAT) == 0) return info_model(path, json);
     if (strcmp(fmt, FROST_RESULTS_FORMAT) == 0) return info_results(path, json);
+    if (!json && (strcmp(fmt, FROST_DENSE_FORMAT) == 0 || strcmp(fmt, "frost.predictions") == 0))
+        return info_arrays(path, fmt);
     if (!fmt[0])
         fprintf(stderr, "frost: %s: attribute 'format' missing, expected a frost dataset, results or model file\n",
                 path);
     else
-        fprintf(stderr, "frost: %s: attribute 'format' is \"%s\", expected a frost dataset, results or model file\n",
+        fprintf(stderr, "frost: %s: attribute 'format' is \"%s\", expected a frost dataset, results or model file (or, without "
+                "--json, a dense export or predictions)\n",
                 path, fmt);
     return CLI_EXIT_RUNTIME;
 }

@@ -128,6 +128,10 @@ def main():
             worst = max(worst, err)
             check(err < 1e-4, f"dense export of {rid}: numpy logits within {err:.2e} (relative to the largest)")
         check(len(ids) == 6, f"gcn, gin and sage, trained and ticket ({len(ids)} runs)")
+        out = run("info", os.path.join(t, "slt-gcn-f0.2-s0.5-seed0.dense.h5"))
+        check("layer0.weight" in out and "12 x 16" in out, "frost info on a dense export")
+        out = run("info", os.path.join(t, "slt-gcn-f0.2-s0.5-seed0.pred.h5"))
+        check("probability" in out and "300 x 4" in out, "frost info on a predictions file")
         dn = frost.read_dense(os.path.join(t, "slt-gcn-f0.2-s0.5-seed0.dense.h5"))
         check(dn["tensors"]["layer0.weight"].shape == (12, 16) and dn["attrs"]["method"] == "slt",
               "weight shapes (fan_in, fan_out)")
