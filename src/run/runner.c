@@ -602,6 +602,7 @@ frost_status frost_experiment_run_ex(const frost_config *c, const frost_run_opts
      * mpi.mode "graph" process 0 claims and tells the others. */
     FROST_ALLOC(later, n_todo);
     int64_t n_later = 0, index = 0;
+    const char *last_saved = NULL; /* the last run this process stored, for the message of a stop */
     for (int pass = 0; pass < 2; pass++) {
         const frost_run_item *list = pass == 0 ? todo : later;
         const int64_t n_list = pass == 0 ? n_todo : n_later;
@@ -610,11 +611,8 @@ frost_status frost_experiment_run_ex(const frost_config *c, const frost_run_opts
             /* a stop asked for while skipping or waiting: nothing of this run started */
             int64_t asked = stop && *stop;
             frost__comm_max_i64(env.comm, &asked, 1);
-            if (asked) {
-                const int64_t left = pass == 0 ? (n_list - q) + n_later : n_list - q;
-                FROST_FAIL(FROST_ERR_INTERRUPTED, "interrupted; %lld run%s not started, the next %s", (long long)left,
-                           left == 1 ? "" : "s", it->id);
-            }
+            const int64_t left_here = pass == 0 ? (n_list - q) + n_later : n_list - q;
+            if (asked) goto interrupted_before;
             frost_config pt;
             FROST_TRY(frost_config_point(c, it->point, &pt));
             frost__claim_result what = FROST__CLAIM_TRAIN;
@@ -623,8 +621,9 @@ frost_status frost_experiment_run_ex(const frost_config *c, const frost_run_opts
                 if (pass == 1) note(ev, "run %s: waiting for the process that trains it", it->id);
                 mine = frost__run_claim(output, c, it, pass == 1, stop, &claim, &what);
             }
-            int64_t d[2] = {mine < 0 ? 1 : 0, (int64_t)what};
+            int64_t d[2] = {mine < 0 ? (mine == FROST_ERR_INTERRUPTED ? 2 : 1) : 0, (int64_t)what};
             frost__comm_max_i64(env.comm, d, 2); /* process 0's word (the others say 0, 0) */
+            if (d[0] == 2) goto interrupted_before; /* a signal while waiting for the claim: nothing of it started */
             if (d[0]) FROST_FAILED(mine < 0 ? mine : frost__error(FROST_ERR_IO, "%s: process 0 could not claim run %s", output, it->id));
             what = (frost__claim_result)d[1];
             if (what == FROST__CLAIM_BUSY) {
@@ -650,6 +649,7 @@ frost_status frost_experiment_run_ex(const frost_config *c, const frost_run_opts
                 goto fail;
             }
             index++;
+            last_saved = it->id;
             int64_t halt = stop && *stop;
             frost__comm_max_i64(env.comm, &halt, 1); /* every process stops, or none */
             if (halt) {
@@ -660,6 +660,14 @@ frost_status frost_experiment_run_ex(const frost_config *c, const frost_run_opts
                 FROST_FAIL(FROST_ERR_INTERRUPTED, "interrupted after run %s (saved); %lld run%s not started, the next %s",
                            it->id, (long long)left, left == 1 ? "" : "s", next->id);
             }
+            continue;
+        interrupted_before:
+            /* stopped before run `it` started (while skipping, or waiting for its claim) */
+            if (last_saved)
+                FROST_FAIL(FROST_ERR_INTERRUPTED, "interrupted after run %s (saved); %lld run%s not started, the next %s",
+                           last_saved, (long long)left_here, left_here == 1 ? "" : "s", it->id);
+            FROST_FAIL(FROST_ERR_INTERRUPTED, "interrupted; %lld run%s not started, the next %s", (long long)left_here,
+                       left_here == 1 ? "" : "s", it->id);
         }
     }
 done:
