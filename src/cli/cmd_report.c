@@ -9,7 +9,9 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -168,21 +170,40 @@ static int run_gnuplot(const char *dir, const char *script, const char *script_p
     close(in[1]);
     char msg[2048];
     size_t n = 0;
+    /* gnuplot's messages until it closes its end; a gnuplot that never does
+     * (a hung one) is killed after GNUPLOT_SECONDS */
+    const char *limit = getenv("FROST_GNUPLOT_SECONDS"); /* for tests; default 300 */
+    const double seconds = limit && atof(limit) > 0 ? atof(limit) : 300.0;
+    const double deadline = frost__now() + seconds;
+    bool hung = false;
     for (;;) {
-        ssize_t r = read(err[0], msg + n, sizeof msg - 1 - n);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) break;
-        n += (size_t)r;
-        if (n == sizeof msg - 1) {
-            char sink[512]; /* keep draining so gnuplot never blocks */
-            while ((r = read(err[0], sink, sizeof sink)) > 0 || (r < 0 && errno == EINTR)) {}
+        struct pollfd pf = {.fd = err[0], .events = POLLIN};
+        const double left = deadline - frost__now();
+        if (left <= 0) {
+            hung = true;
             break;
         }
+        const int pr = poll(&pf, 1, (int)(left * 1000) + 1);
+        if (pr < 0 && errno == EINTR) continue;
+        if (pr == 0) continue; /* the deadline is checked above */
+        char sink[512];
+        char *to = n < sizeof msg - 1 ? msg + n : sink;
+        const size_t cap = n < sizeof msg - 1 ? sizeof msg - 1 - n : sizeof sink; /* keep draining */
+        ssize_t r = pr < 0 ? -1 : read(err[0], to, cap);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        if (to == msg + n) n += (size_t)r;
     }
     msg[n] = 0;
     close(err[0]);
+    if (hung) kill(pid, SIGKILL);
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    if (hung) {
+        sigaction(SIGPIPE, &old, NULL);
+        fprintf(stderr, "frost: gnuplot did not finish %s in %g s; stopped it\n", script_path, seconds);
+        return -1;
+    }
     sigaction(SIGPIPE, &old, NULL);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         for (char *c = msg; *c; c++)

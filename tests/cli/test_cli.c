@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "frost/frost.h"
 #include "testutil.h"
@@ -554,6 +555,20 @@ Test(cli, json_views_and_a_report_without_gnuplot)
         cr_assert_eq(R.status, 0, "%s", R.err);
         cr_assert(tu_exists(tu_path(d, "h/trained-gcn-seed1-history.png")), "%s", R.out);
     }
+    /* a gnuplot that never finishes is stopped (FROST_GNUPLOT_SECONDS, 300 by default) */
+    tu_writef(d, "fakegp/gnuplot", "#!/bin/sh\nexec /bin/sleep 1000\n");
+    cr_assert_eq(chmod(tu_path(d, "fakegp/gnuplot"), 0755), 0);
+    char pathv[1200];
+    snprintf(pathv, sizeof pathv, "PATH=%s", tu_path(d, "fakegp"));
+    setenv("FROST_GNUPLOT_SECONDS", "1", 1);
+    struct timespec ts0, ts1;
+    clock_gettime(CLOCK_MONOTONIC, &ts0);
+    TU_FROST_ENV(&R, pathv, "report", tu_path(d, "r.h5"), "-o", tu_path(d, "hung"));
+    unsetenv("FROST_GNUPLOT_SECONDS");
+    cr_assert_eq(R.status, 1, "%s", R.err);
+    cr_assert(strstr(R.err, "gnuplot did not finish") && R.err_lines == 1, "%s", R.err);
+    clock_gettime(CLOCK_MONOTONIC, &ts1);
+    cr_assert_lt((double)(ts1.tv_sec - ts0.tv_sec), 30.0, "stopped after about a second");
     /* portable reward tuning: a bar plot of every predictor */
     char prt_cfg[1200];
     snprintf(prt_cfg, sizeof prt_cfg, "%s/experiments/prt-upscaling.cfg", tu_source_root());
