@@ -48,7 +48,7 @@ static char *find_in(const char *dir, const char *name)
 static int import_edgelist(const char *from, const char *out, frost_edgelist_files *el, char **specs, int n_specs,
                            frost_import_opts *o, bool quiet, bool force)
 {
-    char *owned[64];
+    char *owned[3 + 4 * 16 + 16]; /* edges, features, labels; per split a name and three parts; the specs */
     int n_owned = 0, rc = 0;
     struct stat sb;
 #define OWN(p) (owned[n_owned++] = (p))
@@ -58,19 +58,21 @@ static int import_edgelist(const char *from, const char *out, frost_edgelist_fil
         if (!el->features) el->features = OWN(find_in(from, "features"));
         if (!el->labels) el->labels = OWN(find_in(from, "labels"));
         char *sd = frost__asprintf("%s/split", from);
-        DIR *d = sd ? opendir(sd) : NULL;
-        struct dirent *e;
-        while (d && (e = readdir(d)) && rc == 0) {
+        struct dirent **ents = NULL;
+        const int ne = sd ? scandir(sd, &ents, NULL, alphasort) : -1; /* the same order on every file system */
+        for (int q = 0; q < ne && rc == 0; q++) {
+            const struct dirent *e = ents[q];
             if (e->d_name[0] == '.') continue;
-            if (el->n_splits == 16 || n_owned > 60) {
-                fprintf(stderr, "frost: %s: more than 16 splits; frost import edgelist takes 16 at most\n", sd);
-                rc = 1;
-                break;
-            }
             char *sub = frost__asprintf("%s/%s", sd, e->d_name);
             if (!sub || stat(sub, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
                 free(sub);
                 continue;
+            }
+            if (el->n_splits == 16) {
+                fprintf(stderr, "frost: %s: more than 16 splits; frost import edgelist takes 16 at most\n", sd);
+                free(sub);
+                rc = 1;
+                break;
             }
             const int k = el->n_splits;
             el->splits[k].name = OWN(frost__asprintf("%s", e->d_name));
@@ -85,7 +87,8 @@ static int import_edgelist(const char *from, const char *out, frost_edgelist_fil
             }
             el->n_splits++;
         }
-        if (d) closedir(d);
+        for (int q = 0; q < ne; q++) free(ents[q]);
+        free(ents);
         free(sd);
     } else {
         el->edges = from;

@@ -351,6 +351,11 @@ static int run_main(int argc, char **argv)
         }
         const int fl = fcntl(u.log_fd, F_GETFL);
         if (fl >= 0) fcntl(u.log_fd, F_SETFL, fl & ~O_NONBLOCK);
+        /* a FIFO whose reader goes away: EPIPE (said once, the runs go on), not a killed process */
+        struct sigaction ign;
+        memset(&ign, 0, sizeof ign);
+        ign.sa_handler = SIG_IGN;
+        sigaction(SIGPIPE, &ign, NULL);
     }
     frost_runner_events ev = {ev_start, ev_run_start, ev_epoch, ev_run_end, ev_note, &u, &stop_flag};
     struct sigaction sa;
@@ -362,7 +367,7 @@ static int run_main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
-    char out[FROST_PATH_CAP + 64]; /* the output as configured, or results/NAME.h5 */
+    char out[FROST_PATH_CAP + 64] = ""; /* the output as configured, or results/NAME.h5 */
     frost_status st = frost_experiment_run_ex(&c, &opts, &ev, out, sizeof out);
     if (u.tty && !quiet) fprintf(stderr, "\r\033[K");
     if (u.log_fd >= 0) {

@@ -4,8 +4,10 @@
  * count files; and the array readers it shares with OGB's npz layout.
  *
  * Text files may be gzip'ed; fields are separated by commas, spaces or tabs;
- * blank lines and lines starting with '#' are skipped. Features and labels
- * are one row per node, in node order; split files list node ids.
+ * blank lines and lines starting with '#' are skipped, except in a label
+ * file, where an empty line is a node without a label (and '#' starts a
+ * comment only in the first column). Features and labels are one row per
+ * node, in node order; split files list node ids.
  */
 #include "dataset/dataset_impl.h"
 #include "io/io_impl.h"
@@ -102,7 +104,13 @@ frost_status frost__read_id_file(const char *path, int64_t n_nodes, int64_t **ou
         while ((st = frost__lines_next(&r, &line, &len)) == FROST_OK) {
             if (skip_line(line)) continue;
             int64_t id;
-            if (fields(line, f, 2) != 1 || !parse_id(f[0], &id)) {
+            const int64_t nf = fields(line, f, 2);
+            if (nf != 1) {
+                st = frost__error(FROST_ERR_FORMAT, "%s:%lld: %lld fields, expected one node id per line", path,
+                                  (long long)r.lineno, (long long)nf);
+                break;
+            }
+            if (!parse_id(f[0], &id)) {
                 st = bad_field(path, r.lineno, 1, "one node id (an integer from 0) per line", f[0]);
                 break;
             }
@@ -236,15 +244,15 @@ static frost_status read_label_file(const char *path, int64_t n_nodes, frost_dat
             frost__npy_close(&a);
             return st;
         }
-        if (a.shape[0] != n_nodes)
+        if (a.shape[1] < 1 || a.shape[1] > 4096)
+            st = frost__error(FROST_ERR_FORMAT, "%s: %lld label columns, expected 1 .. 4096", path, (long long)a.shape[1]);
+        else if (a.shape[0] != n_nodes)
             st = frost__error(FROST_ERR_FORMAT, "%s: %lld label rows, expected one per node (%lld)", path,
                               (long long)a.shape[0], (long long)n_nodes);
         else if (!(v = malloc((size_t)(a.count ? a.count : 1) * sizeof *v)) || !(ds->label = malloc((size_t)(a.count ? a.count : 1) * sizeof *ds->label)))
             st = frost__error(FROST_ERR_NOMEM, "out of memory");
         else
             st = frost__npy_read_i64(&a, v, a.count);
-        if (st >= 0 && (a.shape[1] < 1 || a.shape[1] > 4096))
-            st = frost__error(FROST_ERR_FORMAT, "%s: %lld label columns, expected 1 .. 4096", path, (long long)a.shape[1]);
         ds->num_tasks = (int32_t)(a.shape[1] > 4096 ? 0 : a.shape[1]);
         frost__npy_close(&a);
         for (int64_t k = 0; st >= 0 && k < n_nodes * ds->num_tasks; k++) {
@@ -434,6 +442,8 @@ frost_status frost_import_edgelist(const frost_edgelist_files *in, const char *o
     bool out_open = false;
     memset(&ds, 0, sizeof ds);
     if (!in->edges) return frost__error(FROST_ERR_INVALID, "no edge list given");
+    if (in->n_splits < 0 || in->n_splits > 16)
+        return frost__error(FROST_ERR_INVALID, "%d splits, expected 0 .. 16", in->n_splits);
     FROST_TRY(read_edge_list(in->edges, &src, &dst, &E, &hi));
     /* nodes: as given, or as many as the feature rows, or max id + 1 */
     int64_t n = in->num_nodes;
@@ -483,7 +493,9 @@ frost_status frost_import_edgelist(const frost_edgelist_files *in, const char *o
             FROST_TRY(frost__read_id_file(in->splits[k].part[0], n, &sp->train, &sp->n_train));
             FROST_TRY(frost__read_id_file(in->splits[k].part[1], n, &sp->valid, &sp->n_valid));
             FROST_TRY(frost__read_id_file(in->splits[k].part[2], n, &sp->test, &sp->n_test));
-            FROST_TRY(frost__split_check(sp, n, in->splits[k].part[0]));
+            char where[96];
+            snprintf(where, sizeof where, "split %s", sp->name); /* its three files were read above */
+            FROST_TRY(frost__split_check(sp, n, where));
         }
     }
     FROST_TRY(frost__h5_out_create(&out, out_path));

@@ -11,7 +11,9 @@
  * bytes; 2 bytes too), converted to float32 or int64 as it asks; arrays of
  * 0, 1 or 2 dimensions; a 2-D array in Fortran order is read as stored
  * (column by column: the caller says whether it can take that). Anything
- * else is refused naming the file, the member and what was found.
+ * else is refused naming the file, the member and what was found. Elements
+ * pass through double: integers are exact up to 2^53 (node ids and labels
+ * are far below). Little-endian hosts (x86-64) only.
  */
 #include "io/npy_impl.h"
 
@@ -173,6 +175,12 @@ static frost_status zip_find(frost__npy *a, const char *member)
             break;
         }
         p += 46 + nlen + xlen + clen;
+        if (e + 1 < entries && p + 46 > cd_size) { /* the directory ends before its entries do */
+            a->missing = false;
+            st = frost__error(FROST_ERR_FORMAT, "%s: damaged zip directory (%lld entries announced, %lld there)", a->path,
+                              (long long)entries, (long long)e + 1);
+            break;
+        }
     }
     free(cd);
     return st;

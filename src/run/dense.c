@@ -6,7 +6,7 @@
  *               config (the run's configuration), method, model, and the
  *               architecture: layers, hidden, in_dim, out_dim, heads,
  *               out_heads, norm, norm_last, residual, skip_head, input_proj,
- *               root_weight, gin_eps, bn_eps, gcn_norm; the preprocessing:
+ *               root_weight, bias, gin_eps, bn_eps, gcn_norm, seed; the preprocessing:
  *               features_normalize, features_from_edges, graph_undirected,
  *               graph_self_loops; tensors (their names in forward order, one
  *               per line)
@@ -94,6 +94,7 @@ frost_status frost_export_dense(const char *model_path, const char *dataset, con
         {"graph_self_loops", c.self_loops == FROST_SELF_LOOPS_KEEP ? "keep" : "drop"},
         {"tensors", names.nomem ? "" : names.buf ? names.buf : ""},
     };
+    if (names.nomem) st = frost__error(FROST_ERR_NOMEM, "%s: out of memory listing the tensors", out_path);
     for (size_t k = 0; k < sizeof strs / sizeof strs[0] && st >= 0; k++)
         st = frost__h5_attr_strfix(f, strs[k].k, strs[k].v, out_path);
     frost__text_release(&names);
