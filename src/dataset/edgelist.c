@@ -131,8 +131,8 @@ frost_status frost__read_id_file(const char *path, int64_t n_nodes, int64_t **ou
     }
     for (int64_t k = 0; k < n; k++)
         if (v[k] < 0 || (n_nodes > 0 && v[k] >= n_nodes))
-            FROST_FAIL(FROST_ERR_RANGE, "%s: node id %lld (entry %lld) is out of range 0 .. %lld", path,
-                       (long long)v[k], (long long)k + 1, (long long)n_nodes - 1);
+            FROST_FAIL(FROST_ERR_RANGE, "%s: row %lld: node id %lld out of range, expected 0 .. %lld", path,
+                       (long long)k + 1, (long long)v[k], (long long)n_nodes - 1);
     *out = v;
     *count = n;
     return FROST_OK;

@@ -420,15 +420,7 @@ static frost_status read_split_part(const char *dir, const char *part, int64_t n
         free(path);
         return st;
     }
-    st = read_int_column(path, -1, ids, count);
-    for (int64_t k = 0; st == FROST_OK && k < *count; k++) {
-        if ((*ids)[k] < 0 || (*ids)[k] >= n) {
-            st = frost__error(FROST_ERR_RANGE, "%s: row %lld: node id %lld out of range, expected 0 .. %lld",
-                              path, (long long)k + 1, (long long)(*ids)[k], (long long)n - 1);
-            free(*ids);
-            *ids = NULL;
-        }
-    }
+    st = frost__read_id_file(path, n, ids, count); /* the edge-list import's reader: ids, each in range */
     free(path);
     return st;
 }
