@@ -163,6 +163,8 @@ FROST_API frost_status frost_model_file_write(const frost_model_file *mf, const 
  * configuration), seed, packed mask of the free weights, batch-norm running
  * statistics, and any other trained floats. Atomic (temporary name, rename). */
 FROST_API frost_status frost_export_run(const char *results, const char *run_id, const char *out_path);
+/* The same model in memory (what frost_export_run writes); release with frost_model_file_release. */
+FROST_API frost_status frost_model_file_of_run(const char *results, const char *run_id, frost_model_file *out);
 FROST_API frost_status frost_model_file_load(frost_model_file *mf, const char *path);
 FROST_API void frost_model_file_release(frost_model_file *mf);
 

@@ -137,6 +137,9 @@ FROST_API void frost_prediction_release(frost_prediction *p);
 #define FROST_DENSE_FORMAT "frost.dense"
 #define FROST_DENSE_VERSION 1
 FROST_API frost_status frost_export_dense(const char *model_path, const char *dataset, const char *out_path);
+/* The same from run RUN_ID of a results file, without a model file in between. */
+FROST_API frost_status frost_export_dense_run(const char *results, const char *run_id, const char *dataset,
+                                              const char *out_path);
 
 /* Portable reward tuning at inference: softmax(log p_base + r) with the
  * reward of reward_path applied to the base model of base_path (any model of

@@ -28,27 +28,17 @@ static void export_help(void)
            "(README.md has a PyTorch snippet). The model is rebuilt on its dataset (or --dataset D).\n");
 }
 
-/* --dense from a model file, or from a run of a results file through a
- * temporary model file beside OUT (removed again). */
+/* --dense from a model file, or from a run of a results file. */
 static int export_dense(const char *const *pos, int npos, const char *out, const char *dataset, bool force)
 {
     if (!out || npos < 1)
         return cli_usage_error("export", "expected: frost export MODEL.h5 --dense -o DENSE.h5 (or RESULTS RUN_ID)");
     const char *inputs[2] = {pos[0], dataset};
     if (cli_check_output(out, inputs, dataset ? 2 : 1, FROST_DENSE_FORMAT, force, false)) return CLI_EXIT_RUNTIME;
-    char *tmp = NULL;
-    const char *model = pos[0];
-    if (npos == 2) {
-        if (!(tmp = frost__asprintf("%s.model.tmp.%ld", out, (long)getpid()))) return cli_fail();
-        if (frost_export_run(pos[0], pos[1], tmp) < 0) {
-            free(tmp);
-            return cli_fail();
-        }
-        model = tmp;
-    }
-    const int rc = frost_export_dense(model, dataset, out) < 0 ? cli_fail() : 0;
-    if (tmp) unlink(tmp);
-    free(tmp);
+    const int rc = (npos == 2 ? frost_export_dense_run(pos[0], pos[1], dataset, out)
+                              : frost_export_dense(pos[0], dataset, out)) < 0
+                       ? cli_fail()
+                       : 0;
     if (rc == 0) printf("exported %s%s%s -> %s (dense float32 tensors)\n", pos[0], npos == 2 ? " " : "", npos == 2 ? pos[1] : "", out);
     return rc;
 }
@@ -121,7 +111,9 @@ static int read_node_list(const char *path, int64_t **out, int64_t *n)
         const long long v = strtoll(s, &end, 10);
         while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n') end++;
         if (end == s || *end || errno || v < 0) {
-            char q[48];
+            char q[128];
+            for (char *c = s; *c; c++) /* a comma is part of what is wrong here, not a field end */
+                if (*c == ',') *c = ' ';
             frost__quote_field(q, sizeof q, strtok(s, "\r\n") ? s : "");
             fprintf(stderr, "frost: %s, line %lld: expected a node id (an integer from 0, one per line), got %s\n",
                     path, (long long)lineno, q);

@@ -215,19 +215,46 @@ static int run_gnuplot(const char *dir, const char *script, const char *script_p
     return 0;
 }
 
-/* After gnuplot: each image DIR/NAME-FILE is there and not empty (gnuplot
- * exits 0 after a write that failed for lack of space). True after one line. */
-static bool images_empty(const char *dir, const char *name, const char *const *files, int n)
+/* Write DIR/DAT and DIR/GP (data and gnuplot script, each whole or not at
+ * all; gp NULL: the data alone), then draw with gnuplot when it is there.
+ * Every file, the images the script draws included, is checked as an
+ * output first; an image gnuplot leaves missing or empty (it exits 0 when
+ * the disk is full) is an error. Releases dat and gp. 0, or 1 after one line. */
+static int emit_plot(const char *dir, const char *dat_name, const char *gp_name, frost__text *dat, frost__text *gp,
+                     const char *const *images, int n_images, const char *results, bool force, bool gnuplot)
 {
-    for (int k = 0; k < n; k++) {
-        char *f = frost__asprintf("%s/%s-%s", dir, name, files[k]);
-        struct stat sb;
-        const bool bad = !f || stat(f, &sb) != 0 || sb.st_size == 0;
-        if (bad) fprintf(stderr, "frost: %s: gnuplot left it missing or empty (disk full?)\n", f ? f : files[k]);
-        free(f);
-        if (bad) return true;
+    int rc = 0;
+    char *files[10] = {NULL};
+    int nf = 0;
+    files[nf++] = frost__asprintf("%s/%s", dir, dat_name);
+    if (gp) files[nf++] = frost__asprintf("%s/%s", dir, gp_name);
+    const int first_image = nf;
+    for (int k = 0; k < n_images && nf < 10; k++) files[nf++] = frost__asprintf("%s/%s", dir, images[k]);
+    for (int k = 0; k < nf && rc == 0; k++)
+        if (!files[k] || cli_check_output(files[k], &results, 1, NULL, force, false)) rc = 1;
+    if (rc == 0 && (dat->nomem || (gp && gp->nomem))) {
+        fprintf(stderr, "frost: out of memory\n");
+        rc = 1;
     }
-    return false;
+    frost__text copy; /* the script is committed; gp is kept to feed gnuplot */
+    frost__text_init(&copy);
+    if (rc == 0 && gp) frost__text_printf(&copy, "%s", gp->buf ? gp->buf : "");
+    if (rc == 0 && frost__text_commit(dat, files[0]) < 0) rc = cli_fail();
+    else if (rc) frost__text_release(dat);
+    if (rc == 0 && gp && frost__text_commit(&copy, files[1]) < 0) rc = cli_fail();
+    else frost__text_release(&copy);
+    if (rc == 0 && gp && gnuplot && run_gnuplot(dir, gp->buf, files[1]) != 0) rc = 1;
+    for (int k = first_image; rc == 0 && gp && gnuplot && k < nf; k++) {
+        struct stat sb;
+        const bool missing = stat(files[k], &sb) != 0;
+        if (missing || sb.st_size == 0) {
+            fprintf(stderr, "frost: %s: gnuplot left it %s (disk full?)\n", files[k], missing ? "missing" : "empty");
+            rc = 1;
+        }
+    }
+    if (gp) frost__text_release(gp);
+    for (int k = 0; k < nf; k++) free(files[k]);
+    return rc;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -244,25 +271,23 @@ static int plot_model(const char *dir, const char *model, const group *g, int64_
     char name[64], smetric[32];
     safe_name(name, sizeof name, model);
     safe_name(smetric, sizeof smetric, metric);
-    /* every file this writes (gnuplot the images) replaces neither the results nor another frost file */
-    static const char *const files[] = {"points.dat", "plots.gp", "test-vs-size.png", "test-vs-size.svg",
-                                        "test-vs-freezing.png", "test-vs-freezing.svg"};
-    for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
-        char *f = frost__asprintf("%s/%s-%s", dir, name, files[k]);
-        const int bad = f ? cli_check_output(f, &results, 1, NULL, force, false) : cli_fail();
-        free(f);
-        if (bad) return -1;
-    }
+    /* NAME-points.dat, NAME-plots.gp and the images it draws (emit_plot checks every one first) */
+    char dat_name[96], gp_name[96], images[4][96];
+    snprintf(dat_name, sizeof dat_name, "%s-points.dat", name);
+    snprintf(gp_name, sizeof gp_name, "%s-plots.gp", name);
+    static const char *const kinds[4] = {"test-vs-size.png", "test-vs-size.svg", "test-vs-freezing.png",
+                                         "test-vs-freezing.svg"};
+    const char *image_names[4];
+    for (int k = 0; k < 4; k++) snprintf(images[k], sizeof images[k], "%s-%s", name, kinds[k]), image_names[k] = images[k];
     double ref = NAN, ref_std = 0;
     int64_t pts = 0;
     double *sp = calloc((size_t)(n ? n : 1), sizeof *sp);
-    char *path = frost__asprintf("%s/%s-points.dat", dir, name);
     int rc = -1;
-    frost__text f; /* each file written whole or not at all (frost__text_commit) */
-    frost__text sc; /* the gnuplot script, kept to feed gnuplot after f commits a copy */
+    frost__text f;  /* the data */
+    frost__text sc; /* the gnuplot script */
     frost__text_init(&f);
     frost__text_init(&sc);
-    if (!sp || !path) {
+    if (!sp) {
         fprintf(stderr, "frost: out of memory\n");
         goto done;
     }
@@ -282,12 +307,8 @@ static int plot_model(const char *dir, const char *model, const group *g, int64_
                            w->prune_ratio, w->lock_ratio);
         sp[pts++] = w->sparsity;
     }
-    if (frost__text_commit(&f, path) < 0) {
-        cli_fail();
-        goto done;
-    }
-    if (pts == 0) {
-        rc = 0;
+    if (pts == 0) { /* no tickets: the data alone */
+        rc = emit_plot(dir, dat_name, NULL, &f, NULL, NULL, 0, results, force, gnuplot) ? -1 : 0;
         goto done;
     }
     /* the distinct sparsities, one line each on the freezing plot (as the data file writes them) */
@@ -329,73 +350,15 @@ static int plot_model(const char *dir, const char *model, const group *g, int64_
             "title sprintf('s = %%s', s)%s\n",
             name, terms[t][1], name, slist, name, ref_line);
     }
-    if (sc.nomem) {
-        fprintf(stderr, "frost: out of memory\n");
-        goto done;
-    }
-    free(path);
-    if (!(path = frost__asprintf("%s/%s-plots.gp", dir, name))) {
-        fprintf(stderr, "frost: out of memory\n");
-        goto done;
-    }
-    frost__text_init(&f);
-    frost__text_printf(&f, "%s", sc.buf);
-    if (frost__text_commit(&f, path) < 0) {
-        cli_fail();
-        goto done;
-    }
-    if (!gnuplot) { /* the data and the script are there, to be drawn later */
-        rc = 0;
-        goto done;
-    }
-    if (run_gnuplot(dir, sc.buf, path) != 0 || images_empty(dir, name, files + 2, 4)) goto done;
-    *made = true;
-    printf("plots: %s/%s-test-vs-size.png  %s/%s-test-vs-freezing.png  (and .svg)\n", dir, name, dir, name);
+    if (emit_plot(dir, dat_name, gp_name, &f, &sc, image_names, 4, results, force, gnuplot) != 0) goto done;
     rc = 0;
+    if (!gnuplot) goto done; /* the data and the script are there, to be drawn later */
+    *made = true;
+    printf("plots: %s/%s  %s/%s  (and .svg)\n", dir, images[0], dir, images[2]);
 done:
     frost__text_release(&f);
     frost__text_release(&sc);
-    free(path);
     free(sp);
-    return rc;
-}
-
-/* Write DIR/BASE.dat and DIR/BASE.gp (data and script, each whole or not at
- * all), then draw with gnuplot when it is there. `images` names the files
- * the script draws (checked like every output). 0, or 1 after one line. */
-static int emit_plot(const char *dir, const char *base, frost__text *dat, frost__text *gp, const char *const *images,
-                     int n_images, const char *results, bool force, bool gnuplot)
-{
-    int rc = 0;
-    char *files[10] = {NULL};
-    int nf = 0;
-    files[nf++] = frost__asprintf("%s/%s.dat", dir, base);
-    files[nf++] = frost__asprintf("%s/%s.gp", dir, base);
-    for (int k = 0; k < n_images && nf < 10; k++) files[nf++] = frost__asprintf("%s/%s", dir, images[k]);
-    for (int k = 0; k < nf && rc == 0; k++)
-        if (!files[k] || cli_check_output(files[k], &results, 1, NULL, force, false)) rc = 1;
-    if (rc == 0 && (dat->nomem || gp->nomem)) {
-        fprintf(stderr, "frost: out of memory\n");
-        rc = 1;
-    }
-    frost__text copy;
-    frost__text_init(&copy);
-    if (rc == 0) frost__text_printf(&copy, "%s", gp->buf ? gp->buf : "");
-    if (rc == 0 && frost__text_commit(dat, files[0]) < 0) rc = cli_fail();
-    else if (rc) frost__text_release(dat);
-    if (rc == 0 && frost__text_commit(&copy, files[1]) < 0) rc = cli_fail();
-    else if (rc) frost__text_release(&copy);
-    if (rc == 0 && gnuplot && run_gnuplot(dir, gp->buf, files[1]) != 0) rc = 1;
-    for (int k = 2; rc == 0 && gnuplot && k < nf; k++) {
-        struct stat sb;
-        if (stat(files[k], &sb) != 0 || sb.st_size == 0) {
-            fprintf(stderr, "frost: %s: gnuplot left it %s (disk full?)\n", files[k], stat(files[k], &sb) ? "missing" : "empty");
-            rc = 1;
-        }
-    }
-    if (rc == 0 && gnuplot) printf("plot: %s (and .svg)\n", files[2]);
-    frost__text_release(gp);
-    for (int k = 0; k < nf; k++) free(files[k]);
     return rc;
 }
 
@@ -434,9 +397,13 @@ static int plot_history(const char *dir, const char *results, const char *id, co
                            "'' using 1:5 with linespoints pt 7 ps 0.4 title 'test', "
                            "'' using 1:2 axes x1y2 with lines lc rgb '#888888' title 'loss'\n",
                            terms[t][0], base, terms[t][1], base);
-    const int rc = images[0] && images[1]
-                       ? emit_plot(dir, base, &dat, &gp, (const char *const *)images, 2, results, force, gnuplot)
-                       : 1;
+    char dat_name[220], gp_name[220];
+    snprintf(dat_name, sizeof dat_name, "%s.dat", base);
+    snprintf(gp_name, sizeof gp_name, "%s.gp", base);
+    const int rc = images[0] && images[1] ? emit_plot(dir, dat_name, gp_name, &dat, &gp, (const char *const *)images, 2,
+                                                      results, force, gnuplot)
+                                          : 1;
+    if (rc == 0 && gnuplot) printf("plot: %s/%s (and .svg)\n", dir, images[0]);
     free(images[0]);
     free(images[1]);
     return rc;
@@ -482,7 +449,9 @@ static int plot_prt(const char *dir, const char *results, const group *g, int64_
                            "set terminal %s\nset output 'prt.%s'\n"
                            "plot 'prt.dat' using 0:2:3:xtic(1) with boxerrorbars lc rgb '#1f77b4'\n",
                            terms[t][0], terms[t][1]);
-    return emit_plot(dir, "prt", &dat, &gp, images, 2, results, force, gnuplot);
+    const int rc = emit_plot(dir, "prt.dat", "prt.gp", &dat, &gp, images, 2, results, force, gnuplot);
+    if (rc == 0 && gnuplot) printf("plot: %s/prt.png (and .svg)\n", dir);
+    return rc;
 }
 
 static int load_table(const char *path, frost_results *r, frost_summary_row **rows, group **g, int64_t *n)

@@ -62,7 +62,7 @@ static int64_t fields(char *line, char **out, int64_t cap)
 
 static frost_status bad_field(const char *path, int64_t line, int64_t col, const char *what, const char *got)
 {
-    char q[40];
+    char q[112];
     frost__quote_field(q, sizeof q, got);
     return frost__error(FROST_ERR_FORMAT, "%s:%lld: column %lld is %s, expected %s", path, (long long)line,
                         (long long)col, q, what);

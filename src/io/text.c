@@ -261,7 +261,16 @@ void frost__quote_field(char *dst, size_t cap, const char *field)
         snprintf(dst, cap, "an empty field");
         return;
     }
-    snprintf(dst, cap, "'%.*s%s'", (int)n, field, (field[n] && field[n] != ',') ? "..." : "");
+    /* control bytes as \xNN: a crafted file never writes escape sequences to the terminal */
+    char body[24 * 4 + 1];
+    size_t o = 0;
+    for (size_t k = 0; k < n; k++) {
+        const unsigned char u = (unsigned char)field[k];
+        if (u < 0x20 || u == 0x7f) o += (size_t)snprintf(body + o, sizeof body - o, "\\x%02x", u);
+        else body[o++] = (char)u;
+    }
+    body[o] = 0;
+    snprintf(dst, cap, "'%s%s'", body, (field[n] && field[n] != ',') ? "..." : "");
 }
 
 int64_t frost__count_fields(const char *line)

@@ -94,10 +94,21 @@ fail:
 
 frost_status frost_export_run(const char *results, const char *run_id, const char *out_path)
 {
+    frost_model_file mf;
+    frost_status st = frost_model_file_of_run(results, run_id, &mf);
+    if (st < 0) return st;
+    st = frost_model_file_write(&mf, out_path);
+    frost_model_file_release(&mf);
+    return st;
+}
+
+frost_status frost_model_file_of_run(const char *results, const char *run_id, frost_model_file *out)
+{
     frost_status st = FROST_OK;
     frost_results r = {0, NULL};
     frost_model_file mf;
     memset(&mf, 0, sizeof mf);
+    memset(out, 0, sizeof *out);
     FROST_TRY(frost_results_load(&r, results));
     const frost_run_info *ri = frost_results_find(&r, run_id);
     if (!ri) {
@@ -113,7 +124,6 @@ frost_status frost_export_run(const char *results, const char *run_id, const cha
     if (strcmp(ri->method, "eft") == 0)
         FROST_FAIL(FROST_ERR_INVALID, "%s: run '%s' combines three models and has no model of its own", results, run_id);
     FROST_TRY(frost_results_read_state(results, run_id, &mf.state));
-    mf.config = ri->config;
     snprintf(mf.method, sizeof mf.method, "%s", ri->method);
     snprintf(mf.model, sizeof mf.model, "%s", ri->model);
     snprintf(mf.dataset, sizeof mf.dataset, "%s", ri->dataset);
@@ -127,9 +137,10 @@ frost_status frost_export_run(const char *results, const char *run_id, const cha
     mf.model_bits = ri->model_bits;
     mf.dense_bits = ri->dense_bits;
     mf.test_metric = ri->test_metric;
-    st = frost_model_file_write(&mf, out_path);
+    if (!(mf.config = strdup(ri->config))) FROST_FAIL(FROST_ERR_NOMEM, "out of memory");
+    *out = mf;
+    memset(&mf, 0, sizeof mf);
 fail:
-    mf.config = NULL; /* borrowed from r */
     frost_model_file_release(&mf);
     frost_results_release(&r);
     return st;

@@ -38,10 +38,33 @@ static frost_status write_tensor(hid_t f, const frost_tensor_view *t, const char
     return st;
 }
 
+static frost_status dense_of(frost_model_file *mf, const char *model_path, const char *dataset, const char *out_path);
+
 frost_status frost_export_dense(const char *model_path, const char *dataset, const char *out_path)
 {
-    frost_status st = FROST_OK;
     frost_model_file mf;
+    frost_status st = frost_model_file_load(&mf, model_path);
+    if (st < 0) return st;
+    st = dense_of(&mf, model_path, dataset, out_path);
+    frost_model_file_release(&mf);
+    return st;
+}
+
+frost_status frost_export_dense_run(const char *results, const char *run_id, const char *dataset,
+                                    const char *out_path)
+{
+    frost_model_file mf;
+    frost_status st = frost_model_file_of_run(results, run_id, &mf);
+    if (st < 0) return st;
+    st = dense_of(&mf, results, dataset, out_path); /* no file in between: nothing to leave behind */
+    frost_model_file_release(&mf);
+    return st;
+}
+
+static frost_status dense_of(frost_model_file *mfp, const char *model_path, const char *dataset, const char *out_path)
+{
+    frost_status st = FROST_OK;
+    frost_model_file mf = *mfp; /* borrowed: the caller releases it */
     frost_prepared prep;
     frost_model *m = NULL;
     frost_config c;
@@ -49,7 +72,6 @@ frost_status frost_export_dense(const char *model_path, const char *dataset, con
     frost__h5_out out;
     bool open = false;
     memset(&prep, 0, sizeof prep);
-    if ((st = frost_model_file_load(&mf, model_path)) < 0) return st;
     frost_config_default(&c);
     if ((st = frost_config_load_text(&c, mf.config, model_path)) < 0) goto done;
     if (dataset && (st = frost__path_copy(c.dataset, sizeof c.dataset, dataset, "dataset")) < 0) goto done;
@@ -123,6 +145,5 @@ done:
     free(tv);
     frost_model_free(&m);
     frost_prepared_release(&prep);
-    frost_model_file_release(&mf);
     return st;
 }

@@ -128,6 +128,13 @@ def main():
             worst = max(worst, err)
             check(err < 1e-4, f"dense export of {rid}: numpy logits within {err:.2e} (relative to the largest)")
         check(len(ids) == 6, f"gcn, gin and sage, trained and ticket ({len(ids)} runs)")
+        # straight from the results file: the same tensors, and no file in between
+        rid = "slt-gin-f0.2-s0.5-seed0"
+        run("export", os.path.join(t, "rm.h5"), rid, "--dense", "-o", os.path.join(t, "direct.h5"))
+        a_, b_ = frost.read_dense(os.path.join(t, "direct.h5")), frost.read_dense(os.path.join(t, f"{rid}.dense.h5"))
+        check(a_["tensors"].keys() == b_["tensors"].keys() and
+              all(np.array_equal(a_["tensors"][k], b_["tensors"][k]) for k in a_["tensors"]) and
+              not [f for f in os.listdir(t) if ".tmp." in f], "export RESULTS RUN --dense: the same tensors, no temporary")
         out = run("info", os.path.join(t, "slt-gcn-f0.2-s0.5-seed0.dense.h5"))
         check("layer0.weight" in out and "12 x 16" in out, "frost info on a dense export")
         out = run("info", os.path.join(t, "slt-gcn-f0.2-s0.5-seed0.pred.h5"))
@@ -161,6 +168,11 @@ def main():
                            capture_output=True, text=True)
         check(p.returncode == 1 and "bad.txt, line 3" in p.stderr and p.stderr.count("\n") == 1
               and not os.path.exists(os.path.join(t, "pb.h5")), f"a bad node list: {p.stderr.strip()}")
+        with open(os.path.join(t, "esc.txt"), "w") as fh:
+            fh.write("1\x1b]0;TITLE\x07\n")
+        p = subprocess.run([FROST, "predict", mfile, u, "--nodes", "esc.txt", "-o", "pb.h5"], cwd=t,
+                           capture_output=True, text=True)
+        check(p.returncode == 1 and "\x1b" not in p.stderr and "\\x1b" in p.stderr, f"control bytes escaped: {p.stderr.strip()}")
         with open(os.path.join(t, "far.txt"), "w") as fh:
             fh.write("300\n")
         p = subprocess.run([FROST, "predict", mfile, u, "--nodes", "far.txt", "-o", "pb.h5"], cwd=t,
