@@ -153,6 +153,15 @@ Test(concurrency, identical_sweeps_split_the_work, .init = setup)
     }
 }
 
+/* Until the first run's claim file is there (its process trains it), 60 s at most. */
+static void wait_for_first_claim(void)
+{
+    char claim[1200];
+    snprintf(claim, sizeof claim, "%s/r.h5.pending/trained-gcn-seed0.claim", dir);
+    for (int k = 0; k < 6000 && !tu_exists(claim); k++) usleep(10000);
+    cr_assert(tu_exists(claim), "no claim appeared");
+}
+
 /* A process killed while training leaves its claim file behind, but not its
  * lock: the same command again trains the run and finishes. */
 Test(concurrency, a_killed_trainer_does_not_block, .init = setup)
@@ -160,10 +169,7 @@ Test(concurrency, a_killed_trainer_does_not_block, .init = setup)
     clean_output();
     /* long runs, so that the kill lands during training */
     pid_t pid = spawn(0, "epochs=100000");
-    char claim[1200];
-    snprintf(claim, sizeof claim, "%s/r.h5.pending/trained-gcn-seed0.claim", dir);
-    for (int k = 0; k < 6000 && !tu_exists(claim); k++) usleep(10000);
-    cr_assert(tu_exists(claim), "no claim appeared");
+    wait_for_first_claim();
     kill(pid, SIGKILL);
     int status;
     waitpid(pid, &status, 0);
@@ -183,10 +189,7 @@ Test(concurrency, a_waiting_process_stops_on_sigterm, .init = setup)
 {
     clean_output();
     pid_t a = spawn(0, "epochs=100000");
-    char claim[1200];
-    snprintf(claim, sizeof claim, "%s/r.h5.pending/trained-gcn-seed0.claim", dir);
-    for (int k = 0; k < 6000 && !tu_exists(claim); k++) usleep(10000);
-    cr_assert(tu_exists(claim), "no claim appeared");
+    wait_for_first_claim();
     pid_t b = spawn(1, "epochs=100000");
     char err[1100];
     snprintf(err, sizeof err, "%s/err-1", dir);
