@@ -429,6 +429,26 @@ done:
     return st;
 }
 
+/* The dataset file, atomically: everything but the features from ds, then
+ * F feature columns streamed from feat_path (member: of an npz; NULL: no
+ * features). */
+static frost_status write_file(frost_dataset *ds, const char *out_path, int level, const char *feat_path,
+                               const char *member, int64_t F)
+{
+    frost__h5_out out;
+    frost_status st = frost__h5_out_create(&out, out_path);
+    if (st < 0) return st;
+    ds->num_features = 0; /* written with the features */
+    if ((st = frost__dataset_write_meta(out.file, ds, level, out_path)) >= 0 && feat_path &&
+        (st = write_features(feat_path, member, out.file, ds->num_nodes, F, level, out_path)) >= 0)
+        st = frost__h5_attr_i64(out.file, "num_features", F, out_path);
+    if (st < 0) {
+        frost__h5_out_abort(&out);
+        return st;
+    }
+    return frost__h5_out_commit(&out);
+}
+
 /* ---- the import ------------------------------------------------------------------ */
 
 frost_status frost_import_edgelist(const frost_edgelist_files *in, const char *out_path, const frost_import_opts *opts)
@@ -436,10 +456,8 @@ frost_status frost_import_edgelist(const frost_edgelist_files *in, const char *o
     frost_status st = FROST_OK;
     frost_import_opts o = opts ? *opts : frost_import_opts_default();
     frost_dataset ds;
-    frost__h5_out out;
     int32_t *src = NULL, *dst = NULL;
     int64_t E = 0, hi = -1, frows = 0, F = 0;
-    bool out_open = false;
     memset(&ds, 0, sizeof ds);
     if (!in->edges) return frost__error(FROST_ERR_INVALID, "no edge list given");
     if (in->n_splits < 0 || in->n_splits > 16)
@@ -498,18 +516,8 @@ frost_status frost_import_edgelist(const frost_edgelist_files *in, const char *o
             FROST_TRY(frost__split_check(sp, n, where));
         }
     }
-    FROST_TRY(frost__h5_out_create(&out, out_path));
-    out_open = true;
-    ds.num_features = 0; /* written below, with the features */
-    FROST_TRY(frost__dataset_write_meta(out.file, &ds, o.compression, out_path));
-    if (in->features) {
-        FROST_TRY(write_features(in->features, NULL, out.file, n, F, o.compression, out_path));
-        FROST_TRY(frost__h5_attr_i64(out.file, "num_features", F, out_path));
-    }
-    out_open = false;
-    FROST_TRY(frost__h5_out_commit(&out));
+    FROST_TRY(write_file(&ds, out_path, o.compression, in->features, NULL, F));
 fail:
-    if (out_open) frost__h5_out_abort(&out);
     free(src);
     free(dst);
     frost_dataset_release(&ds);
@@ -544,11 +552,9 @@ frost_status frost__import_ogb_npz(const char *dir, const char *out_path, const 
     frost_status st = FROST_OK;
     frost_import_opts o = opts ? *opts : frost_import_opts_default();
     frost_dataset ds;
-    frost__h5_out out;
     int64_t *ei = NULL, *lab = NULL, *yr = NULL, *nn = NULL, sh[2], lsh[2];
     int32_t *src = NULL, *dst = NULL;
     char *data = frost__asprintf("%s/raw/data.npz", dir), *labels = frost__asprintf("%s/raw/node-label.npz", dir);
-    bool out_open = false;
     memset(&ds, 0, sizeof ds);
     if (!data || !labels) FROST_FAIL(FROST_ERR_NOMEM, "out of memory");
     /* nodes and edges */
@@ -634,17 +640,8 @@ frost_status frost__import_ogb_npz(const char *dir, const char *out_path, const 
     }
     FROST_TRY(frost__read_ogb_splits(dir, &ds));
     if (ds.task_type == FROST_TASK_MULTICLASS) FROST_TRY(frost__read_class_names(dir, ds.num_classes, &ds.class_names));
-    FROST_TRY(frost__h5_out_create(&out, out_path));
-    out_open = true;
-    FROST_TRY(frost__dataset_write_meta(out.file, &ds, o.compression, out_path));
-    if (feat) {
-        FROST_TRY(write_features(data, "node_feat.npy", out.file, n, F, o.compression, out_path));
-        FROST_TRY(frost__h5_attr_i64(out.file, "num_features", F, out_path));
-    }
-    out_open = false;
-    FROST_TRY(frost__h5_out_commit(&out));
+    FROST_TRY(write_file(&ds, out_path, o.compression, feat ? data : NULL, "node_feat.npy", F));
 fail:
-    if (out_open) frost__h5_out_abort(&out);
     free(data);
     free(labels);
     free(ei);
