@@ -317,10 +317,17 @@ Test(faults, every_verb_that_writes, .init = setup)
         cli_each_fault(args, NULL, mode);
         unlink(tu_path(dir, "i.h5"));
         cli_each_fault("partition g.h5 --parts 2", "g.h5", mode);
+        snprintf(args, sizeof args, "import edgelist %s/raw/edge.csv.gz el.h5 --num-classes 2 --quiet", src);
+        cli_each_fault(args, NULL, mode);
+        unlink(tu_path(dir, "el.h5"));
         cli_each_fault("export r.h5 trained-gcn-seed0 -o m.h5", NULL, mode);
+        cli_each_fault("export r.h5 trained-gcn-seed0 --dense -o dense.h5", NULL, mode);
+        unlink(tu_path(dir, "dense.h5"));
         cli_each_fault("predict m.h5 g.h5 -o p.h5", NULL, mode);
         unlink(tu_path(dir, "m.h5"));
         unlink(tu_path(dir, "p.h5"));
+        cli_each_fault("report r.h5 --history trained-gcn-seed0 -o hist", NULL, mode);
+        tu_rmtree(tu_path(dir, "hist"));
         cli_each_fault("report r.h5 --no-plots -o rep", NULL, mode);
         tu_rmtree(tu_path(dir, "rep"));
         cli_each_fault("bench g.h5 --what spmm --widths 4 --repeat 1 --warmup 0 --json b.json", NULL, mode);
