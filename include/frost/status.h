@@ -90,10 +90,17 @@ FROST_API int frost_get_threads(void);
 
 /* The dense-product kernels in use: OpenBLAS's family ("Haswell",
  * "SkylakeX", ...: chosen by OpenBLAS from the CPU, or forced by
- * OPENBLAS_CORETYPE), with "+avx512" appended where frost's own AVX-512
- * kernels take the node-by-feature products. Results with the same string
- * are bit-identical. */
+ * OPENBLAS_CORETYPE), with "+avx512" or "+avx2" appended where frost's own
+ * kernels take the node-by-feature products (both give the same bits; the
+ * suffix names the path). Results with the same string are bit-identical. */
 FROST_API const char *frost_blas_core(void);
+
+/* The path of frost's own kernels (tall products, SpMM, post block):
+ * "avx512", "avx2" or "generic". The best the CPU runs unless FROST_ISA
+ * names another; frost_isa_from_env checks that variable (an unknown name,
+ * or a path this CPU cannot run, is an error naming it). */
+FROST_API const char *frost_isa_name(void);
+FROST_API frost_status frost_isa_from_env(void);
 
 #ifdef __cplusplus
 }

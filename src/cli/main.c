@@ -74,6 +74,9 @@ int main(int argc, char **argv)
         printf("frost %s\n", frost_version());
         return 0;
     }
+    /* a kernel path named in FROST_ISA that this CPU cannot run, or a
+     * misspelt one, is refused before any work rather than ignored */
+    if (frost_isa_from_env() != FROST_OK) return cli_fail();
     for (size_t k = 0; k < sizeof verbs / sizeof verbs[0]; k++)
         if (strcmp(argv[1], verbs[k].name) == 0) return verbs[k].fn(argc - 1, argv + 1);
     return cli_usage_error(NULL, "unknown verb '%s'", argv[1]);

@@ -175,11 +175,12 @@ static inline void frost__prefetch_ahead(const float *p, int64_t ahead)
     __builtin_prefetch((const void *)((uintptr_t)p + (uintptr_t)(ahead * (int64_t)sizeof(float))));
 }
 
-/* Hand-vectorised kernels (SpMM rows, the post block): want = one of these
- * to force a code path (tests compare them), -1 to query. Returns the path
- * in use; forcing one the CPU lacks keeps the current. The default is the
- * best the CPU runs. */
-enum { FROST__ISA_GENERIC = 0, FROST__ISA_AVX512 = 1 };
+/* Hand-vectorised kernels (tall products, SpMM rows, the post block): want
+ * = one of these to force a code path (tests compare them), -1 to query.
+ * Returns the path in use; forcing one the CPU lacks keeps the current. The
+ * default is the best the CPU runs, or the one FROST_ISA names
+ * (frost_isa_from_env). */
+enum { FROST__ISA_GENERIC = 0, FROST__ISA_AVX2 = 1, FROST__ISA_AVX512 = 2 };
 FROST_API int frost__isa(int want);
 
 #endif

@@ -308,24 +308,52 @@ void frost__thread_cols(int64_t H, int64_t *h0, int64_t *h1)
 
 static int isa_in_use = -1; /* -1: not chosen yet */
 
-/* FROST_ISA=generic in the environment makes frost behave as on a CPU
- * without AVX-512 (its own products and kernels off, OpenBLAS for every
- * product): to reproduce such a machine's numbers, or to test that path. */
-static bool cpu_has_avx512(void)
+/* The best kernel path this CPU runs. */
+static int cpu_isa(void)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
-    const char *force = getenv("FROST_ISA");
-    if (force && strcmp(force, "generic") == 0) return false;
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
-#else
-    return false;
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq")) return FROST__ISA_AVX512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return FROST__ISA_AVX2;
 #endif
+    return FROST__ISA_GENERIC;
 }
 
+static const char *const isa_names[] = {"generic", "avx2", "avx512"};
+
+const char *frost_isa_name(void) { return isa_names[frost__isa(-1)]; }
+
+/* FROST_ISA in the environment: the path it names, -1 when unset or empty,
+ * -2 when it names none. */
+static int isa_env(void)
+{
+    const char *v = getenv("FROST_ISA");
+    if (!v || !*v) return -1;
+    for (int k = 0; k < 3; k++)
+        if (strcmp(v, isa_names[k]) == 0) return k;
+    return -2;
+}
+
+frost_status frost_isa_from_env(void)
+{
+    const int want = isa_env(), have = cpu_isa();
+    if (want == -2)
+        return frost__error(FROST_ERR_INVALID, "FROST_ISA=%.40s: expected generic, avx2 or avx512", getenv("FROST_ISA"));
+    if (want > have)
+        return frost__error(FROST_ERR_INVALID, "FROST_ISA=%s: this CPU runs at most the %s kernels", isa_names[want],
+                            isa_names[have]);
+    return FROST_OK;
+}
+
+/* FROST_ISA=generic|avx2|avx512 forces a path (capped at what the CPU
+ * runs; frost_isa_from_env refuses the others): to measure one path, or to
+ * reproduce another machine's numbers. */
 int frost__isa(int want)
 {
-    if (want == FROST__ISA_GENERIC) isa_in_use = FROST__ISA_GENERIC;
-    if (want == FROST__ISA_AVX512 && cpu_has_avx512()) isa_in_use = FROST__ISA_AVX512;
-    if (isa_in_use < 0) isa_in_use = cpu_has_avx512() ? FROST__ISA_AVX512 : FROST__ISA_GENERIC;
+    const int have = cpu_isa();
+    if (want >= FROST__ISA_GENERIC && want <= have) isa_in_use = want;
+    if (isa_in_use < 0) {
+        const int e = isa_env();
+        isa_in_use = e >= 0 && e <= have ? e : have;
+    }
     return isa_in_use;
 }

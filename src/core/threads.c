@@ -45,23 +45,26 @@ void frost__blas_single_thread(void)
 
 int frost_get_threads(void) { return frost__threads(); }
 
-/* "<OpenBLAS core>+avx512" while frost's own AVX-512 products
- * (tensor/gemm_avx512.c) take the node-by-feature shapes: those round
+/* "<OpenBLAS core>+avx512" (or "+avx2") while frost's own products
+ * (tensor/gemm_simd.c) take the node-by-feature shapes: those round
  * differently from OpenBLAS's, so a result records which of the two made
- * it. Both strings are made once; frost__isa picks one per call. */
+ * it, and the path. The strings are made once; frost__isa picks one per
+ * call. */
 static pthread_once_t core_once = PTHREAD_ONCE_INIT;
-static char core_plain[40], core_avx512[48];
+static char core_plain[40], core_avx2[48], core_avx512[48];
 
 static void core_names(void)
 {
     snprintf(core_plain, sizeof core_plain, "%s", openblas_get_corename());
+    snprintf(core_avx2, sizeof core_avx2, "%s+avx2", core_plain);
     snprintf(core_avx512, sizeof core_avx512, "%s+avx512", core_plain);
 }
 
 const char *frost_blas_core(void)
 {
     pthread_once(&core_once, core_names);
-    return frost__isa(-1) == FROST__ISA_AVX512 ? core_avx512 : core_plain;
+    const int isa = frost__isa(-1);
+    return isa == FROST__ISA_AVX512 ? core_avx512 : isa == FROST__ISA_AVX2 ? core_avx2 : core_plain;
 }
 
 void frost__block_sums(int64_t n, int64_t c0, int64_t c1, int K, double *out, frost__block_sum_fn fn, void *ctx)

@@ -28,9 +28,8 @@
 #include <string.h>
 
 #if defined(__x86_64__) && defined(__GNUC__)
-#include "core/avx512_impl.h"
-#define POST_AVX512 1
-#define AVX512 __attribute__((target("avx512f,avx512dq")))
+#include "core/simd_impl.h"
+#define POST_SIMD 1
 #endif
 
 /* Column sums are accumulated in double for this many columns at a time. */
@@ -154,48 +153,53 @@ static void forward_chunks(float *out, const float *z, const float *a, const flo
     }
 }
 
-#ifdef POST_AVX512
-/* The same as forward_chunks, 16 lanes at a time where a chunk's 64
- * columns are contiguous; the same float operations in the same order, so
- * both paths give the same h and bits. */
-static AVX512 void forward_chunks_512(float *out, const float *z, const float *a, const float *b, int64_t n, int64_t H,
-                                      int64_t c0, int64_t c1, mask_src src, const uint64_t *bits_in, uint64_t *bits_out,
-                                      uint64_t seed, uint64_t stream, uint32_t thr, float scale, const int64_t *ids)
+/* What a block of the backward column sums needs. */
+typedef struct {
+    const frost_post *p;
+    const float *dh, *h, *z;
+    int64_t H;
+    float scale;
+} grad_ctx;
+
+#ifdef POST_SIMD
+/* 64 mask bits from element e on (the bit array has a spare word). */
+static inline uint64_t bits_at(const uint64_t *bits, int64_t e)
 {
-    float m[64];
-    const __m512 zero = _mm512_setzero_ps(), vs = _mm512_set1_ps(scale);
-    frost__mask_cache mc = FROST__MASK_CACHE_INIT;
-    for (int64_t c = c0; c < c1; c++) {
-        const int64_t e0 = c * 64, cnt = n - e0 < 64 ? n - e0 : 64, col = e0 % H;
-        /* a and b run on periodically past H (fold_norm), so a chunk that
-         * crosses into the next row reads its columns from a + col too */
-        if (cnt < 64 || (a && H < 64 && col + 64 > H)) {
-            forward_chunks(out, z, a, b, n, H, c, c + 1, src, bits_in, bits_out, seed, stream, thr, scale, ids);
-            continue;
-        }
-        if (src == MASK_PHILOX) frost__dropout_mask_ids(m, ids, n, H, c, seed, stream, thr, scale, &mc);
-        const uint64_t kin = src == MASK_BITS ? bits_in[c] : 0;
-        uint64_t kout = 0;
-        for (int j = 0; j < 4; j++) {
-            frost__prefetch_ahead(z + e0 + 16 * j, PF_AHEAD);
-            __m512 t = _mm512_loadu_ps(z + e0 + 16 * j);
-            if (a)
-                t = _mm512_add_ps(_mm512_mul_ps(t, _mm512_loadu_ps(a + col + 16 * j)),
-                                  _mm512_loadu_ps(b + col + 16 * j));
-            t = _mm512_max_ps(t, zero); /* t > 0 ? t : 0, NaN to 0 */
-            __m512 y;
-            if (src == MASK_PHILOX)
-                y = _mm512_mul_ps(t, _mm512_loadu_ps(m + 16 * j));
-            else if (src == MASK_BITS)
-                y = _mm512_maskz_mul_ps((__mmask16)(kin >> (16 * j)), t, vs);
-            else
-                y = t;
-            _mm512_storeu_ps(out + e0 + 16 * j, y);
-            kout |= (uint64_t)_mm512_cmp_ps_mask(y, zero, _CMP_GT_OQ) << (16 * j);
-        }
-        if (bits_out) bits_out[c] = kout;
-    }
+    const int64_t w = e >> 6;
+    const unsigned o = (unsigned)(e & 63);
+    return o ? (bits[w] >> o) | (bits[w + 1] << (64 - o)) : bits[w];
 }
+
+#define VM v16_m
+#define VF v16_f
+#define VD v16_d
+#define V(x) v16_##x
+#define VW 16
+#define KN(x) x##_avx512
+#define KT FROST__V16_TARGET
+#include "layers/post_kern.h"
+#undef VM
+#undef VF
+#undef VD
+#undef V
+#undef VW
+#undef KN
+#undef KT
+#define VM v8_m
+#define VF v8_f
+#define VD v8_d
+#define V(x) v8_##x
+#define VW 8
+#define KN(x) x##_avx2
+#define KT FROST__V8_TARGET
+#include "layers/post_kern.h"
+#undef VM
+#undef VF
+#undef VD
+#undef V
+#undef VW
+#undef KN
+#undef KT
 #endif
 
 /* The folded batch norm h = z a + b of a pass (train: batch statistics).
@@ -229,10 +233,14 @@ static void apply(const frost_post *p, float *h, const float *z, int64_t N, int6
     {
         int64_t lo, hi;
         frost__thread_range(nc, &lo, &hi);
-#ifdef POST_AVX512
-        if (frost__isa(-1) == FROST__ISA_AVX512)
-            forward_chunks_512(h, z, a, b, n, H, lo, hi, src, p->bits, bits_out, p->seed, p->stream, thr, scale,
-                               p->ids);
+#ifdef POST_SIMD
+        const int isa = frost__isa(-1);
+        if (isa == FROST__ISA_AVX512)
+            forward_chunks_avx512(h, z, a, b, n, H, lo, hi, src, p->bits, bits_out, p->seed, p->stream, thr, scale,
+                                  p->ids);
+        else if (isa == FROST__ISA_AVX2)
+            forward_chunks_avx2(h, z, a, b, n, H, lo, hi, src, p->bits, bits_out, p->seed, p->stream, thr, scale,
+                                p->ids);
         else
 #endif
             forward_chunks(h, z, a, b, n, H, lo, hi, src, p->bits, bits_out, p->seed, p->stream, thr, scale, p->ids);
@@ -277,14 +285,6 @@ static inline void pass_mask(float *mk, const uint64_t *bits, const float *h, in
     }
 }
 
-/* What a block of the backward column sums needs. */
-typedef struct {
-    const frost_post *p;
-    const float *dh, *h, *z;
-    int64_t H;
-    float scale;
-} grad_ctx;
-
 /* T1 and T2 / invstd terms of rows [i0, i1), columns [c0, c1):
  * acc[q] += d, acc[FROST_SUM_COLS + q] += d (z - mean), d = [h > 0] dh scale. */
 FROST_KERNEL_CLONES
@@ -327,103 +327,14 @@ static void backward_rows(const frost_post *p, float *dz, const float *dh, const
     }
 }
 
-#ifdef POST_AVX512
-/* 64 mask bits from element e on (the bit array has a spare word). */
-static inline uint64_t bits_at(const uint64_t *bits, int64_t e)
-{
-    const int64_t w = e >> 6;
-    const unsigned o = (unsigned)(e & 63);
-    return o ? (bits[w] >> o) | (bits[w + 1] << (64 - o)) : bits[w];
-}
-
-static inline __mmask16 lanes(int64_t rem) { return rem >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << rem) - 1u); }
-
-/* Pass mask of 16 elements from q on, of the window starting at q0. */
-static inline AVX512 __mmask16 pass16(const frost_post *p, uint64_t win, const float *h, int64_t o, int64_t q,
-                                      int64_t q0, __mmask16 lm)
-{
-    if (p->bits) return (__mmask16)(win >> (q - q0)) & lm;
-    return _mm512_mask_cmp_ps_mask(lm, frost__load16(lm, h + o + q), _mm512_setzero_ps(), _CMP_GT_OQ);
-}
-
-/* grad_sums_rows, 16 columns at a time. Products of two floats are exact
- * in double, so the fused multiply-add sums equal the generic ones. */
-static AVX512 void grad_sums_rows_512(void *vctx, int64_t i0, int64_t i1, int64_t c0, int64_t c1, double *acc)
-{
-    const grad_ctx *x = vctx;
-    const frost_post *p = x->p;
-    const int64_t w = c1 - c0, H = x->H;
-    const __m512 vs = _mm512_set1_ps(x->scale);
-    double *t1 = acc, *t2 = acc + FROST_SUM_COLS;
-    float mu[FROST_SUM_COLS] __attribute__((aligned(64)));
-    memset(mu, 0, sizeof mu);
-    for (int64_t q = 0; q < w; q++) mu[q] = p->mean[c0 + q];
-    for (int64_t i = i0; i < i1; i++) {
-        const int64_t o = i * H + c0;
-        for (int64_t q0 = 0; q0 < w; q0 += 64) {
-            const uint64_t win = p->bits ? bits_at(p->bits, o + q0) : 0;
-            for (int64_t q = q0; q < w && q < q0 + 64; q += 16) {
-                frost__prefetch_ahead(x->dh + o + q, PF_AHEAD);
-                frost__prefetch_ahead(x->z + o + q, PF_AHEAD);
-                const __mmask16 lm = lanes(w - q), pm = pass16(p, win, x->h, o, q, q0, lm);
-                const __m512 d = _mm512_maskz_mul_ps(pm, frost__load16(lm, x->dh + o + q), vs);
-                const __m512 zc = _mm512_sub_ps(frost__load16(lm, x->z + o + q), _mm512_load_ps(mu + q));
-                const __m512d dlo = _mm512_cvtps_pd(_mm512_castps512_ps256(d));
-                const __m512d dhi = _mm512_cvtps_pd(_mm512_extractf32x8_ps(d, 1));
-                const __m512d zlo = _mm512_cvtps_pd(_mm512_castps512_ps256(zc));
-                const __m512d zhi = _mm512_cvtps_pd(_mm512_extractf32x8_ps(zc, 1));
-                /* whole-vector accumulators (lanes past w add zeros into the
-                 * padding): a masked store would not forward to the next
-                 * row's load of the same slot, and stall it */
-                _mm512_store_pd(t1 + q, _mm512_add_pd(_mm512_load_pd(t1 + q), dlo));
-                _mm512_store_pd(t1 + q + 8, _mm512_add_pd(_mm512_load_pd(t1 + q + 8), dhi));
-                _mm512_store_pd(t2 + q, _mm512_fmadd_pd(dlo, zlo, _mm512_load_pd(t2 + q)));
-                _mm512_store_pd(t2 + q + 8, _mm512_fmadd_pd(dhi, zhi, _mm512_load_pd(t2 + q + 8)));
-            }
-        }
-    }
-}
-
-/* backward_rows, 16 columns at a time, the same operations in order; dz
- * row-major, or with pn > 0 in the column panels of tensor_impl.h over pn
- * rows (a vector of 16 columns lies in one panel). */
-static AVX512 void backward_rows_512(const frost_post *p, float *dz, const float *dh, const float *h, const float *z,
-                                     const float *al, const float *be, const float *ga, int64_t H, int64_t i0,
-                                     int64_t i1, float scale, int64_t pn)
-{
-    const __m512 vs = _mm512_set1_ps(scale);
-    for (int64_t i = i0; i < i1; i++) {
-        const int64_t o = i * H;
-        for (int64_t q0 = 0; q0 < H; q0 += 64) {
-            const uint64_t win = p->bits ? bits_at(p->bits, o + q0) : 0;
-            for (int64_t q = q0; q < H && q < q0 + 64; q += 16) {
-                frost__prefetch_ahead(dh + o + q, PF_AHEAD);
-                if (al) frost__prefetch_ahead(z + o + q, PF_AHEAD);
-                const __mmask16 lm = lanes(H - q), pm = pass16(p, win, h, o, q, q0, lm);
-                const __m512 g = frost__load16(lm, dh + o + q);
-                __m512 r;
-                if (al) {
-                    const __m512 t = _mm512_maskz_mul_ps(pm, frost__load16(lm, al + q), g);
-                    const __m512 u =
-                        _mm512_mul_ps(frost__load16(lm, be + q), frost__load16(lm, z + o + q));
-                    r = _mm512_add_ps(_mm512_add_ps(t, u), frost__load16(lm, ga + q));
-                } else {
-                    r = _mm512_maskz_mul_ps(pm, g, vs);
-                }
-                frost__store16(lm, pn ? frost__panel_at(dz, pn, H, i, q) : dz + o + q, r);
-            }
-        }
-    }
-}
-#endif
-
 void frost__post_grad_sums(const frost_post *p, const float *dh, const float *h, const float *z, int64_t N, int64_t H,
                            float scale, double *T)
 {
     grad_ctx x = {p, dh, h, z, H, scale};
     frost__block_sum_fn fn = grad_sums_rows;
-#ifdef POST_AVX512
-    if (frost__isa(-1) == FROST__ISA_AVX512) fn = grad_sums_rows_512;
+#ifdef POST_SIMD
+    if (frost__isa(-1) == FROST__ISA_AVX512) fn = grad_sums_rows_avx512;
+    if (frost__isa(-1) == FROST__ISA_AVX2) fn = grad_sums_rows_avx2;
 #endif
     for (int64_t c0 = 0; c0 < H; c0 += FROST_SUM_COLS) {
         const int64_t c1 = H - c0 < FROST_SUM_COLS ? H : c0 + FROST_SUM_COLS, w = c1 - c0;
@@ -464,9 +375,12 @@ static void post_backward(const frost_post *p, float *dz, float *dgamma, float *
     {
         int64_t lo, hi;
         frost__thread_range(N, &lo, &hi);
-#ifdef POST_AVX512
-        if (frost__isa(-1) == FROST__ISA_AVX512)
-            backward_rows_512(p, dz, dh, h, z, al, be, ga, H, lo, hi, scale, panels ? N : 0);
+#ifdef POST_SIMD
+        const int isa = frost__isa(-1);
+        if (isa == FROST__ISA_AVX512)
+            backward_rows_avx512(p, dz, dh, h, z, al, be, ga, H, lo, hi, scale, panels ? N : 0);
+        else if (isa == FROST__ISA_AVX2)
+            backward_rows_avx2(p, dz, dh, h, z, al, be, ga, H, lo, hi, scale, panels ? N : 0);
         else
 #endif
             backward_rows(p, dz, dh, h, z, al, be, ga, H, lo, hi, scale);
@@ -486,8 +400,8 @@ void frost_post_backward(const frost_post *p, float *dz, float *dgamma, float *d
 bool frost__post_backward_panels(const frost_post *p, float *dz, float *dgamma, float *dbeta, const float *dh,
                                  const float *h, const float *z, int64_t N, int64_t H)
 {
-#ifdef POST_AVX512
-    if (p->act != FROST_ACT_RELU || frost__isa(-1) != FROST__ISA_AVX512 || !frost__panels_use(-1) ||
+#ifdef POST_SIMD
+    if (p->act != FROST_ACT_RELU || frost__isa(-1) < FROST__ISA_AVX2 || !frost__panels_use(-1) ||
         frost__panels(H) < 2)
         return false;
     post_backward(p, dz, dgamma, dbeta, dh, h, z, N, H, true);

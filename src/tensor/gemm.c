@@ -1,6 +1,6 @@
 /*
- * gemm.c - dense matrix products: frost's own AVX-512 kernels for the tall
- * node-by-feature shapes (gemm_avx512.c), OpenBLAS (cblas_sgemm) for the
+ * gemm.c - dense matrix products: frost's own AVX-512 and AVX2 kernels for the tall
+ * node-by-feature shapes (gemm_simd.c), OpenBLAS (cblas_sgemm) for the
  * rest, and the triple-loop reference the tests compare both with.
  */
 #include "frost/tensor.h"

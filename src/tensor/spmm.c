@@ -9,13 +9,16 @@
  *
  * Two row kernels compute the same sums in the same order:
  *  - generic C, left to the compiler's vectoriser;
- *  - AVX-512, which keeps up to 112 columns of the output row in 7 zmm
- *    registers while it streams the neighbour rows (wider rows in
- *    passes), and prefetches the rows of the entries a few steps ahead
- *    (the gather of neighbour rows is latency bound without it). Picked
- *    at run time when the CPU has it.
- * They may differ in the last bit (fused multiply-add), so one process uses
- * one of them throughout; tests compare both to spmm_ref.c.
+ *  - vector (spmm_kern.h, in AVX-512 and in AVX2 + FMA), which keeps up
+ *    to 112 columns of the output row in registers (7 zmm or 14 ymm) while
+ *    it streams the neighbour rows (wider rows in passes), and prefetches
+ *    the rows of the entries a few steps ahead (the gather of neighbour
+ *    rows is latency bound without it). Picked at run time by the CPU's
+ *    features or FROST_ISA.
+ * The generic and the vector kernels may differ in the last bit (fused
+ * multiply-add), so one process uses one of them throughout; the two vector
+ * widths give the same bits. Tests compare every path with spmm_ref.c and
+ * the two widths with each other.
  */
 #include "core/core_impl.h"
 #include "frost/tensor.h"
@@ -24,8 +27,8 @@
 #include <string.h>
 
 #if defined(__x86_64__) && defined(__GNUC__)
-#include "core/avx512_impl.h"
-#define SPMM_HAVE_AVX512 1
+#include "core/simd_impl.h"
+#define SPMM_HAVE_SIMD 1
 #endif
 
 typedef struct {
@@ -36,7 +39,7 @@ typedef struct {
     float *Y;
     int64_t ldy;
     bool acc;
-    int64_t pass; /* columns per pass of the AVX-512 kernel (pass_width) */
+    int64_t pass; /* columns per pass of the vector kernels (pass_width) */
 } spmm_args;
 
 /* ---- generic kernel ---------------------------------------------------- */
@@ -83,9 +86,9 @@ static void row_generic(const spmm_args *p, int64_t i)
         row_generic_block(p, i, f0, p->F - f0 < SPMM_TMP_STACK ? p->F - f0 : SPMM_TMP_STACK, tmp);
 }
 
-/* ---- AVX-512 kernel ---------------------------------------------------- */
+/* ---- vector kernels (AVX-512, AVX2 + FMA) ------------------------------ */
 
-#ifdef SPMM_HAVE_AVX512
+#ifdef SPMM_HAVE_SIMD
 /* Bytes of neighbour rows kept in flight by prefetching: the entries
  * ahead are this over the bytes a pass reads (22 entries at 112 columns,
  * 32 at width 40; measured best of 6, 10 and 16 KiB on arxiv-sized graphs
@@ -99,56 +102,7 @@ static void row_generic(const spmm_args *p, int64_t i)
  * extra requests slowed the products-sized graph (mean degree 50) by 8 %. */
 #define SPMM_SHORT_ROW 32
 
-/* Columns [f0, f0 + 16 NV) of row i, the last vector masked by `last`.
- * NV is a constant at every call site, so the accumulators live in
- * registers. */
-static inline __attribute__((always_inline, target("avx512f"))) void
-row512_chunk(const spmm_args *p, int64_t i, int64_t f0, const int NV, __mmask16 last)
-{
-    const frost_csr *A = p->A;
-    const int32_t *idx = A->indices;
-    const int64_t ldx = p->ldx, nnz = A->indptr[A->n_rows];
-    const float *X = p->X + f0;
-    __m512 s[7];
-    const int64_t pf = SPMM_PF_BYTES / (64 * NV) < 32 ? SPMM_PF_BYTES / (64 * NV) : 32;
-    for (int v = 0; v < NV; v++) s[v] = _mm512_setzero_ps();
-    const int64_t k0 = A->indptr[i], k1 = A->indptr[i + 1];
-    if (k1 - k0 < SPMM_SHORT_ROW && i + 1 < A->n_rows) {
-        const char *yn = (const char *)(p->Y + (i + 1) * p->ldy + f0);
-        const char *xn = (const char *)(X + (i + 1) * ldx);
-        for (int v = 0; v < NV; v++) {
-            _mm_prefetch(yn + 64 * v, _MM_HINT_ET0);
-            if (p->c) _mm_prefetch(xn + 64 * v, _MM_HINT_T0);
-        }
-    }
-    for (int64_t k = k0; k < k1; k++) {
-        if (k + pf < nnz) {
-            const char *q = (const char *)(X + (int64_t)idx[k + pf] * ldx);
-            for (int v = 0; v < NV; v++) _mm_prefetch(q + 64 * v, _MM_HINT_T0);
-        }
-        const int32_t j = idx[k];
-        const __m512 w = _mm512_set1_ps(p->b ? p->b[j] : 1.0f);
-        const float *x = X + (int64_t)j * ldx;
-        for (int v = 0; v < NV - 1; v++) s[v] = _mm512_fmadd_ps(w, _mm512_loadu_ps(x + 16 * v), s[v]);
-        s[NV - 1] = _mm512_fmadd_ps(w, frost__load16(last, x + 16 * (NV - 1)), s[NV - 1]);
-    }
-    const __m512 ai = _mm512_set1_ps(p->a ? p->a[i] : 1.0f);
-    const __m512 ci = _mm512_set1_ps(p->c ? p->c[i] : 0.0f);
-    const float *xi = X + i * ldx;
-    float *y = p->Y + i * p->ldy + f0;
-    for (int v = 0; v < NV; v++) {
-        const __mmask16 m = v == NV - 1 ? last : (__mmask16)0xFFFF;
-        __m512 out = _mm512_mul_ps(ai, s[v]);
-        if (p->c) out = _mm512_fmadd_ps(ci, frost__load16(m, xi + 16 * v), out);
-        if (p->acc) out = _mm512_add_ps(frost__load16(m, y + 16 * v), out);
-        frost__store16(m, y + 16 * v, out);
-    }
-}
-
-#define ROW512_CASE(NV)                                                                                                \
-    case NV: row512_chunk(p, i, f0, NV, last); break;
-
-/* Columns per pass of the AVX-512 kernel: rows wider than SPMM_PASS_MAX
+/* Columns per pass of the vector kernels: rows wider than SPMM_PASS_MAX
  * are cut into passes of one width in whole vectors, the last one shorter
  * (386 -> 112 + 112 + 112 + 50, 256 -> 96 + 96 + 64, 128 -> 64 + 64).
  * Narrow passes gather faster than wide ones although each pass walks the
@@ -166,25 +120,38 @@ static int64_t pass_width(int64_t F)
     return ((F + passes - 1) / passes + 15) / 16 * 16;
 }
 
-static __attribute__((target("avx512f"))) void row_avx512(const spmm_args *p, int64_t i)
-{
-    const int64_t pw = p->pass;
-    for (int64_t f0 = 0; f0 < p->F; f0 += pw) {
-        const int64_t w = p->F - f0 < pw ? p->F - f0 : pw;
-        const int nv = (int)((w + 15) / 16);
-        const __mmask16 last = (w % 16) ? (__mmask16)((1u << (w % 16)) - 1u) : (__mmask16)0xFFFF;
-        switch (nv) {
-            ROW512_CASE(1)
-            ROW512_CASE(2)
-            ROW512_CASE(3)
-            ROW512_CASE(4)
-            ROW512_CASE(5)
-            ROW512_CASE(6)
-            ROW512_CASE(7)
-        default: break;
-        }
-    }
-}
+#define VM v16_m
+#define VF v16_f
+#define V(x) v16_##x
+#define VW 16
+#define NVMAX 7
+#define KN(x) x##_avx512
+#define KT FROST__V16_TARGET
+#include "tensor/spmm_kern.h"
+#undef VM
+#undef VF
+#undef V
+#undef VW
+#undef NVMAX
+#undef KN
+#undef KT
+/* 14 sums of 8 floats and the broadcast weight in AVX2's 16 registers (the
+ * loads fold into the multiply-adds) */
+#define VM v8_m
+#define VF v8_f
+#define V(x) v8_##x
+#define VW 8
+#define NVMAX 14
+#define KN(x) x##_avx2
+#define KT FROST__V8_TARGET
+#include "tensor/spmm_kern.h"
+#undef VM
+#undef VF
+#undef V
+#undef VW
+#undef NVMAX
+#undef KN
+#undef KT
 #endif
 
 /* ---- dispatch ---------------------------------------------------------- */
@@ -192,8 +159,10 @@ static __attribute__((target("avx512f"))) void row_avx512(const spmm_args *p, in
 static void spmm_impl(spmm_args *p)
 {
     void (*row)(const spmm_args *, int64_t) = row_generic;
-#ifdef SPMM_HAVE_AVX512
-    if (frost__isa(-1) == FROST__ISA_AVX512) row = row_avx512, p->pass = pass_width(p->F);
+#ifdef SPMM_HAVE_SIMD
+    const int isa = frost__isa(-1);
+    if (isa == FROST__ISA_AVX512) row = row_avx512, p->pass = pass_width(p->F);
+    if (isa == FROST__ISA_AVX2) row = row_avx2, p->pass = pass_width(p->F);
 #endif
     const int64_t n = p->A->n_rows;
     if (p->F <= 0) return;

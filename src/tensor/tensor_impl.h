@@ -1,6 +1,6 @@
 /*
- * tensor_impl.h - the AVX-512 products behind frost_gemm and frost_gemm_ws
- * (gemm_avx512.c).
+ * tensor_impl.h - the AVX-512 and AVX2 products behind frost_gemm and frost_gemm_ws
+ * (gemm_simd.c).
  */
 #ifndef FROST_TENSOR_IMPL_H
 #define FROST_TENSOR_IMPL_H
@@ -14,7 +14,7 @@
 #define FROST__NARROW_MAX 48
 
 /* Whether frost__gemm_rows takes C (M, N) = alpha op(A) op(B) + beta C:
- * op(A) = A, M long, N and K at most 512, the CPU runs AVX-512. */
+ * op(A) = A, M long, N and K at most 512, the CPU runs AVX2 or AVX-512. */
 bool frost__gemm_rows_fits(bool trans_a, int64_t M, int64_t N, int64_t K);
 /* That product, op(B) = B^T if trans_b; false (C untouched) if its packing
  * buffer could not be had. */
@@ -59,7 +59,7 @@ static inline float *frost__panel_at(float *C, int64_t M, int64_t F, int64_t i, 
  * -1 queries; on by default. */
 FROST_API int frost__panels_use(int want);
 /* C (M, N) = A B in panels, A (M, K) row-major: false (nothing written)
- * where the AVX-512 product does not take the shape or N makes one panel. */
+ * where the vector product does not take the shape or N makes one panel. */
 FROST_API bool frost__gemm_panels(int64_t M, int64_t N, int64_t K, const float *A, int64_t lda, const float *B,
                                   int64_t ldb, float *C);
 /* Y (rows of op, F; ld ldy) = op X for X (F wide) in panels. */

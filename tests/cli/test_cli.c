@@ -726,3 +726,44 @@ Test(cli, ogb_settings_by_folder_name_and_proteins_from_edge_features)
     tu_rmtree(d);
     free(d);
 }
+
+/* FROST_ISA forces the kernel path, and the results file records it in
+ * blas_core ("+avx2", "+avx512", nothing for the generic path); a name that
+ * is not a path, or a path this CPU cannot run, is refused in one line. */
+Test(cli, kernel_path_switch_is_recorded)
+{
+    char *d = tiny_experiment();
+    const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
+    const char *paths[] = {"generic", "avx2", "avx512"};
+    const bool runs[] = {true, avx2, avx512};
+    char env[64], out[1200], set[1300];
+    for (int k = 0; k < 3; k++) {
+        snprintf(env, sizeof env, "FROST_ISA=%s", paths[k]);
+        snprintf(out, sizeof out, "%s/r-%s.h5", d, paths[k]);
+        snprintf(set, sizeof set, "output=\"%s\"", out);
+        TU_FROST_ENV(&R, env, "run", tu_path(d, "e.cfg"), "--quiet", "--set", set);
+        if (!runs[k]) {
+            cr_assert_eq(R.status, 1, "%s on a CPU without it: %s", env, R.err);
+            cr_assert_eq(R.err_lines, 1, "%s", R.err);
+            cr_assert(strstr(R.err, "this CPU runs at most"), "%s", R.err);
+            cr_assert_not(tu_exists(out));
+            continue;
+        }
+        cr_assert_eq(R.status, 0, "%s: %s", env, R.err);
+        frost_results r;
+        cr_assert_eq(frost_results_load(&r, out), FROST_OK, "%s", frost_last_error());
+        cr_assert_eq(r.n, 1);
+        const char *plus = strchr(r.runs[0].blas_core, '+');
+        if (k == 0) cr_assert_null(plus, "generic path recorded as %s", r.runs[0].blas_core);
+        else cr_assert(plus && strcmp(plus + 1, paths[k]) == 0, "%s recorded as %s", env, r.runs[0].blas_core);
+        frost_results_release(&r);
+    }
+    TU_FROST_ENV(&R, "FROST_ISA=avx3", "run", tu_path(d, "e.cfg"), "--quiet");
+    cr_assert_eq(R.status, 1);
+    cr_assert_eq(R.err_lines, 1, "%s", R.err);
+    cr_assert(strstr(R.err, "FROST_ISA=avx3: expected generic, avx2 or avx512"), "%s", R.err);
+    cr_assert_not(tu_exists(tu_path(d, "r.h5")));
+    tu_rmtree(d);
+    free(d);
+}

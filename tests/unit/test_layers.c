@@ -471,34 +471,35 @@ static double max_abs_diff(const float *a, const float *b, int64_t n)
  * a width above one column block; every norm, with and without dropout. */
 static void fused_post_cases(void);
 
-/* Every code path this CPU runs (generic C, AVX-512). */
+/* Every code path this CPU runs (generic C, AVX2, AVX-512). */
 Test(layers, fused_post_block_matches_composition)
 {
     const int fastest = frost__isa(-1);
-    const int isas[] = {FROST__ISA_GENERIC, FROST__ISA_AVX512};
-    for (int k = 0; k < 2; k++)
+    const int isas[] = {FROST__ISA_GENERIC, FROST__ISA_AVX2, FROST__ISA_AVX512};
+    for (int k = 0; k < 3; k++)
         if (frost__isa(isas[k]) == isas[k]) fused_post_cases();
     frost__isa(fastest);
 }
 
-/* The hand-vectorised path performs the generic path's float operations in
- * the same order: identical h, bits and gradients. */
+/* The hand-vectorised paths perform the generic path's float operations in
+ * the same order: identical h, bits and gradients on every path this CPU
+ * runs (generic, AVX2, AVX-512), compared with the generic one. */
 Test(layers, fused_post_block_paths_identical)
 {
     const int fastest = frost__isa(-1);
-    if (frost__isa(FROST__ISA_AVX512) != FROST__ISA_AVX512) return; /* one path only */
-    const int64_t n = 301, hs[] = {64, 100, 256};
-    for (int hi = 0; hi < 3; hi++) {
+    const int isas[] = {FROST__ISA_GENERIC, FROST__ISA_AVX2, FROST__ISA_AVX512};
+    const int64_t n = 301, hs[] = {64, 100, 256, 7};
+    for (int hi = 0; hi < 4; hi++) {
         const int64_t h = hs[hi], e = n * h;
         float *z = tof(drnd(e, 40), e), *dh = tof(drnd(e, 41), e), *gm = tof(drnd(h, 42), h), *bt = tof(drnd(h, 43), h);
-        float *y[2], *yr[2], *dz[2], *dg[2];
-        uint64_t *bits[2];
+        float *y[3], *yr[3], *dz[3], *dg[3];
+        uint64_t *bits[3];
         double *work = tu_alloc((size_t)(4 * h) * sizeof(double));
         float *mean = fzeros(h), *invstd = fzeros(h);
-        for (int k = 0; k < 2; k++) {
-            frost__isa(k ? FROST__ISA_AVX512 : FROST__ISA_GENERIC);
+        for (int k = 0; k < 3; k++) {
             y[k] = fzeros(e), yr[k] = fzeros(e), dz[k] = fzeros(e), dg[k] = fzeros(h);
             bits[k] = tu_alloc((size_t)((e + 63) / 64 + 1) * 8);
+            if (frost__isa(isas[k]) != isas[k]) continue; /* CPU lacks it */
             frost_post pb = {.batchnorm = true,
                              .gamma = gm,
                              .beta = bt,
@@ -513,12 +514,14 @@ Test(layers, fused_post_block_paths_identical)
             frost_post_forward(&pb, y[k], z, n, h, true);
             frost_post_recompute(&pb, yr[k], z, n, h);
             frost_post_backward(&pb, dz[k], dg[k], NULL, dh, NULL, z, n, h);
+            if (k == 0) continue;
+            cr_assert(memcmp(y[0], y[k], (size_t)e * 4) == 0, "forward h=%lld path %d", (long long)h, isas[k]);
+            cr_assert(memcmp(yr[0], yr[k], (size_t)e * 4) == 0, "recompute h=%lld path %d", (long long)h, isas[k]);
+            cr_assert(memcmp(bits[0], bits[k], (size_t)((e + 63) / 64) * 8) == 0, "bits h=%lld path %d",
+                      (long long)h, isas[k]);
+            cr_assert(memcmp(dz[0], dz[k], (size_t)e * 4) == 0, "backward h=%lld path %d", (long long)h, isas[k]);
+            cr_assert(memcmp(dg[0], dg[k], (size_t)h * 4) == 0, "dgamma h=%lld path %d", (long long)h, isas[k]);
         }
-        cr_assert(memcmp(y[0], y[1], (size_t)e * 4) == 0, "forward h=%lld", (long long)h);
-        cr_assert(memcmp(yr[0], yr[1], (size_t)e * 4) == 0, "recompute h=%lld", (long long)h);
-        cr_assert(memcmp(bits[0], bits[1], (size_t)((e + 63) / 64) * 8) == 0, "bits h=%lld", (long long)h);
-        cr_assert(memcmp(dz[0], dz[1], (size_t)e * 4) == 0, "backward h=%lld", (long long)h);
-        cr_assert(memcmp(dg[0], dg[1], (size_t)h * 4) == 0, "dgamma h=%lld", (long long)h);
     }
     frost__isa(fastest);
 }

@@ -14,6 +14,7 @@
 #include "frost/layers.h"
 #include "frost/tensor.h"
 #include "core/core_impl.h"
+#include "tensor/tensor_impl.h"
 #include "testutil.h"
 
 TestSuite(tensor, .timeout = 120);
@@ -92,7 +93,8 @@ static void random_graph(frost_csr *A, frost_csr *AT, int64_t n, int64_t E, uint
 }
 
 /* Every row kernel this CPU can run, against the reference; widths cover
- * each register-block size of the AVX-512 kernel (1..7 vectors), masked
+ * each register-block size of the vector kernels (1..7 vectors of 16, 1..14
+ * of 8), masked
  * tails, rows cut into passes of equal and of unequal widths (128, 200,
  * 256, 257, 386, 1500). */
 Test(tensor, spmm_matches_reference)
@@ -100,9 +102,9 @@ Test(tensor, spmm_matches_reference)
     const int64_t sizes[][3] = {{1, 0, 3},      {5, 9, 1},      {40, 300, 7},    {60, 500, 16},      {60, 500, 20},
                                 {60, 500, 47},  {60, 500, 80},  {60, 500, 128},  {60, 500, 200},     {60, 500, 256},
                                 {60, 500, 257}, {60, 500, 386}, {500, 4000, 33}, {2000, 20000, 1500}};
-    const int kernels[] = {FROST__ISA_GENERIC, FROST__ISA_AVX512};
+    const int kernels[] = {FROST__ISA_GENERIC, FROST__ISA_AVX2, FROST__ISA_AVX512};
     const int fastest = frost__isa(-1);
-    for (size_t kk = 0; kk < 2; kk++)
+    for (size_t kk = 0; kk < 3; kk++)
         for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++) {
             if (frost__isa(kernels[kk]) != kernels[kk]) continue; /* CPU lacks it */
             int64_t n = sizes[t][0], E = sizes[t][1], F = sizes[t][2];
@@ -202,15 +204,18 @@ Test(tensor, big_arrays_are_aligned_and_zeroed)
 Test(tensor, gemm_row_kernel_matches_reference_and_thread_counts)
 {
     /* tall products (M >= 1024, N >= 16, N and K <= 512) take frost's own
-     * AVX-512 kernel where the CPU has it: ragged row counts (a last tile of
+     * kernels where the CPU has AVX2 or AVX-512 (both paths here): ragged row counts (a last tile of
      * 1 to 7 rows), widths of whole and partial vectors and partial 48-wide
      * bands, K from 1 up, padded leading dimensions, beta 0 over a C of NaN
      * (C must not be read), 1 and 0.3 */
     const int64_t shapes[][3] = {{1031, 40, 386}, {1031, 386, 386}, {2053, 17, 3},  {1024, 48, 129}, {1500, 49, 40},
                                  {1201, 100, 1},  {1100, 16, 512},  {1030, 512, 47}, {1029, 47, 256}};
     const float betas[] = {0.0f, 1.0f, 0.3f};
+    const int fastest = frost__isa(-1), paths[] = {FROST__ISA_AVX512, FROST__ISA_AVX2};
+    for (int pk = 0; pk < 2; pk++)
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
         for (int tb = 0; tb < 2; tb++) {
+            if (frost__isa(paths[pk]) != paths[pk]) break; /* CPU lacks it */
             const int64_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
             const int64_t lda = K + 3, ldb = (tb ? K : N) + 1, ldc = N + 5;
             const float beta = betas[(s + (size_t)tb) % 3];
@@ -239,6 +244,7 @@ Test(tensor, gemm_row_kernel_matches_reference_and_thread_counts)
             free(C2);
             free(C3);
         }
+    frost__isa(fastest);
 }
 
 Test(tensor, blas_calls_keep_the_thread_count)
@@ -315,4 +321,47 @@ Test(tensor, gemm_identical_for_1_and_2_threads)
             free(C2);
         }
     }
+}
+
+/* The AVX2 and AVX-512 paths perform each element's operations in the same
+ * order: the tall products (row-major and in panels), the split weight
+ * gradient's narrow kernel and the SpMM give identical bits. Runs where the
+ * CPU has AVX-512 (it can then run both); elsewhere it says so and passes. */
+Test(tensor, avx2_and_avx512_paths_identical)
+{
+    const int fastest = frost__isa(-1);
+    if (frost__isa(FROST__ISA_AVX512) != FROST__ISA_AVX512) {
+        cr_log_info("this CPU has no AVX-512: one vector path only, nothing to compare");
+        return;
+    }
+    float *out[2][5];
+    size_t len[5];
+    const int64_t M = 2053, N = 200, K = 77, Nt = 40, Kt = 40000, n = 3000, F = 257;
+    float *A = rnd(M * K, 51), *B = rnd(K * N, 52), *At = rnd(Kt * M, 53), *Bt = rnd(Kt * Nt, 54);
+    frost_csr G, GT;
+    random_graph(&G, &GT, n, 40000, 55, false);
+    float *va = rnd(n, 56), *vb = rnd(n, 57), *vc = rnd(n, 58), *X = rnd(n * F, 59);
+    frost_aggr op = {.A = &G, .AT = &GT, .a = va, .b = vb, .c = vc};
+    float *work = malloc(frost_gemm_work_floats(M, Nt) * sizeof(float));
+    len[0] = (size_t)(M * N), len[1] = (size_t)(M * N), len[2] = (size_t)(M * Nt), len[3] = (size_t)(n * F);
+    len[4] = (size_t)(n * F);
+    for (int k = 0; k < 2; k++) {
+        cr_assert_eq(frost__isa(k ? FROST__ISA_AVX2 : FROST__ISA_AVX512), k ? FROST__ISA_AVX2 : FROST__ISA_AVX512);
+        for (int q = 0; q < 5; q++) out[k][q] = rnd((int64_t)len[q], 60 + (uint64_t)q);
+        frost_gemm(false, false, M, N, K, 0.7f, A, K, B, N, 0.3f, out[k][0], N);
+        cr_assert(frost__gemm_panels(M, N, K, A, K, B, N, out[k][1]), "the %d-wide product takes the panels", (int)N);
+        frost_gemm_ws(true, false, M, Nt, Kt, 1.0f, At, M, Bt, Nt, 0.0f, out[k][2], Nt, work);
+        frost_spmm(&op, X, F, F, out[k][3], F);
+        frost_spmm_t_acc(&op, X, F, F, out[k][4], F);
+    }
+    const char *what[] = {"tall product", "tall product in panels", "split weight gradient", "spmm", "spmm_t_acc"};
+    for (int q = 0; q < 5; q++) {
+        cr_assert(memcmp(out[0][q], out[1][q], len[q] * 4) == 0, "%s: AVX2 and AVX-512 differ", what[q]);
+        free(out[0][q]);
+        free(out[1][q]);
+    }
+    frost__isa(fastest);
+    free(A), free(B), free(At), free(Bt), free(va), free(vb), free(vc), free(X), free(work);
+    frost_csr_release(&G);
+    frost_csr_release(&GT);
 }
