@@ -18,9 +18,15 @@
 static void help(void)
 {
     printf("usage: frost bench DATASET.h5 [options]\n\n"
-           "Time the kernels and one training epoch on DATASET (for example `frost synth\n"
-           "build/bench/arxiv.h5 --preset arxiv`), print a table and write JSON.\n\n"
+           "Time the kernels and training epochs on DATASET (for example `frost synth\n"
+           "build/bench/arxiv.h5 --preset arxiv`), print a table and write JSON. Each epoch\n"
+           "is shown against its roofline floor: its dense-product flops at the best GEMM\n"
+           "rate measured, plus the bytes its SpMMs, post blocks, column sums and optimizer\n"
+           "move at the triad bandwidth measured (both timed whenever epochs are).\n\n"
            "  --what LIST       comma list of: triad, spmm, post, gemm, gcn, gin (default: all)\n"
+           "  --config FILE     time the epochs of this experiment (its first sweep point)\n"
+           "                    instead of the built-in GCN and GIN\n"
+           "  --set key=value   override a setting of --config's file (repeatable)\n"
            "  --repeat N        timed repeats per kernel and epochs per model (default 5)\n"
            "  --warmup N        untimed epochs first (default 2)\n"
            "  --widths LIST     feature widths of the SpMM and post-block timings (default 64,128,256)\n"
@@ -103,13 +109,21 @@ static double triad_gbs(int repeat, stat3 *st)
     return best;
 }
 
+/* --config FILE and its --set overrides (argv entries) */
+typedef struct {
+    const char *file;
+    int argc;
+    char **argv;
+} bench_config;
+
 static int bench(const char *path, const char *what, const char *widths, const char *json, const char *split,
-                 int64_t repeat, int64_t warmup);
+                 int64_t repeat, int64_t warmup, const bench_config *xp);
 
 int cli_bench(int argc, char **argv)
 {
     const char *path = NULL, *what = "triad,spmm,post,gemm,gcn,gin", *widths = "64,128,256", *json = NULL, *split = NULL;
     int64_t repeat = 5, warmup = 2, threads = 0;
+    bench_config xp = {NULL, argc, argv};
     for (int i = 1; i < argc; i++) {
         const char *v;
         if (cli_is_help(argv[i])) {
@@ -133,6 +147,11 @@ int cli_bench(int argc, char **argv)
         } else if (cli_opt(argc, argv, &i, "--split", &v)) {
             if (!v) return cli_usage_error("bench", "--split needs a name");
             split = v;
+        } else if (cli_opt(argc, argv, &i, "--config", &v)) {
+            if (!v) return cli_usage_error("bench", "--config needs an experiment file");
+            xp.file = v;
+        } else if (cli_opt(argc, argv, &i, "--set", &v)) {
+            if (!v || !strchr(v, '=') || v[0] == '=') return cli_usage_error("bench", "--set expects key=value");
         } else if (argv[i][0] == '-' && argv[i][1]) {
             return cli_usage_error("bench", "unknown option '%s'", argv[i]);
         } else if (path) {
@@ -142,6 +161,11 @@ int cli_bench(int argc, char **argv)
         }
     }
     if (!path) return cli_usage_error("bench", "expected: frost bench DATASET.h5");
+    if (!xp.file) {
+        for (int i = 1; i < argc; i++)
+            if (strcmp(argv[i], "--set") == 0 || strncmp(argv[i], "--set=", 6) == 0)
+                return cli_usage_error("bench", "--set applies to --config FILE");
+    }
     if (threads > 0) frost_set_threads((int)threads);
     char *jbuf = NULL;
     if (!json) {
@@ -150,15 +174,88 @@ int cli_bench(int argc, char **argv)
         json = jbuf = frost__asprintf("results/bench-%.*s.json", (int)(strlen(b) > 3 ? strlen(b) - 3 : strlen(b)), b);
     }
     int rc = cli_check_output(json, &path, 1, NULL, false, false) ? CLI_EXIT_RUNTIME
-                                                                   : bench(path, what, widths, json, split, repeat, warmup);
+                                                                   : bench(path, what, widths, json, split, repeat, warmup, &xp);
     free(jbuf);
     return rc;
 }
 
+/* What the kernels counted (frost__cost) by the end of the first epoch. */
+typedef struct {
+    double flops, bytes;
+    int64_t seen;
+} epoch_cost;
+
+static void count_epoch(const frost_epoch_record *rec, void *user)
+{
+    (void)rec;
+    epoch_cost *c = user;
+    if (c->seen++ == 0) frost__cost_read(&c->flops, &c->bytes);
+}
+
+/* warmup + repeat epochs of the model m describes on p, timed, with the
+ * work of one epoch counted and its roofline floor: the dense products at
+ * the best GEMM rate measured in this run, the memory-bound kernels' bytes
+ * at the triad bandwidth. Printed, and added to jt under key. */
+static frost_status time_epochs(frost_prepared *p, const frost_config *m, const char *name, const char *key,
+                                int64_t warmup, int64_t repeat, double triad, double gemm_best, double *t,
+                                frost__text *jt)
+{
+    const int64_t N = p->ds.num_nodes;
+    frost_model_spec spec = frost_prepared_spec(p, m);
+    frost_model *model;
+    if (frost_model_new(&model, &spec, &p->A, p->symmetric ? &p->A : &p->AT, N) < 0) return FROST_ERR_INVALID;
+    if (frost_model_init(model, (uint64_t)m->seed) < 0 ||
+        frost_model_set_node_ids(model, p->ds.original_id) < 0) { /* as frost run does */
+        frost_model_free(&model);
+        return FROST_ERR_INVALID;
+    }
+    frost_task_data d = frost_prepared_task(p);
+    frost_train_opts o = frost_train_opts_default();
+    o.epochs = warmup + repeat < 2 ? 2 : warmup + repeat; /* the first epoch is counted without an evaluation */
+    o.eval_every = 1000000; /* one evaluation, at the end, untimed here */
+    o.optim = m->optim;
+    o.seed = (uint64_t)m->seed;
+    epoch_cost ec = {0, 0, 0};
+    o.on_epoch = count_epoch, o.user = &ec;
+    frost_run_result res;
+    frost__cost_switch(true);
+    const frost_status st_train = frost_train(model, &d, &o, &res);
+    frost__cost_switch(false);
+    if (st_train < 0) {
+        frost_model_free(&model);
+        return st_train;
+    }
+    for (int64_t r = 0; r < repeat; r++) t[r] = res.history[warmup + r].train_seconds;
+    stat3 st = stats(t, (int)repeat);
+    double mib = (double)frost_model_bytes(model) / 1048576.0;
+    printf("%-34s %10.3f s      (min %.3f, max %.3f; model %.0f MiB allocated; peak RSS so far %.0f MiB)\n", name,
+           st.med, st.min, st.max, mib, (double)frost__peak_rss() / 1048576.0);
+    const double floor_s = ec.flops / (gemm_best * 1e9) + ec.bytes / (triad * 1e9);
+    printf("%-34s %10.3f s      (%.1f GFLOP at %.0f GFLOP/s + %.2f GB at %.1f GB/s): epoch %.2fx the floor\n",
+           "  roofline floor", floor_s, ec.flops / 1e9, gemm_best, ec.bytes / 1e9, triad, st.med / floor_s);
+    frost__text_printf(jt,
+                       ",\n  \"%s\": {\"median_s\": %.6f, \"min_s\": %.6f, \"max_s\": %.6f, \"model_bytes\": %zu, "
+                       "\"final_loss\": %.6f, \"flops\": %.6g, \"bytes\": %.6g, \"gemm_gflops\": %.4f, \"triad_gbs\": %.4f, "
+                       "\"floor_s\": %.6f, \"ratio_to_floor\": %.4f}",
+                       key, st.med, st.min, st.max, frost_model_bytes(model), res.final_loss, ec.flops, ec.bytes,
+                       gemm_best, triad, floor_s, st.med / floor_s);
+    frost_run_result_release(&res);
+    frost_model_free(&model);
+    return FROST_OK;
+}
+
 static int bench(const char *path, const char *what, const char *widths, const char *json, const char *split,
-                 int64_t repeat, int64_t warmup)
+                 int64_t repeat, int64_t warmup, const bench_config *xp)
 {
     const int T = frost_get_threads();
+    /* an epoch's floor needs the triad bandwidth and the GEMM rate of this
+     * run: timed too when only epochs are asked for */
+    char what_all[256];
+    if ((strstr(what, "gcn") || strstr(what, "gin") || xp->file) && (!strstr(what, "triad") || !strstr(what, "gemm"))) {
+        snprintf(what_all, sizeof what_all, "%.200s%s%s", what, strstr(what, "triad") ? "" : ",triad",
+                 strstr(what, "gemm") ? "" : ",gemm");
+        what = what_all;
+    }
     /* composed in memory, written under a temporary name and renamed when
      * complete (frost__text_commit): a run that fails or is interrupted
      * leaves no truncated JSON behind. Whether the folder takes a file was
@@ -172,7 +269,7 @@ static int bench(const char *path, const char *what, const char *widths, const c
     printf("%d threads; product kernels: %s%s\n", T, frost_blas_core(),
            getenv("OPENBLAS_CORETYPE") ? " (forced by OPENBLAS_CORETYPE)" : "");
     double *t = malloc((size_t)(repeat + warmup + 8) * sizeof *t);
-    double triad = NAN;
+    double triad = NAN, gemm_best = 0.0; /* GB/s, GFLOP/s: the epochs' floor */
 
     if (strstr(what, "triad")) {
         stat3 st;
@@ -182,11 +279,26 @@ static int bench(const char *path, const char *what, const char *widths, const c
         frost__text_printf(&jt, ",\n  \"triad_gbs\": %.4f", triad);
     }
 
+    /* the dataset prepared as the experiment of --config asks (its first
+     * sweep point, on DATASET), or with the defaults */
     frost_config c;
     frost_config_default(&c);
+    bool bad = false;
+    if (xp->file) {
+        frost_config sweep;
+        frost_config_default(&sweep);
+        bad = frost_config_load(&sweep, xp->file) < 0;
+        for (int i = 1; !bad && i < xp->argc; i++) {
+            const char *v;
+            if (cli_opt(xp->argc, xp->argv, &i, "--set", &v)) bad = frost_config_set_arg(&sweep, v) < 0;
+        }
+        bad = bad || frost__path_copy(sweep.dataset, sizeof sweep.dataset, path, "frost bench") < 0 ||
+              frost_config_check(&sweep) < 0 || frost_config_point(&sweep, 0, &c) < 0;
+        if (!bad) printf("epochs of %s (its first sweep point) on %s\n", xp->file, path);
+    }
     if (split) frost__strlcpy(c.split, split, sizeof c.split);
     frost_prepared p;
-    if (frost__path_copy(c.dataset, sizeof c.dataset, path, "frost bench") < 0 || frost_prepare(&p, &c) < 0) {
+    if (bad || frost__path_copy(c.dataset, sizeof c.dataset, path, "frost bench") < 0 || frost_prepare(&p, &c) < 0) {
         frost__text_release(&jt);
         free(t);
         return cli_fail();
@@ -340,7 +452,7 @@ static int bench(const char *path, const char *what, const char *widths, const c
             float *W = ta ? frost__malloc(frost_gemm_work_floats(M, Nn) * sizeof(float)) : NULL;
             double gf[2] = {0, 0};
             stat3 st = {0, 0, 0};
-            for (int alone = 0; alone < (isa == FROST__ISA_AVX512 ? 2 : 1); alone++) {
+            for (int alone = 0; alone < (isa >= FROST__ISA_AVX2 ? 2 : 1); alone++) {
                 if (alone) frost__isa(FROST__ISA_GENERIC);
                 frost_gemm_ws(ta, tb, M, Nn, K, 1.0f, A, ta ? M : K, B, tb ? K : Nn, 0.0f, C, Nn, W);
                 for (int64_t r = 0; r < repeat; r++) {
@@ -351,6 +463,7 @@ static int bench(const char *path, const char *what, const char *widths, const c
                 stat3 sp = stats(t, (int)repeat);
                 if (!alone) st = sp;
                 gf[alone] = 2.0 * (double)M * (double)Nn * (double)K / sp.med / 1e9;
+                if (gf[alone] > gemm_best) gemm_best = gf[alone];
                 if (alone) frost__isa(isa);
             }
             free(W);
@@ -369,11 +482,17 @@ static int bench(const char *path, const char *what, const char *widths, const c
         frost__text_printf(&jt, "\n  ]");
     }
 
-    /* training epochs: the OGB arxiv GCN recipe and the paper's supermask GIN */
+    /* training epochs: the experiment given by --config, or the OGB arxiv
+     * GCN recipe and the paper's supermask GIN */
     for (int which = 0; which < 2; which++) {
-        if (!strstr(what, which ? "gin" : "gcn")) continue;
         frost_config m = c;
-        if (which == 0) {
+        const char *name, *key;
+        if (xp->file) {
+            if (which) break;
+            name = "epoch: --config", key = "epoch_config";
+        } else if (which == 0) {
+            if (!strstr(what, "gcn")) continue;
+            name = "epoch: GCN 3 x 256 (arxiv recipe)", key = "epoch_gcn";
             m.model.arch = FROST_ARCH_GCN;
             m.model.layers = 3;
             m.model.hidden = 256;
@@ -382,6 +501,8 @@ static int bench(const char *path, const char *what, const char *widths, const c
             m.method = FROST_METHOD_TRAINED;
             m.optim.kind = FROST_OPTIM_ADAM;
         } else {
+            if (!strstr(what, "gin")) continue;
+            name = "epoch: supermask GIN 4 x 386", key = "epoch_slt_gin";
             m.model.arch = FROST_ARCH_GIN;
             m.model.layers = 4;
             m.model.hidden = 386;
@@ -395,39 +516,12 @@ static int bench(const char *path, const char *what, const char *widths, const c
             m.model.mask.sparsity = 0.5;
             m.optim.kind = FROST_OPTIM_ADAMW;
         }
-        frost_model_spec spec = frost_prepared_spec(&p, &m);
-        frost_model *model;
-        if (frost_model_new(&model, &spec, &p.A, &p.A, N) < 0 || frost_model_init(model, 0) < 0 ||
-            frost_model_set_node_ids(model, p.ds.original_id) < 0) { /* as frost run does */
+        if (time_epochs(&p, &m, name, key, warmup, repeat, triad, gemm_best, t, &jt) < 0) {
             frost_prepared_release(&p);
             frost__text_release(&jt);
             free(t);
             return cli_fail();
         }
-        frost_task_data d = frost_prepared_task(&p);
-        frost_train_opts o = frost_train_opts_default();
-        o.epochs = warmup + repeat;
-        o.eval_every = 1000000; /* one evaluation, at the end, untimed here */
-        o.optim = m.optim;
-        frost_run_result res;
-        if (frost_train(model, &d, &o, &res) < 0) {
-            frost_model_free(&model);
-            frost_prepared_release(&p);
-            frost__text_release(&jt);
-            free(t);
-            return cli_fail();
-        }
-        for (int64_t r = 0; r < repeat; r++) t[r] = res.history[warmup + r].train_seconds;
-        stat3 st = stats(t, (int)repeat);
-        double mib = (double)frost_model_bytes(model) / 1048576.0;
-        const char *name = which ? "epoch: supermask GIN 4 x 386" : "epoch: GCN 3 x 256 (arxiv recipe)";
-        printf("%-34s %10.3f s      (min %.3f, max %.3f; model %.0f MiB allocated; peak RSS so far %.0f MiB)\n", name,
-               st.med, st.min, st.max, mib, (double)frost__peak_rss() / 1048576.0);
-        frost__text_printf(&jt, ",\n  \"%s\": {\"median_s\": %.6f, \"min_s\": %.6f, \"max_s\": %.6f, \"model_bytes\": %zu, "
-                    "\"final_loss\": %.6f}",
-                which ? "epoch_slt_gin" : "epoch_gcn", st.med, st.min, st.max, frost_model_bytes(model), res.final_loss);
-        frost_run_result_release(&res);
-        frost_model_free(&model);
     }
     frost__text_printf(&jt, ",\n  \"peak_rss_bytes\": %zu\n}\n", frost__peak_rss());
     if (frost__text_commit(&jt, json) < 0) {

@@ -175,6 +175,21 @@ static inline void frost__prefetch_ahead(const float *p, int64_t ahead)
     __builtin_prefetch((const void *)((uintptr_t)p + (uintptr_t)(ahead * (int64_t)sizeof(float))));
 }
 
+/* Work counters behind frost bench's roofline floor: the dense-product
+ * flops and the bytes the memory-bound kernels (SpMM, post block, column
+ * sums, optimizer) read and write, each counted where the kernel is entered
+ * (tools/bench/README.md explains every count). Off unless started; the
+ * adds take a lock, so kernels entered from several threads count right. */
+extern _Atomic int frost__cost_on;
+/* on: counters zeroed and counting; off: counting stops (values kept) */
+FROST_API void frost__cost_switch(bool on);
+FROST_API void frost__cost_read(double *flops, double *bytes);
+void frost__cost_add(double flops, double bytes);
+static inline void frost__cost(double flops, double bytes)
+{
+    if (frost__cost_on) frost__cost_add(flops, bytes);
+}
+
 /* Hand-vectorised kernels (tall products, SpMM rows, the post block): want
  * = one of these to force a code path (tests compare them), -1 to query.
  * Returns the path in use; forcing one the CPU lacks keeps the current. The

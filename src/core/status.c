@@ -4,6 +4,7 @@
  */
 #include "core/core_impl.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -356,4 +357,35 @@ int frost__isa(int want)
         isa_in_use = e >= 0 && e <= have ? e : have;
     }
     return isa_in_use;
+}
+
+_Atomic int frost__cost_on = 0;
+/* a few dozen adds per epoch, and only while counting: a lock is cheap */
+static pthread_mutex_t cost_lock = PTHREAD_MUTEX_INITIALIZER;
+static double cost_flops, cost_bytes;
+
+void frost__cost_switch(bool on)
+{
+    if (on) {
+        pthread_mutex_lock(&cost_lock);
+        cost_flops = cost_bytes = 0.0;
+        pthread_mutex_unlock(&cost_lock);
+    }
+    frost__cost_on = on;
+}
+
+void frost__cost_read(double *flops, double *bytes)
+{
+    pthread_mutex_lock(&cost_lock);
+    *flops = cost_flops;
+    *bytes = cost_bytes;
+    pthread_mutex_unlock(&cost_lock);
+}
+
+void frost__cost_add(double flops, double bytes)
+{
+    pthread_mutex_lock(&cost_lock);
+    cost_flops += flops;
+    cost_bytes += bytes;
+    pthread_mutex_unlock(&cost_lock);
 }

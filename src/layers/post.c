@@ -229,6 +229,8 @@ static void apply(const frost_post *p, float *h, const float *z, int64_t N, int6
     const float scale = (float)dropout_scale(p, train);
     uint64_t *bits_out = train && src != MASK_BITS ? p->bits : NULL;
     const int64_t nc = (n + 63) / 64;
+    /* z read, h written, the bits written (training) or read (recompute) */
+    frost__cost(0.0, 8.0 * (double)n + (bits_out ? (double)n / 8.0 : 0.0) + (src == MASK_BITS ? (double)n / 8.0 : 0.0));
 #pragma omp parallel if (n > 65536)
     {
         int64_t lo, hi;
@@ -255,6 +257,7 @@ void frost_post_forward(const frost_post *p, float *h, const float *z, int64_t N
     }
     if (p->batchnorm && train) {
         /* the sums in the work area, before fold_norm's coefficients */
+        frost__cost(0.0, 4.0 * (double)N * (double)H); /* z read once more */
         frost__post_sums(z, N, H, p->work);
         frost__post_stats(p, p->work, (double)N, H);
     }
@@ -356,6 +359,8 @@ static void post_backward(const frost_post *p, float *dz, float *dgamma, float *
     float *al = NULL, *be = NULL, *ga = NULL;
     if (p->batchnorm) {
         double *T1 = p->work, *T2 = p->work + H;
+        /* the sums' pass: dh, z and the pass mask (bits, or h) read */
+        frost__cost(0.0, 8.0 * (double)n + (p->bits ? (double)n / 8.0 : 4.0 * (double)n));
         frost__post_grad_sums(p, dh, h, z, N, H, scale, p->work);
         if (dbeta)
             for (int64_t c = 0; c < H; c++) dbeta[c] += (float)T1[c];
@@ -371,6 +376,9 @@ static void post_backward(const frost_post *p, float *dz, float *dgamma, float *
             ga[c] = (float)(g * is * (mu * is * T2[c] - T1[c]) * invN);
         }
     }
+    /* dz's pass: dh read (z too with a batch norm), the pass mask read, dz
+     * written */
+    frost__cost(0.0, (al ? 12.0 : 8.0) * (double)n + (p->bits ? (double)n / 8.0 : 4.0 * (double)n));
 #pragma omp parallel if (n > 65536)
     {
         int64_t lo, hi;

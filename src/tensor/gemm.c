@@ -68,6 +68,7 @@ void frost_gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, flo
         return;
     }
     FROST_ASSERT(M < INT32_MAX && N < INT32_MAX && K < INT32_MAX);
+    frost__cost(2.0 * (double)M * (double)N * (double)K, 0.0);
     if (frost__gemm_rows_fits(trans_a, M, N, K) && frost__gemm_rows(trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc))
         return;
     pthread_once(&blas_once, blas_single);
@@ -102,6 +103,8 @@ void frost_gemm_ws(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, 
         return;
     }
     FROST_ASSERT(M < INT32_MAX && N < INT32_MAX && K < INT32_MAX);
+    /* the products, and the pass that adds the chunks' partials into C */
+    frost__cost(2.0 * (double)M * (double)N * (double)K, 4.0 * (double)M * (double)N * (KSPLIT + (beta != 0.0f ? 2 : 1)));
     pthread_once(&blas_once, blas_single);
     const int64_t kb = (K + KSPLIT - 1) / KSPLIT, MN = M * N;
     /* a weight gradient with a narrow output side (a last layer's) */

@@ -195,7 +195,9 @@ bool frost__gemm_panels(int64_t M, int64_t N, int64_t K, const float *A, int64_t
 {
     if (!panels_on || frost__panels(N) < 2 || !frost__gemm_rows_fits(false, M, N, K)) return false;
     const rows_out o = {C, 0, M, N, true};
-    return rows_product(false, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, &o);
+    if (!rows_product(false, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, &o)) return false;
+    frost__cost(2.0 * (double)M * (double)N * (double)K, 0.0);
+    return true;
 }
 
 void frost__gemm_narrow_tn(int64_t M, int64_t N, int64_t K, const float *A, int64_t lda, const float *B, int64_t ldb,

@@ -166,6 +166,12 @@ static void spmm_impl(spmm_args *p)
 #endif
     const int64_t n = p->A->n_rows;
     if (p->F <= 0) return;
+    /* compulsory traffic: every row of X read once (a gathered row met
+     * again is assumed in cache), every output row written (and read when
+     * accumulating), the row pointers, column ids and scale vectors */
+    frost__cost(0.0, 4.0 * (double)p->F * ((double)p->A->n_cols + (double)n * (p->acc ? 2.0 : 1.0)) +
+                         8.0 * (double)(n + 1) + 4.0 * (double)p->A->indptr[n] +
+                         4.0 * ((p->a ? (double)n : 0.0) + (p->b ? (double)p->A->n_cols : 0.0) + (p->c ? (double)n : 0.0)));
 #pragma omp parallel for schedule(dynamic, 256)
     for (int64_t i = 0; i < n; i++) row(p, i);
 }
@@ -238,6 +244,7 @@ void frost_colsum_acc(const float *X, int64_t n, int64_t F, int64_t ldx, float *
     /* blocks of rows summed on their threads, added in block order
      * (frost__block_sums): deterministic, contiguous reads */
     colsum_ctx x = {X, ldx};
+    frost__cost(0.0, 4.0 * (double)n * (double)F);
     for (int64_t c0 = 0; c0 < F; c0 += FROST_SUM_COLS) {
         const int64_t c1 = F - c0 < FROST_SUM_COLS ? F : c0 + FROST_SUM_COLS;
         double s[FROST_SUM_COLS];

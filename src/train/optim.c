@@ -117,6 +117,9 @@ void frost_optim_step(frost_optim *o, int64_t epoch)
     for (int32_t k = 0; k < o->n; k++) {
         float *p = o->params[k].value, *g = o->params[k].grad, *m = o->m[k], *v = o->v[k];
         const int64_t n = o->params[k].n;
+        /* read value and gradient, write the value; SGD reads and writes its
+         * velocity (when it keeps one), Adam its two moments */
+        frost__cost(0.0, (double)n * 4.0 * (s->kind == FROST_OPTIM_SGD ? (m ? 5.0 : 3.0) : 7.0));
         switch (s->kind) {
         case FROST_OPTIM_SGD:
 #pragma omp parallel for schedule(static) if (n > 65536)

@@ -319,7 +319,7 @@ static void models_on_graph(int64_t n, int64_t avg, uint64_t seed, int n_arch, i
 Test(aggr, models_aggregate_with_their_operator) { models_on_graph(60, 4, 4, 4, 9, ""); }
 
 /* 1100 nodes and 136 columns: the products and SpMMs frost runs in column
- * panels on AVX-512 CPUs (the generic path elsewhere; FROST_ISA=generic). */
+ * panels on AVX2 and AVX-512 CPUs (the generic path elsewhere; FROST_ISA=generic). */
 Test(aggr, models_aggregate_with_their_operator_wide) { models_on_graph(1100, 5, 5, 2, 136, ", 136 wide"); }
 
 /* A dataset stores out-edges; a directed graph aggregates over in-edges
