@@ -365,3 +365,44 @@ Test(tensor, avx2_and_avx512_paths_identical)
     frost_csr_release(&G);
     frost_csr_release(&GT);
 }
+
+/* The work counters behind frost bench's roofline floor: a product counts
+ * 2 M N K flops once (whichever kernel runs it), an SpMM its compulsory
+ * bytes, a column sum its reads; nothing is counted when switched off. */
+Test(tensor, work_counters_count_what_the_floor_assumes)
+{
+    const int64_t M = 1500, N = 40, K = 70, n = 300, F = 33;
+    float *A = rnd(M * K, 71), *B = rnd(K * N, 72), *C = rnd(M * N, 73), *X = rnd(n * F, 74), *Y = rnd(n * F, 75);
+    frost_csr G, GT;
+    random_graph(&G, &GT, n, 2000, 76, false);
+    float *vb = rnd(n, 77);
+    frost_aggr op = {.A = &G, .AT = &GT, .b = vb};
+    double fl, by;
+    frost__cost_switch(true);
+    frost_gemm(false, false, M, N, K, 1.0f, A, K, B, N, 0.0f, C, N);
+    frost__cost_read(&fl, &by);
+    cr_assert_eq(fl, 2.0 * M * N * K, "gemm flops %g", fl);
+    cr_assert_eq(by, 0.0);
+    frost__cost_switch(true);
+    frost_spmm(&op, X, F, F, Y, F);
+    frost__cost_read(&fl, &by);
+    const double spmm = 4.0 * F * (double)(n + n) + 8.0 * (double)(n + 1) + 4.0 * (double)G.nnz + 4.0 * (double)n;
+    cr_assert_eq(fl, 0.0);
+    cr_assert_eq(by, spmm, "spmm bytes %g, expected %g", by, spmm);
+    frost__cost_switch(true);
+    frost_spmm_t_acc(&op, X, F, F, Y, F); /* accumulating: Y read too */
+    frost__cost_read(&fl, &by);
+    cr_assert_eq(by, spmm + 4.0 * F * n, "spmm_t_acc bytes %g", by);
+    frost__cost_switch(true);
+    float out[33] = {0};
+    frost_colsum_acc(X, n, F, F, out);
+    frost__cost_read(&fl, &by);
+    cr_assert_eq(by, 4.0 * n * F);
+    frost__cost_switch(false);
+    frost_gemm(false, false, M, N, K, 1.0f, A, K, B, N, 0.0f, C, N);
+    frost__cost_read(&fl, &by);
+    cr_assert_eq(fl, 0.0, "counted while off");
+    free(A), free(B), free(C), free(X), free(Y), free(vb);
+    frost_csr_release(&G);
+    frost_csr_release(&GT);
+}

@@ -7,10 +7,14 @@ Makes (once, cached) an ogbn-arxiv-sized synthetic dataset with `frost synth
   frost:   `frost run` of the shipped experiment (12 epochs, evaluation only at
            the end), epoch times read back from the results file's history
            (train_seconds: forward, backward, update), peak RSS from /usr/bin/time;
-  PyTorch: tools/bench/torch_ref.py, the same model (Debian's python3-torch).
+  PyTorch: tools/bench/torch_ref.py, the same model (Debian's python3-torch);
+  floor:   `frost bench --config` of the same experiment: the epoch's roofline
+           floor on this machine (counted work at the measured GEMM rate and
+           triad bandwidth).
 
-Prints median/min/max seconds per epoch, peak RSS and the frost/PyTorch
-ratios, and writes them as JSON (--json).
+Prints median/min/max seconds per epoch, peak RSS, the frost/PyTorch ratios
+and frost's ratio to the floor, and writes them as JSON (--json). FROST_ISA
+(generic, avx2, avx512) in the environment forces frost's kernel path.
 
 Usage: tools/bench/train_vs_torch.py [--model gcn|slt-gin|both] [--threads 2]
        [--rounds N] [--frost build/frost] [--dataset build/bench/arxiv.h5] [--json FILE]
@@ -35,18 +39,47 @@ MODELS = {
     "slt-gin": ("experiments/arxiv-slt-gin.cfg", ["--set", "method=slt", "--set", "slt.sparsity=0.5",
                                                   "--set", "slt.lock_ratio=0", "--set", "slt.prune_ratio=0"]),
 }
+# the same GIN with the other memory plan than the experiment file's
+MODELS["slt-gin-lean"] = (MODELS["slt-gin"][0], MODELS["slt-gin"][1] + ["--set", "model.keep_activations=false"])
+MODELS["slt-gin-keep"] = (MODELS["slt-gin"][0], MODELS["slt-gin"][1] + ["--set", "model.keep_activations=true"])
 
 
 def run_frost(frost, model, dataset, threads, epochs, warmup):
     cfg, extra = MODELS[model]
-    r = frostcfg.time_frost_epochs(frost, os.path.join(ROOT, cfg), dataset, threads, epochs, warmup, extra)
+    sets = [x for x in extra if x != "--set"]
+    r = frostcfg.time_frost_epochs(frost, os.path.join(ROOT, cfg), dataset, threads, epochs, warmup, sets)
     r["model"] = model
     del r["final_loss"]
     return r
 
 
+def run_floor(frost, model, dataset, threads):
+    """The model's roofline floor per epoch from `frost bench --config`: its
+    dense-product flops at the best GEMM rate and its memory-bound bytes at
+    the triad bandwidth, both measured by that command on this machine now
+    (tools/bench/README.md, "Roofline floor")."""
+    import tempfile
+    cfg, extra = MODELS[model]
+    sets = [x for x in extra if x != "--set"]
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "bench.json")
+        cmd = [frost, "bench", dataset, "--config", os.path.join(ROOT, cfg), "--split", "random", "--repeat", "3",
+               "--warmup", "1", "--threads", str(threads), "--json", out]
+        for x in sets:
+            cmd += ["--set", x]
+        env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
+        r = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        if r.returncode != 0:
+            sys.exit(f"frost bench failed: {r.stderr}")
+        with open(out) as f:
+            b = json.load(f)
+    e = b["epoch_config"]
+    return {"floor_s": e["floor_s"], "flops": e["flops"], "bytes": e["bytes"], "gemm_gflops": e["gemm_gflops"],
+            "triad_gbs": e["triad_gbs"], "blas_core": b["blas_core"]}
+
+
 def run_torch(model, dataset, threads, epochs, warmup):
-    cmd = ["/usr/bin/python3", os.path.join(HERE, "torch_ref.py"), dataset, "--model", model,
+    cmd = ["/usr/bin/python3", os.path.join(HERE, "torch_ref.py"), dataset, "--model", model.split("-lean")[0].split("-keep")[0],
            "--threads", str(threads), "--epochs", str(epochs), "--warmup", str(warmup), "--split", "random"]
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
     r = subprocess.run(cmd, capture_output=True, text=True, env=env)
@@ -57,7 +90,9 @@ def run_torch(model, dataset, threads, epochs, warmup):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", default="gcn", choices=["gcn", "slt-gin", "both"])
+    ap.add_argument("--model", default="gcn", choices=["gcn", "slt-gin", "slt-gin-lean", "slt-gin-keep", "both"],
+                    help="slt-gin as experiments/arxiv-slt-gin.cfg; -lean and -keep force its memory plan "
+                         "(model.keep_activations false or true)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=2)
@@ -85,18 +120,24 @@ def main():
               "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", "(detected)"), "results": []}
     for m in models:
         rounds = []
+        fl = run_floor(a.frost, m, a.dataset, a.threads)
+        print(f"{m}: roofline floor {fl['floor_s']:.3f} s/epoch ({fl['flops'] / 1e9:.1f} GFLOP at "
+              f"{fl['gemm_gflops']:.0f} GFLOP/s + {fl['bytes'] / 1e9:.2f} GB at {fl['triad_gbs']:.1f} GB/s; "
+              f"frost kernels {fl['blas_core']})", flush=True)
         for k in range(a.rounds):
             fr = run_frost(a.frost, m, a.dataset, a.threads, a.epochs, a.warmup)
             to = run_torch(m, a.dataset, a.threads, a.epochs, a.warmup)
             ratio_t = fr["epoch_median_s"] / to["epoch_median_s"]
             ratio_m = fr["peak_rss_bytes"] / to["peak_rss_bytes"]
+            ratio_f = fr["epoch_median_s"] / fl["floor_s"]
             rounds.append({"model": m, "round": k + 1, "frost": fr, "pytorch": to, "time_ratio": ratio_t,
-                           "rss_ratio": ratio_m})
+                           "rss_ratio": ratio_m, "floor": fl, "floor_ratio": ratio_f})
             tag = f" (round {k + 1} of {a.rounds})" if a.rounds > 1 else ""
             print(f"{m}{tag}: frost {fr['epoch_median_s']:.3f} s/epoch (min {fr['epoch_min_s']:.3f}, max {fr['epoch_max_s']:.3f}), "
                   f"peak RSS {fr['peak_rss_bytes'] / 2**20:.0f} MiB | PyTorch {to['torch_version']} "
                   f"{to['epoch_median_s']:.3f} s/epoch, peak RSS {to['peak_rss_bytes'] / 2**20:.0f} MiB | "
-                  f"time ratio {ratio_t:.3f}x, memory ratio {ratio_m:.3f}x ({a.threads} threads, {cpu}, "
+                  f"time ratio {ratio_t:.3f}x, memory ratio {ratio_m:.3f}x, frost/floor {ratio_f:.2f}x "
+                  f"({a.threads} threads, {cpu}, "
                   f"OpenBLAS core {report['openblas_coretype']})", flush=True)
         report["results"].extend(rounds)
         if a.rounds > 1:
