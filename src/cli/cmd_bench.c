@@ -510,7 +510,7 @@ static int bench(const char *path, const char *what, const char *widths, const c
             m.model.norm = FROST_NORM_BATCH_NONAFFINE;
             m.model.norm_last = true;
             m.model.skip_head = true;
-            m.model.keep_activations = true; /* as experiments/arxiv-slt-gin.cfg */
+            m.model.keep_activations = false; /* as experiments/arxiv-slt-gin.cfg */
             m.model.dropout = 0.0f;
             m.method = FROST_METHOD_SLT;
             m.model.mask.sparsity = 0.5;
