@@ -105,6 +105,7 @@ typedef struct frost_config {
     char output[FROST_PATH_CAP];
     frost_method method;
     int64_t epochs, runs, seed, threads, eval_every, patience;
+    int64_t checkpoint_every;     /* save a run's training state every k epochs (0: never) */
     frost_feature_norm feature_norm;
     frost_edge_reduce features_from_edges;
     bool undirected;

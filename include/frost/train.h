@@ -58,6 +58,16 @@ typedef struct frost_train_opts {
     frost_epoch_fn on_epoch;
     void *user;
     const volatile int *stop;   /* set non-zero to stop after the current epoch */
+    /* Checkpoints: every checkpoint_every epochs (0: never) the whole
+     * training state (model, best state so far, optimizer, history) is
+     * written to the file checkpoint, atomically. A run started with a
+     * checkpoint file of the same checkpoint_key (which should name the run
+     * and its configuration) continues after its last epoch, to the same
+     * numbers as a run never stopped; a file of another key, or damaged, is
+     * ignored. frost_train only (not Cluster-GCN or MPI). */
+    const char *checkpoint;
+    int64_t checkpoint_every;
+    uint64_t checkpoint_key;
 } frost_train_opts;
 
 FROST_API frost_train_opts frost_train_opts_default(void);
@@ -72,6 +82,7 @@ typedef struct frost_run_result {
     int64_t n_history;
     bool diverged;
     bool stopped;               /* interrupted through opts.stop */
+    int64_t resumed_from;       /* epochs done by the checkpoint this run continued from (0: none) */
     char message[256];          /* why training stopped early */
 } frost_run_result;
 

@@ -80,6 +80,9 @@ static const key_def keys[] = {
     {"seeds", KT_SEEDS, OFF(seeds), 0, 0, BIG, NULL, K_NOID, "explicit list of seeds (replaces runs and seed)"},
     {"threads", KT_INT64, OFF(threads), 0, 0, 1024, NULL, K_NOID | K_SAME, "worker threads (0: all cores)"},
     {"eval_every", KT_INT64, OFF(eval_every), 0, 1, 1e7, NULL, 0, "evaluate every k epochs (and at the last)"},
+    {"checkpoint_every", KT_INT64, OFF(checkpoint_every), 0, 0, 1e7, NULL, K_NOID | K_SAME,
+     "save a run's training state every k epochs beside the results (0: never); a restarted frost run continues "
+     "from it with the same numbers"},
     {"patience", KT_INT64, OFF(patience), 0, 0, 1e7, NULL, 0,
      "stop after this many evaluations without a better validation metric (0: never)"},
     {"features.normalize", KT_ENUM, OFF(feature_norm), 0, 0, 0, featnorm_names, 0,

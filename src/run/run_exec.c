@@ -18,10 +18,12 @@
 #include "run/run_impl.h"
 #include "dist/dist_impl.h"
 #include "results/results_impl.h"
+#include "io/io_impl.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 void frost__run_out_release(frost__run_out *o)
 {
@@ -169,6 +171,15 @@ frost_status frost__run_train(const frost_prepared *p, const frost_config *pt, c
     o.on_epoch = on_epoch;
     o.user = &ec;
     o.stop = ev ? ev->stop : NULL;
+    if (env->checkpoint && pt->batch.mode != FROST_BATCH_CLUSTER) {
+        /* the run's id and everything that changes its numbers */
+        char *canon = frost_config_canonical(out->info.config, 0);
+        if (!canon) FROST_FAIL(FROST_ERR_NOMEM, "out of memory");
+        o.checkpoint = env->checkpoint;
+        o.checkpoint_every = pt->checkpoint_every;
+        o.checkpoint_key = frost_hash64(canon, strlen(canon)) ^ frost_hash64(it->id, strlen(it->id));
+        free(canon);
+    }
 
     if (env->comm) {
         /* every process, one part of the graph each */
@@ -237,8 +248,16 @@ frost_status frost__run_train(const frost_prepared *p, const frost_config *pt, c
         FROST_TRY(frost_train_cluster(m, &d, &co, &o, &out->res));
     } else {
         FROST_TRY(frost_train(m, &d, &o, &out->res));
+        if (out->res.resumed_from > 0 && ev && ev->note) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "run %s: continued from its checkpoint after epoch %lld", it->id,
+                     (long long)out->res.resumed_from);
+            ev->note(msg, ev->user);
+        }
     }
-    if (out->res.stopped) FROST_FAIL(FROST_ERR_INTERRUPTED, "interrupted during run %s; it was not saved", it->id);
+    if (out->res.stopped)
+        FROST_FAIL(FROST_ERR_INTERRUPTED, "interrupted during run %s; it was not saved%s", it->id,
+                   o.checkpoint ? " (its last checkpoint was kept: the same command continues it)" : "");
 
     out->sz = frost_model_state_counts(m);
     FROST_ALLOC(out->params, out->sz.params);
@@ -302,16 +321,50 @@ static frost_status write_stats(const char *path, const char *id, const frost_di
     return frost__text_append_to(&t, path);
 }
 
+/* OUTPUT.checkpoints/RUN.ckpt, its folder made: malloc'd, or NULL with the
+ * error set. */
+static char *checkpoint_path(const char *output, const char *id)
+{
+    char *dir = frost__asprintf("%s.checkpoints", output);
+    char *path = dir ? frost__asprintf("%s/%s.ckpt", dir, id) : NULL;
+    if (!dir || !path) {
+        (void)frost__error(FROST_ERR_NOMEM, "out of memory");
+    } else if (frost__mkdirs(dir) < 0) {
+        free(path);
+        path = NULL;
+    }
+    free(dir);
+    return path;
+}
+
 frost_status frost__run_one(const frost_prepared *p, const frost_config *pt, const frost_run_item *it,
                             const char *output, const frost_runner_events *ev, frost__run_env *env)
 {
     frost__run_out o;
+    /* checkpoints: one process, full batch (frost_train) */
+    char *ckpt = NULL;
+    if (pt->checkpoint_every > 0 && !env->comm && pt->batch.mode != FROST_BATCH_CLUSTER) {
+        ckpt = checkpoint_path(output, it->id);
+        if (!ckpt) return FROST_ERR_IO;
+    }
+    env->checkpoint = ckpt;
     frost_status st = frost__run_train(p, pt, it, ev, env, &o);
-    if (st < 0) return st;
+    env->checkpoint = NULL;
+    if (st < 0) {
+        free(ckpt);
+        return st;
+    }
     if (frost__comm_rank(env->comm) == 0) {
         st = append_outs(output, &o, 1, ev);
         if (st == FROST_OK && env->comm && pt->mpi.stats[0]) st = write_stats(pt->mpi.stats, it->id, &env->stats);
     }
+    if (ckpt && st == FROST_OK) {
+        /* stored: its checkpoint has done its work (the folder goes when empty) */
+        unlink(ckpt);
+        char *slash = strrchr(ckpt, '/');
+        if (slash) *slash = 0, (void)rmdir(ckpt);
+    }
+    free(ckpt);
     frost__run_out_release(&o);
     if (env->comm) {
         /* process 0 says whether the run was written */

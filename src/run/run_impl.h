@@ -57,6 +57,7 @@ typedef struct frost__run_env {
     int32_t cluster_k;
     double cluster_imbalance;
     char cluster_name[64];
+    const char *checkpoint; /* this run's checkpoint file (checkpoint_every > 0, one process), else NULL */
 } frost__run_env;
 void frost__run_env_release(frost__run_env *env);
 

@@ -149,3 +149,16 @@ void frost_optim_step(frost_optim *o, int64_t epoch)
         }
     }
 }
+
+size_t frost__optim_state_floats(const frost_optim *o)
+{
+    int64_t total = 0;
+    for (int32_t k = 0; k < o->n; k++) total += o->params[k].n;
+    return (size_t)total * (o->spec.kind == FROST_OPTIM_SGD ? 1 : 2);
+}
+
+float *frost__optim_state(frost_optim *o, int64_t **t)
+{
+    *t = &o->t;
+    return o->state;
+}

@@ -18,6 +18,12 @@
 #include "frost/metrics.h"
 #include "frost/prt.h"
 #include "train/train_impl.h"
+#include "io/file_impl.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <math.h>
 #include <stdio.h>
@@ -131,6 +137,105 @@ static int32_t nonfinite_param(const frost_param *params, int32_t np, int64_t *a
     return -1;
 }
 
+/* ---- checkpoints ------------------------------------------------------------------------ */
+
+/* A checkpoint file: this head, the model state, the best state so far (both
+ * frost_model_state_size bytes), the optimizer's floats, the history
+ * records, and frost_hash64 of everything before it. Native byte order: a
+ * checkpoint continues a run on the machine (or the kind of machine) that
+ * wrote it. */
+#define CKPT_MAGIC "FROSTCK1"
+typedef struct {
+    char magic[8];
+    uint64_t key, model_bytes, optim_floats, record_bytes;
+    int64_t epochs_done, optim_t, n_history, since_best, best_epoch;
+    double best_valid, test_at_best, train_at_best, final_loss, train_seconds, eval_seconds;
+} ckpt_head;
+
+/* Write the training state after `done` epochs to path, atomically
+ * (temporary name, fsync, rename). */
+static frost_status ckpt_save(const char *path, uint64_t key, int64_t done, const frost_model *m,
+                              const unsigned char *best, frost_optim *opt, const frost_run_result *res,
+                              int64_t since_best)
+{
+    frost_status st = FROST_OK;
+    int64_t *t;
+    const float *os = frost__optim_state(opt, &t);
+    ckpt_head h;
+    memset(&h, 0, sizeof h);
+    memcpy(h.magic, CKPT_MAGIC, 8);
+    h.key = key, h.model_bytes = frost_model_state_size(m), h.optim_floats = frost__optim_state_floats(opt);
+    h.record_bytes = sizeof(frost_epoch_record);
+    h.epochs_done = done, h.optim_t = *t, h.n_history = res->n_history, h.since_best = since_best;
+    h.best_epoch = res->best_epoch, h.best_valid = res->best_valid, h.test_at_best = res->test_at_best;
+    h.train_at_best = res->train_at_best, h.final_loss = res->final_loss, h.train_seconds = res->train_seconds;
+    h.eval_seconds = res->eval_seconds;
+    const size_t total = sizeof h + 2 * h.model_bytes + 4 * h.optim_floats + h.record_bytes * (size_t)h.n_history + 8;
+    unsigned char *buf = NULL, *p;
+    char *tmp = NULL;
+    int fd = -1, err = 0;
+    FROST_ALLOC(buf, total);
+    p = buf;
+    memcpy(p, &h, sizeof h), p += sizeof h;
+    frost_model_state_save(m, p), p += h.model_bytes;
+    memcpy(p, best, h.model_bytes), p += h.model_bytes;
+    if (h.optim_floats) memcpy(p, os, 4 * h.optim_floats), p += 4 * h.optim_floats;
+    if (h.n_history) memcpy(p, res->history, h.record_bytes * (size_t)h.n_history), p += h.record_bytes * (size_t)h.n_history;
+    const uint64_t sum = frost_hash64(buf, total - 8);
+    memcpy(p, &sum, 8);
+    tmp = frost__tmp_name(path);
+    if (!tmp) FROST_FAIL(FROST_ERR_NOMEM, "out of memory");
+    if ((err = frost__sys_create(&fd, tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644)) != 0 ||
+        (err = frost__sys_write(fd, buf, total)) != 0 || (err = frost__sys_fsync(fd)) != 0) {
+        st = frost__io_error(path, err, "cannot write the checkpoint");
+        goto fail;
+    }
+    close(fd);
+    fd = -1;
+    if ((err = frost__sys_rename(tmp, path)) != 0) {
+        st = frost__io_error(path, err, "cannot write the checkpoint");
+        goto fail;
+    }
+    frost__fsync_dir_of(path);
+fail:
+    if (fd >= 0) close(fd);
+    if (st < 0 && tmp) unlink(tmp);
+    free(tmp);
+    free(buf);
+    return st;
+}
+
+/* The checkpoint at path, if it is whole and belongs to this run (key, the
+ * model's and optimizer's sizes): its bytes (caller frees), else NULL. */
+static unsigned char *ckpt_read(const char *path, uint64_t key, const frost_model *m, frost_optim *opt, int64_t epochs)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    struct stat sb;
+    unsigned char *buf = NULL;
+    if (fstat(fileno(f), &sb) != 0 || sb.st_size < (off_t)(sizeof(ckpt_head) + 8) || sb.st_size > ((off_t)1 << 40))
+        goto bad;
+    const size_t total = (size_t)sb.st_size;
+    buf = malloc(total);
+    if (!buf || fread(buf, 1, total, f) != total) goto bad;
+    ckpt_head h;
+    memcpy(&h, buf, sizeof h);
+    uint64_t sum;
+    memcpy(&sum, buf + total - 8, 8);
+    if (memcmp(h.magic, CKPT_MAGIC, 8) != 0 || h.key != key || h.model_bytes != frost_model_state_size(m) ||
+        h.optim_floats != frost__optim_state_floats(opt) || h.record_bytes != sizeof(frost_epoch_record) ||
+        h.epochs_done < 1 || h.epochs_done > epochs || h.n_history < 0 || h.n_history > h.epochs_done ||
+        total != sizeof h + 2 * h.model_bytes + 4 * h.optim_floats + h.record_bytes * (size_t)h.n_history + 8 ||
+        frost_hash64(buf, total - 8) != sum)
+        goto bad;
+    fclose(f);
+    return buf;
+bad:
+    free(buf);
+    fclose(f);
+    return NULL;
+}
+
 frost_status frost_train(frost_model *m, const frost_task_data *d, const frost_train_opts *o, frost_run_result *res)
 {
     return frost__train(m, d, o, NULL, res);
@@ -158,8 +263,29 @@ frost_status frost__train(frost_model *m, const frost_task_data *d, const frost_
     /* the features stay as they are for the whole run */
     frost_model_hold_input(m, d->X);
 
-    int64_t since_best = 0;
-    for (int64_t e = 0; e < o->epochs; e++) {
+    int64_t since_best = 0, e0 = 0;
+    const bool ckpt = o->checkpoint && o->checkpoint_every > 0 && !h;
+    unsigned char *saved = ckpt ? ckpt_read(o->checkpoint, o->checkpoint_key, m, opt, o->epochs) : NULL;
+    if (saved) {
+        /* continue where the checkpoint left off */
+        ckpt_head ch;
+        memcpy(&ch, saved, sizeof ch);
+        const unsigned char *q = saved + sizeof ch;
+        int64_t *t;
+        float *os = frost__optim_state(opt, &t);
+        frost_model_state_load(m, q), q += ch.model_bytes;
+        memcpy(best_state, q, ch.model_bytes), q += ch.model_bytes;
+        if (ch.optim_floats) memcpy(os, q, 4 * ch.optim_floats), q += 4 * ch.optim_floats;
+        *t = ch.optim_t;
+        if (ch.n_history) memcpy(res->history, q, ch.record_bytes * (size_t)ch.n_history);
+        res->n_history = ch.n_history, res->epochs_run = ch.epochs_done, res->best_epoch = ch.best_epoch;
+        res->best_valid = ch.best_valid, res->test_at_best = ch.test_at_best, res->train_at_best = ch.train_at_best;
+        res->final_loss = ch.final_loss, res->train_seconds = ch.train_seconds, res->eval_seconds = ch.eval_seconds;
+        res->resumed_from = ch.epochs_done;
+        since_best = ch.since_best, e0 = ch.epochs_done;
+        free(saved);
+    }
+    for (int64_t e = e0; e < o->epochs; e++) {
         frost_epoch_record *rec = &res->history[res->n_history];
         memset(rec, 0, sizeof *rec);
         rec->epoch = e + 1;
@@ -225,6 +351,8 @@ frost_status frost__train(frost_model *m, const frost_task_data *d, const frost_
         }
         res->n_history++;
         res->epochs_run = e + 1;
+        if (ckpt && (e + 1) % o->checkpoint_every == 0 && e + 1 < o->epochs)
+            FROST_TRY(ckpt_save(o->checkpoint, o->checkpoint_key, e + 1, m, best_state, opt, res, since_best));
         if (o->on_epoch) o->on_epoch(rec, o->user);
         bool stop = o->stop && *o->stop;
         if (h && h->any) stop = h->any(h->ctx, stop);

@@ -35,6 +35,11 @@ typedef struct frost__train_hooks {
 double frost__train_loss(float *dz, const float *scores, const float *out, const frost_task_data *d,
                          const int32_t *labels, const int64_t *idx, int64_t n_idx, double entropy_alpha);
 
+/* The optimizer's state for checkpoints: its floats (moments, velocities),
+ * one slab of frost__optim_state_floats, and its step count. */
+size_t frost__optim_state_floats(const frost_optim *o);
+float *frost__optim_state(frost_optim *o, int64_t **t);
+
 /* frost_train with hooks (NULL: frost_train). */
 frost_status frost__train(frost_model *m, const frost_task_data *d, const frost_train_opts *o,
                           const frost__train_hooks *h, frost_run_result *res);

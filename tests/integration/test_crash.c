@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -141,6 +143,94 @@ Test(crash, sigkill_at_random_moments_then_resume)
     }
     frost_summary_release(ra, na);
     frost_summary_release(rb, nb);
+    frost_results_release(&a);
+    frost_results_release(&b);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+/* checkpoint_every: a run killed with SIGKILL after a checkpoint and started
+ * again continues from it (it says so) and ends bit-identical to the same
+ * run never stopped: logits, best epoch, metrics, final loss; the
+ * checkpoint folder is gone once the run is stored. A supermask GCN with
+ * batch norm, dropout, AdamW and a cosine schedule, so the optimizer's
+ * moments and step count, the scores, the running statistics and the best
+ * state so far all have to come back. */
+Test(crash, sigkill_mid_run_continues_from_its_checkpoint)
+{
+    dir = tu_tmpdir();
+    const frost_synth_opts o = tu_synth_opts(6000, 30000, 64, 0);
+    tu_synth(tu_path(dir, "d.h5"), &o);
+    const char *body = "method = \"slt\";\nepochs = 120;\nruns = 1;\neval_every = 3;\ncheckpoint_every = 4;\n"
+                       "model = { hidden = 128; norm = \"batch\"; dropout = 0.3; };\n"
+                       "optim = { name = \"adamw\"; lr = 0.01; schedule = \"cosine\"; };\n"
+                       "slt = { sparsity = 0.5; freeze = 0.2; };\n";
+    char text[2048];
+    snprintf(text, sizeof text, "dataset = \"%s/d.h5\";\noutput = \"%s/ref.h5\";\n%s", dir, dir, body);
+    tu_writef(dir, "ref.cfg", text);
+    snprintf(text, sizeof text, "dataset = \"%s/d.h5\";\noutput = \"%s/ck.h5\";\n%s", dir, dir, body);
+    tu_writef(dir, "ck.cfg", text);
+    int status;
+    pid_t pid = spawn(tu_path(dir, "ref.cfg"));
+    waitpid(pid, &status, 0);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the uninterrupted run failed");
+    cr_assert_not(tu_exists(tu_path(dir, "ref.h5.checkpoints")), "a stored run leaves no checkpoint");
+
+    /* killed once its second checkpoint is there */
+    char ck[1200];
+    snprintf(ck, sizeof ck, "%s/ck.h5.checkpoints", dir);
+    pid = spawn(tu_path(dir, "ck.cfg"));
+    struct stat sb;
+    time_t first = 0;
+    bool killed = false;
+    for (int k = 0; k < 60000 && !killed; k++) {
+        DIR *dd = opendir(ck);
+        struct dirent *de;
+        char f[1500] = "";
+        while (dd && (de = readdir(dd)))
+            if (strstr(de->d_name, ".ckpt") && !strstr(de->d_name, ".tmp.")) snprintf(f, sizeof f, "%s/%s", ck, de->d_name);
+        if (dd) closedir(dd);
+        if (f[0] && stat(f, &sb) == 0) {
+            if (!first) first = sb.st_mtime, (void)first;
+            else if (sb.st_mtim.tv_nsec || sb.st_mtime != first) killed = kill(pid, SIGKILL) == 0;
+        }
+        if (!killed) usleep(1000);
+    }
+    waitpid(pid, &status, 0);
+    cr_assert(killed && WIFSIGNALED(status), "the run finished before a second checkpoint (status %d)", status);
+    cr_assert_not(tu_exists(tu_path(dir, "ck.h5")), "killed mid-run, nothing stored yet");
+
+    static tu_run R; /* large: not on the stack */
+    TU_FROST(&R, "run", tu_path(dir, "ck.cfg"));
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    cr_assert(strstr(R.err, "continued from its checkpoint after epoch "), "%s", R.err);
+    cr_assert_not(tu_exists(ck), "the checkpoint folder outlived its stored run");
+
+    frost_results a, b;
+    cr_assert_eq(frost_results_load(&a, tu_path(dir, "ref.h5")), FROST_OK);
+    cr_assert_eq(frost_results_load(&b, tu_path(dir, "ck.h5")), FROST_OK);
+    cr_assert_eq(a.n, 1);
+    cr_assert_eq(b.n, 1);
+    const frost_run_info *x = &a.runs[0], *y = &b.runs[0];
+    cr_assert_str_eq(x->id, y->id);
+    cr_assert_str_eq(x->logits_hash, y->logits_hash, "logits differ after the restart");
+    cr_assert_eq(x->best_epoch, y->best_epoch);
+    cr_assert_eq(x->test_metric, y->test_metric);
+    cr_assert_eq(x->val_metric, y->val_metric);
+    cr_assert_eq(x->epochs_run, y->epochs_run);
+    /* every epoch's loss and every evaluation, bit for bit */
+    frost_epoch_record *hx, *hy;
+    int64_t nx, ny;
+    cr_assert_eq(frost_results_read_history(tu_path(dir, "ref.h5"), x->id, &hx, &nx), FROST_OK);
+    cr_assert_eq(frost_results_read_history(tu_path(dir, "ck.h5"), y->id, &hy, &ny), FROST_OK);
+    cr_assert_eq(nx, 120);
+    cr_assert_eq(ny, nx);
+    for (int64_t k = 0; k < nx; k++) {
+        cr_assert(memcmp(&hx[k].loss, &hy[k].loss, sizeof hx[k].loss) == 0, "epoch %lld loss differs", (long long)k + 1);
+        cr_assert(memcmp(&hx[k].valid_metric, &hy[k].valid_metric, sizeof(double)) == 0, "epoch %lld", (long long)k + 1);
+    }
+    free(hx);
+    free(hy);
     frost_results_release(&a);
     frost_results_release(&b);
     tu_rmtree(dir);

@@ -475,3 +475,96 @@ Test(model, column_panels_give_the_same_training)
     free(y);
     free(x);
 }
+
+/* Checkpoints (frost_train_opts.checkpoint): a run stopped after epoch 16
+ * and started again on a fresh model continues from the checkpoint of epoch
+ * 14 and ends with the same logits, losses and metrics as a run never
+ * stopped; a damaged checkpoint, or one of another key, is ignored (the run
+ * starts over, to the same numbers). */
+static volatile int ck_stop;
+static void ck_on_epoch(const frost_epoch_record *rec, void *user)
+{
+    if (rec->epoch == *(int64_t *)user) ck_stop = 1;
+}
+
+static void ck_train(frost_model_spec s, frost_train_opts o, float *logits, frost_run_result *res)
+{
+    frost_model *m;
+    cr_assert_eq(frost_model_new(&m, &s, &A, &AT, NN), FROST_OK, "%s", frost_last_error());
+    cr_assert_eq(frost_model_init(m, 5), FROST_OK);
+    static int64_t tr[20], va[10], te[10];
+    for (int i = 0; i < 20; i++) tr[i] = i;
+    for (int i = 0; i < 10; i++) va[i] = 20 + i, te[i] = 30 + i;
+    frost_task_data d = {NN, FF, X, Y, FROST_TASK_MULTICLASS, FROST_METRIC_ACCURACY, CC, tr, va, te, 20, 10, 10, NULL};
+    cr_assert_eq(frost_train(m, &d, &o, res), FROST_OK, "%s", frost_last_error());
+    memcpy(logits, frost_model_logits(m), NN * CC * sizeof(float));
+    frost_model_free(&m);
+}
+
+Test(model, checkpoint_continues_a_stopped_run_to_the_same_numbers, .init = fixture, .fini = fixture_fini)
+{
+    char *dir = tu_tmpdir();
+    const char *path = tu_path(dir, "run.ckpt");
+    int best_before = 0;
+    for (int sm = 0; sm < 2; sm++) {
+        frost_model_spec s = spec3(sm);
+        s.dropout = 0.3f;
+        frost_train_opts o = frost_train_opts_default();
+        o.epochs = 30;
+        o.seed = 5;
+        o.optim.kind = FROST_OPTIM_ADAMW;
+        o.optim.schedule = FROST_SCHED_COSINE;
+        o.optim.t_max = 30;
+        float l0[NN * CC], l1[NN * CC];
+        frost_run_result r0, r1;
+        ck_train(s, o, l0, &r0);
+        best_before += r0.best_epoch < 14;
+        /* stopped after epoch 16: the checkpoint of epoch 14 stays */
+        int64_t at = 16;
+        o.checkpoint = path, o.checkpoint_every = 7, o.checkpoint_key = 42;
+        o.on_epoch = ck_on_epoch, o.user = &at, o.stop = &ck_stop;
+        ck_stop = 0;
+        ck_train(s, o, l1, &r1);
+        cr_assert(r1.stopped && r1.epochs_run == 16, "stopped at %lld", (long long)r1.epochs_run);
+        frost_run_result_release(&r1);
+        cr_assert(tu_exists(path));
+        /* continued on a fresh model */
+        ck_stop = 0, at = -1;
+        ck_train(s, o, l1, &r1);
+        cr_assert_eq(r1.resumed_from, 14, "resumed from %lld", (long long)r1.resumed_from);
+        assert_same_training(l0, &r0, l1, &r1, sm ? "supermask GIN" : "GCN");
+        cr_assert_eq(r1.best_epoch, r0.best_epoch);
+        cr_assert(memcmp(&r1.test_at_best, &r0.test_at_best, sizeof(double)) == 0);
+        frost_run_result_release(&r1);
+        /* another key, then a damaged file: ignored, the same numbers from scratch */
+        for (int bad = 0; bad < 2; bad++) {
+            if (bad) {
+                o.checkpoint_key = 42;
+                FILE *f = fopen(path, "r+b");
+                cr_assert_not_null(f);
+                fseek(f, 200, SEEK_SET);
+                int c = fgetc(f);
+                fseek(f, 200, SEEK_SET);
+                fputc(c ^ 1, f);
+                fclose(f);
+            } else {
+                o.checkpoint_key = 43;
+            }
+            ck_train(s, o, l1, &r1);
+            cr_assert_eq(r1.resumed_from, 0, "%s checkpoint used", bad ? "a damaged" : "another run's");
+            assert_same_training(l0, &r0, l1, &r1, bad ? "after a damaged checkpoint" : "after another key's");
+            frost_run_result_release(&r1);
+            /* a finished run writes no checkpoint of its last epoch, and
+             * leaves the one before it: make a fresh one for the next case */
+            o.checkpoint_key = 42, at = 16, ck_stop = 0;
+            ck_train(s, o, l1, &r1);
+            frost_run_result_release(&r1);
+            at = -1, ck_stop = 0;
+        }
+        remove(path);
+        frost_run_result_release(&r0);
+    }
+    cr_assert_geq(best_before, 1, "no model had its best epoch before the checkpoint: the best state's return untested");
+    tu_rmtree(dir);
+    free(dir);
+}
