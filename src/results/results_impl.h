@@ -57,4 +57,9 @@ void frost__results_unclaim(frost__flock *c);
  * files and their temporaries): an output path must leave this much room. */
 size_t frost__results_path_room(void);
 
+/* A run id as a file name (malloc'd; NULL when out of memory): letters,
+ * digits and "-_.+=" kept, anything else (and a leading dot) as %XX, a long
+ * id cut with a hash of the whole. The pending files and checkpoints use it. */
+char *frost__results_run_key(const char *id);
+
 #endif

@@ -110,7 +110,7 @@ static frost_status store_init(store *s, const char *path)
 /* A run id as a file name: letters, digits and "-_.+=" kept, anything else
  * (and a leading dot) as %XX; ids that would be long keep 150 characters
  * and add a hash of the whole id. */
-static char *run_key(const char *id)
+char *frost__results_run_key(const char *id)
 {
     size_t L = strlen(id);
     char *k = malloc(3 * L + 32);
@@ -492,7 +492,7 @@ static frost_status find_try(const store *s, const char *id, hid_t *f, char **wh
         H5Fclose(*f);
         *f = H5I_INVALID_HID;
     }
-    if (!(key = run_key(id))) return frost__error(FROST_ERR_NOMEM, "out of memory");
+    if (!(key = frost__results_run_key(id))) return frost__error(FROST_ERR_NOMEM, "out of memory");
     char *name = cat2(key, SUFFIX_RUN);
     p = name ? in_dir(s, name) : NULL;
     free(name);
@@ -788,7 +788,7 @@ static frost_status write_pending(const store *s, const frost_run_info *info, co
     const int64_t seq = now_ns();
     FROST_TRY(make_dir(s));
     if (n == 1) {
-        if (!(key = run_key(info[0].id)) || !(name = cat2(key, SUFFIX_RUN))) FROST_FAIL(FROST_ERR_NOMEM, "out of memory");
+        if (!(key = frost__results_run_key(info[0].id)) || !(name = cat2(key, SUFFIX_RUN))) FROST_FAIL(FROST_ERR_NOMEM, "out of memory");
     } else {
         name = malloc(64);
         if (!name) FROST_FAIL(FROST_ERR_NOMEM, "out of memory");
@@ -822,7 +822,7 @@ static frost_status stored_locked(const store *s, hid_t mf, const plist *pl, con
     snprintf(grp, sizeof grp, "runs/%s", id);
     *found = mf >= 0 && frost__h5_exists(mf, grp);
     if (*found) return FROST_OK;
-    char *key = run_key(id), *name = key ? cat2(key, SUFFIX_RUN) : NULL, *p = name ? in_dir(s, name) : NULL;
+    char *key = frost__results_run_key(id), *name = key ? cat2(key, SUFFIX_RUN) : NULL, *p = name ? in_dir(s, name) : NULL;
     free(key);
     free(name);
     if (!p) return frost__error(FROST_ERR_NOMEM, "out of memory");
@@ -1019,7 +1019,7 @@ frost_status frost__results_claim(const char *path, const char *id, bool wait, c
     c->fd = -1;
     c->path = NULL;
     FROST_TRY(store_init(&s, path));
-    if (!(key = run_key(id)) || !(name = cat2(key, SUFFIX_CLAIM)) || !(p = in_dir(&s, name)))
+    if (!(key = frost__results_run_key(id)) || !(name = cat2(key, SUFFIX_CLAIM)) || !(p = in_dir(&s, name)))
         FROST_FAIL(FROST_ERR_NOMEM, "out of memory");
     for (int t = 0;; t++) {
         FROST_TRY(make_dir(&s));

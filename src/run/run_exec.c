@@ -325,8 +325,9 @@ static frost_status write_stats(const char *path, const char *id, const frost_di
  * error set. */
 static char *checkpoint_path(const char *output, const char *id)
 {
-    char *dir = frost__asprintf("%s.checkpoints", output);
-    char *path = dir ? frost__asprintf("%s/%s.ckpt", dir, id) : NULL;
+    char *dir = frost__asprintf("%s.checkpoints", output), *key = frost__results_run_key(id);
+    char *path = dir && key ? frost__asprintf("%s/%s.ckpt", dir, key) : NULL;
+    free(key);
     if (!dir || !path) {
         (void)frost__error(FROST_ERR_NOMEM, "out of memory");
     } else if (frost__mkdirs(dir) < 0) {
