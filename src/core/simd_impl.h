@@ -7,7 +7,8 @@
  *
  * A kernel is written once, in a template header (tensor/gemm_kern.h,
  * tensor/spmm_kern.h, layers/post_kern.h) that calls V(name) and is
- * included once per width with V(x) defined as v16_##x or v8_##x. Every
+ * included once per width after simd_width.h, which defines V(x) as
+ * v16_##x or v8_##x (and the types, width and names). Every
  * primitive performs the same IEEE operation per lane in both widths (a
  * masked-off lane of a product is +0 in both), so a kernel that keeps each
  * output element's operations in the same order gives the same bits on

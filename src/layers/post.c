@@ -170,36 +170,12 @@ static inline uint64_t bits_at(const uint64_t *bits, int64_t e)
     return o ? (bits[w] >> o) | (bits[w + 1] << (64 - o)) : bits[w];
 }
 
-#define VM v16_m
-#define VF v16_f
-#define VD v16_d
-#define V(x) v16_##x
-#define VW 16
-#define KN(x) x##_avx512
-#define KT FROST__V16_TARGET
+#define FROST_SIMD_W 16
+#include "core/simd_width.h"
 #include "layers/post_kern.h"
-#undef VM
-#undef VF
-#undef VD
-#undef V
-#undef VW
-#undef KN
-#undef KT
-#define VM v8_m
-#define VF v8_f
-#define VD v8_d
-#define V(x) v8_##x
-#define VW 8
-#define KN(x) x##_avx2
-#define KT FROST__V8_TARGET
+#define FROST_SIMD_W 8
+#include "core/simd_width.h"
 #include "layers/post_kern.h"
-#undef VM
-#undef VF
-#undef VD
-#undef V
-#undef VW
-#undef KN
-#undef KT
 #endif
 
 /* The folded batch norm h = z a + b of a pass (train: batch statistics).

@@ -1,6 +1,6 @@
 /*
  * post_kern.h - the vector passes of post.c, written once for both widths
- * (parameters as in tensor/gemm_kern.h: V, VF, VM, VD, VW, KN, KT). They
+ * (included after core/simd_width.h, once per width). They
  * perform the generic passes' float operations in the same order, VW lanes
  * at a time, so every path gives the same h, bits and gradients.
  */

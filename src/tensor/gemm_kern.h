@@ -1,12 +1,8 @@
 /*
  * gemm_kern.h - the register tiles of gemm_simd.c, written once for both
- * vector widths. Included once per width with these defined:
- *   V(x)     the primitive x of core/simd_impl.h (v16_##x or v8_##x)
- *   VF, VM   its float vector and mask types
- *   VW       floats per vector (16 or 8)
+ * vector widths. Included once per width, after core/simd_width.h (V, VF,
+ * VM, VW, KN, KT) and with
  *   TR       rows of C per register tile (8 with 32 registers, 4 with 16)
- *   KN(x)    this width's name for function x (x##_avx512, x##_avx2)
- *   KT       its target attribute string
  * A tile holds TR rows by up to 3 vectors of sums. Every element of C is
  * one fused multiply-add chain over k in order, whatever the width or the
  * tile shape: both widths give the same bits.

@@ -127,36 +127,16 @@ typedef struct {
 
 /* Rows of C per register tile: 8 rows x 3 vectors of sums in AVX-512's 32
  * registers, 4 x 3 in AVX2's 16 (12 sums, 3 rows of B, one broadcast). */
-#define VM v16_m
-#define VF v16_f
-#define V(x) v16_##x
-#define VW 16
+#define FROST_SIMD_W 16
+#include "core/simd_width.h"
 #define TR 8
-#define KN(x) x##_avx512
-#define KT FROST__V16_TARGET
 #include "tensor/gemm_kern.h"
-#undef VM
-#undef VF
-#undef V
-#undef VW
 #undef TR
-#undef KN
-#undef KT
-#define VM v8_m
-#define VF v8_f
-#define V(x) v8_##x
-#define VW 8
+#define FROST_SIMD_W 8
+#include "core/simd_width.h"
 #define TR 4
-#define KN(x) x##_avx2
-#define KT FROST__V8_TARGET
 #include "tensor/gemm_kern.h"
-#undef VM
-#undef VF
-#undef V
-#undef VW
 #undef TR
-#undef KN
-#undef KT
 
 static bool rows_product(bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
                          const float *B, int64_t ldb, float beta, const rows_out *o)

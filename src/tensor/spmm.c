@@ -120,38 +120,18 @@ static int64_t pass_width(int64_t F)
     return ((F + passes - 1) / passes + 15) / 16 * 16;
 }
 
-#define VM v16_m
-#define VF v16_f
-#define V(x) v16_##x
-#define VW 16
+#define FROST_SIMD_W 16
+#include "core/simd_width.h"
 #define NVMAX 7
-#define KN(x) x##_avx512
-#define KT FROST__V16_TARGET
 #include "tensor/spmm_kern.h"
-#undef VM
-#undef VF
-#undef V
-#undef VW
 #undef NVMAX
-#undef KN
-#undef KT
 /* 14 sums of 8 floats and the broadcast weight in AVX2's 16 registers (the
  * loads fold into the multiply-adds) */
-#define VM v8_m
-#define VF v8_f
-#define V(x) v8_##x
-#define VW 8
+#define FROST_SIMD_W 8
+#include "core/simd_width.h"
 #define NVMAX 14
-#define KN(x) x##_avx2
-#define KT FROST__V8_TARGET
 #include "tensor/spmm_kern.h"
-#undef VM
-#undef VF
-#undef V
-#undef VW
 #undef NVMAX
-#undef KN
-#undef KT
 #endif
 
 /* ---- dispatch ---------------------------------------------------------- */

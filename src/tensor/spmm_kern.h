@@ -1,7 +1,7 @@
 /*
  * spmm_kern.h - the vector row kernel of spmm.c, written once for both
- * widths (parameters as in gemm_kern.h: V, VF, VM, VW, KN, KT; and NVMAX,
- * the most vectors of one pass kept in registers). Each output element is
+ * widths (included after core/simd_width.h, with NVMAX: the most vectors
+ * of one pass kept in registers). Each output element is
  * one fused multiply-add chain over the row's entries in stored order, then
  * a, c and the accumulation: the same bits on both widths.
  */
