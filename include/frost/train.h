@@ -83,6 +83,8 @@ typedef struct frost_run_result {
     bool diverged;
     bool stopped;               /* interrupted through opts.stop */
     int64_t resumed_from;       /* epochs done by the checkpoint this run continued from (0: none) */
+    int64_t checkpoint_epoch;   /* the last epoch this call wrote a checkpoint after (0: none) */
+    char checkpoint_note[320];  /* a checkpoint there but not used, or writes given up: why ("" otherwise) */
     char message[256];          /* why training stopped early */
 } frost_run_result;
 

@@ -337,8 +337,16 @@ static int isa_env(void)
 frost_status frost_isa_from_env(void)
 {
     const int want = isa_env(), have = cpu_isa();
-    if (want == -2)
-        return frost__error(FROST_ERR_INVALID, "FROST_ISA=%.40s: expected generic, avx2 or avx512", getenv("FROST_ISA"));
+    if (want == -2) {
+        /* the value as printable text, at most 40 bytes of it */
+        const char *v = getenv("FROST_ISA");
+        char shown[48];
+        size_t k = 0;
+        for (; v[k] && k < 40; k++) shown[k] = v[k] >= 0x20 && v[k] < 0x7f ? v[k] : '?';
+        shown[k] = 0;
+        return frost__error(FROST_ERR_INVALID, "FROST_ISA=%s%s: expected generic, avx2 or avx512", shown,
+                            v[k] ? "..." : "");
+    }
     if (want > have)
         return frost__error(FROST_ERR_INVALID, "FROST_ISA=%s: this CPU runs at most the %s kernels", isa_names[want],
                             isa_names[have]);

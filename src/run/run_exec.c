@@ -19,6 +19,7 @@
 #include "dist/dist_impl.h"
 #include "results/results_impl.h"
 #include "io/io_impl.h"
+#include "io/file_impl.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -172,13 +173,27 @@ frost_status frost__run_train(const frost_prepared *p, const frost_config *pt, c
     o.user = &ec;
     o.stop = ev ? ev->stop : NULL;
     if (env->checkpoint && pt->batch.mode != FROST_BATCH_CLUSTER) {
-        /* the run's id and everything that changes its numbers */
+        /* the run's id and everything that changes its numbers: the
+         * configuration, the data as prepared, the kernels and the version */
         char *canon = frost_config_canonical(out->info.config, 0);
         if (!canon) FROST_FAIL(FROST_ERR_NOMEM, "out of memory");
+        const int64_t lab = d.task == FROST_TASK_BINARY ? d.N * d.C : d.N;
+        uint64_t key = frost_hash64(canon, strlen(canon));
+        const uint64_t parts[] = {frost_hash64(it->id, strlen(it->id)),
+                                  frost_hash64(frost_blas_core(), strlen(frost_blas_core())),
+                                  frost_hash64(frost_version(), strlen(frost_version())),
+                                  frost_hash64(d.X, (size_t)(d.N * d.F) * sizeof(float)),
+                                  d.labels ? frost_hash64(d.labels, (size_t)lab * sizeof(int32_t)) : 0,
+                                  frost_hash64(d.train, (size_t)d.n_train * sizeof(int64_t)),
+                                  frost_hash64(d.valid, (size_t)d.n_valid * sizeof(int64_t)),
+                                  frost_hash64(d.test, (size_t)d.n_test * sizeof(int64_t)),
+                                  frost_hash64(p->A.indptr, (size_t)(p->A.n_rows + 1) * sizeof(int64_t)),
+                                  frost_hash64(p->A.indices, (size_t)p->A.nnz * sizeof(int32_t))};
+        for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) key = frost_hash64(&key, 8) ^ parts[k];
+        free(canon);
         o.checkpoint = env->checkpoint;
         o.checkpoint_every = pt->checkpoint_every;
-        o.checkpoint_key = frost_hash64(canon, strlen(canon)) ^ frost_hash64(it->id, strlen(it->id));
-        free(canon);
+        o.checkpoint_key = key;
     }
 
     if (env->comm) {
@@ -248,16 +263,27 @@ frost_status frost__run_train(const frost_prepared *p, const frost_config *pt, c
         FROST_TRY(frost_train_cluster(m, &d, &co, &o, &out->res));
     } else {
         FROST_TRY(frost_train(m, &d, &o, &out->res));
-        if (out->res.resumed_from > 0 && ev && ev->note) {
-            char msg[256];
-            snprintf(msg, sizeof msg, "run %s: continued from its checkpoint after epoch %lld", it->id,
-                     (long long)out->res.resumed_from);
-            ev->note(msg, ev->user);
+        if (ev && ev->note) {
+            char msg[512];
+            if (out->res.resumed_from > 0) {
+                snprintf(msg, sizeof msg, "run %s: continued from its checkpoint after epoch %lld", it->id,
+                         (long long)out->res.resumed_from);
+                ev->note(msg, ev->user);
+            }
+            if (out->res.checkpoint_note[0]) {
+                snprintf(msg, sizeof msg, "run %s: %s", it->id, out->res.checkpoint_note);
+                ev->note(msg, ev->user);
+            }
         }
     }
-    if (out->res.stopped)
-        FROST_FAIL(FROST_ERR_INTERRUPTED, "interrupted during run %s; it was not saved%s", it->id,
-                   o.checkpoint ? " (its last checkpoint was kept: the same command continues it)" : "");
+    if (out->res.stopped) {
+        const int64_t kept = out->res.checkpoint_epoch > 0 ? out->res.checkpoint_epoch : out->res.resumed_from;
+        char tail[160] = "";
+        if (o.checkpoint && kept > 0)
+            snprintf(tail, sizeof tail, " (its checkpoint after epoch %lld was kept: the same command continues it)",
+                     (long long)kept);
+        FROST_FAIL(FROST_ERR_INTERRUPTED, "interrupted during run %s; it was not saved%s", it->id, tail);
+    }
 
     out->sz = frost_model_state_counts(m);
     FROST_ALLOC(out->params, out->sz.params);
@@ -333,6 +359,8 @@ static char *checkpoint_path(const char *output, const char *id)
     } else if (frost__mkdirs(dir) < 0) {
         free(path);
         path = NULL;
+    } else {
+        frost__remove_stale_temporaries(path); /* a kill during a checkpoint's write */
     }
     free(dir);
     return path;
@@ -344,6 +372,13 @@ frost_status frost__run_one(const frost_prepared *p, const frost_config *pt, con
     frost__run_out o;
     /* checkpoints: one process, full batch (frost_train) */
     char *ckpt = NULL;
+    if (pt->checkpoint_every > 0 && (env->comm || pt->batch.mode == FROST_BATCH_CLUSTER) && ev && ev->note &&
+        frost__comm_rank(env->comm) == 0) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "run %s: checkpoint_every is not supported with %s yet: no checkpoints", it->id,
+                 env->comm ? "MPI" : "Cluster-GCN");
+        ev->note(msg, ev->user);
+    }
     if (pt->checkpoint_every > 0 && !env->comm && pt->batch.mode != FROST_BATCH_CLUSTER) {
         ckpt = checkpoint_path(output, it->id);
         if (!ckpt) return FROST_ERR_IO;
@@ -359,9 +394,11 @@ frost_status frost__run_one(const frost_prepared *p, const frost_config *pt, con
         st = append_outs(output, &o, 1, ev);
         if (st == FROST_OK && env->comm && pt->mpi.stats[0]) st = write_stats(pt->mpi.stats, it->id, &env->stats);
     }
-    if (ckpt && st == FROST_OK) {
-        /* stored: its checkpoint has done its work (the folder goes when empty) */
-        unlink(ckpt);
+    if (ckpt) {
+        /* stored: its checkpoint has done its work (the folder goes when
+         * empty); failed: an empty folder made for it goes too */
+        if (st == FROST_OK) unlink(ckpt);
+        frost__remove_stale_temporaries(ckpt);
         char *slash = strrchr(ckpt, '/');
         if (slash) *slash = 0, (void)rmdir(ckpt);
     }

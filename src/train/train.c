@@ -19,7 +19,9 @@
 #include "frost/prt.h"
 #include "train/train_impl.h"
 #include "io/file_impl.h"
+#include "io/io_impl.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -185,7 +187,16 @@ static frost_status ckpt_save(const char *path, uint64_t key, int64_t done, cons
     memcpy(p, &sum, 8);
     tmp = frost__tmp_name(path);
     if (!tmp) FROST_FAIL(FROST_ERR_NOMEM, "out of memory");
-    if ((err = frost__sys_create(&fd, tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644)) != 0 ||
+    err = frost__sys_create(&fd, tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (err == ENOENT) {
+        /* the folder went (another process stored its last run and removed
+         * it): make it again */
+        char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
+        if (slash) *slash = 0, (void)frost__mkdirs(dir);
+        free(dir);
+        err = frost__sys_create(&fd, tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    }
+    if (err != 0 ||
         (err = frost__sys_write(fd, buf, total)) != 0 || (err = frost__sys_fsync(fd)) != 0) {
         st = frost__io_error(path, err, "cannot write the checkpoint");
         goto fail;
@@ -206,33 +217,56 @@ fail:
 }
 
 /* The checkpoint at path, if it is whole and belongs to this run (key, the
- * model's and optimizer's sizes): its bytes (caller frees), else NULL. */
-static unsigned char *ckpt_read(const char *path, uint64_t key, const frost_model *m, frost_optim *opt, int64_t epochs)
+ * model's and optimizer's sizes): its bytes (caller frees), else NULL with
+ * *why saying why a file that is there was not used ("" when there is
+ * none). Only a regular file is opened (a FIFO would block), and its size
+ * is checked against what its head announces before it is read. */
+static unsigned char *ckpt_read(const char *path, uint64_t key, const frost_model *m, frost_optim *opt, int64_t epochs,
+                                const char **why)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
+    *why = "";
+    const int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return NULL;
     struct stat sb;
     unsigned char *buf = NULL;
-    if (fstat(fileno(f), &sb) != 0 || sb.st_size < (off_t)(sizeof(ckpt_head) + 8) || sb.st_size > ((off_t)1 << 40))
-        goto bad;
-    const size_t total = (size_t)sb.st_size;
-    buf = malloc(total);
-    if (!buf || fread(buf, 1, total, f) != total) goto bad;
     ckpt_head h;
-    memcpy(&h, buf, sizeof h);
+    size_t total = 0;
+    *why = "damaged";
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        *why = "not a regular file";
+        goto bad;
+    }
+    if (sb.st_size < (off_t)(sizeof h + 8) || pread(fd, &h, sizeof h, 0) != (ssize_t)sizeof h ||
+        memcmp(h.magic, CKPT_MAGIC, 8) != 0)
+        goto bad;
+    if (h.key != key || h.model_bytes != frost_model_state_size(m) || h.optim_floats != frost__optim_state_floats(opt) ||
+        h.record_bytes != sizeof(frost_epoch_record) || h.epochs_done < 1 || h.epochs_done > epochs ||
+        h.n_history < 0 || h.n_history > h.epochs_done) {
+        *why = "made by another run, configuration, dataset or kernel path";
+        goto bad;
+    }
+    total = sizeof h + 2 * h.model_bytes + 4 * h.optim_floats + h.record_bytes * (size_t)h.n_history + 8;
+    if ((off_t)total != sb.st_size) goto bad;
+    buf = malloc(total);
+    if (!buf) {
+        *why = "out of memory";
+        goto bad;
+    }
+    size_t got = 0;
+    while (got < total) {
+        const ssize_t r = pread(fd, buf + got, total - got, (off_t)got);
+        if (r <= 0) goto bad;
+        got += (size_t)r;
+    }
     uint64_t sum;
     memcpy(&sum, buf + total - 8, 8);
-    if (memcmp(h.magic, CKPT_MAGIC, 8) != 0 || h.key != key || h.model_bytes != frost_model_state_size(m) ||
-        h.optim_floats != frost__optim_state_floats(opt) || h.record_bytes != sizeof(frost_epoch_record) ||
-        h.epochs_done < 1 || h.epochs_done > epochs || h.n_history < 0 || h.n_history > h.epochs_done ||
-        total != sizeof h + 2 * h.model_bytes + 4 * h.optim_floats + h.record_bytes * (size_t)h.n_history + 8 ||
-        frost_hash64(buf, total - 8) != sum)
-        goto bad;
-    fclose(f);
+    if (frost_hash64(buf, total - 8) != sum) goto bad;
+    close(fd);
+    *why = "";
     return buf;
 bad:
     free(buf);
-    fclose(f);
+    close(fd);
     return NULL;
 }
 
@@ -264,8 +298,11 @@ frost_status frost__train(frost_model *m, const frost_task_data *d, const frost_
     frost_model_hold_input(m, d->X);
 
     int64_t since_best = 0, e0 = 0;
+    bool ckpt_off = false;
     const bool ckpt = o->checkpoint && o->checkpoint_every > 0 && !h;
-    unsigned char *saved = ckpt ? ckpt_read(o->checkpoint, o->checkpoint_key, m, opt, o->epochs) : NULL;
+    const char *why = "";
+    unsigned char *saved = ckpt ? ckpt_read(o->checkpoint, o->checkpoint_key, m, opt, o->epochs, &why) : NULL;
+    if (*why) snprintf(res->checkpoint_note, sizeof res->checkpoint_note, "its checkpoint was not used (%s)", why);
     if (saved) {
         /* continue where the checkpoint left off */
         ckpt_head ch;
@@ -351,8 +388,17 @@ frost_status frost__train(frost_model *m, const frost_task_data *d, const frost_
         }
         res->n_history++;
         res->epochs_run = e + 1;
-        if (ckpt && (e + 1) % o->checkpoint_every == 0 && e + 1 < o->epochs)
-            FROST_TRY(ckpt_save(o->checkpoint, o->checkpoint_key, e + 1, m, best_state, opt, res, since_best));
+        if (ckpt && !ckpt_off && (e + 1) % o->checkpoint_every == 0 && e + 1 < o->epochs) {
+            /* a checkpoint that cannot be written (a full disk) is not worth
+             * the run: say so once, and go on without */
+            if (ckpt_save(o->checkpoint, o->checkpoint_key, e + 1, m, best_state, opt, res, since_best) < 0) {
+                snprintf(res->checkpoint_note, sizeof res->checkpoint_note, "no more checkpoints after epoch %lld: %s",
+                         (long long)(e + 1), frost_last_error());
+                ckpt_off = true;
+            } else {
+                res->checkpoint_epoch = e + 1;
+            }
+        }
         if (o->on_epoch) o->on_epoch(rec, o->user);
         bool stop = o->stop && *o->stop;
         if (h && h->any) stop = h->any(h->ctx, stop);

@@ -199,6 +199,9 @@ Test(crash, sigkill_mid_run_continues_from_its_checkpoint)
     waitpid(pid, &status, 0);
     cr_assert(killed && WIFSIGNALED(status), "the run finished before a second checkpoint (status %d)", status);
     cr_assert_not(tu_exists(tu_path(dir, "ck.h5")), "killed mid-run, nothing stored yet");
+    char cmd[4000];
+    snprintf(cmd, sizeof cmd, "cp '%s/slt-gcn-seed0.ckpt' '%s/saved.ckpt'", ck, dir);
+    cr_assert_eq(system(cmd), 0, "no checkpoint named by the run id");
 
     static tu_run R; /* large: not on the stack */
     TU_FROST(&R, "run", tu_path(dir, "ck.cfg"));
@@ -233,6 +236,26 @@ Test(crash, sigkill_mid_run_continues_from_its_checkpoint)
     free(hy);
     frost_results_release(&a);
     frost_results_release(&b);
+
+    /* the same checkpoint under another output (not part of the key): used;
+     * with another kernel path (FROST_ISA=generic): not used, and said so */
+    for (int other = 1; other >= 0; other--) {
+        snprintf(text, sizeof text, "dataset = \"%s/d.h5\";\noutput = \"%s/o%d.h5\";\n%s", dir, dir, other, body);
+        tu_writef(dir, "o.cfg", text);
+        snprintf(cmd, sizeof cmd, "mkdir -p '%s/o%d.h5.checkpoints' && cp '%s/saved.ckpt' '%s/o%d.h5.checkpoints/slt-gcn-seed0.ckpt'",
+                 dir, other, dir, dir, other);
+        cr_assert_eq(system(cmd), 0);
+        if (other) TU_FROST_ENV(&R, "FROST_ISA=generic", "run", tu_path(dir, "o.cfg"));
+        else TU_FROST(&R, "run", tu_path(dir, "o.cfg"));
+        cr_assert_eq(R.status, 0, "%s", R.err);
+        if (other) {
+            cr_assert_null(strstr(R.err, "continued from"), "a checkpoint of another kernel path was used: %s", R.err);
+            cr_assert(strstr(R.err, "its checkpoint was not used (made by another run, configuration, dataset or kernel path)"),
+                      "%s", R.err);
+        } else {
+            cr_assert(strstr(R.err, "continued from its checkpoint"), "%s", R.err);
+        }
+    }
     tu_rmtree(dir);
     free(dir);
 }

@@ -552,6 +552,8 @@ Test(model, checkpoint_continues_a_stopped_run_to_the_same_numbers, .init = fixt
             }
             ck_train(s, o, l1, &r1);
             cr_assert_eq(r1.resumed_from, 0, "%s checkpoint used", bad ? "a damaged" : "another run's");
+            cr_assert(strstr(r1.checkpoint_note, bad ? "not used (damaged)" : "not used (made by another run"), "%s",
+                      r1.checkpoint_note);
             assert_same_training(l0, &r0, l1, &r1, bad ? "after a damaged checkpoint" : "after another key's");
             frost_run_result_release(&r1);
             /* a finished run writes no checkpoint of its last epoch, and
