@@ -366,6 +366,25 @@ static char *checkpoint_path(const char *output, const char *id)
     return path;
 }
 
+/* Remove run `id`'s checkpoint (with the temporaries of killed writes) and
+ * the checkpoint folder when that leaves it empty; errors ignored. */
+static void drop_checkpoint_file(char *path, bool file)
+{
+    if (file) unlink(path);
+    frost__remove_stale_temporaries(path);
+    char *slash = strrchr(path, '/');
+    if (slash) *slash = 0, (void)rmdir(path);
+}
+
+void frost__run_drop_checkpoint(const char *output, const char *id)
+{
+    char *key = frost__results_run_key(id);
+    char *path = key ? frost__asprintf("%s.checkpoints/%s.ckpt", output, key) : NULL;
+    if (path) drop_checkpoint_file(path, true);
+    free(path);
+    free(key);
+}
+
 frost_status frost__run_one(const frost_prepared *p, const frost_config *pt, const frost_run_item *it,
                             const char *output, const frost_runner_events *ev, frost__run_env *env)
 {
@@ -394,14 +413,11 @@ frost_status frost__run_one(const frost_prepared *p, const frost_config *pt, con
         st = append_outs(output, &o, 1, ev);
         if (st == FROST_OK && env->comm && pt->mpi.stats[0]) st = write_stats(pt->mpi.stats, it->id, &env->stats);
     }
-    if (ckpt) {
-        /* stored: its checkpoint has done its work (the folder goes when
-         * empty); failed: an empty folder made for it goes too */
-        if (st == FROST_OK) unlink(ckpt);
-        frost__remove_stale_temporaries(ckpt);
-        char *slash = strrchr(ckpt, '/');
-        if (slash) *slash = 0, (void)rmdir(ckpt);
-    }
+    /* stored: its checkpoint has done its work, also one left by an
+     * earlier attempt when checkpoints are off now (the folder goes when
+     * empty); failed: an empty folder made for it goes too */
+    if (ckpt) drop_checkpoint_file(ckpt, st == FROST_OK);
+    else if (st == FROST_OK && frost__comm_rank(env->comm) == 0) frost__run_drop_checkpoint(output, it->id);
     free(ckpt);
     frost__run_out_release(&o);
     if (env->comm) {

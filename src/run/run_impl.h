@@ -60,6 +60,9 @@ typedef struct frost__run_env {
     const char *checkpoint; /* this run's checkpoint file (checkpoint_every > 0, one process), else NULL */
 } frost__run_env;
 void frost__run_env_release(frost__run_env *env);
+/* Remove a stored run's checkpoint OUTPUT.checkpoints/KEY.ckpt, if any,
+ * and the folder when it is left empty. */
+void frost__run_drop_checkpoint(const char *output, const char *id);
 
 /* A trained run: its row for the results file (config owned), history and state. */
 typedef struct frost__run_out {

@@ -559,6 +559,7 @@ frost_status frost_experiment_run_ex(const frost_config *c, const frost_run_opts
         bool same = false;
         FROST_TRY(frost__run_config_matches(c, &items[q], old->config, &same));
         if (!same) FROST_FAILED(different_config(output, items[q].id));
+        if (!prt) frost__run_drop_checkpoint(output, items[q].id); /* stored: a checkpoint left by a kill after the store */
         n_done++;
     }
     if (n_done < n_items) FROST_TRY(check_outputs(c, output, true)); /* before the first run starts */

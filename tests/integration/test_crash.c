@@ -237,6 +237,15 @@ Test(crash, sigkill_mid_run_continues_from_its_checkpoint)
     frost_results_release(&a);
     frost_results_release(&b);
 
+    /* a checkpoint left beside a run already stored (a kill between the
+     * store and its removal) goes at the next run of the command */
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cp '%s/saved.ckpt' '%s/slt-gcn-seed0.ckpt'", ck, dir, ck);
+    cr_assert_eq(system(cmd), 0);
+    TU_FROST(&R, "run", tu_path(dir, "ck.cfg"));
+    cr_assert_eq(R.status, 0, "%s", R.err);
+    cr_assert(strstr(R.err, "(1 already there)"), "%s", R.err);
+    cr_assert_not(tu_exists(ck), "a stored run's stale checkpoint stayed");
+
     /* the same checkpoint under another output (not part of the key): used;
      * with another kernel path (FROST_ISA=generic): not used, and said so */
     for (int other = 1; other >= 0; other--) {
