@@ -25,6 +25,8 @@ typedef struct frost_synth_opts {
     int64_t num_features;       /* F */
     int32_t num_classes;        /* C */
     double homophily;           /* target fraction of edges inside a class, [0, 1] */
+    int32_t communities;        /* planted communities (0: none): nodes in K random blocks */
+    double mixing;              /* with communities: fraction of edges between two blocks, [0, 1] */
     double feature_signal;      /* class-mean norm relative to unit noise per dimension */
     double degree_exponent;     /* power-law exponent of expected degrees (> 2; 0 = uniform) */
     double train_fraction, valid_fraction; /* rest is test */

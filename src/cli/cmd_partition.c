@@ -89,6 +89,34 @@ int cli_partition(int argc, char **argv)
     printf("%s: %lld parts in %.2f s, part sizes %lld .. %lld, %lld of %lld stored edges cut (%.1f%%)\n", nm, (long long)k,
            frost__now() - t0, (long long)lo, (long long)hi, (long long)cut, (long long)ds.graph.nnz,
            ds.graph.nnz ? 100.0 * (double)cut / (double)ds.graph.nnz : 0.0);
+    /* halos: for each part, the distinct nodes of other parts its rows
+     * aggregate from (what a process of mpi.mode "graph" receives) */
+    int64_t *first = calloc((size_t)k + 1, sizeof *first), *byp = malloc((size_t)(ds.num_nodes ? ds.num_nodes : 1) * sizeof *byp);
+    int32_t *seen = calloc((size_t)(ds.num_nodes ? ds.num_nodes : 1), sizeof *seen);
+    if (first && byp && seen) {
+        for (int64_t i = 0; i < ds.num_nodes; i++) first[pt->part[i] + 1]++;
+        for (int64_t p = 0; p < k; p++) first[p + 1] += first[p];
+        for (int64_t i = 0; i < ds.num_nodes; i++) byp[first[pt->part[i]]++] = i; /* first[p] now ends part p */
+        int64_t total = 0, hmin = INT64_MAX, hmax = 0;
+        for (int64_t p = 0, at = 0; p < k; p++) {
+            int64_t halo = 0;
+            for (; at < first[p]; at++) {
+                const int64_t i = byp[at];
+                for (int64_t e = ds.graph.indptr[i]; e < ds.graph.indptr[i + 1]; e++) {
+                    const int32_t j = ds.graph.indices[e];
+                    if (pt->part[j] != p && seen[j] != (int32_t)(p + 1)) seen[j] = (int32_t)(p + 1), halo++;
+                }
+            }
+            total += halo;
+            if (halo < hmin) hmin = halo;
+            if (halo > hmax) hmax = halo;
+        }
+        printf("%s: halo nodes per part %lld .. %lld, %lld in all (%.1f%% of the nodes)\n", nm, (long long)hmin,
+               (long long)hmax, (long long)total, ds.num_nodes ? 100.0 * (double)total / (double)ds.num_nodes : 0.0);
+    }
+    free(first);
+    free(byp);
+    free(seen);
     frost_dataset *save = &ds;
     if (reorder) {
         int64_t *perm = malloc((size_t)ds.num_nodes * sizeof *perm);

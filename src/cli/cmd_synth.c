@@ -17,6 +17,10 @@ static void help(void)
            "  --features F            feature dimension\n"
            "  --classes C             classes\n"
            "  --homophily H           fraction of edges inside a class, 0..1 (default 0.7)\n"
+           "  --communities K         plant K communities: every node in one of K random blocks\n"
+           "                          (METIS can find them, so halos look like real graphs)\n"
+           "  --mixing M              with --communities: fraction of edges between blocks, 0..1\n"
+           "                          (default 0.1; independent of --homophily)\n"
            "  --signal S              class-mean norm in units of per-dimension noise (default 1)\n"
            "  --degree-exponent G     power-law exponent of expected degrees, > 2, or 0 = uniform (2.5)\n"
            "  --train F, --valid F    split fractions (default 0.6, 0.2; rest is test)\n"
@@ -76,6 +80,13 @@ int cli_synth(int argc, char **argv)
             if (!cli_i64("synth", "--classes", v, &iv)) return CLI_EXIT_USAGE;
             if (iv < 1 || iv > INT32_MAX) return cli_usage_error("synth", "--classes expects at least 1");
             o.num_classes = (int32_t)iv;
+        } else if (cli_opt(argc, argv, &i, "--communities", &v)) {
+            int64_t k;
+            if (!cli_i64("synth", "--communities", v, &k)) return CLI_EXIT_USAGE;
+            if (k < 0 || k > INT32_MAX) return cli_usage_error("synth", "--communities %s: expected 0 .. 2^31", v);
+            o.communities = (int32_t)k;
+        } else if (cli_opt(argc, argv, &i, "--mixing", &v)) {
+            if (!cli_f64("synth", "--mixing", v, &o.mixing)) return CLI_EXIT_USAGE;
         } else if (cli_opt(argc, argv, &i, "--homophily", &v)) {
             if (!cli_f64("synth", "--homophily", v, &o.homophily)) return CLI_EXIT_USAGE;
         } else if (cli_opt(argc, argv, &i, "--signal", &v)) {

@@ -37,6 +37,7 @@ frost_synth_opts frost_synth_opts_default(void)
     o.num_features = 64;
     o.num_classes = 8;
     o.homophily = 0.7;
+    o.mixing = 0.1;
     o.feature_signal = 1.0;
     o.degree_exponent = 2.5;
     o.train_fraction = 0.6;
@@ -121,6 +122,64 @@ static inline int64_t alias_draw(const alias_table *t, int64_t off, int64_t len,
     return u < t->prob[j] ? j : off + t->alias[j];
 }
 
+/* Nodes grouped by a key (class, community, or both), with an alias table
+ * per group over the nodes' degree weights. */
+typedef struct segments {
+    int32_t *ids;         /* (n) node ids grouped by key */
+    int64_t *off;         /* (keys + 1) */
+    alias_table within;   /* over ids, one segment per key, aliases relative */
+} segments;
+
+static frost_status segments_build(segments *t, const int32_t *key, int64_t keys, const double *theta, int64_t n)
+{
+    frost_status st = FROST_OK;
+    double *w = NULL;
+    int64_t *fill = NULL;
+    FROST_CALLOC(t->off, keys + 1);
+    for (int64_t i = 0; i < n; i++) t->off[key[i] + 1]++;
+    for (int64_t c = 0; c < keys; c++) t->off[c + 1] += t->off[c];
+    FROST_ALLOC(t->ids, n);
+    FROST_ALLOC(w, n);
+    FROST_ALLOC(fill, keys);
+    memcpy(fill, t->off, (size_t)keys * sizeof *fill);
+    for (int64_t i = 0; i < n; i++) {
+        const int64_t p = fill[key[i]]++;
+        t->ids[p] = (int32_t)i;
+        w[p] = theta[i];
+    }
+    FROST_ALLOC(t->within.prob, n);
+    FROST_ALLOC(t->within.alias, n);
+    t->within.n = n;
+    for (int64_t c = 0; c < keys; c++) {
+        alias_table seg;
+        const int64_t off = t->off[c], len = t->off[c + 1] - off;
+        if (len == 0) continue;
+        FROST_TRY(alias_build(&seg, w + off, len));
+        memcpy(t->within.prob + off, seg.prob, (size_t)len * sizeof(float));
+        memcpy(t->within.alias + off, seg.alias, (size_t)len * sizeof(int32_t));
+        alias_release(&seg);
+    }
+fail:
+    free(w);
+    free(fill);
+    return st;
+}
+
+static void segments_release(segments *t)
+{
+    free(t->ids);
+    free(t->off);
+    alias_release(&t->within);
+    memset(t, 0, sizeof *t);
+}
+
+/* A node of group g by degree weight. */
+static inline int64_t segments_draw(const segments *t, int64_t g, frost_rng *r)
+{
+    const int64_t off = t->off[g];
+    return t->ids[alias_draw(&t->within, off, t->off[g + 1] - off, r)];
+}
+
 typedef struct synth_state {
     int64_t n;
     int32_t C;
@@ -130,7 +189,32 @@ typedef struct synth_state {
     int64_t *class_off;   /* (C + 1) */
     alias_table all;      /* over all nodes, weight theta */
     alias_table within;   /* over by_class, one segment per class */
+    /* planted communities (K > 0): block of every node, the nodes by block
+     * and by (block, class), and the fraction of edges between blocks */
+    int32_t K;
+    double mu;
+    int32_t *comm;
+    segments by_comm, by_group;
 } synth_state;
+
+/* v for an edge from u with planted communities: inside u's block with
+ * probability 1 - mu, inside u's class with probability h, independently;
+ * the "other" choices by rejection (-1: give up, draw u again). */
+static int64_t draw_planted(const synth_state *s, int64_t u, frost_rng *r)
+{
+    const int32_t cu = s->y[u], bu = s->comm[u];
+    const bool inside = (double)frost_rng_next_u32(r) * (1.0 / 4294967296.0) >= s->mu;
+    const bool same = s->C == 1 || (double)frost_rng_next_u32(r) * (1.0 / 4294967296.0) < s->h;
+    for (int tries = 0; tries < 64; tries++) {
+        int64_t v;
+        if (inside && same) v = segments_draw(&s->by_group, (int64_t)bu * s->C + cu, r);
+        else if (inside) v = segments_draw(&s->by_comm, bu, r);
+        else if (same) v = s->by_class[alias_draw(&s->within, s->class_off[cu], s->class_off[cu + 1] - s->class_off[cu], r)];
+        else v = alias_draw(&s->all, 0, s->n, r);
+        if ((s->y[v] == cu) == same && (s->comm[v] == bu) == inside) return v;
+    }
+    return -1;
+}
 
 /* Draw edges [first, first + count) of round `round` into (u, v) with u < v. */
 static void draw_edges(const synth_state *s, uint64_t seed, int64_t round, int64_t count,
@@ -146,6 +230,11 @@ static void draw_edges(const synth_state *s, uint64_t seed, int64_t round, int64
             int64_t u, v;
             for (;;) {
                 u = alias_draw(&s->all, 0, s->n, &r);
+                if (s->K > 0) {
+                    v = draw_planted(s, u, &r);
+                    if (v >= 0 && u != v) break;
+                    continue;
+                }
                 int32_t cu = s->y[u];
                 double coin = (double)frost_rng_next_u32(&r) * (1.0 / 4294967296.0);
                 if (coin < s->h || s->C == 1) {
@@ -239,6 +328,7 @@ frost_status frost_synth(const char *out_path, const frost_synth_opts *opts)
     frost__h5_rows w;
     bool out_open = false;
     double *theta = NULL, *wclass = NULL, *mu = NULL;
+    int32_t *gkey = NULL;
     int32_t *eu = NULL, *ev = NULL, *part = NULL;
     int64_t *perm = NULL;
     float *block = NULL;
@@ -270,6 +360,10 @@ frost_status frost_synth(const char *out_path, const frost_synth_opts *opts)
                             "train + valid < 1", o.train_fraction, o.valid_fraction);
     if (!(o.feature_signal >= 0 && isfinite(o.feature_signal)))
         return frost__error(FROST_ERR_RANGE, "--signal %g, expected >= 0", o.feature_signal);
+    if (o.communities < 0 || (o.communities > 0 && (int64_t)o.communities * C > (int64_t)1 << 30))
+        return frost__error(FROST_ERR_RANGE, "--communities %d, expected 0 (none) .. 2^30 / classes", o.communities);
+    if (o.communities > 0 && !(o.mixing >= 0 && o.mixing <= 1))
+        return frost__error(FROST_ERR_RANGE, "--mixing %g, expected 0 .. 1", o.mixing);
     if (o.compression < 0 || o.compression > 9)
         return frost__error(FROST_ERR_RANGE, "--compression %d, expected 0 .. 9", o.compression);
 
@@ -322,6 +416,23 @@ frost_status frost_synth(const char *out_path, const frost_synth_opts *opts)
         memcpy(s.within.alias + off, seg.alias, (size_t)len * sizeof(int32_t));
         alias_release(&seg);
     }
+    if (o.communities > 0) {
+        /* blocks drawn from their own stream: the classes and degrees above
+         * are those of the same seed without communities */
+        s.K = o.communities, s.mu = o.mixing;
+        FROST_ALLOC(s.comm, n);
+        FROST_ALLOC(gkey, n);
+        frost_rng rb;
+        frost_rng_init(&rb, o.seed, frost_rng_stream(FROST_RNG_SYNTH, 2));
+        for (int64_t i = 0; i < n; i++) {
+            s.comm[i] = (int32_t)frost_rng_next_below(&rb, (uint64_t)s.K);
+            gkey[i] = s.comm[i] * C + s.y[i];
+        }
+        FROST_TRY(segments_build(&s.by_comm, s.comm, s.K, theta, n));
+        FROST_TRY(segments_build(&s.by_group, gkey, (int64_t)s.K * C, theta, n));
+        free(gkey);
+        gkey = NULL;
+    }
     free(theta);
     theta = NULL;
     free(wclass);
@@ -359,6 +470,10 @@ frost_status frost_synth(const char *out_path, const frost_synth_opts *opts)
              "degree_exponent=%g train=%g valid=%g symmetrize=%d seed=%llu",
              (long long)n, (long long)E, (long long)F, C, o.homophily, o.feature_signal, o.degree_exponent,
              o.train_fraction, o.valid_fraction, o.symmetrize, (unsigned long long)o.seed);
+    if (o.communities > 0) {
+        const size_t L = strlen(ds.source);
+        snprintf(ds.source + L, sizeof ds.source - L, " communities=%d mixing=%g", o.communities, o.mixing);
+    }
     ds.num_nodes = n;
     ds.num_features = F;
     ds.num_classes = C;
@@ -476,6 +591,10 @@ fail:
     alias_release(&s.all);
     free(s.within.prob);
     free(s.within.alias);
+    free(s.comm);
+    free(gkey);
+    segments_release(&s.by_comm);
+    segments_release(&s.by_group);
     free(theta);
     free(wclass);
     free(mu);

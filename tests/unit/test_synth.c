@@ -118,3 +118,50 @@ Test(synth, bad_parameters)
     cr_assert_eq(frost_synth("/tmp/never.h5", &o), FROST_ERR_RANGE);
     cr_assert_not(tu_exists("/tmp/never.h5"));
 }
+
+/* Planted communities: with 4 blocks and 5 % of the edges between them,
+ * METIS's 4-way cut is near that fraction; the same graph without blocks is
+ * cut far more. Classes and degrees are the same either way (the blocks draw
+ * from their own stream), and the per-class homophily still holds. */
+static double metis_cut(const char *path, int32_t k)
+{
+    frost_dataset ds;
+    cr_assert_eq(frost_dataset_load(&ds, path), FROST_OK, "%s", frost_last_error());
+    cr_assert_eq(frost_dataset_partition(&ds, k, 0.03, 0, "t"), FROST_OK, "%s", frost_last_error());
+    const frost_partitioning *pt = frost_dataset_partitioning(&ds, "t");
+    int64_t cut = 0, same = 0;
+    for (int64_t i = 0; i < ds.num_nodes; i++)
+        for (int64_t e = ds.graph.indptr[i]; e < ds.graph.indptr[i + 1]; e++) {
+            cut += pt->part[ds.graph.indices[e]] != pt->part[i];
+            same += ds.label[ds.graph.indices[e]] == ds.label[i];
+        }
+    const double f = (double)cut / (double)ds.graph.nnz, h = (double)same / (double)ds.graph.nnz;
+    cr_assert(h > 0.6 && h < 0.8, "homophily %.3f, asked 0.7", h);
+    frost_dataset_release(&ds);
+    return f;
+}
+
+Test(synth, planted_communities_are_found_by_metis)
+{
+    char *d = tu_tmpdir();
+    frost_synth_opts o = frost_synth_opts_default();
+    o.num_nodes = 4000, o.num_edges = 20000, o.num_features = 8, o.num_classes = 5;
+    cr_assert_eq(frost_synth(tu_path(d, "plain.h5"), &o), FROST_OK, "%s", frost_last_error());
+    o.communities = 4, o.mixing = 0.05;
+    cr_assert_eq(frost_synth(tu_path(d, "planted.h5"), &o), FROST_OK, "%s", frost_last_error());
+    const double plain = metis_cut(tu_path(d, "plain.h5"), 4), planted = metis_cut(tu_path(d, "planted.h5"), 4);
+    cr_log_info("4-way METIS cut: %.3f without blocks, %.3f with 4 blocks mixing 0.05", plain, planted);
+    cr_assert_lt(planted, 0.08, "planted graph cut %.3f", planted);
+    cr_assert_gt(plain, 0.2, "plain graph cut %.3f", plain);
+    frost_dataset a, b;
+    cr_assert_eq(frost_dataset_load(&a, tu_path(d, "plain.h5")), FROST_OK);
+    cr_assert_eq(frost_dataset_load(&b, tu_path(d, "planted.h5")), FROST_OK);
+    cr_assert(memcmp(a.label, b.label, (size_t)a.num_nodes * sizeof *a.label) == 0, "classes changed");
+    cr_assert(strstr(b.source, "communities=4 mixing=0.05"), "%s", b.source);
+    frost_dataset_release(&a);
+    frost_dataset_release(&b);
+    o.mixing = 1.5;
+    cr_assert_eq(frost_synth(tu_path(d, "bad.h5"), &o), FROST_ERR_RANGE);
+    tu_rmtree(d);
+    free(d);
+}
