@@ -91,7 +91,7 @@ static const int32_t frost__v8_lane_table[16] = {-1, -1, -1, -1, -1, -1, -1, -1,
 
 FROST__V8 v8_m v8_lanes(int64_t n)
 {
-    const int64_t k = n >= 8 ? 8 : n;
+    const int64_t k = n >= 8 ? 8 : n < 0 ? 0 : n;
     return _mm256_loadu_si256((const __m256i *)(frost__v8_lane_table + 8 - k));
 }
 FROST__V8 v8_m v8_bits(uint64_t b)

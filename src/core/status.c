@@ -307,7 +307,7 @@ void frost__thread_cols(int64_t H, int64_t *h0, int64_t *h1)
     *h1 = g1 * 16 < H ? g1 * 16 : H;
 }
 
-static int isa_in_use = -1; /* -1: not chosen yet */
+static _Atomic int isa_in_use = -1; /* -1: not chosen yet (first asked maybe inside a parallel region) */
 
 /* The best kernel path this CPU runs. */
 static int cpu_isa(void)

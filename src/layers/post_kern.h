@@ -91,7 +91,7 @@ static __attribute__((target(KT))) void KN(grad_sums_rows)(void *vctx, int64_t i
 
 /* backward_rows, VW columns at a time, the same operations in order; dz
  * row-major, or with pn > 0 in the column panels of tensor_impl.h over pn
- * rows (a vector of 16 columns lies in one panel). */
+ * rows (a vector of VW columns lies in one panel). */
 static __attribute__((target(KT))) void KN(backward_rows)(const frost_post *p, float *dz, const float *dh,
                                                           const float *h, const float *z, const float *al,
                                                           const float *be, const float *ga, int64_t H, int64_t i0,

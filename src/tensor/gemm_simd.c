@@ -183,7 +183,9 @@ bool frost__gemm_panels(int64_t M, int64_t N, int64_t K, const float *A, int64_t
 void frost__gemm_narrow_tn(int64_t M, int64_t N, int64_t K, const float *A, int64_t lda, const float *B, int64_t ldb,
                            float *PT)
 {
-    if (frost__isa(-1) == FROST__ISA_AVX512) narrow_tn_avx512(M, N, K, A, lda, B, ldb, PT);
+    const int isa = frost__isa(-1);
+    FROST_ASSERT(isa >= FROST__ISA_AVX2); /* callers check frost__gemm_tn_fits */
+    if (isa == FROST__ISA_AVX512) narrow_tn_avx512(M, N, K, A, lda, B, ldb, PT);
     else narrow_tn_avx2(M, N, K, A, lda, B, ldb, PT);
 }
 

@@ -40,6 +40,7 @@ typedef struct {
     int64_t ldy;
     bool acc;
     int64_t pass; /* columns per pass of the vector kernels (pass_width) */
+    bool indices_counted; /* a later panel of one product: its row pointers, ids and scales counted already */
 } spmm_args;
 
 /* ---- generic kernel ---------------------------------------------------- */
@@ -150,15 +151,17 @@ static void spmm_impl(spmm_args *p)
      * again is assumed in cache), every output row written (and read when
      * accumulating), the row pointers, column ids and scale vectors */
     frost__cost(0.0, 4.0 * (double)p->F * ((double)p->A->n_cols + (double)n * (p->acc ? 2.0 : 1.0)) +
-                         8.0 * (double)(n + 1) + 4.0 * (double)p->A->indptr[n] +
-                         4.0 * ((p->a ? (double)n : 0.0) + (p->b ? (double)p->A->n_cols : 0.0) + (p->c ? (double)n : 0.0)));
+                         (p->indices_counted ? 0.0
+                                             : 8.0 * (double)(n + 1) + 4.0 * (double)p->A->indptr[n] +
+                                                   4.0 * ((p->a ? (double)n : 0.0) + (p->b ? (double)p->A->n_cols : 0.0) +
+                                                          (p->c ? (double)n : 0.0))));
 #pragma omp parallel for schedule(dynamic, 256)
     for (int64_t i = 0; i < n; i++) row(p, i);
 }
 
 void frost_spmm(const frost_aggr *op, const float *X, int64_t ldx, int64_t F, float *Y, int64_t ldy)
 {
-    spmm_args p = {op->A, op->a, op->b, op->c, X, ldx, F, Y, ldy, false, 0};
+    spmm_args p = {op->A, op->a, op->b, op->c, X, ldx, F, Y, ldy, false, 0, false};
     spmm_impl(&p);
 }
 
@@ -167,7 +170,8 @@ void frost__spmm_panels(const frost_aggr *op, const float *X, int64_t F, float *
     const int64_t n = op->A->n_rows;
     for (int64_t p = 0; p < frost__panels(F); p++) {
         const int64_t w = frost__panel_width(F, p);
-        frost_spmm(op, X + n * FROST__PANEL * p, w, w, Y + FROST__PANEL * p, ldy);
+        spmm_args a = {op->A, op->a, op->b, op->c, X + n * FROST__PANEL * p, w, w, Y + FROST__PANEL * p, ldy, false, 0, p > 0};
+        spmm_impl(&a);
     }
 }
 
@@ -177,14 +181,16 @@ void frost__spmm_t_panels(const frost_aggr *op, const float *X, int64_t F, float
     const int64_t n = (op->AT ? op->AT : op->A)->n_rows;
     for (int64_t p = 0; p < frost__panels(F); p++) {
         const int64_t w = frost__panel_width(F, p);
-        frost_spmm_t(op, X + n * FROST__PANEL * p, w, w, Y + FROST__PANEL * p, ldy);
+        spmm_args a = {op->AT ? op->AT : op->A, op->b, op->a, op->c, X + n * FROST__PANEL * p, w, w,
+                       Y + FROST__PANEL * p, ldy, false, 0, p > 0};
+        spmm_impl(&a);
     }
 }
 
 void frost_spmm_t_acc(const frost_aggr *op, const float *X, int64_t ldx, int64_t F, float *Y, int64_t ldy)
 {
     /* (diag(a) A diag(b))^T = diag(b) A^T diag(a) */
-    spmm_args p = {op->AT ? op->AT : op->A, op->b, op->a, op->c, X, ldx, F, Y, ldy, true, 0};
+    spmm_args p = {op->AT ? op->AT : op->A, op->b, op->a, op->c, X, ldx, F, Y, ldy, true, 0, false};
     spmm_impl(&p);
 }
 
@@ -207,7 +213,7 @@ static void colsum_rows(void *vctx, int64_t i0, int64_t i1, int64_t c0, int64_t 
 
 void frost_spmm_t(const frost_aggr *op, const float *X, int64_t ldx, int64_t F, float *Y, int64_t ldy)
 {
-    spmm_args p = {op->AT ? op->AT : op->A, op->b, op->a, op->c, X, ldx, F, Y, ldy, false, 0};
+    spmm_args p = {op->AT ? op->AT : op->A, op->b, op->a, op->c, X, ldx, F, Y, ldy, false, 0, false};
     spmm_impl(&p);
 }
 

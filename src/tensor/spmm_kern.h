@@ -83,7 +83,7 @@ static __attribute__((target(KT))) void KN(row)(const spmm_args *p, int64_t i)
             ROW_CASE(13)
             ROW_CASE(14)
 #endif
-        default: break;
+        default: FROST_ASSERT(!"an SpMM pass wider than the kernel's registers"); break;
         }
     }
 }
