@@ -75,6 +75,10 @@ def parse_args():
     p.add_argument("--describe", action="store_true",
                    help="--config: print each masked matrix's pruned, locked and kept counts")
     p.add_argument("--quiet", action="store_true", help="--config: no per-epoch progress")
+    p.add_argument("--draws", choices=("torch", "frost"), default="torch",
+                   help="--config: where the random numbers come from: torch's generator (default; the same "
+                        "distributions as frost, other draws) or frost's own Philox streams (the same initial "
+                        "weights, scores, biases, frozen sets and dropout masks as frost's run of the same seed)")
     p.add_argument("--history", action="store_true",
                    help="--config: each run's JSON gets its per-epoch loss, lr, valid and test metric")
     p.add_argument("--check-frost", default=None, metavar="RESULTS",
@@ -315,8 +319,127 @@ class SLTGIN(nn.Module):
 # experiment in libconfig text, normally the effective configuration that
 # `frost run CFG --dry-run` prints (every key spelled out). What follows
 # mirrors frost's C code; the source of each rule is named where it is made.
-# Random numbers come from torch.manual_seed(seed): the distributions are
-# frost's, the draws are not (compare over seeds, not bits).
+# Random numbers come from torch.manual_seed(seed) by default: the
+# distributions are frost's, the draws are not (compare over seeds, not
+# bits). With --draws frost every draw is frost's own (class Draws below):
+# then a seed starts both sides from the same point and drops the same
+# units, and what is left between them is the order of floating-point
+# operations.
+
+
+class Draws:
+    """frost's random numbers (src/core/rng.c, core/philox.h): Philox4x32-10
+    keyed by the run's seed, the counter (block, stream); a stream is
+    (purpose << 48) ^ sub (include/frost/rng.h). Used when mode is "frost"."""
+    WEIGHT, SCORE, FREEZE, DROPOUT, BIAS = 1, 2, 3, 4, 8
+    mode = "torch"
+    seed = 0
+    epoch = 0
+    _M = np.uint64(0xFFFFFFFF)
+
+    @classmethod
+    def on(cls):
+        return cls.mode == "frost"
+
+    @staticmethod
+    def stream(purpose, sub):
+        return (purpose << 48) ^ sub
+
+    @classmethod
+    def philox(cls, stream, blocks):
+        """The four 32-bit words (as uint64 arrays) of blocks `blocks`."""
+        b = np.asarray(blocks, dtype=np.uint64)
+        M = cls._M
+        c0, c1 = b & M, b >> np.uint64(32)
+        c2 = np.full(b.shape, stream & 0xFFFFFFFF, dtype=np.uint64)
+        c3 = np.full(b.shape, (stream >> 32) & 0xFFFFFFFF, dtype=np.uint64)
+        k0, k1 = cls.seed & 0xFFFFFFFF, (cls.seed >> 32) & 0xFFFFFFFF
+        m0, m1 = np.uint64(0xD2511F53), np.uint64(0xCD9E8D57)
+        for _ in range(10):
+            p0 = m0 * c0
+            p1 = m1 * c2
+            n0 = (p1 >> np.uint64(32)) ^ c1 ^ np.uint64(k0)
+            n2 = (p0 >> np.uint64(32)) ^ c3 ^ np.uint64(k1)
+            c1, c3, c0, c2 = p1 & M, p0 & M, n0, n2
+            k0 = (k0 + 0x9E3779B9) & 0xFFFFFFFF
+            k1 = (k1 + 0xBB67AE85) & 0xFFFFFFFF
+        return c0, c1, c2, c3
+
+    @classmethod
+    def u32(cls, stream, n):
+        """Elements 0 .. n-1 of a stream (frost_rng_u32): word i & 3 of block i >> 2."""
+        nb = (n + 3) // 4
+        w = cls.philox(stream, np.arange(nb, dtype=np.uint64))
+        return np.stack(w, axis=1).reshape(-1)[:n]
+
+    @classmethod
+    def uniform(cls, stream, n):
+        """frost_rng_uniform: 24 random bits in [0, 1), as float64 (exact)."""
+        return (cls.u32(stream, n) >> np.uint64(8)).astype(np.float64) * (1.0 / 16777216.0)
+
+    @classmethod
+    def normal(cls, stream, n):
+        """frost_rng_normal: Box-Muller on the four words of block i, rounded to float."""
+        a, b, c, d = cls.philox(stream, np.arange(n, dtype=np.uint64))
+        M53 = np.uint64((1 << 53) - 1)
+        x = ((a << np.uint64(21)) ^ (b >> np.uint64(11))) & M53
+        y = ((c << np.uint64(21)) ^ (d >> np.uint64(11))) & M53
+        u1 = (x.astype(np.float64) + 1.0) * (1.0 / 9007199254740992.0)
+        u2 = y.astype(np.float64) * (1.0 / 9007199254740992.0)
+        return (np.sqrt(-2.0 * np.log(u1)) * np.cos(6.283185307179586 * u2)).astype(np.float32)
+
+    @classmethod
+    def init_values(cls, rows, cols, how, stream):
+        """frost__init_values (src/core/init.c): bound from fan_in = rows, fan_out = cols."""
+        n = rows * cols
+        if how == "glorot":
+            b = math.sqrt(6.0 / (rows + cols))
+        elif how in ("torch", "default"):
+            b = 1.0 / math.sqrt(rows)
+        elif how == "kaiming_uniform":
+            b = math.sqrt(6.0 / rows)
+        elif how in ("kaiming_normal", "signed_constant"):
+            b = math.sqrt(2.0 / rows)
+        else:
+            raise RefError(f"init {how!r}")
+        if how == "kaiming_normal":
+            v = b * cls.normal(stream, n).astype(np.float64)
+        elif how == "signed_constant":
+            v = np.where((cls.u32(stream, n) & np.uint64(1)) != 0, b, -b)
+        else:
+            v = b * (2.0 * cls.uniform(stream, n) - 1.0)
+        return torch.from_numpy(v.astype(np.float32).reshape(rows, cols))
+
+    @classmethod
+    def bias(cls, n, fan_in, sub):
+        """model.c init_bias: U(+-1/sqrt(fan_in)) on stream (BIAS, sub)."""
+        v = (1.0 / math.sqrt(fan_in)) * (2.0 * cls.uniform(cls.stream(cls.BIAS, sub), n) - 1.0)
+        return torch.from_numpy(v.astype(np.float32))
+
+    @classmethod
+    def freeze_order(cls, index, n):
+        """supermask.c freeze_key: positions sorted by (u32 of (FREEZE, matrix), position)."""
+        k = (cls.u32(cls.stream(cls.FREEZE, index), n) << np.uint64(32)) | np.arange(n, dtype=np.uint64)
+        return torch.from_numpy(np.argsort(k, kind="stable").astype(np.int64))
+
+    @classmethod
+    def keep_mask(cls, stream, g, p, scale):
+        """Dropout multipliers of flattened elements g (layers_impl.h
+        frost__dropout_mask64): element 64 c + 8 q + j keeps when 16-bit half
+        q & 1 of word q >> 1 of block 8 c + j is >= lrintf(p 65536)."""
+        g = np.asarray(g, dtype=np.uint64)
+        q = (g & np.uint64(63)) >> np.uint64(3)
+        blocks = ((g >> np.uint64(6)) << np.uint64(3)) | (g & np.uint64(7))
+        w = np.stack(cls.philox(stream, blocks))
+        word = w[(q >> np.uint64(1)).astype(np.int64), np.arange(g.size)]
+        half = (word >> (np.uint64(16) * (q & np.uint64(1)))) & np.uint64(0xFFFF)
+        thr = np.uint64(int(np.rint(np.float32(p) * np.float32(65536.0))))
+        return torch.from_numpy(np.where(half >= thr, np.float32(scale), np.float32(0.0)).astype(np.float32))
+
+    @classmethod
+    def dropout_stream(cls, layer, kind):
+        """model.c dropout_stream: the epoch, the layer and the kind (0 the input, 1 a post block)."""
+        return cls.stream(cls.DROPOUT, (cls.epoch << 20) | (layer << 1) | kind)
 
 
 class RefError(Exception):
@@ -602,6 +725,7 @@ class Matrix(nn.Module):
         super().__init__()
         self.rows, self.cols, self.n = rows, cols, rows * cols
         self.supermask = supermask
+        self.index = 0  # frost's matrix number (RefModel.redraw)
         if supermask:
             self.register_buffer("base", init_values(rows, cols, init[0]))
             self.scores = nn.Parameter(init_values(rows, cols, init[1]))
@@ -612,10 +736,23 @@ class Matrix(nn.Module):
         else:
             self.weight = nn.Parameter(init_values(rows, cols, init))
 
+    def redraw(self, index, init):
+        """frost's draws for frost's matrix `index`: the weights (or fixed
+        weights) on stream (WEIGHT, index), the scores on (SCORE, index)."""
+        self.index = index
+        with torch.no_grad():
+            if self.supermask:
+                self.base.copy_(Draws.init_values(self.rows, self.cols, init[0], Draws.stream(Draws.WEIGHT, index)))
+                self.scores.copy_(Draws.init_values(self.rows, self.cols, init[1], Draws.stream(Draws.SCORE, index)))
+                self.base_scaled.copy_(self.base)
+            else:
+                self.weight.copy_(Draws.init_values(self.rows, self.cols, init, Draws.stream(Draws.WEIGHT, index)))
+
     def freeze(self, n_pruned, n_locked):
         """One random permutation: its first n_pruned positions pruned, the
-        next n_locked locked (supermask.c freeze_matrix, slt.md section 3)."""
-        perm = torch.randperm(self.n)
+        next n_locked locked (supermask.c freeze_matrix, slt.md section 3).
+        With frost's draws the permutation is frost's order of keys."""
+        perm = Draws.freeze_order(self.index, self.n) if Draws.on() else torch.randperm(self.n)
         self.code.zero_()
         self.code[perm[:n_pruned]] = -1
         self.code[perm[n_pruned:n_pruned + n_locked]] = 1
@@ -629,11 +766,24 @@ class Matrix(nn.Module):
         return MaskedWeight.apply(self.scores, self.base_scaled, self.keep)
 
 
-def dropout(x, p):
+def dropout(x, p, layer=None):
     """Inverted dropout: keep with probability 1 - p, scale by 1 / (1 - p)
     (frost's post block and input dropout; F.dropout's bernoulli_ is several
-    times slower on this PyTorch build)."""
+    times slower on this PyTorch build). With frost's draws, `layer` names
+    the post block (its mask element i H + c as frost's, post.c)."""
+    if Draws.on() and layer is not None:
+        scale = float(np.float32(1.0 / (1.0 - float(np.float32(p)))))
+        m = Draws.keep_mask(Draws.dropout_stream(layer, 1), np.arange(x.numel(), dtype=np.uint64), p, scale)
+        return x * m.view_as(x)
     return x * ((torch.rand_like(x) >= p).to(x.dtype) * (1.0 / (1.0 - p)))
+
+
+def input_mask(n, f, row, col, p):
+    """frost's input dropout multipliers (activation.c frost__dropout_rows,
+    stream kind 0) for entries (row, col) of the n x f features."""
+    scale = float(np.float32(1.0) / (np.float32(1.0) - np.float32(p)))
+    g = row.numpy().astype(np.uint64) * np.uint64(f) + col.numpy().astype(np.uint64)
+    return Draws.keep_mask(Draws.dropout_stream(0, 0), g, p, scale)
 
 
 class Features:
@@ -664,10 +814,18 @@ class Features:
         out = Features.__new__(Features)
         out.sparse = self.sparse
         if not self.sparse:
-            out.x = dropout(self.x, p)
+            if Draws.on():
+                n, f = self.x.shape
+                g = torch.arange(n * f)
+                out.x = self.x * input_mask(n, f, g // f, g % f, p).view(n, f)
+            else:
+                out.x = dropout(self.x, p)
             return out
         out.__dict__.update({k: v for k, v in self.__dict__.items() if k not in ("x", "cur")})
-        out.cur = self.val * ((torch.rand(self.val.numel()) >= p).float() * (1.0 / (1.0 - p)))
+        if Draws.on():
+            out.cur = self.val * input_mask(self.crow.numel() - 1, self.t_crow.numel() - 1, self.row, self.col, p)
+        else:
+            out.cur = self.val * ((torch.rand(self.val.numel()) >= p).float() * (1.0 / (1.0 - p)))
         out.x = None
         return out
 
@@ -703,6 +861,8 @@ class RefLayer(nn.Module):
         else:  # model.init "default": glorot for GCN layers (PyG GCNConv), nn.Linear's otherwise
             how = r["init"]
             init = ("glorot" if arch == "gcn" else "torch") if how == "default" else how
+        self.init = init
+        self.index = 0  # the layer's number (RefModel), for frost's dropout streams
         self.W0 = Matrix(fin, fout, supermask, init)
         if arch == "sage":  # W0 the neighbours' weight, W1 the root weight
             self.W1 = Matrix(fin, fout, supermask, init)
@@ -743,7 +903,7 @@ class RefLayer(nn.Module):
             return z
         h = F.relu(self.bn(z) if self.bn is not None else z)
         if self.drop > 0 and self.training:
-            h = dropout(h, self.drop)
+            h = dropout(h, self.drop, self.index)
         if self.residual:
             h = h + x
         return h
@@ -764,18 +924,42 @@ class RefModel(nn.Module):
             a, b = (fin if l == 0 else H), (classes if l == L - 1 else H)
             ly = RefLayer(r["arch"], a, b, r, self.supermask, l == L - 1)
             ly.residual = r["residual"] and l > 0 and a == b and l != L - 1
+            ly.index = l
             self.layers_.append(ly)
         self.head = self.head_bias = None
         if r["skip_head"]:  # logits = (head(h_{L-1}) + h_L) / 2 (slt.md section 5)
             init = (r["weight_init"], r["score_init"]) if self.supermask else (
                 "torch" if r["init"] == "default" else r["init"])
             self.head = Matrix(H, classes, self.supermask, init)
+            self.head_init = init
             if r["bias"]:
                 self.head_bias = nn.Parameter((torch.rand(classes, dtype=torch.float64) * 2 - 1).div_(
                     math.sqrt(H)).float())
+        if Draws.on():
+            self.redraw()
         if self.supermask:
             self.freeze()
             self.after_step()
+
+    def redraw(self):
+        """frost_model_init's draws: matrix k of frost's order on streams
+        (WEIGHT, k) and (SCORE, k); layer l's bias on (BIAS, 2 l), the head's
+        on (BIAS, 1 << 20); GCN biases zero (the kind's rule)."""
+        if self.r["arch"] not in ("gcn", "gin", "mlp"):
+            raise RefError(f"--draws frost: model {self.r['arch']!r} is not mirrored (gcn, gin, mlp)")
+        k = 0
+        for ly in self.layers_:
+            for m in ly.matrices():
+                m.redraw(k, ly.init)
+                k += 1
+        if self.head is not None:
+            self.head.redraw(k, self.head_init)
+        with torch.no_grad():
+            for l, ly in enumerate(self.layers_):
+                if ly.bias is not None and ly.arch != "gcn":
+                    ly.bias.copy_(Draws.bias(ly.fout, ly.fin, 2 * l))
+            if self.head_bias is not None:
+                self.head_bias.copy_(Draws.bias(self.head_bias.numel(), self.r["hidden"], 1 << 20))
 
     def matrices(self):
         """Every masked matrix in frost's order: the layers', then the head."""
@@ -910,6 +1094,7 @@ def train_one(r, data, op, seed, log, history=False):
     at the last) an eval-mode forward and the metrics. The test metric is
     reported at the epoch with the best validation metric (the first, on ties)."""
     torch.manual_seed(seed)
+    Draws.seed, Draws.epoch = seed, 0
     x, y = data["x"], data["y"]
     model = RefModel(r, data["features"], data["classes"])
     opt = make_optimizer(r, model.trainable())
@@ -925,6 +1110,7 @@ def train_one(r, data, op, seed, log, history=False):
         for g in opt.param_groups:
             g["lr"] = lr
         model.train()
+        Draws.epoch = e
         out = model(x, op)
         loss = F.cross_entropy(out[tr], y_tr)
         loss_v = loss.item()
@@ -1070,6 +1256,7 @@ def check_main(a):
 def train_main(a):
     import frostcfg
     torch.set_num_threads(a.threads)
+    Draws.mode = a.draws
     try:
         cfg = frostcfg.load(a.config)
         r = recipe_from_config(cfg)
@@ -1110,7 +1297,7 @@ def train_main(a):
     tests = [100 * q["test"] for q in runs]
     summary = {"framework": "pytorch", "mode": "train", "torch_version": torch.__version__, "config": a.config,
                "dataset": path, "split": d["split"], "method": r["method"], "model": r["arch"],
-               "epochs": r["epochs"], "threads": a.threads, "seeds": seeds, "runs": runs,
+               "epochs": r["epochs"], "threads": a.threads, "seeds": seeds, "runs": runs, "draws": a.draws,
                "test_mean": statistics.mean(tests),
                "test_std": statistics.stdev(tests) if len(tests) > 1 else 0.0,
                "seconds": sum(q["seconds"] for q in runs)}
