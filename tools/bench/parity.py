@@ -23,6 +23,7 @@ Progress goes to stderr, the table to stdout, everything to --json.
 Usage: tools/bench/parity.py [--datasets cora:public,cora-ml:random-0,chameleon:geom-gcn-0]
          [--models gcn,gin,gin-ticket] [--seeds 5] [--threads 2] [--epochs N]
          [--gcn-cfg FILE] [--gin-cfg FILE] [--frost build/frost] [--workdir DIR] [--json FILE]
+         [--draws torch|frost]
 """
 import argparse
 import datetime
@@ -119,7 +120,8 @@ def run_frost(a, cfg_path, out_h5):
 
 def run_torch(a, cfg_path, seeds, out_json):
     cmd = ["/usr/bin/python3", os.path.join(HERE, "torch_ref.py"), "--config", cfg_path,
-           "--seeds", ",".join(map(str, seeds)), "--threads", str(a.threads), "--json", out_json, "--quiet"]
+           "--seeds", ",".join(map(str, seeds)), "--threads", str(a.threads), "--json", out_json, "--quiet",
+           "--draws", a.draws]
     env = dict(os.environ, OMP_NUM_THREADS=str(a.threads), OPENBLAS_NUM_THREADS=str(a.threads))
     t0 = time.perf_counter()
     r = subprocess.run(cmd, stdout=subprocess.DEVNULL, env=env)  # its progress goes to our stderr
@@ -192,6 +194,10 @@ def main():
     ap.add_argument("--frost", default=os.path.join(ROOT, "build", "frost"))
     ap.add_argument("--workdir", default=None, help="keep configurations and results here (default: a temporary folder)")
     ap.add_argument("--json", default=None, help="write every number to this file")
+    ap.add_argument("--draws", choices=("torch", "frost"), default="torch",
+                    help="the reference's random numbers: torch's generator (default: independent draws) or "
+                         "frost's Philox streams (common random numbers: seed k starts both sides from the same "
+                         "weights and drops the same units; the per-seed differences are then paired)")
     a = ap.parse_args()
     models = [m.strip() for m in a.models.split(",") if m.strip()]
     for m in models:
@@ -213,7 +219,7 @@ def main():
     frost_version = subprocess.run([a.frost, "--version"], capture_output=True, text=True).stdout.strip()
     git = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
     report = {"started": started.isoformat(timespec="seconds"), "cpu": cpu, "cores": os.cpu_count(),
-              "threads": a.threads, "seeds": seeds, "epochs_override": a.epochs, "frost": frost_version,
+              "threads": a.threads, "seeds": seeds, "draws": a.draws, "epochs_override": a.epochs, "frost": frost_version,
               "commit": git.stdout.strip(), "python": platform.python_version(),
               "gcn_cfg": a.gcn_cfg, "gin_cfg": a.gin_cfg,
               "ticket": {"sparsity": a.sparsity, "prune_ratio": a.prune_ratio, "lock_ratio": a.lock_ratio},
@@ -241,16 +247,22 @@ def main():
             tm, ts = stats([100 * q["test"] for q in to])
             diff = fm - tm
             tol = max(1.0, fs, ts)
+            by_seed = {q["seed"]: 100 * q["test"] for q in to}
+            paired = [100 * q["test"] - by_seed[q["seed"]] for q in fr if q["seed"] in by_seed]
+            pm, ps = stats(paired) if paired else (float("nan"), float("nan"))
             ok = abs(diff) <= tol
             pair = {"dataset": name, "split": split, "model": model, "recipe": cfg, "sets": sets,
                     "config": text, "frost": {"mean": fm, "std": fs, "wall_s": fw, "runs": fr},
                     "pytorch": {"mean": tm, "std": ts, "wall_s": tw,
                                 "runs": [{k: q[k] for k in ("seed", "test", "valid", "best_epoch", "final_loss",
                                                              "status", "seconds", "matrices")} for q in to]},
-                    "diff": diff, "tolerance": tol, "within": ok, "forward_check": fwd}
+                    "diff": diff, "tolerance": tol, "within": ok, "forward_check": fwd,
+                    "paired": {"diffs": paired, "mean": pm, "std": ps,
+                               "same": sum(1 for d in paired if abs(d) < 1e-9)}}
             report["pairs"].append(pair)
             log(f"{name} {split} {model}: frost {fm:.2f} +- {fs:.2f}, PyTorch {tm:.2f} +- {ts:.2f}, "
-                f"diff {diff:+.2f} (tolerance {tol:.2f}): {'within' if ok else 'OUTSIDE'}; PyTorch {tw:.0f} s")
+                f"diff {diff:+.2f} (tolerance {tol:.2f}): {'within' if ok else 'OUTSIDE'}; per seed "
+                f"{' '.join(f'{d:+.1f}' for d in paired)}; PyTorch {tw:.0f} s")
             if a.json:  # after every pair: a long run leaves what it has
                 report["wall_s"] = time.perf_counter() - t_all
                 with open(a.json, "w") as f:
@@ -259,21 +271,28 @@ def main():
     if a.json:
         with open(a.json, "w") as f:
             json.dump(report, f, indent=1)
-    hdr = ("dataset", "split", "model", "frost test", "PyTorch test", "diff", "tol", "within", "forward")
+    hdr = ("dataset", "split", "model", "frost test", "PyTorch test", "diff", "tol", "within", "forward",
+           "per-seed diff", "same")
     fwd = lambda c: "-" if c is None else f"{c['same']}/{c['runs']}"  # noqa: E731
     rows = [(p["dataset"], p["split"], p["model"], f"{p['frost']['mean']:.2f} +- {p['frost']['std']:.2f}",
              f"{p['pytorch']['mean']:.2f} +- {p['pytorch']['std']:.2f}", f"{p['diff']:+.2f}",
-             f"{p['tolerance']:.2f}", "yes" if p["within"] else "NO", fwd(p["forward_check"]))
+             f"{p['tolerance']:.2f}", "yes" if p["within"] else "NO", fwd(p["forward_check"]),
+             f"{p['paired']['mean']:+.2f} +- {p['paired']['std']:.2f}", f"{p['paired']['same']}/{len(p['paired']['diffs'])}")
             for p in report["pairs"]]
     w = [max(len(str(r[k])) for r in rows + [hdr]) for k in range(len(hdr))]
     print("  ".join(h.ljust(w[k]) for k, h in enumerate(hdr)))
     for r in rows:
         print("  ".join(str(v).ljust(w[k]) for k, v in enumerate(r)))
     ep = f", epochs replaced by {a.epochs}" if a.epochs is not None else ""
+    draws_text = ("frost's Philox streams (common random numbers)" if a.draws == "frost"
+                  else "torch's generator (independent draws)")
     print(f"(test accuracy in %, mean +- sample std over seeds {seeds[0]}..{seeds[-1]}; diff = frost - PyTorch; "
           f"within: |diff| <= tol = max(1.0, the larger sample std); forward: frost's runs whose trained weights, "
           f"run through the reference's forward pass, give frost's train, valid and test accuracy exactly "
-          f"(weight-trained models only); {a.threads} threads each{ep}; "
+          f"(weight-trained models only); per-seed diff: mean +- sample std of frost - PyTorch seed by seed, same: "
+          f"seeds with the same test accuracy on both sides; the reference drew its random numbers from "
+          f"{draws_text}; "
+          f"{a.threads} threads each{ep}; "
           f"{report['wall_s'] / 60:.1f} min on {cpu}, {os.cpu_count()} cores)")
     if tmp:
         tmp.cleanup()
