@@ -40,6 +40,7 @@ Usage: tools/bench/torch_ref.py DATASET.h5 [--model gcn|slt-gin] [--epochs 10]
          [--warmup 2] [--threads 2] [--seed 0] [--split NAME]
        tools/bench/torch_ref.py --config FILE [DATASET.h5] [--seeds 0,1,2]
          [--epochs N] [--threads 2] [--split NAME] [--json OUT] [--describe]
+         [--draws torch|frost] [--history]
 """
 import argparse
 import json
