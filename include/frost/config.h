@@ -75,8 +75,15 @@ typedef struct frost_prt_spec {
     int64_t infer_repeats;        /* inference passes timed per method */
 } frost_prt_spec;
 
-/* How an epoch trains (batch.*): one full-batch step, or Cluster-GCN batches. */
-typedef enum frost_batch_mode { FROST_BATCH_FULL = 0, FROST_BATCH_CLUSTER = 1 } frost_batch_mode;
+/* How an epoch trains (batch.*): one full-batch step, Cluster-GCN batches,
+ * or neighbour-sampled mini-batches (GraphSAGE, PyG's NeighborLoader). */
+typedef enum frost_batch_mode {
+    FROST_BATCH_FULL = 0,
+    FROST_BATCH_CLUSTER = 1,
+    FROST_BATCH_NEIGHBOR = 2
+} frost_batch_mode;
+
+#define FROST_MAX_FANOUT 16 /* hops of neighbour sampling */
 
 typedef struct frost_batch_spec {
     frost_batch_mode mode;
@@ -84,6 +91,9 @@ typedef struct frost_batch_spec {
     int32_t parts_per_batch; /* parts per mini-batch */
     char partition[64];      /* a partition stored in the dataset (frost partition), or "" to compute one */
     double imbalance;        /* METIS balance constraint when computing */
+    int32_t size;            /* neighbour sampling: training (seed) nodes per mini-batch */
+    int32_t n_fanout;        /* neighbour sampling: entries of fanout (1: the same for every hop) */
+    int32_t fanout[FROST_MAX_FANOUT]; /* in-neighbours sampled per node, hop 1 (the seeds') first; -1: all */
 } frost_batch_spec;
 
 /* What several MPI processes share (mpi.*; frost/dist.h). Execution

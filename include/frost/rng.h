@@ -32,7 +32,8 @@ typedef enum frost_rng_purpose {
     FROST_RNG_SYNTH = 5,     /* synthetic graphs */
     FROST_RNG_SPLIT = 6,     /* random splits */
     FROST_RNG_SHUFFLE = 7,   /* mini-batch order */
-    FROST_RNG_BIAS = 8       /* initial biases */
+    FROST_RNG_BIAS = 8,      /* initial biases */
+    FROST_RNG_SAMPLE = 9     /* neighbour sampling (low bits: the step) */
 } frost_rng_purpose;
 
 /* Stream id from a purpose and a sub-stream (layer number, epoch, ...). */

@@ -122,6 +122,38 @@ FROST_API void frost_cluster_order(int32_t *order, int32_t parts, uint64_t seed,
 FROST_API frost_status frost_cluster_batch(const int32_t *part, int64_t N, int32_t parts, int32_t parts_per_batch,
                                            uint64_t seed, int64_t epoch, int64_t b, int64_t *nodes, int64_t *n_nodes);
 
+/* ---- neighbour-sampled mini-batches (GraphSAGE; PyG's NeighborLoader) -----------
+ * Every epoch the training nodes are shuffled from (seed, epoch) and taken
+ * batch_size at a time as seed nodes. From the seeds, hop h (1 .. hops)
+ * samples fanout[h - 1] in-neighbours of every node first reached at hop
+ * h - 1, without replacement (-1 or a fanout >= the degree: all of them);
+ * a node is sampled from once, when first reached. The batch is the graph of
+ * the sampled edges over the reached nodes (the seeds first, then in order of
+ * discovery); the model, every layer on every reached node as PyG runs it,
+ * recomputes its aggregation and normalisation on that graph, and one
+ * optimizer step follows on the loss over the seeds. Deterministic per seed:
+ * the draws of step t come from stream (SAMPLE, t). Evaluation runs on the
+ * full graph. The model is built for the N nodes of A; it ends bound to A. */
+typedef struct frost_sample_opts {
+    const frost_csr *A, *AT; /* the full aggregation graph; AT NULL when A is symmetric */
+    int32_t batch_size;      /* seed (training) nodes per mini-batch */
+    int32_t hops;            /* entries of fanout: the model's layers */
+    const int32_t *fanout;   /* (hops) in-neighbours per node at each hop, the seeds' first; -1: all */
+} frost_sample_opts;
+
+FROST_API frost_status frost_train_sample(frost_model *m, const frost_task_data *d, const frost_sample_opts *s,
+                                          const frost_train_opts *o, frost_run_result *res);
+
+/* One sampled mini-batch from the seeds (n_seeds distinct nodes): *out
+ * receives the sampled graph (row k: the sampled in-neighbours of nodes[k],
+ * as positions in nodes, in A's stored order), nodes (room for A's N rows)
+ * the reached nodes, seeds first, and *n_nodes their count. Draws from
+ * (seed, stream (SAMPLE, step)). pos: an optional map of N entries, all -1
+ * on entry and again on return (NULL: one is allocated). */
+FROST_API frost_status frost_sample_neighbors(frost_csr *out, int64_t *nodes, int64_t *n_nodes, const frost_csr *A,
+                                              const int64_t *seeds, int64_t n_seeds, int32_t hops,
+                                              const int32_t *fanout, uint64_t seed, uint64_t step, int32_t *pos);
+
 /* Eval-mode forward and the metric on the three parts of the split. */
 FROST_API frost_status frost_evaluate(frost_model *m, const frost_task_data *d, double *train, double *valid,
                                       double *test);

@@ -20,7 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
-typedef enum ktype { KT_INT64, KT_INT32, KT_DOUBLE, KT_FLOAT, KT_BOOL, KT_STRING, KT_ENUM, KT_SEEDS } ktype;
+typedef enum ktype { KT_INT64, KT_INT32, KT_DOUBLE, KT_FLOAT, KT_BOOL, KT_STRING, KT_ENUM, KT_SEEDS, KT_FANOUT } ktype;
 
 enum {
     K_SWEEP = 1,  /* a list of values makes a sweep axis */
@@ -29,7 +29,8 @@ enum {
     K_NOID = 8,   /* never part of a run id */
     K_BATCH = 16, /* matters only with batch.mode = "cluster" */
     K_EXEC = 32,  /* how to execute, not what: never in the effective configuration */
-    K_SAME = 64   /* in the effective configuration, but never changes a run's numbers */
+    K_SAME = 64,  /* in the effective configuration, but never changes a run's numbers */
+    K_NEIGHBOR = 128 /* matters only with batch.mode = "neighbor" */
 };
 
 typedef struct key_def {
@@ -58,7 +59,7 @@ static const char *const scope_names[] = {"global", "layer", NULL};
 static const char *const scale_names[] = {"none", "static", "dynamic", NULL};
 static const char *const gcnnorm_names[] = {"both", "right", "left", "none", NULL};
 static const char *const prtinit_names[] = {"base", "zero", NULL};
-static const char *const batch_names[] = {"full", "cluster", NULL};
+static const char *const batch_names[] = {"full", "cluster", "neighbor", NULL};
 static const char *const mpimode_names[] = {"graph", "runs", NULL};
 
 #define OFF(f) offsetof(frost_config, f)
@@ -166,8 +167,9 @@ static const key_def keys[] = {
     {"slt.scale", KT_ENUM, OFF(model.mask.scale), 0, 0, 0, scale_names, K_SLT,
      "kept weights times none, static (1/sqrt(1-s)) or dynamic (1/sqrt(layer density))"},
     {"batch.mode", KT_ENUM, OFF(batch.mode), 0, 0, 0, batch_names, K_SWEEP | K_BATCH,
-     "full (one full-batch step per epoch) or cluster (Cluster-GCN: METIS parts grouped into mini-batches, "
-     "evaluation on the full graph)"},
+     "full (one full-batch step per epoch), cluster (Cluster-GCN: METIS parts grouped into mini-batches) or "
+     "neighbor (GraphSAGE neighbour sampling: mini-batches of training nodes with sampled in-neighbours per hop); "
+     "evaluation on the full graph"},
     {"batch.parts", KT_INT32, OFF(batch.parts), 0, 1, 1e7, NULL, K_SWEEP | K_BATCH,
      "Cluster-GCN: METIS parts of the graph"},
     {"batch.parts_per_batch", KT_INT32, OFF(batch.parts_per_batch), 0, 1, 1e7, NULL, K_SWEEP | K_BATCH,
@@ -177,6 +179,11 @@ static const key_def keys[] = {
      "on the aggregation graph at the start"},
     {"batch.imbalance", KT_DOUBLE, OFF(batch.imbalance), 0, 0, 10, NULL, K_BATCH,
      "Cluster-GCN: METIS balance constraint (allowed part size above the mean) when computing the partition"},
+    {"batch.size", KT_INT32, OFF(batch.size), 0, 1, 1e9, NULL, K_SWEEP | K_NEIGHBOR,
+     "neighbour sampling: training (seed) nodes per mini-batch, shuffled every epoch"},
+    {"batch.fanout", KT_FANOUT, OFF(batch.fanout), 0, -1, 1e6, NULL, K_NEIGHBOR,
+     "neighbour sampling: in-neighbours sampled per node at each hop, the seeds' hop first (PyG's num_neighbors); "
+     "one value for every hop or one per layer; -1 takes all"},
     {"mpi.mode", KT_ENUM, OFF(mpi.mode), 0, 0, 0, mpimode_names, K_NOID | K_EXEC,
      "under mpirun: graph (every run trained by all processes, one METIS part each) or runs (runs dealt out, one "
      "process each)"},
@@ -253,6 +260,9 @@ void frost_config_default(frost_config *c)
     c->batch.parts = 32;
     c->batch.parts_per_batch = 4;
     c->batch.imbalance = 0.03;
+    c->batch.size = 1024;
+    c->batch.n_fanout = 1;
+    c->batch.fanout[0] = 10;
     c->mpi.mode = FROST_MPI_GRAPH;
     c->mpi.imbalance = 0.03;
 }
@@ -324,6 +334,7 @@ static const char *expect_word(const key_def *k)
     case KT_STRING: return "a string in double quotes";
     case KT_ENUM: return "a string in double quotes";
     case KT_SEEDS: return "a list of integers";
+    case KT_FANOUT: return "an integer or a list of integers";
     }
     return "?";
 }
@@ -350,6 +361,32 @@ static frost_status apply_scalar(frost_config *c, const key_def *k, const config
             c->seeds[i] = v;
         }
         c->n_seeds = n;
+        return FROST_OK;
+    }
+    if (k->type == KT_FANOUT) {
+        const bool one = t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64;
+        if (!one && t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST)
+            return frost__error(FROST_ERR_CONFIG, "%s: %s: expected %s, found %s", where, k->name, expect_word(k),
+                                type_word(t));
+        int n = one ? 1 : config_setting_length(s);
+        if (n < 1 || n > FROST_MAX_FANOUT)
+            return frost__error(FROST_ERR_CONFIG, "%s: %s: expected 1 .. %d values (one per hop), found %d", where,
+                                k->name, FROST_MAX_FANOUT, n);
+        int32_t v[FROST_MAX_FANOUT];
+        for (int i = 0; i < n; i++) {
+            const config_setting_t *e = one ? s : config_setting_get_elem(s, (unsigned)i);
+            int et = config_setting_type(e);
+            if (et != CONFIG_TYPE_INT && et != CONFIG_TYPE_INT64)
+                return frost__error(FROST_ERR_CONFIG, "%s: %s: expected integers, found %s", where, k->name,
+                                    type_word(et));
+            long long x = config_setting_get_int64(e);
+            if (x != -1 && (x < 1 || x > (long long)k->hi))
+                return frost__error(FROST_ERR_CONFIG, "%s: %s: %lld is out of range; expected -1 (all) or 1 .. %.0f",
+                                    where, k->name, x, k->hi);
+            v[i] = (int32_t)x;
+        }
+        memcpy(base + k->off, v, (size_t)n * sizeof *v);
+        c->batch.n_fanout = n;
         return FROST_OK;
     }
     switch (k->type) {
@@ -497,6 +534,14 @@ static void format_value(const frost_config *c, const key_def *k, char *buf, siz
         snprintf(buf + o, cap - o, "]");
         break;
     }
+    case KT_FANOUT: {
+        const int32_t *v = (const int32_t *)(base + k->off);
+        size_t o = (size_t)snprintf(buf, cap, "[");
+        for (int32_t i = 0; i < c->batch.n_fanout && o + 16 < cap; i++)
+            o += (size_t)snprintf(buf + o, cap - o, "%s%d", i ? ", " : "", v[i]);
+        snprintf(buf + o, cap - o, "]");
+        break;
+    }
     }
 }
 
@@ -568,7 +613,7 @@ static frost_status apply_setting(frost_config *c, const char *name, const confi
     }
     if (!k) return unknown_key(where, name);
     int t = config_setting_type(s);
-    if ((t == CONFIG_TYPE_LIST || t == CONFIG_TYPE_ARRAY) && k->type != KT_SEEDS) {
+    if ((t == CONFIG_TYPE_LIST || t == CONFIG_TYPE_ARRAY) && k->type != KT_SEEDS && k->type != KT_FANOUT) {
         if (!(k->flags & K_SWEEP))
             return frost__error(FROST_ERR_CONFIG, "%s: %s: expected a single value, found a list (this key cannot be swept)",
                                 where, name);
@@ -875,10 +920,14 @@ static frost_status check_point(const frost_config *pc, const char *where)
         if (c.batch.parts_per_batch > c.batch.parts)
             return frost__error(FROST_ERR_CONFIG, "%s: batch.parts_per_batch %d is above batch.parts %d", where,
                                 c.batch.parts_per_batch, c.batch.parts);
-        if (c.method == FROST_METHOD_PRT)
-            return frost__error(FROST_ERR_CONFIG, "%s: method prt trains full-batch; batch.mode must be \"full\"",
-                                where);
     }
+    if (c.batch.mode != FROST_BATCH_FULL && c.method == FROST_METHOD_PRT)
+        return frost__error(FROST_ERR_CONFIG, "%s: method prt trains full-batch; batch.mode must be \"full\"", where);
+    if (c.batch.mode == FROST_BATCH_NEIGHBOR && c.batch.n_fanout != 1 && c.batch.n_fanout != c.model.layers)
+        return frost__error(FROST_ERR_CONFIG,
+                            "%s: batch.fanout has %d values for a model of %d layers; expected one value (every hop) "
+                            "or %d (one per layer, the seeds' hop first)",
+                            where, c.batch.n_fanout, c.model.layers, c.model.layers);
     if (c.model.skip_head && c.model.layers < 2)
         return frost__error(FROST_ERR_CONFIG, "%s: model.skip_head needs model.layers >= 2", where);
     if (!c.dataset[0]) return frost__error(FROST_ERR_CONFIG, "%s: dataset is not set", where);
@@ -943,6 +992,7 @@ static bool relevant(const frost_config *c, const key_def *k)
 {
     if (k->flags & K_EXEC) return false;
     if ((k->flags & K_BATCH) && c->batch.mode != FROST_BATCH_CLUSTER) return false;
+    if ((k->flags & K_NEIGHBOR) && c->batch.mode != FROST_BATCH_NEIGHBOR) return false;
     if ((k->flags & K_SLT) && c->method == FROST_METHOD_PRT && c->prt.reward_slt) return true;
     if ((k->flags & K_SLT) && c->method != FROST_METHOD_SLT) return false;
     if ((k->flags & K_PRT) && c->method != FROST_METHOD_PRT) return false;
@@ -1113,6 +1163,7 @@ char *frost_config_keys_markdown(void)
         case KT_BOOL: tn = "bool"; snprintf(range, sizeof range, "true, false"); break;
         case KT_STRING: tn = "string"; break;
         case KT_SEEDS: tn = "list of int"; snprintf(range, sizeof range, ">= 0"); break;
+        case KT_FANOUT: tn = "int or list of int"; snprintf(range, sizeof range, "-1 or 1 .. %.0f", k->hi); break;
         case KT_ENUM:
             tn = "string";
             for (int j = 0; k->names[j]; j++) {

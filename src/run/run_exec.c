@@ -172,7 +172,7 @@ frost_status frost__run_train(const frost_prepared *p, const frost_config *pt, c
     o.on_epoch = on_epoch;
     o.user = &ec;
     o.stop = ev ? ev->stop : NULL;
-    if (env->checkpoint && pt->batch.mode != FROST_BATCH_CLUSTER) {
+    if (env->checkpoint && pt->batch.mode == FROST_BATCH_FULL) {
         /* the run's id and everything that changes its numbers: the
          * configuration, the data as prepared, the kernels and the version */
         char *canon = frost_config_canonical(out->info.config, 0);
@@ -200,11 +200,12 @@ frost_status frost__run_train(const frost_prepared *p, const frost_config *pt, c
         /* every process, one part of the graph each */
         const int P = frost__comm_size(env->comm);
         char how[256];
-        if (pt->batch.mode == FROST_BATCH_CLUSTER)
+        if (pt->batch.mode != FROST_BATCH_FULL)
             FROST_FAIL(FROST_ERR_CONFIG,
-                       "%s: batch.mode \"cluster\" runs in one process; under mpirun use "
+                       "%s: batch.mode \"%s\" runs in one process; under mpirun use "
                        "mpi.mode = \"runs\" (or batch.mode = \"full\")",
-                       pt->path[0] ? pt->path : "configuration");
+                       pt->path[0] ? pt->path : "configuration",
+                       pt->batch.mode == FROST_BATCH_CLUSTER ? "cluster" : "neighbor");
         if (!env->dist_part) {
             FROST_TRY(get_partition(p, pt->mpi.partition, true, P, pt->mpi.imbalance, env->comm, &env->dist_part, how,
                                     sizeof how));
@@ -261,6 +262,12 @@ frost_status frost__run_train(const frost_prepared *p, const frost_config *pt, c
         frost_cluster_opts co = {&p->A, p->symmetric ? NULL : &p->AT, env->cluster_part, pt->batch.parts,
                                  pt->batch.parts_per_batch};
         FROST_TRY(frost_train_cluster(m, &d, &co, &o, &out->res));
+    } else if (pt->batch.mode == FROST_BATCH_NEIGHBOR) {
+        int32_t fan[64]; /* model.layers <= 64 (config.c) */
+        for (int32_t l = 0; l < pt->model.layers; l++)
+            fan[l] = pt->batch.fanout[pt->batch.n_fanout == 1 ? 0 : l];
+        frost_sample_opts so = {&p->A, p->symmetric ? NULL : &p->AT, pt->batch.size, pt->model.layers, fan};
+        FROST_TRY(frost_train_sample(m, &d, &so, &o, &out->res));
     } else {
         FROST_TRY(frost_train(m, &d, &o, &out->res));
         if (ev && ev->note) {
@@ -391,14 +398,14 @@ frost_status frost__run_one(const frost_prepared *p, const frost_config *pt, con
     frost__run_out o;
     /* checkpoints: one process, full batch (frost_train) */
     char *ckpt = NULL;
-    if (pt->checkpoint_every > 0 && (env->comm || pt->batch.mode == FROST_BATCH_CLUSTER) && ev && ev->note &&
+    if (pt->checkpoint_every > 0 && (env->comm || pt->batch.mode != FROST_BATCH_FULL) && ev && ev->note &&
         frost__comm_rank(env->comm) == 0) {
         char msg[256];
         snprintf(msg, sizeof msg, "run %s: checkpoint_every is not supported with %s yet: no checkpoints", it->id,
-                 env->comm ? "MPI" : "Cluster-GCN");
+                 env->comm ? "MPI" : pt->batch.mode == FROST_BATCH_CLUSTER ? "Cluster-GCN" : "neighbour sampling");
         ev->note(msg, ev->user);
     }
-    if (pt->checkpoint_every > 0 && !env->comm && pt->batch.mode != FROST_BATCH_CLUSTER) {
+    if (pt->checkpoint_every > 0 && !env->comm && pt->batch.mode == FROST_BATCH_FULL) {
         ckpt = checkpoint_path(output, it->id);
         if (!ckpt) return FROST_ERR_IO;
     }

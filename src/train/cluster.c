@@ -139,6 +139,36 @@ typedef struct cluster_ctx {
     bool *is_train;  /* (N) */
 } cluster_ctx;
 
+frost_status frost__batch_step(frost_model *m, frost_optim *opt, const frost_task_data *d, const frost_train_opts *o,
+                               int64_t e, int64_t step, const int64_t *nodes, int64_t n, const frost_csr *A,
+                               const frost_csr *AT, float *X, int32_t *labels, const int64_t *idx, int64_t n_idx,
+                               double *loss, int64_t *n_lab)
+{
+    const int64_t F = d->F, T = d->task == FROST_TASK_BINARY ? d->C : 1;
+    *loss = 0;
+    *n_lab = 0;
+    for (int64_t k = 0; k < n; k++) {
+        const int64_t v = nodes[k];
+        memcpy(X + k * F, d->X + v * F, (size_t)F * sizeof(float));
+        memcpy(labels + k * T, d->labels + v * T, (size_t)T * sizeof(int32_t));
+    }
+    for (int64_t k = 0; k < n_idx; k++)
+        for (int64_t t = 0; t < T; t++) *n_lab += labels[idx[k] * T + t] >= 0;
+    if (*n_lab == 0) return FROST_OK;
+    frost_status st = frost_model_set_graph(m, A, AT, n);
+    if (st < 0) return st;
+    frost_model_forward(m, X, true, o->seed, step);
+    frost_model_zero_grad(m);
+    float *dz = frost_model_dlogits(m);
+    const float *z = frost_model_logits(m);
+    *loss = frost__train_loss(dz, z, z, d, labels, idx, n_idx, o->entropy_alpha);
+    if (!isfinite(*loss)) return FROST_OK;
+    frost_model_backward(m, X, o->seed, step);
+    frost_optim_step(opt, e);
+    frost_model_after_step(m);
+    return FROST_OK;
+}
+
 static frost_status cluster_epoch(void *vctx, frost_model *m, frost_optim *opt, const frost_task_data *d,
                                   const frost_train_opts *o, int64_t e, double *loss_out)
 {
@@ -148,40 +178,26 @@ static frost_status cluster_epoch(void *vctx, frost_model *m, frost_optim *opt, 
     frost_csr Ab, ATb;
     memset(&Ab, 0, sizeof Ab);
     memset(&ATb, 0, sizeof ATb);
-    const int64_t F = d->F, T = d->task == FROST_TASK_BINARY ? d->C : 1;
     const int64_t nb = frost_cluster_num_batches(c->parts, c->parts_per_batch);
     frost_cluster_order(x->order, c->parts, o->seed, e);
     double loss_sum = 0, weight = 0;
     for (int64_t b = 0; b < nb; b++) {
         const int64_t n = batch_nodes(&x->parts, x->order, c->parts, c->parts_per_batch, b, x->nodes);
         int64_t n_idx = 0, n_lab = 0;
-        for (int64_t k = 0; k < n; k++) {
-            const int64_t v = x->nodes[k];
-            memcpy(x->X + k * F, d->X + v * F, (size_t)F * sizeof(float));
-            memcpy(x->labels + k * T, d->labels + v * T, (size_t)T * sizeof(int32_t));
-            if (x->is_train[v]) {
-                x->idx[n_idx++] = k;
-                for (int64_t t = 0; t < T; t++) n_lab += d->labels[v * T + t] >= 0;
-            }
-        }
-        if (n_lab == 0) continue;
+        for (int64_t k = 0; k < n; k++)
+            if (x->is_train[x->nodes[k]]) x->idx[n_idx++] = k;
+        if (n_idx == 0) continue;
         FROST_TRY(frost_csr_induced(&Ab, c->A, x->nodes, n, x->pos));
         if (c->AT) FROST_TRY(frost_csr_induced(&ATb, c->AT, x->nodes, n, x->pos));
-        FROST_TRY(frost_model_set_graph(m, &Ab, c->AT ? &ATb : NULL, n));
-        const int64_t step = e * nb + b;
-        frost_model_forward(m, x->X, true, o->seed, step);
-        frost_model_zero_grad(m);
-        float *dz = frost_model_dlogits(m);
-        const float *z = frost_model_logits(m);
-        const double loss = frost__train_loss(dz, z, z, d, x->labels, x->idx, n_idx, o->entropy_alpha);
+        double loss;
+        FROST_TRY(frost__batch_step(m, opt, d, o, e, e * nb + b, x->nodes, n, &Ab, c->AT ? &ATb : NULL, x->X,
+                                    x->labels, x->idx, n_idx, &loss, &n_lab));
+        frost_csr_release(&Ab);
+        frost_csr_release(&ATb);
+        if (n_lab == 0) continue;
         loss_sum += loss * (double)n_lab;
         weight += (double)n_lab;
         if (!isfinite(loss)) break;
-        frost_model_backward(m, x->X, o->seed, step);
-        frost_optim_step(opt, e);
-        frost_model_after_step(m);
-        frost_csr_release(&Ab);
-        frost_csr_release(&ATb);
     }
     *loss_out = weight > 0 ? loss_sum / weight : 0.0;
 fail:

@@ -35,6 +35,18 @@ typedef struct frost__train_hooks {
 double frost__train_loss(float *dz, const float *scores, const float *out, const frost_task_data *d,
                          const int32_t *labels, const int64_t *idx, int64_t n_idx, double entropy_alpha);
 
+/* One optimizer step on a mini-batch (cluster.c; Cluster-GCN and neighbour
+ * sampling): rows nodes[0 .. n) of d's features and labels gathered into X
+ * ((n, F)) and labels, the model bound to the batch graph (A, AT; AT NULL
+ * when A is symmetric) with n rows, a train-mode forward with the dropout
+ * masks of `step`, the loss over the local rows idx (n_idx), backward and
+ * the optimizer's step for epoch e. *n_lab receives the labels the loss
+ * counted (0: nothing was done) and *loss the loss (non-finite: no step). */
+frost_status frost__batch_step(frost_model *m, frost_optim *opt, const frost_task_data *d, const frost_train_opts *o,
+                               int64_t e, int64_t step, const int64_t *nodes, int64_t n, const frost_csr *A,
+                               const frost_csr *AT, float *X, int32_t *labels, const int64_t *idx, int64_t n_idx,
+                               double *loss, int64_t *n_lab);
+
 /* The optimizer's state for checkpoints: its floats (moments, velocities),
  * one slab of frost__optim_state_floats, and its step count. */
 size_t frost__optim_state_floats(const frost_optim *o);

@@ -1,0 +1,222 @@
+/*
+ * sample.c - neighbour-sampled mini-batch training (GraphSAGE, Hamilton et
+ * al., NeurIPS 2017; the batches of PyG's NeighborLoader).
+ *
+ * Shape legend: N nodes, F features, B seed nodes of a batch, L hops (the
+ * model's layers), n_b reached nodes of a batch, nnz_b sampled edges.
+ *
+ * An epoch shuffles the training nodes (Fisher-Yates from (seed, SHUFFLE,
+ * epoch)) and takes them B at a time as seeds. Hop h samples, for every node
+ * first reached at hop h - 1 (the seeds at hop 0), fanout[h - 1] of its
+ * in-neighbours without replacement (selection sampling, Knuth's algorithm S:
+ * the chosen entries stay in A's stored order); newly reached nodes join the
+ * batch in order of discovery and are sampled from at the next hop. Nodes
+ * reached at the last hop keep no edges of their own: an L-layer model's
+ * output at a seed needs layer l's values only at nodes within L - l hops.
+ * The batch graph holds the sampled edges over the n_b reached nodes; the
+ * model runs every layer on all of them (as PyG does with the subgraph a
+ * NeighborLoader returns), its aggregation and normalisation recomputed on
+ * that graph, and one optimizer step follows on the loss over the B seeds.
+ * Dropout masks and the sample are drawn per step t = epoch * batches + b.
+ *
+ * With fanout -1 (all in-neighbours) and one batch, a mean or sum
+ * aggregation without batch norm computes the full-batch logits of the
+ * seeds exactly; GCN's symmetric normalisation then differs at the last hop
+ * (its degrees are those of the batch graph), as in PyG.
+ *
+ * Evaluation runs on the full graph.
+ */
+#include "frost/train.h"
+#include "frost/rng.h"
+#include "train/train_impl.h"
+
+#include <math.h>
+#include <string.h>
+
+frost_status frost_sample_neighbors(frost_csr *out, int64_t *nodes, int64_t *n_nodes, const frost_csr *A,
+                                    const int64_t *seeds, int64_t n_seeds, int32_t hops, const int32_t *fanout,
+                                    uint64_t seed, uint64_t step, int32_t *pos)
+{
+    frost_status st = FROST_OK;
+    int32_t *own = NULL, *cols = NULL;
+    int64_t *rowlen = NULL, n = 0, cap = 0, nnz = 0;
+    memset(out, 0, sizeof *out);
+    *n_nodes = 0;
+    const int64_t N = A->n_rows;
+    if (A->n_rows != A->n_cols) return frost__error(FROST_ERR_SHAPE, "neighbour sampling needs a square graph");
+    if (n_seeds < 0 || n_seeds > N || hops < 0)
+        return frost__error(FROST_ERR_RANGE, "%lld seeds, %d hops on a %lld-node graph", (long long)n_seeds, hops,
+                            (long long)N);
+    if (!pos) {
+        FROST_ALLOC(own, N);
+        for (int64_t i = 0; i < N; i++) own[i] = -1;
+        pos = own;
+    }
+    for (; n < n_seeds; n++) {
+        const int64_t v = seeds[n];
+        if (v < 0 || v >= N || pos[v] >= 0)
+            FROST_FAIL(FROST_ERR_INVALID, "seed entry %lld (%lld): %s", (long long)n, (long long)v,
+                       v < 0 || v >= N ? "out of range" : "listed twice");
+        pos[v] = (int32_t)n;
+        nodes[n] = v;
+    }
+    FROST_CALLOC(rowlen, N + 1);
+    frost_rng r;
+    frost_rng_init(&r, seed, frost_rng_stream(FROST_RNG_SAMPLE, step));
+    int64_t lo = 0, hi = n;
+    for (int32_t h = 0; h < hops; h++) {
+        const int64_t fan = fanout[h];
+        for (int64_t k = lo; k < hi; k++) {
+            const int64_t v = nodes[k], b = A->indptr[v], deg = A->indptr[v + 1] - b;
+            int64_t need = fan < 0 || fan >= deg ? deg : fan;
+            if (nnz + need > cap) {
+                cap = 2 * (nnz + need) + 1024;
+                int32_t *g = realloc(cols, (size_t)cap * sizeof *cols);
+                if (!g) FROST_FAIL(FROST_ERR_NOMEM, "neighbour sampling: out of memory for %lld edges", (long long)cap);
+                cols = g;
+            }
+            rowlen[k] = need;
+            for (int64_t j = 0; j < deg && need > 0; j++) {
+                /* algorithm S: entry j is taken with probability need / (deg - j) */
+                if (need < deg - j && frost_rng_next_below(&r, (uint64_t)(deg - j)) >= (uint64_t)need) continue;
+                const int32_t u = A->indices[b + j];
+                if (pos[u] < 0) {
+                    pos[u] = (int32_t)n;
+                    nodes[n++] = u;
+                }
+                cols[nnz++] = pos[u];
+                need--;
+            }
+        }
+        lo = hi;
+        hi = n;
+    }
+    FROST_TRY(frost_csr_alloc(out, n, n, nnz));
+    out->indptr[0] = 0;
+    for (int64_t k = 0; k < n; k++) out->indptr[k + 1] = out->indptr[k] + rowlen[k];
+    if (nnz) memcpy(out->indices, cols, (size_t)nnz * sizeof *cols);
+    *n_nodes = n;
+fail:
+    for (int64_t k = 0; k < n; k++) pos[nodes[k]] = -1;
+    free(own);
+    free(cols);
+    free(rowlen);
+    if (st < 0) frost_csr_release(out);
+    return st;
+}
+
+/* ---- the epoch --------------------------------------------------------------------- */
+
+typedef struct sample_ctx {
+    const frost_sample_opts *s;
+    int64_t *order;  /* (n_train) this epoch's training nodes */
+    int64_t *nodes;  /* (N) */
+    int32_t *pos;    /* (N) -1 */
+    int64_t *idx;    /* (batch_size) 0 .. B-1 */
+    float *X;        /* (cap, F) */
+    int32_t *labels; /* (cap, T) */
+    int64_t cap;     /* rows of X and labels */
+} sample_ctx;
+
+static frost_status grow_rows(sample_ctx *x, const frost_task_data *d, int64_t n)
+{
+    if (n <= x->cap) return FROST_OK;
+    const int64_t T = d->task == FROST_TASK_BINARY ? d->C : 1;
+    int64_t cap = x->cap ? x->cap : 1024;
+    while (cap < n) cap *= 2;
+    if (cap > d->N) cap = d->N;
+    float *X = realloc(x->X, (size_t)(cap * d->F) * sizeof *X);
+    if (!X) return frost__error(FROST_ERR_NOMEM, "neighbour sampling: out of memory for a batch of %lld nodes", (long long)n);
+    x->X = X;
+    int32_t *l = realloc(x->labels, (size_t)(cap * T) * sizeof *l);
+    if (!l) return frost__error(FROST_ERR_NOMEM, "neighbour sampling: out of memory for a batch of %lld nodes", (long long)n);
+    x->labels = l;
+    x->cap = cap;
+    return FROST_OK;
+}
+
+static frost_status sample_epoch(void *vctx, frost_model *m, frost_optim *opt, const frost_task_data *d,
+                                 const frost_train_opts *o, int64_t e, double *loss_out)
+{
+    sample_ctx *x = vctx;
+    const frost_sample_opts *s = x->s;
+    frost_status st = FROST_OK;
+    frost_csr Ab, ATb;
+    memset(&Ab, 0, sizeof Ab);
+    memset(&ATb, 0, sizeof ATb);
+    const int64_t B = s->batch_size, nb = (d->n_train + B - 1) / B;
+    memcpy(x->order, d->train, (size_t)d->n_train * sizeof *x->order);
+    frost_rng r;
+    frost_rng_init(&r, o->seed, frost_rng_stream(FROST_RNG_SHUFFLE, (uint64_t)e));
+    for (int64_t i = d->n_train - 1; i > 0; i--) {
+        const int64_t j = (int64_t)frost_rng_next_below(&r, (uint64_t)i + 1), t = x->order[i];
+        x->order[i] = x->order[j];
+        x->order[j] = t;
+    }
+    double loss_sum = 0, weight = 0;
+    for (int64_t b = 0; b < nb; b++) {
+        const int64_t first = b * B, n_seeds = first + B <= d->n_train ? B : d->n_train - first;
+        const int64_t step = e * nb + b;
+        int64_t n, n_lab;
+        FROST_TRY(frost_sample_neighbors(&Ab, x->nodes, &n, s->A, x->order + first, n_seeds, s->hops, s->fanout,
+                                         o->seed, (uint64_t)step, x->pos));
+        FROST_TRY(frost_csr_transpose(&ATb, &Ab));
+        FROST_TRY(grow_rows(x, d, n));
+        double loss;
+        FROST_TRY(frost__batch_step(m, opt, d, o, e, step, x->nodes, n, &Ab, &ATb, x->X, x->labels, x->idx, n_seeds,
+                                    &loss, &n_lab));
+        frost_csr_release(&Ab);
+        frost_csr_release(&ATb);
+        if (n_lab == 0) continue;
+        loss_sum += loss * (double)n_lab;
+        weight += (double)n_lab;
+        if (!isfinite(loss)) break;
+    }
+    *loss_out = weight > 0 ? loss_sum / weight : 0.0;
+fail:
+    frost_csr_release(&Ab);
+    frost_csr_release(&ATb);
+    /* evaluation (and the caller) see the full graph again */
+    frost_status st2 = frost_model_set_graph(m, s->A, s->AT, d->N);
+    return st < 0 ? st : st2;
+}
+
+frost_status frost_train_sample(frost_model *m, const frost_task_data *d, const frost_sample_opts *s,
+                                const frost_train_opts *o, frost_run_result *res)
+{
+    frost_status st = FROST_OK;
+    sample_ctx x;
+    memset(&x, 0, sizeof x);
+    memset(res, 0, sizeof *res);
+    x.s = s;
+    const int64_t N = d->N;
+    if (d->prior) return frost__error(FROST_ERR_INVALID, "neighbour sampling does not support a prior (reward tuning)");
+    if (s->batch_size < 1 || s->hops < 1 || !s->fanout)
+        return frost__error(FROST_ERR_CONFIG, "neighbour sampling: batch size %d, %d hops; expected >= 1 each",
+                            s->batch_size, s->hops);
+    for (int32_t h = 0; h < s->hops; h++)
+        if (s->fanout[h] == 0 || s->fanout[h] < -1)
+            return frost__error(FROST_ERR_CONFIG, "neighbour sampling: fanout %d at hop %d; expected -1 or >= 1",
+                                s->fanout[h], h + 1);
+    if (!s->A || s->A->n_rows != N || frost_model_num_nodes(m) != N)
+        return frost__error(FROST_ERR_SHAPE, "neighbour sampling needs the model and the graph of all %lld nodes",
+                            (long long)N);
+    if (d->n_train < 1) return frost__error(FROST_ERR_INVALID, "neighbour sampling: the split has no training node");
+    FROST_ALLOC(x.order, d->n_train);
+    FROST_ALLOC(x.nodes, N);
+    FROST_ALLOC(x.pos, N);
+    for (int64_t i = 0; i < N; i++) x.pos[i] = -1;
+    const int64_t B = s->batch_size < d->n_train ? s->batch_size : d->n_train;
+    FROST_ALLOC(x.idx, B);
+    for (int64_t k = 0; k < B; k++) x.idx[k] = k;
+    frost__train_hooks h = {.ctx = &x, .epoch = sample_epoch};
+    st = frost__train(m, d, o, &h, res);
+fail:
+    free(x.order);
+    free(x.nodes);
+    free(x.pos);
+    free(x.idx);
+    free(x.X);
+    free(x.labels);
+    return st;
+}
