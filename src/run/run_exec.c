@@ -172,7 +172,7 @@ frost_status frost__run_train(const frost_prepared *p, const frost_config *pt, c
     o.on_epoch = on_epoch;
     o.user = &ec;
     o.stop = ev ? ev->stop : NULL;
-    if (env->checkpoint && pt->batch.mode == FROST_BATCH_FULL) {
+    if (env->checkpoint) {
         /* the run's id and everything that changes its numbers: the
          * configuration, the data as prepared, the kernels and the version */
         char *canon = frost_config_canonical(out->info.config, 0);
@@ -259,6 +259,10 @@ frost_status frost__run_train(const frost_prepared *p, const frost_config *pt, c
                 ev->note(msg, ev->user);
             }
         }
+        /* a checkpoint belongs to the parts it was trained on, too */
+        if (o.checkpoint)
+            o.checkpoint_key = frost_hash64(&o.checkpoint_key, 8) ^
+                               frost_hash64(env->cluster_part, (size_t)p->ds.num_nodes * sizeof(int32_t));
         frost_cluster_opts co = {&p->A, p->symmetric ? NULL : &p->AT, env->cluster_part, pt->batch.parts,
                                  pt->batch.parts_per_batch};
         FROST_TRY(frost_train_cluster(m, &d, &co, &o, &out->res));
@@ -270,17 +274,17 @@ frost_status frost__run_train(const frost_prepared *p, const frost_config *pt, c
         FROST_TRY(frost_train_sample(m, &d, &so, &o, &out->res));
     } else {
         FROST_TRY(frost_train(m, &d, &o, &out->res));
-        if (ev && ev->note) {
-            char msg[512];
-            if (out->res.resumed_from > 0) {
-                snprintf(msg, sizeof msg, "run %s: continued from its checkpoint after epoch %lld", it->id,
-                         (long long)out->res.resumed_from);
-                ev->note(msg, ev->user);
-            }
-            if (out->res.checkpoint_note[0]) {
-                snprintf(msg, sizeof msg, "run %s: %s", it->id, out->res.checkpoint_note);
-                ev->note(msg, ev->user);
-            }
+    }
+    if (ev && ev->note) {
+        char msg[512];
+        if (out->res.resumed_from > 0) {
+            snprintf(msg, sizeof msg, "run %s: continued from its checkpoint after epoch %lld", it->id,
+                     (long long)out->res.resumed_from);
+            ev->note(msg, ev->user);
+        }
+        if (out->res.checkpoint_note[0]) {
+            snprintf(msg, sizeof msg, "run %s: %s", it->id, out->res.checkpoint_note);
+            ev->note(msg, ev->user);
         }
     }
     if (out->res.stopped) {
@@ -396,16 +400,14 @@ frost_status frost__run_one(const frost_prepared *p, const frost_config *pt, con
                             const char *output, const frost_runner_events *ev, frost__run_env *env)
 {
     frost__run_out o;
-    /* checkpoints: one process, full batch (frost_train) */
+    /* checkpoints: one process (full batch, Cluster-GCN, neighbour sampling) */
     char *ckpt = NULL;
-    if (pt->checkpoint_every > 0 && (env->comm || pt->batch.mode != FROST_BATCH_FULL) && ev && ev->note &&
-        frost__comm_rank(env->comm) == 0) {
+    if (pt->checkpoint_every > 0 && env->comm && ev && ev->note && frost__comm_rank(env->comm) == 0) {
         char msg[256];
-        snprintf(msg, sizeof msg, "run %s: checkpoint_every is not supported with %s yet: no checkpoints", it->id,
-                 env->comm ? "MPI" : pt->batch.mode == FROST_BATCH_CLUSTER ? "Cluster-GCN" : "neighbour sampling");
+        snprintf(msg, sizeof msg, "run %s: checkpoint_every is not supported with MPI yet: no checkpoints", it->id);
         ev->note(msg, ev->user);
     }
-    if (pt->checkpoint_every > 0 && !env->comm && pt->batch.mode == FROST_BATCH_FULL) {
+    if (pt->checkpoint_every > 0 && !env->comm) {
         ckpt = checkpoint_path(output, it->id);
         if (!ckpt) return FROST_ERR_IO;
     }

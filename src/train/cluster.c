@@ -240,7 +240,7 @@ frost_status frost_train_cluster(frost_model *m, const frost_task_data *d, const
     FROST_ALLOC(x.idx, x.cap);
     FROST_CALLOC(x.is_train, N);
     for (int64_t k = 0; k < d->n_train; k++) x.is_train[d->train[k]] = true;
-    frost__train_hooks h = {.ctx = &x, .epoch = cluster_epoch};
+    frost__train_hooks h = {.ctx = &x, .epoch = cluster_epoch, .resumable = true};
     st = frost__train(m, d, o, &h, res);
 fail:
     part_index_release(&x.parts);

@@ -209,7 +209,7 @@ frost_status frost_train_sample(frost_model *m, const frost_task_data *d, const 
     const int64_t B = s->batch_size < d->n_train ? s->batch_size : d->n_train;
     FROST_ALLOC(x.idx, B);
     for (int64_t k = 0; k < B; k++) x.idx[k] = k;
-    frost__train_hooks h = {.ctx = &x, .epoch = sample_epoch};
+    frost__train_hooks h = {.ctx = &x, .epoch = sample_epoch, .resumable = true};
     st = frost__train(m, d, o, &h, res);
 fail:
     free(x.order);

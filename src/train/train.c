@@ -299,7 +299,7 @@ frost_status frost__train(frost_model *m, const frost_task_data *d, const frost_
 
     int64_t since_best = 0, e0 = 0;
     bool ckpt_off = false;
-    const bool ckpt = o->checkpoint && o->checkpoint_every > 0 && !h;
+    const bool ckpt = o->checkpoint && o->checkpoint_every > 0 && (!h || h->resumable);
     const char *why = "";
     unsigned char *saved = ckpt ? ckpt_read(o->checkpoint, o->checkpoint_key, m, opt, o->epochs, &why) : NULL;
     if (*why) snprintf(res->checkpoint_note, sizeof res->checkpoint_note, "its checkpoint was not used (%s)", why);

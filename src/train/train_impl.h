@@ -24,6 +24,9 @@ typedef struct frost__train_hooks {
                              double *test);
     /* Whether any process wants to stop (NULL: this process's flag). */
     bool (*any)(void *ctx, bool flag);
+    /* One process, and epoch e depends only on the model, the optimizer and
+     * (seed, e): a checkpoint (o->checkpoint) may continue the run. */
+    bool resumable;
 } frost__train_hooks;
 
 /* The training loss and its gradient, chosen here and nowhere else: binary

@@ -156,16 +156,16 @@ Test(crash, sigkill_at_random_moments_then_resume)
  * batch norm, dropout, AdamW and a cosine schedule, so the optimizer's
  * moments and step count, the scores, the running statistics and the best
  * state so far all have to come back. */
-Test(crash, sigkill_mid_run_continues_from_its_checkpoint)
+/* Runs body (one run, run id `id`, 120 epochs, checkpoint_every = 4) into
+ * dir/ref.h5 uninterrupted, and into dir/ck.h5 killed with SIGKILL once its
+ * second checkpoint is there, then run again: the two end bit-identical
+ * (logits hash, best epoch, metrics, every epoch's loss and validation
+ * metric). The killed run's checkpoint is kept as dir/saved.ckpt. */
+static void kill_and_continue(const char *body, const char *id)
 {
-    dir = tu_tmpdir();
-    const frost_synth_opts o = tu_synth_opts(6000, 30000, 64, 0);
-    tu_synth(tu_path(dir, "d.h5"), &o);
-    const char *body = "method = \"slt\";\nepochs = 120;\nruns = 1;\neval_every = 3;\ncheckpoint_every = 4;\n"
-                       "model = { hidden = 128; norm = \"batch\"; dropout = 0.3; };\n"
-                       "optim = { name = \"adamw\"; lr = 0.01; schedule = \"cosine\"; };\n"
-                       "slt = { sparsity = 0.5; freeze = 0.2; };\n";
     char text[2048];
+    remove(tu_path(dir, "ref.h5"));
+    remove(tu_path(dir, "ck.h5"));
     snprintf(text, sizeof text, "dataset = \"%s/d.h5\";\noutput = \"%s/ref.h5\";\n%s", dir, dir, body);
     tu_writef(dir, "ref.cfg", text);
     snprintf(text, sizeof text, "dataset = \"%s/d.h5\";\noutput = \"%s/ck.h5\";\n%s", dir, dir, body);
@@ -200,7 +200,7 @@ Test(crash, sigkill_mid_run_continues_from_its_checkpoint)
     cr_assert(killed && WIFSIGNALED(status), "the run finished before a second checkpoint (status %d)", status);
     cr_assert_not(tu_exists(tu_path(dir, "ck.h5")), "killed mid-run, nothing stored yet");
     char cmd[4000];
-    snprintf(cmd, sizeof cmd, "cp '%s/slt-gcn-seed0.ckpt' '%s/saved.ckpt'", ck, dir);
+    snprintf(cmd, sizeof cmd, "cp '%s/%s.ckpt' '%s/saved.ckpt'", ck, id, dir);
     cr_assert_eq(system(cmd), 0, "no checkpoint named by the run id");
 
     static tu_run R; /* large: not on the stack */
@@ -216,7 +216,7 @@ Test(crash, sigkill_mid_run_continues_from_its_checkpoint)
     cr_assert_eq(b.n, 1);
     const frost_run_info *x = &a.runs[0], *y = &b.runs[0];
     cr_assert_str_eq(x->id, y->id);
-    cr_assert_str_eq(x->logits_hash, y->logits_hash, "logits differ after the restart");
+    cr_assert_str_eq(x->logits_hash, y->logits_hash, "%s: logits differ after the restart", id);
     cr_assert_eq(x->best_epoch, y->best_epoch);
     cr_assert_eq(x->test_metric, y->test_metric);
     cr_assert_eq(x->val_metric, y->val_metric);
@@ -229,13 +229,34 @@ Test(crash, sigkill_mid_run_continues_from_its_checkpoint)
     cr_assert_eq(nx, 120);
     cr_assert_eq(ny, nx);
     for (int64_t k = 0; k < nx; k++) {
-        cr_assert(memcmp(&hx[k].loss, &hy[k].loss, sizeof hx[k].loss) == 0, "epoch %lld loss differs", (long long)k + 1);
+        cr_assert(memcmp(&hx[k].loss, &hy[k].loss, sizeof hx[k].loss) == 0, "%s: epoch %lld loss differs", id, (long long)k + 1);
         cr_assert(memcmp(&hx[k].valid_metric, &hy[k].valid_metric, sizeof(double)) == 0, "epoch %lld", (long long)k + 1);
     }
     free(hx);
     free(hy);
     frost_results_release(&a);
     frost_results_release(&b);
+}
+
+Test(crash, sigkill_mid_run_continues_from_its_checkpoint)
+{
+    dir = tu_tmpdir();
+    const frost_synth_opts o = tu_synth_opts(6000, 30000, 64, 0);
+    tu_synth(tu_path(dir, "d.h5"), &o);
+    const char *body = "method = \"slt\";\nepochs = 120;\nruns = 1;\neval_every = 3;\ncheckpoint_every = 4;\n"
+                       "model = { hidden = 128; norm = \"batch\"; dropout = 0.3; };\n"
+                       "optim = { name = \"adamw\"; lr = 0.01; schedule = \"cosine\"; };\n"
+                       "slt = { sparsity = 0.5; freeze = 0.2; };\n";
+    /* the mini-batch trainers too: Cluster-GCN and neighbour sampling */
+    char mb[1024];
+    snprintf(mb, sizeof mb, "%sbatch = { mode = \"cluster\"; parts = 6; parts_per_batch = 2; };\n", body);
+    kill_and_continue(mb, "slt-gcn-seed0");
+    snprintf(mb, sizeof mb, "%sbatch = { mode = \"neighbor\"; size = 256; fanout = [5, 3]; };\n", body);
+    kill_and_continue(mb, "slt-gcn-seed0");
+    kill_and_continue(body, "slt-gcn-seed0");
+    char text[2048], cmd[4000], ck[1200];
+    static tu_run R; /* large: not on the stack */
+    snprintf(ck, sizeof ck, "%s/ck.h5.checkpoints", dir);
 
     /* a checkpoint left beside a run already stored (a kill between the
      * store and its removal) goes at the next run of the command */
