@@ -83,7 +83,7 @@ typedef enum frost_batch_mode {
     FROST_BATCH_NEIGHBOR = 2
 } frost_batch_mode;
 
-#define FROST_MAX_FANOUT 16 /* hops of neighbour sampling */
+#define FROST_MAX_FANOUT 64 /* hops of neighbour sampling (model.layers <= 64) */
 
 typedef struct frost_batch_spec {
     frost_batch_mode mode;

@@ -148,11 +148,17 @@ FROST_API frost_status frost_train_sample(frost_model *m, const frost_task_data 
  * receives the sampled graph (row k: the sampled in-neighbours of nodes[k],
  * as positions in nodes, in A's stored order), nodes (room for A's N rows)
  * the reached nodes, seeds first, and *n_nodes their count. Draws from
- * (seed, stream (SAMPLE, step)). pos: an optional map of N entries, all -1
- * on entry and again on return (NULL: one is allocated). */
+ * (seed, stream (SAMPLE, step)). fanout: hops entries, each -1 (all) or
+ * >= 1. pos: an optional map of N entries, all -1 on entry and again on
+ * return (NULL: one is allocated). */
 FROST_API frost_status frost_sample_neighbors(frost_csr *out, int64_t *nodes, int64_t *n_nodes, const frost_csr *A,
                                               const int64_t *seeds, int64_t n_seeds, int32_t hops,
                                               const int32_t *fanout, uint64_t seed, uint64_t step, int32_t *pos);
+
+/* The training nodes' order in an epoch: train (n) shuffled by a
+ * Fisher-Yates permutation drawn from (seed, SHUFFLE, epoch); batch b is
+ * entries b * batch_size onwards. */
+FROST_API void frost_sample_order(int64_t *order, const int64_t *train, int64_t n, uint64_t seed, int64_t epoch);
 
 /* Eval-mode forward and the metric on the three parts of the split. */
 FROST_API frost_status frost_evaluate(frost_model *m, const frost_task_data *d, double *train, double *valid,

@@ -183,7 +183,7 @@ static const key_def keys[] = {
      "neighbour sampling: training (seed) nodes per mini-batch, shuffled every epoch"},
     {"batch.fanout", KT_FANOUT, OFF(batch.fanout), 0, -1, 1e6, NULL, K_NEIGHBOR,
      "neighbour sampling: in-neighbours sampled per node at each hop, the seeds' hop first (PyG's num_neighbors); "
-     "one value for every hop or one per layer; -1 takes all"},
+     "one value for every hop or one per layer; -1 takes all; not a sweep axis"},
     {"mpi.mode", KT_ENUM, OFF(mpi.mode), 0, 0, 0, mpimode_names, K_NOID | K_EXEC,
      "under mpirun: graph (every run trained by all processes, one METIS part each) or runs (runs dealt out, one "
      "process each)"},
@@ -377,8 +377,8 @@ static frost_status apply_scalar(frost_config *c, const key_def *k, const config
             const config_setting_t *e = one ? s : config_setting_get_elem(s, (unsigned)i);
             int et = config_setting_type(e);
             if (et != CONFIG_TYPE_INT && et != CONFIG_TYPE_INT64)
-                return frost__error(FROST_ERR_CONFIG, "%s: %s: expected integers, found %s", where, k->name,
-                                    type_word(et));
+                return frost__error(FROST_ERR_CONFIG, "%s: %s: expected integers, found %s (a fanout cannot be swept)",
+                                    where, k->name, type_word(et));
             long long x = config_setting_get_int64(e);
             if (x != -1 && (x < 1 || x > (long long)k->hi))
                 return frost__error(FROST_ERR_CONFIG, "%s: %s: %lld is out of range; expected -1 (all) or 1 .. %.0f",
@@ -991,6 +991,8 @@ int32_t frost_config_seeds(const frost_config *c, int64_t *seeds, int32_t cap)
 static bool relevant(const frost_config *c, const key_def *k)
 {
     if (k->flags & K_EXEC) return false;
+    /* the mode itself whenever it is not full batch (full-batch ids stay as they were) */
+    if (k->type == KT_ENUM && k->off == offsetof(frost_config, batch.mode)) return c->batch.mode != FROST_BATCH_FULL;
     if ((k->flags & K_BATCH) && c->batch.mode != FROST_BATCH_CLUSTER) return false;
     if ((k->flags & K_NEIGHBOR) && c->batch.mode != FROST_BATCH_NEIGHBOR) return false;
     if ((k->flags & K_SLT) && c->method == FROST_METHOD_PRT && c->prt.reward_slt) return true;

@@ -267,7 +267,7 @@ frost_status frost__run_train(const frost_prepared *p, const frost_config *pt, c
                                  pt->batch.parts_per_batch};
         FROST_TRY(frost_train_cluster(m, &d, &co, &o, &out->res));
     } else if (pt->batch.mode == FROST_BATCH_NEIGHBOR) {
-        int32_t fan[64]; /* model.layers <= 64 (config.c) */
+        int32_t fan[FROST_MAX_FANOUT];
         for (int32_t l = 0; l < pt->model.layers; l++)
             fan[l] = pt->batch.fanout[pt->batch.n_fanout == 1 ? 0 : l];
         frost_sample_opts so = {&p->A, p->symmetric ? NULL : &p->AT, pt->batch.size, pt->model.layers, fan};

@@ -201,9 +201,41 @@ Test(config, effective_text_reads_back_identically, .init = setup, .fini = teard
     c.method = FROST_METHOD_TRAINED;
     char *t3 = frost_config_to_text(&c);
     cr_assert_null(strstr(t3, "slt"), "%s", t3);
+    cr_assert_null(strstr(t3, "batch"), "full batch prints no batch keys: %s", t3);
     free(t1);
     free(t2);
     free(t3);
+    /* a batch mode: the mode and its own keys, read back the same, and a run
+     * id of its own (a sweep over the modes keeps every point) */
+    const char *modes[] = {"batch = { mode = \"neighbor\"; size = 32; fanout = [15, 10]; };\n",
+                           "batch = { mode = \"cluster\"; parts = 8; };\n"};
+    for (int k = 0; k < 2; k++) {
+        char text[512], id1[128], id2[128];
+        snprintf(text, sizeof text, "dataset = \"cora\";\n%s", modes[k]);
+        cr_assert_eq(load_text(&c, text), FROST_OK, "%s", frost_last_error());
+        t1 = frost_config_to_text(&c);
+        cr_assert(strstr(t1, k ? "mode = \"cluster\";" : "mode = \"neighbor\";"), "%s", t1);
+        cr_assert(k || strstr(t1, "fanout = [15, 10];"), "%s", t1);
+        cr_assert_null(strstr(t1, k ? "fanout" : "parts"), "the other mode's keys: %s", t1);
+        cr_assert_eq(load_text(&d, t1), FROST_OK, "%s\n%s", frost_last_error(), t1);
+        t2 = frost_config_to_text(&d);
+        cr_assert_str_eq(t1, t2);
+        frost_config_run_id(&c, &c, 0, id1, sizeof id1);
+        frost_config_run_id(&d, &d, 0, id2, sizeof id2);
+        cr_assert_str_eq(id1, id2);
+        free(t1);
+        free(t2);
+    }
+    cr_assert_eq(load_text(&c, "dataset = \"cora\";\nbatch = { mode = [\"full\", \"neighbor\", \"cluster\"]; };\n"),
+                 FROST_OK);
+    cr_assert_eq(frost_config_num_points(&c), 3);
+    char ids[3][128];
+    for (int k = 0; k < 3; k++) {
+        frost_config pt;
+        cr_assert_eq(frost_config_point(&c, k, &pt), FROST_OK);
+        frost_config_run_id(&pt, &c, 0, ids[k], sizeof ids[k]);
+        for (int j = 0; j < k; j++) cr_assert_str_neq(ids[j], ids[k], "two modes of a sweep share the run id %s", ids[k]);
+    }
 }
 
 Test(config, readme_lists_exactly_the_keys_of_the_code)

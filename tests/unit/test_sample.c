@@ -9,9 +9,11 @@
  *   - fanout -1 (or >= the degree) takes the whole row;
  *   - the same (seed, step) gives the same batch, another step another one;
  *   - each neighbour of a node is drawn with probability fanout / degree
- *     (frequencies over 4000 steps within 5 standard deviations);
- *   - bad seeds (repeated, out of range) are errors and the position map
- *     is left all -1.
+ *     (frequencies over 4000 steps within 5 standard deviations), by both
+ *     of the sampler's methods;
+ *   - every epoch shuffles the training nodes, the same epoch alike;
+ *   - bad seeds (repeated, out of range) and fanouts (0, < -1, none) are
+ *     errors and the position map is left all -1.
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -156,21 +158,18 @@ Test(sample, all_neighbours_take_whole_rows_and_draws_follow_seed_and_step)
     frost_csr_release(&A);
 }
 
-Test(sample, each_neighbour_is_drawn_with_probability_fanout_over_degree)
+/* Node 0 aggregates from nodes 1 .. 40; draw K of them STEPS times: each
+ * neighbour's count within 5 standard deviations of STEPS K / 40. */
+static void draw_frequencies(int K)
 {
-    /* node 0 aggregates from nodes 1 .. 40; draw 7 of them, 4000 times */
-    enum { D = 40, K = 7, STEPS = 4000 };
+    enum { D = 40, STEPS = 4000 };
     int32_t s[D], d[D];
     for (int j = 0; j < D; j++) s[j] = 0, d[j] = j + 1;
     frost_csr A;
     const frost_csr_build_opts o = frost_csr_build_opts_default();
     cr_assert_eq(frost_csr_from_edges(&A, D + 1, D, s, d, &o, NULL), FROST_OK);
-    /* the sampler reads rows: the one row that holds the 40 entries */
-    int64_t v = -1;
-    for (int64_t i = 0; i <= D; i++)
-        if (A.indptr[i + 1] - A.indptr[i] == D) v = i;
-    cr_assert_geq(v, 0);
-    int64_t count[D + 1] = {0}, nodes[D + 1], n;
+    cr_assert_eq(A.indptr[1] - A.indptr[0], D);
+    int64_t v = 0, count[D + 1] = {0}, nodes[D + 1], n;
     int32_t *pos = malloc((D + 1) * sizeof *pos);
     for (int i = 0; i <= D; i++) pos[i] = -1;
     const int32_t fan[] = {K};
@@ -183,13 +182,38 @@ Test(sample, each_neighbour_is_drawn_with_probability_fanout_over_degree)
         for (int i = 0; i <= D; i++) cr_assert_eq(pos[i], -1, "the lent position map was not restored");
     }
     const double p = (double)K / D, mean = STEPS * p, sd = sqrt(STEPS * p * (1 - p));
-    for (int64_t u = 0; u <= D; u++) {
-        if (u == v) continue;
-        cr_assert_leq(fabs((double)count[u] - mean), 5 * sd, "neighbour %lld drawn %lld times in %d (expected %.0f)",
-                      (long long)u, (long long)count[u], STEPS, mean);
-    }
+    for (int64_t u = 1; u <= D; u++)
+        cr_assert_leq(fabs((double)count[u] - mean), 5 * sd, "K %d: neighbour %lld drawn %lld times in %d (expected %.0f)",
+                      K, (long long)u, (long long)count[u], STEPS, mean);
     free(pos);
     frost_csr_release(&A);
+}
+
+Test(sample, each_neighbour_is_drawn_with_probability_fanout_over_degree)
+{
+    draw_frequencies(7);  /* a few of many: Floyd's algorithm */
+    draw_frequencies(1);
+    draw_frequencies(25); /* most of them: selection sampling */
+}
+
+Test(sample, epochs_shuffle_the_training_nodes)
+{
+    int64_t train[200], a[200], b[200], c[200];
+    for (int i = 0; i < 200; i++) train[i] = 3 * i + 1;
+    frost_sample_order(a, train, 200, 11, 0);
+    frost_sample_order(b, train, 200, 11, 1);
+    frost_sample_order(c, train, 200, 11, 0);
+    cr_assert_eq(memcmp(a, c, sizeof a), 0, "the same epoch gave another order");
+    int moved = 0, same = 0, seen[600] = {0};
+    for (int i = 0; i < 200; i++) {
+        moved += a[i] != train[i];
+        same += a[i] == b[i];
+        cr_assert(a[i] >= 1 && a[i] < 600 && a[i] % 3 == 1 && !seen[a[i]], "not a permutation of the training nodes");
+        seen[a[i]] = 1;
+    }
+    /* a random permutation keeps about one entry in place */
+    cr_assert_geq(moved, 190, "epoch 0 left %d of 200 nodes in place", 200 - moved);
+    cr_assert_leq(same, 10, "epochs 0 and 1 agree at %d of 200 places", same);
 }
 
 Test(sample, bad_seeds_are_errors_and_leave_the_map_clean)
@@ -207,5 +231,11 @@ Test(sample, bad_seeds_are_errors_and_leave_the_map_clean)
     cr_assert(strstr(frost_last_error(), "out of range"), "%s", frost_last_error());
     for (int i = 0; i < 50; i++) cr_assert_eq(pos[i], -1);
     cr_assert_null(S.indptr);
+    const int32_t zero[] = {0}, neg[] = {-2};
+    const int64_t one[] = {4};
+    cr_assert_eq(frost_sample_neighbors(&S, nodes, &n, &A, one, 1, 1, zero, 1, 0, pos), FROST_ERR_RANGE);
+    cr_assert_eq(frost_sample_neighbors(&S, nodes, &n, &A, one, 1, 1, neg, 1, 0, pos), FROST_ERR_RANGE);
+    cr_assert(strstr(frost_last_error(), "fanout -2 at hop 1"), "%s", frost_last_error());
+    cr_assert_eq(frost_sample_neighbors(&S, nodes, &n, &A, one, 1, 1, NULL, 1, 0, pos), FROST_ERR_RANGE);
     frost_csr_release(&A);
 }
