@@ -133,79 +133,38 @@ typedef struct cluster_ctx {
     int64_t cap;     /* most nodes a batch can have: the q largest parts */
     int64_t *nodes;  /* (cap) */
     int32_t *pos;    /* (N) -1 */
-    float *X;        /* (cap, F) */
-    int32_t *labels; /* (cap, T) */
     int64_t *idx;    /* (cap) training nodes of the batch, local ids */
     bool *is_train;  /* (N) */
+    frost__batch_rows rows;
 } cluster_ctx;
 
-frost_status frost__batch_step(frost_model *m, frost_optim *opt, const frost_task_data *d, const frost_train_opts *o,
-                               int64_t e, int64_t step, const int64_t *nodes, int64_t n, const frost_csr *A,
-                               const frost_csr *AT, float *X, int32_t *labels, const int64_t *idx, int64_t n_idx,
-                               double *loss, int64_t *n_lab)
+/* Batch b: the parts' nodes, the subgraph they induce, their training nodes. */
+static frost_status cluster_batch(void *vctx, const frost_task_data *d, const frost_train_opts *o, int64_t e,
+                                  int64_t b, frost__batch *bt)
 {
-    const int64_t F = d->F, T = d->task == FROST_TASK_BINARY ? d->C : 1;
-    *loss = 0;
-    *n_lab = 0;
-    for (int64_t k = 0; k < n; k++) {
-        const int64_t v = nodes[k];
-        memcpy(X + k * F, d->X + v * F, (size_t)F * sizeof(float));
-        memcpy(labels + k * T, d->labels + v * T, (size_t)T * sizeof(int32_t));
-    }
-    for (int64_t k = 0; k < n_idx; k++)
-        for (int64_t t = 0; t < T; t++) *n_lab += labels[idx[k] * T + t] >= 0;
-    if (*n_lab == 0) return FROST_OK;
-    frost_status st = frost_model_set_graph(m, A, AT, n);
-    if (st < 0) return st;
-    frost_model_forward(m, X, true, o->seed, step);
-    frost_model_zero_grad(m);
-    float *dz = frost_model_dlogits(m);
-    const float *z = frost_model_logits(m);
-    *loss = frost__train_loss(dz, z, z, d, labels, idx, n_idx, o->entropy_alpha);
-    if (!isfinite(*loss)) return FROST_OK;
-    frost_model_backward(m, X, o->seed, step);
-    frost_optim_step(opt, e);
-    frost_model_after_step(m);
-    return FROST_OK;
-}
-
-static frost_status cluster_epoch(void *vctx, frost_model *m, frost_optim *opt, const frost_task_data *d,
-                                  const frost_train_opts *o, int64_t e, double *loss_out)
-{
+    (void)d;
     cluster_ctx *x = vctx;
     const frost_cluster_opts *c = x->c;
     frost_status st = FROST_OK;
-    frost_csr Ab, ATb;
-    memset(&Ab, 0, sizeof Ab);
-    memset(&ATb, 0, sizeof ATb);
-    const int64_t nb = frost_cluster_num_batches(c->parts, c->parts_per_batch);
-    frost_cluster_order(x->order, c->parts, o->seed, e);
-    double loss_sum = 0, weight = 0;
-    for (int64_t b = 0; b < nb; b++) {
-        const int64_t n = batch_nodes(&x->parts, x->order, c->parts, c->parts_per_batch, b, x->nodes);
-        int64_t n_idx = 0, n_lab = 0;
-        for (int64_t k = 0; k < n; k++)
-            if (x->is_train[x->nodes[k]]) x->idx[n_idx++] = k;
-        if (n_idx == 0) continue;
-        FROST_TRY(frost_csr_induced(&Ab, c->A, x->nodes, n, x->pos));
-        if (c->AT) FROST_TRY(frost_csr_induced(&ATb, c->AT, x->nodes, n, x->pos));
-        double loss;
-        FROST_TRY(frost__batch_step(m, opt, d, o, e, e * nb + b, x->nodes, n, &Ab, c->AT ? &ATb : NULL, x->X,
-                                    x->labels, x->idx, n_idx, &loss, &n_lab));
-        frost_csr_release(&Ab);
-        frost_csr_release(&ATb);
-        if (n_lab == 0) continue;
-        loss_sum += loss * (double)n_lab;
-        weight += (double)n_lab;
-        if (!isfinite(loss)) break;
-    }
-    *loss_out = weight > 0 ? loss_sum / weight : 0.0;
+    if (b == 0) frost_cluster_order(x->order, c->parts, o->seed, e);
+    const int64_t n = batch_nodes(&x->parts, x->order, c->parts, c->parts_per_batch, b, x->nodes);
+    int64_t n_idx = 0;
+    for (int64_t k = 0; k < n; k++)
+        if (x->is_train[x->nodes[k]]) x->idx[n_idx++] = k;
+    bt->nodes = x->nodes, bt->n = n, bt->idx = x->idx, bt->n_idx = n_idx;
+    if (n_idx == 0) return FROST_OK;
+    FROST_TRY(frost_csr_induced(&bt->A, c->A, x->nodes, n, x->pos));
+    if (c->AT) FROST_TRY(frost_csr_induced(&bt->AT, c->AT, x->nodes, n, x->pos));
 fail:
-    frost_csr_release(&Ab);
-    frost_csr_release(&ATb);
-    /* evaluation (and the caller) see the full graph again */
-    frost_status st2 = frost_model_set_graph(m, c->A, c->AT, d->N);
-    return st < 0 ? st : st2;
+    return st;
+}
+
+static frost_status cluster_epoch(void *vctx, frost_model *m, frost_optim *opt, const frost_task_data *d,
+                                  const frost_train_opts *o, int64_t e, double *loss)
+{
+    cluster_ctx *x = vctx;
+    return frost__batch_epoch(m, opt, d, o, e, frost_cluster_num_batches(x->c->parts, x->c->parts_per_batch),
+                              cluster_batch, x, &x->rows, x->c->A, x->c->AT, loss);
 }
 
 frost_status frost_train_cluster(frost_model *m, const frost_task_data *d, const frost_cluster_opts *c,
@@ -217,7 +176,7 @@ frost_status frost_train_cluster(frost_model *m, const frost_task_data *d, const
     memset(&x, 0, sizeof x);
     memset(res, 0, sizeof *res);
     x.c = c;
-    const int64_t N = d->N, F = d->F, T = d->task == FROST_TASK_BINARY ? d->C : 1;
+    const int64_t N = d->N;
     if (d->prior) return frost__error(FROST_ERR_INVALID, "Cluster-GCN batches do not support a prior (reward tuning)");
     if (c->parts < 1 || c->parts_per_batch < 1 || c->parts_per_batch > c->parts)
         return frost__error(FROST_ERR_CONFIG, "batch.parts_per_batch is %d with %d parts; expected 1 .. parts",
@@ -235,8 +194,6 @@ frost_status frost_train_cluster(frost_model *m, const frost_task_data *d, const
     FROST_ALLOC(x.nodes, x.cap);
     FROST_ALLOC(x.pos, N);
     for (int64_t i = 0; i < N; i++) x.pos[i] = -1;
-    FROST_ALLOC(x.X, x.cap * F);
-    FROST_ALLOC(x.labels, x.cap * T);
     FROST_ALLOC(x.idx, x.cap);
     FROST_CALLOC(x.is_train, N);
     for (int64_t k = 0; k < d->n_train; k++) x.is_train[d->train[k]] = true;
@@ -248,8 +205,7 @@ fail:
     free(x.order);
     free(x.nodes);
     free(x.pos);
-    free(x.X);
-    free(x.labels);
+    frost__batch_rows_release(&x.rows);
     free(x.idx);
     free(x.is_train);
     return st;

@@ -165,69 +165,38 @@ void frost_sample_order(int64_t *order, const int64_t *train, int64_t n, uint64_
 
 typedef struct sample_ctx {
     const frost_sample_opts *s;
-    int64_t *order;  /* (n_train) this epoch's training nodes */
-    int64_t *nodes;  /* (N) */
-    int32_t *pos;    /* (N) -1 */
-    int64_t *idx;    /* (batch_size) 0 .. B-1 */
-    float *X;        /* (cap, F) */
-    int32_t *labels; /* (cap, T) */
-    int64_t cap;     /* rows of X and labels */
+    int64_t *order; /* (n_train) this epoch's training nodes */
+    int64_t *nodes; /* (N) */
+    int32_t *pos;   /* (N) -1 */
+    int64_t *idx;   /* (batch_size) 0 .. B-1: the seeds come first */
+    frost__batch_rows rows;
 } sample_ctx;
 
-static frost_status grow_rows(sample_ctx *x, const frost_task_data *d, int64_t n)
-{
-    if (n <= x->cap) return FROST_OK;
-    const int64_t T = d->task == FROST_TASK_BINARY ? d->C : 1;
-    int64_t cap = x->cap ? x->cap : 1024;
-    while (cap < n) cap *= 2;
-    if (cap > d->N) cap = d->N;
-    float *X = realloc(x->X, (size_t)(cap * d->F) * sizeof *X);
-    if (!X) return frost__error(FROST_ERR_NOMEM, "neighbour sampling: out of memory for a batch of %lld nodes", (long long)n);
-    x->X = X;
-    int32_t *l = realloc(x->labels, (size_t)(cap * T) * sizeof *l);
-    if (!l) return frost__error(FROST_ERR_NOMEM, "neighbour sampling: out of memory for a batch of %lld nodes", (long long)n);
-    x->labels = l;
-    x->cap = cap;
-    return FROST_OK;
-}
-
-static frost_status sample_epoch(void *vctx, frost_model *m, frost_optim *opt, const frost_task_data *d,
-                                 const frost_train_opts *o, int64_t e, double *loss_out)
+/* Batch b: seeds b * B onwards of the epoch's order, their sampled neighbourhood. */
+static frost_status sample_batch(void *vctx, const frost_task_data *d, const frost_train_opts *o, int64_t e,
+                                 int64_t b, frost__batch *bt)
 {
     sample_ctx *x = vctx;
     const frost_sample_opts *s = x->s;
     frost_status st = FROST_OK;
-    frost_csr Ab, ATb;
-    memset(&Ab, 0, sizeof Ab);
-    memset(&ATb, 0, sizeof ATb);
-    const int64_t B = s->batch_size, nb = (d->n_train + B - 1) / B;
-    frost_sample_order(x->order, d->train, d->n_train, o->seed, e);
-    double loss_sum = 0, weight = 0;
-    for (int64_t b = 0; b < nb; b++) {
-        const int64_t first = b * B, n_seeds = first + B <= d->n_train ? B : d->n_train - first;
-        const int64_t step = e * nb + b;
-        int64_t n, n_lab;
-        FROST_TRY(frost_sample_neighbors(&Ab, x->nodes, &n, s->A, x->order + first, n_seeds, s->hops, s->fanout,
-                                         o->seed, (uint64_t)step, x->pos));
-        FROST_TRY(frost_csr_transpose(&ATb, &Ab));
-        FROST_TRY(grow_rows(x, d, n));
-        double loss;
-        FROST_TRY(frost__batch_step(m, opt, d, o, e, step, x->nodes, n, &Ab, &ATb, x->X, x->labels, x->idx, n_seeds,
-                                    &loss, &n_lab));
-        frost_csr_release(&Ab);
-        frost_csr_release(&ATb);
-        if (n_lab == 0) continue;
-        loss_sum += loss * (double)n_lab;
-        weight += (double)n_lab;
-        if (!isfinite(loss)) break;
-    }
-    *loss_out = weight > 0 ? loss_sum / weight : 0.0;
+    const int64_t B = s->batch_size, nb = (d->n_train + B - 1) / B, first = b * B;
+    const int64_t n_seeds = first + B <= d->n_train ? B : d->n_train - first;
+    if (b == 0) frost_sample_order(x->order, d->train, d->n_train, o->seed, e);
+    FROST_TRY(frost_sample_neighbors(&bt->A, x->nodes, &bt->n, s->A, x->order + first, n_seeds, s->hops, s->fanout,
+                                     o->seed, (uint64_t)(e * nb + b), x->pos));
+    FROST_TRY(frost_csr_transpose(&bt->AT, &bt->A));
+    bt->nodes = x->nodes, bt->idx = x->idx, bt->n_idx = n_seeds;
 fail:
-    frost_csr_release(&Ab);
-    frost_csr_release(&ATb);
-    /* evaluation (and the caller) see the full graph again */
-    frost_status st2 = frost_model_set_graph(m, s->A, s->AT, d->N);
-    return st < 0 ? st : st2;
+    return st;
+}
+
+static frost_status sample_epoch(void *vctx, frost_model *m, frost_optim *opt, const frost_task_data *d,
+                                 const frost_train_opts *o, int64_t e, double *loss)
+{
+    sample_ctx *x = vctx;
+    const int64_t B = x->s->batch_size;
+    return frost__batch_epoch(m, opt, d, o, e, (d->n_train + B - 1) / B, sample_batch, x, &x->rows, x->s->A,
+                              x->s->AT, loss);
 }
 
 frost_status frost_train_sample(frost_model *m, const frost_task_data *d, const frost_sample_opts *s,
@@ -265,7 +234,6 @@ fail:
     free(x.nodes);
     free(x.pos);
     free(x.idx);
-    free(x.X);
-    free(x.labels);
+    frost__batch_rows_release(&x.rows);
     return st;
 }

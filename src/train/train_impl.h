@@ -1,8 +1,9 @@
 /*
  * train_impl.h - the training loop with replaceable parts, for the loops
  * that differ from full-batch training in one process only in how an epoch
- * trains or how metrics are gathered: Cluster-GCN mini-batches (cluster.c)
- * and distributed training (src/dist/train.c).
+ * trains or how metrics are gathered: Cluster-GCN mini-batches (cluster.c),
+ * neighbour-sampled mini-batches (sample.c), both through batch.c, and
+ * distributed training (src/dist/train.c).
  */
 #ifndef FROST_TRAIN_IMPL_H
 #define FROST_TRAIN_IMPL_H
@@ -38,17 +39,43 @@ typedef struct frost__train_hooks {
 double frost__train_loss(float *dz, const float *scores, const float *out, const frost_task_data *d,
                          const int32_t *labels, const int64_t *idx, int64_t n_idx, double entropy_alpha);
 
-/* One optimizer step on a mini-batch (cluster.c; Cluster-GCN and neighbour
- * sampling): rows nodes[0 .. n) of d's features and labels gathered into X
- * ((n, F)) and labels, the model bound to the batch graph (A, AT; AT NULL
- * when A is symmetric) with n rows, a train-mode forward with the dropout
- * masks of `step`, the loss over the local rows idx (n_idx), backward and
- * the optimizer's step for epoch e. *n_lab receives the labels the loss
- * counted (0: nothing was done) and *loss the loss (non-finite: no step). */
-frost_status frost__batch_step(frost_model *m, frost_optim *opt, const frost_task_data *d, const frost_train_opts *o,
-                               int64_t e, int64_t step, const int64_t *nodes, int64_t n, const frost_csr *A,
-                               const frost_csr *AT, float *X, int32_t *labels, const int64_t *idx, int64_t n_idx,
-                               double *loss, int64_t *n_lab);
+/* ---- mini-batch epochs (batch.c; Cluster-GCN and neighbour sampling) ---- */
+
+/* One mini-batch: the nodes it gathers (global ids; n), the graph it
+ * trains on (A over the n rows; AT its transpose, or empty when A is
+ * symmetric) and the local rows of its loss (idx, n_idx). */
+typedef struct frost__batch {
+    const int64_t *nodes;
+    int64_t n;
+    frost_csr A, AT;
+    const int64_t *idx;
+    int64_t n_idx;
+} frost__batch;
+
+/* Builds batch b of epoch e into *bt (A and AT allocated by the maker,
+ * released by the epoch; n_idx 0 skips the batch). */
+typedef frost_status (*frost__batch_fn)(void *ctx, const frost_task_data *d, const frost_train_opts *o, int64_t e,
+                                        int64_t b, frost__batch *bt);
+
+/* The gathered rows of a batch: features (cap, F) and labels (cap, T), grown as needed. */
+typedef struct frost__batch_rows {
+    float *X;
+    int32_t *labels;
+    int64_t cap;
+} frost__batch_rows;
+
+void frost__batch_rows_release(frost__batch_rows *r);
+
+/* One epoch of nb mini-batches from make(): each gathers its rows of d's
+ * features and labels, binds the model to its graph, runs a train-mode
+ * forward with the dropout masks of step e * nb + b, the loss over its idx
+ * rows, backward and the optimizer's step for epoch e. A non-finite loss
+ * ends the epoch. *loss is the mean over the labels counted; the model ends
+ * bound to the full graph (A, AT; AT NULL when A is symmetric) with d->N
+ * rows. */
+frost_status frost__batch_epoch(frost_model *m, frost_optim *opt, const frost_task_data *d, const frost_train_opts *o,
+                                int64_t e, int64_t nb, frost__batch_fn make, void *ctx, frost__batch_rows *rows,
+                                const frost_csr *A, const frost_csr *AT, double *loss);
 
 /* The optimizer's state for checkpoints: its floats (moments, velocities),
  * one slab of frost__optim_state_floats, and its step count. */

@@ -218,6 +218,64 @@ frost_summary_row tu_run_cora_gcn(const char *dataset, const char *output, const
     return row;
 }
 
+void tu_run_cora_body(const char *body, const char *out, const char *const *sets, int n_sets)
+{
+    char text[4096];
+    snprintf(text, sizeof text, "dataset = \"%s\";\noutput = \"%s\";\nsplit = \"public\";\nthreads = 1;\n%s",
+             tu_path(tu_cora_dir(), "cora.h5"), tu_path(tu_cora_dir(), out), body);
+    char name[160];
+    snprintf(name, sizeof name, "%s.cfg", out);
+    tu_writef(tu_cora_dir(), name, text);
+    frost_config c;
+    frost_config_default(&c);
+    cr_assert_eq(frost_config_load(&c, tu_path(tu_cora_dir(), name)), FROST_OK, "%s", frost_last_error());
+    for (int k = 0; k < n_sets; k++)
+        cr_assert_eq(frost_config_set_arg(&c, sets[k]), FROST_OK, "%s", frost_last_error());
+    char o[1024];
+    cr_assert_eq(frost_experiment_run(&c, NULL, o, sizeof o), FROST_OK, "%s", frost_last_error());
+}
+
+void tu_same_histories(const char *a, const char *b, int64_t n_runs, int64_t epochs, double loss_tol, double valid_tol,
+                       bool same_best, const char *tag)
+{
+    char pa[1100], pb[1100];
+    snprintf(pa, sizeof pa, "%s", tu_path(tu_cora_dir(), a));
+    snprintf(pb, sizeof pb, "%s", tu_path(tu_cora_dir(), b));
+    frost_results ra, rb;
+    cr_assert_eq(frost_results_load(&ra, pa), FROST_OK);
+    cr_assert_eq(frost_results_load(&rb, pb), FROST_OK);
+    cr_assert_eq(ra.n, n_runs);
+    cr_assert_eq(rb.n, n_runs);
+    for (int64_t k = 0; k < ra.n; k++) {
+        const frost_run_info *x = &ra.runs[k], *y = frost_results_find(&rb, x->id);
+        cr_assert_not_null(y);
+        frost_epoch_record *ha, *hb;
+        int64_t na, nb;
+        cr_assert_eq(frost_results_read_history(pa, x->id, &ha, &na), FROST_OK);
+        cr_assert_eq(frost_results_read_history(pb, x->id, &hb, &nb), FROST_OK);
+        cr_assert_eq(na, epochs);
+        cr_assert_eq(nb, epochs);
+        double worst = 0;
+        for (int64_t e = 0; e < na; e++) {
+            const double r = tu_rel(ha[e].loss, hb[e].loss, 1e-6);
+            worst = r > worst ? r : worst;
+            cr_assert_leq(r, loss_tol, "%s %s epoch %lld: loss %.9g against %.9g", tag, x->id, (long long)ha[e].epoch,
+                          hb[e].loss, ha[e].loss);
+            cr_assert_leq(fabs(ha[e].valid_metric - hb[e].valid_metric), valid_tol, "%s %s epoch %lld: valid %.4f "
+                          "against %.4f", tag, x->id, (long long)ha[e].epoch, hb[e].valid_metric, ha[e].valid_metric);
+        }
+        cr_log_info("%s %s: largest relative loss difference over %lld epochs %.2e", tag, x->id, (long long)na, worst);
+        if (same_best) {
+            cr_assert_eq(x->best_epoch, y->best_epoch);
+            cr_assert_eq(x->test_metric, y->test_metric, "%s %s", tag, x->id);
+        }
+        free(ha);
+        free(hb);
+    }
+    frost_results_release(&ra);
+    frost_results_release(&rb);
+}
+
 char *tu_slurp(const char *path)
 {
     FILE *f = fopen(path, "rb");

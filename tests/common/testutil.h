@@ -53,6 +53,16 @@ const char *tu_cora_dir(void);
 /* The shipped cora GCN experiment (experiments/cora-gcn.cfg) on `dataset`
  * into `output`, with extra --set assignments; its one summary row. */
 frost_summary_row tu_run_cora_gcn(const char *dataset, const char *output, const char *const *sets, int n_sets);
+/* Run an experiment on the test's cora (public split, one thread): body is
+ * configuration text without dataset, output, split and threads; out a file
+ * name in tu_cora_dir(); sets --set overrides. */
+void tu_run_cora_body(const char *body, const char *out, const char *const *sets, int n_sets);
+/* Two results files in tu_cora_dir() hold the same n_runs run ids, each with
+ * `epochs` epochs whose losses agree within relative loss_tol and validation
+ * metrics within valid_tol; same best epoch and test metric when
+ * same_best. */
+void tu_same_histories(const char *a, const char *b, int64_t n_runs, int64_t epochs, double loss_tol, double valid_tol,
+                       bool same_best, const char *tag);
 
 /* Relative difference |a-b| / max(|a|, |b|, floor). */
 double tu_rel(double a, double b, double floor);

@@ -11,6 +11,7 @@ comments `#`, `//` and `/* */`.
     cfg = frostcfg.loads(text)        # nested dicts, lists, str, int, float, bool
     frostcfg.get(cfg, "model.hidden") # dotted names; KeyError when absent
 """
+import os
 import re
 
 _TOKEN = re.compile(r"""
@@ -206,3 +207,23 @@ def time_frost_epochs(frost, cfg, dataset, threads, epochs, warmup, sets=()):
     return {"framework": "frost", "threads": threads, "epochs": len(t), "epoch_median_s": statistics.median(t),
             "epoch_min_s": min(t), "epoch_max_s": max(t), "peak_rss_bytes": rss,
             "final_loss": float(hist["loss"][-1])}
+
+
+def work_dir(path, prefix):
+    """A benchmark's working folder: path (made if missing), or a temporary
+    one when path is None. Returns (folder, handle); cleanup() the handle
+    (None for a given path) when done."""
+    if path:
+        os.makedirs(path, exist_ok=True)
+        return path, None
+    import tempfile
+    tmp = tempfile.TemporaryDirectory(prefix=prefix)
+    return tmp.name, tmp
+
+
+def print_table(hdr, rows):
+    """Rows of cells as left-aligned columns under a header, on stdout."""
+    w = [max(len(str(r[k])) for r in list(rows) + [hdr]) for k in range(len(hdr))]
+    print("  ".join(str(h).ljust(w[k]) for k, h in enumerate(hdr)))
+    for r in rows:
+        print("  ".join(str(v).ljust(w[k]) for k, v in enumerate(r)))

@@ -33,7 +33,6 @@ import platform
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 import h5py
@@ -207,13 +206,7 @@ def main():
         sys.exit("parity: need --seeds >= 1 and --threads >= 1")
     datasets = parse_datasets(a.datasets)
     seeds = list(range(a.seeds))
-    tmp = None
-    if a.workdir:
-        os.makedirs(a.workdir, exist_ok=True)
-        work = a.workdir
-    else:
-        tmp = tempfile.TemporaryDirectory(prefix="parity-")
-        work = tmp.name
+    work, tmp = frostcfg.work_dir(a.workdir, "parity-")
     cpu = frostcfg.cpu_name()
     started = datetime.datetime.now()
     frost_version = subprocess.run([a.frost, "--version"], capture_output=True, text=True).stdout.strip()
@@ -279,10 +272,7 @@ def main():
              f"{p['tolerance']:.2f}", "yes" if p["within"] else "NO", fwd(p["forward_check"]),
              f"{p['paired']['mean']:+.2f} +- {p['paired']['std']:.2f}", f"{p['paired']['same']}/{len(p['paired']['diffs'])}")
             for p in report["pairs"]]
-    w = [max(len(str(r[k])) for r in rows + [hdr]) for k in range(len(hdr))]
-    print("  ".join(h.ljust(w[k]) for k, h in enumerate(hdr)))
-    for r in rows:
-        print("  ".join(str(v).ljust(w[k]) for k, v in enumerate(r)))
+    frostcfg.print_table(hdr, rows)
     ep = f", epochs replaced by {a.epochs}" if a.epochs is not None else ""
     draws_text = ("frost's Philox streams (common random numbers)" if a.draws == "frost"
                   else "torch's generator (independent draws)")

@@ -29,7 +29,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 import h5py
@@ -112,13 +111,7 @@ def main():
     a = ap.parse_args()
     if a.seeds < 1 or a.threads < 1 or a.batch_size < 1:
         sys.exit("sampling: need --seeds, --threads and --batch-size >= 1")
-    tmp = None
-    if a.workdir:
-        os.makedirs(a.workdir, exist_ok=True)
-        work = a.workdir
-    else:
-        tmp = tempfile.TemporaryDirectory(prefix="sampling-")
-        work = tmp.name
+    work, tmp = frostcfg.work_dir(a.workdir, "sampling-")
     modes = [m.strip() for m in a.modes.split(",") if m.strip()]
     report = {"started": datetime.datetime.now().isoformat(timespec="seconds"), "cpu": frostcfg.cpu_name(),
               "cores": os.cpu_count(), "threads": a.threads, "seeds": a.seeds, "fanout": a.fanout,
@@ -170,10 +163,7 @@ def main():
     rows = [(r["recipe"], r["mode"], f"{r['test_mean']:.2f} +- {r['test_std']:.2f}",
              "-" if r["diff_vs_full"] is None else f"{r['diff_vs_full']:+.2f}", f"{r['epoch_s'] * 1000:.1f}",
              f"{r['peak_rss_mib']:.0f}") for r in report["rows"]]
-    w = [max(len(str(x[k])) for x in rows + [hdr]) for k in range(len(hdr))]
-    print("  ".join(h.ljust(w[k]) for k, h in enumerate(hdr)))
-    for r in rows:
-        print("  ".join(str(v).ljust(w[k]) for k, v in enumerate(r)))
+    frostcfg.print_table(hdr, rows)
     print(f"(test accuracy in %, mean +- sample std over seeds 0..{a.seeds - 1}, at the best validation epoch; "
           f"neighbor: batches of {a.batch_size} seeds, fanout {a.fanout}; cluster: {a.parts} parts, "
           f"{a.parts_per_batch} per batch; ms/epoch: training time per epoch (mean over runs); peak RSS of the "

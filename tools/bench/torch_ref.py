@@ -393,16 +393,7 @@ class Draws:
     def init_values(cls, rows, cols, how, stream):
         """frost__init_values (src/core/init.c): bound from fan_in = rows, fan_out = cols."""
         n = rows * cols
-        if how == "glorot":
-            b = math.sqrt(6.0 / (rows + cols))
-        elif how in ("torch", "default"):
-            b = 1.0 / math.sqrt(rows)
-        elif how == "kaiming_uniform":
-            b = math.sqrt(6.0 / rows)
-        elif how in ("kaiming_normal", "signed_constant"):
-            b = math.sqrt(2.0 / rows)
-        else:
-            raise RefError(f"init {how!r}")
+        b = init_bound(rows, cols, how)
         if how == "kaiming_normal":
             v = b * cls.normal(stream, n).astype(np.float64)
         elif how == "signed_constant":
@@ -649,21 +640,27 @@ def build_operator(r, n, row, col):
     return None
 
 
-def init_values(rows, cols, how):
-    """frost__init_values (src/model/model.c) for a (rows = fan_in, cols =
-    fan_out) matrix."""
+def init_bound(rows, cols, how):
+    """The bound (the std for kaiming_normal) of frost__init_values
+    (src/core/init.c) for a (rows = fan_in, cols = fan_out) matrix."""
     if how == "glorot":
-        b = math.sqrt(6.0 / (rows + cols))
-    elif how in ("torch", "default"):
-        b = 1.0 / math.sqrt(rows)
-    elif how == "kaiming_uniform":
-        b = math.sqrt(6.0 / rows)
-    elif how == "kaiming_normal":
-        return torch.randn(rows, cols) * math.sqrt(2.0 / rows)
-    elif how == "signed_constant":
-        return (torch.randint(0, 2, (rows, cols)).float() * 2 - 1) * math.sqrt(2.0 / rows)
-    else:
-        raise RefError(f"init {how!r}")
+        return math.sqrt(6.0 / (rows + cols))
+    if how in ("torch", "default"):
+        return 1.0 / math.sqrt(rows)
+    if how == "kaiming_uniform":
+        return math.sqrt(6.0 / rows)
+    if how in ("kaiming_normal", "signed_constant"):
+        return math.sqrt(2.0 / rows)
+    raise RefError(f"init {how!r}")
+
+
+def init_values(rows, cols, how):
+    """frost__init_values's distributions, drawn from torch's generator."""
+    b = init_bound(rows, cols, how)
+    if how == "kaiming_normal":
+        return torch.randn(rows, cols) * b
+    if how == "signed_constant":
+        return (torch.randint(0, 2, (rows, cols)).float() * 2 - 1) * b
     return (torch.rand(rows, cols, dtype=torch.float64) * 2 - 1).mul_(b).float()
 
 
