@@ -227,3 +227,15 @@ def print_table(hdr, rows):
     print("  ".join(str(h).ljust(w[k]) for k, h in enumerate(hdr)))
     for r in rows:
         print("  ".join(str(v).ljust(w[k]) for k, v in enumerate(r)))
+
+
+def write_json(path, obj):
+    """obj as indented JSON at path, whole or not at all (a temporary name,
+    then a rename); nothing when path is None."""
+    if not path:
+        return
+    import json
+    tmp = f"{path}.tmp.{os.getpid()}"
+    with open(tmp, "w") as f:
+        json.dump(obj, f, indent=1)
+    os.replace(tmp, path)

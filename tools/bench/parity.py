@@ -256,14 +256,10 @@ def main():
             log(f"{name} {split} {model}: frost {fm:.2f} +- {fs:.2f}, PyTorch {tm:.2f} +- {ts:.2f}, "
                 f"diff {diff:+.2f} (tolerance {tol:.2f}): {'within' if ok else 'OUTSIDE'}; per seed "
                 f"{' '.join(f'{d:+.1f}' for d in paired)}; PyTorch {tw:.0f} s")
-            if a.json:  # after every pair: a long run leaves what it has
-                report["wall_s"] = time.perf_counter() - t_all
-                with open(a.json, "w") as f:
-                    json.dump(report, f, indent=1)
+            report["wall_s"] = time.perf_counter() - t_all
+            frostcfg.write_json(a.json, report)  # after every pair: a long run leaves what it has
     report["wall_s"] = time.perf_counter() - t_all
-    if a.json:
-        with open(a.json, "w") as f:
-            json.dump(report, f, indent=1)
+    frostcfg.write_json(a.json, report)
     hdr = ("dataset", "split", "model", "frost test", "PyTorch test", "diff", "tol", "within", "forward",
            "per-seed diff", "same")
     fwd = lambda c: "-" if c is None else f"{c['same']}/{c['runs']}"  # noqa: E731

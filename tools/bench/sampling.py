@@ -24,7 +24,6 @@ Usage: tools/bench/sampling.py [--recipes gcn,gin-ticket] [--modes full,neighbor
 """
 import argparse
 import datetime
-import json
 import os
 import statistics
 import subprocess
@@ -152,13 +151,9 @@ def main():
             row["diff_vs_full"] = m - full["test_mean"] if full else None
             report["rows"].append(row)
             log(f"{rname} {mode}: test {m:.2f} +- {s:.2f}, {ep * 1000:.1f} ms/epoch, {rss:.0f} MiB, {wall:.0f} s")
-            if a.json:
-                with open(a.json, "w") as f:
-                    json.dump(report, f, indent=1)
+            frostcfg.write_json(a.json, report)
     report["wall_s"] = time.perf_counter() - t_all
-    if a.json:
-        with open(a.json, "w") as f:
-            json.dump(report, f, indent=1)
+    frostcfg.write_json(a.json, report)
     hdr = ("recipe", "mode", "test", "vs full", "ms/epoch", "peak RSS MiB")
     rows = [(r["recipe"], r["mode"], f"{r['test_mean']:.2f} +- {r['test_std']:.2f}",
              "-" if r["diff_vs_full"] is None else f"{r['diff_vs_full']:+.2f}", f"{r['epoch_s'] * 1000:.1f}",
