@@ -99,10 +99,12 @@ typedef struct frost_batch_spec {
 /* What several MPI processes share (mpi.*; frost/dist.h). Execution
  * settings: not part of a run's effective configuration. */
 typedef enum frost_mpi_mode { FROST_MPI_GRAPH = 0, FROST_MPI_RUNS = 1 } frost_mpi_mode;
+typedef enum frost_mpi_load { FROST_MPI_LOAD_AUTO = 0, FROST_MPI_LOAD_LOCAL = 1, FROST_MPI_LOAD_WHOLE = 2 } frost_mpi_load;
 
 typedef struct frost_mpi_spec {
     frost_mpi_mode mode; /* graph: all processes train each run; runs: runs dealt out */
     char partition[64];  /* stored partition with one part per process, or "" to compute one */
+    frost_mpi_load load; /* graph mode: each process reads its part of the file, or all of it */
     double imbalance;    /* METIS balance constraint when computing */
     char stats[FROST_PATH_CAP]; /* file to append communication statistics to ("" = none) */
 } frost_mpi_spec;

@@ -89,6 +89,12 @@ typedef struct frost_prepared {
     bool symmetric;
     float *X;                   /* (N, F) features after normalisation */
     const frost_split *split;
+    /* how it was prepared: the file, and the options a process that reads
+     * only its rows applies to them (mpi.mode "graph", src/dist/local.c) */
+    char path[FROST_PATH_CAP + 64];
+    bool meta_only;             /* attributes and splits only: no X, no A (frost__prepare_meta) */
+    bool row_norm, undirected;
+    int32_t self_loops;
 } frost_prepared;
 
 FROST_API frost_status frost_prepare(frost_prepared *p, const frost_config *c);

@@ -61,6 +61,7 @@ static const char *const gcnnorm_names[] = {"both", "right", "left", "none", NUL
 static const char *const prtinit_names[] = {"base", "zero", NULL};
 static const char *const batch_names[] = {"full", "cluster", "neighbor", NULL};
 static const char *const mpimode_names[] = {"graph", "runs", NULL};
+static const char *const mpiload_names[] = {"auto", "local", "whole", NULL};
 
 #define OFF(f) offsetof(frost_config, f)
 #define BIG 9.0e15
@@ -190,6 +191,9 @@ static const key_def keys[] = {
     {"mpi.partition", KT_STRING, OFF(mpi.partition), 64, 0, 0, NULL, K_NOID | K_EXEC,
      "mpi.mode graph: a partition stored in the dataset with one part per process; empty: metis-kP if stored, "
      "else METIS at the start"},
+    {"mpi.load", KT_ENUM, OFF(mpi.load), 0, 0, 0, mpiload_names, K_NOID | K_EXEC,
+     "mpi.mode graph: local (each process reads only its part of the dataset file: needs the partition stored and a "
+     "symmetric graph), whole (every process reads all of it), auto (local when it can)"},
     {"mpi.imbalance", KT_DOUBLE, OFF(mpi.imbalance), 0, 0, 10, NULL, K_NOID | K_EXEC,
      "mpi.mode graph: METIS balance constraint when computing the partition"},
     {"mpi.stats", KT_STRING, OFF(mpi.stats), FROST_PATH_CAP, 0, 0, NULL, K_NOID | K_EXEC,

@@ -286,7 +286,9 @@ static frost_status read_task_attrs(hid_t f, frost_dataset *ds, const char *path
     return FROST_OK;
 }
 
-frost_status frost_dataset_load(frost_dataset *ds, const char *path)
+/* bulk false: the attributes, splits and partition names only (no graph,
+ * node arrays or partition arrays): frost__dataset_load_meta. */
+static frost_status dataset_load(frost_dataset *ds, const char *path, bool bulk)
 {
     frost_status st = FROST_OK;
     hid_t f = H5I_INVALID_HID, g = H5I_INVALID_HID;
@@ -329,6 +331,14 @@ frost_status frost_dataset_load(frost_dataset *ds, const char *path)
     g = H5Gopen2(f, "graph", H5P_DEFAULT);
     if (g < 0) FROST_FAILED(frost__h5_fail(path, "cannot open /graph"));
     ds->graph.n_rows = ds->graph.n_cols = n;
+    if (!bulk) {
+        int64_t flag = 0;
+        if (frost__h5_has_attr(g, "symmetric")) FROST_TRY(frost__h5_read_attr_i64(g, "symmetric", &flag, path));
+        ds->symmetric = flag != 0; /* unrecorded: not known without the graph, taken as not symmetric */
+        H5Gclose(g);
+        g = H5I_INVALID_HID;
+        goto splits;
+    }
     FROST_TRY(frost__h5_read(g, "indptr", H5T_NATIVE_INT64, 1, dims, (void **)&ds->graph.indptr, path));
     if (dims[0] != n + 1)
         FROST_FAIL(FROST_ERR_FORMAT, "%s: /graph/indptr has %lld entries, expected num_nodes + 1 = %lld",
@@ -409,7 +419,7 @@ frost_status frost_dataset_load(frost_dataset *ds, const char *path)
         FROST_TRY(frost__h5_read_into(f, "node/year", H5T_NATIVE_INT32, 1, &ds->num_nodes, ds->year, path));
     }
 
-    /* splits */
+splits:
     if (frost__h5_exists(f, "split")) {
         g = H5Gopen2(f, "split", H5P_DEFAULT);
         if (g < 0) FROST_FAILED(frost__h5_fail(path, "cannot open /split"));
@@ -446,8 +456,10 @@ frost_status frost_dataset_load(frost_dataset *ds, const char *path)
             frost_partitioning *pt = &ds->partitions[k];
             ds->num_partitions = k + 1;
             frost__strlcpy(pt->name, sn.names[k], sizeof pt->name);
-            FROST_ALLOC(pt->part, n);
-            FROST_TRY(frost__h5_read_into(g, pt->name, H5T_NATIVE_INT32, 1, &ds->num_nodes, pt->part, path));
+            if (bulk) {
+                FROST_ALLOC(pt->part, n);
+                FROST_TRY(frost__h5_read_into(g, pt->name, H5T_NATIVE_INT32, 1, &ds->num_nodes, pt->part, path));
+            }
             hid_t d = H5Dopen2(g, pt->name, H5P_DEFAULT);
             int64_t kk = 0;
             st = d >= 0 ? frost__h5_read_attr_i64(d, "k", &kk, path) : frost__h5_fail(path, "cannot open a partition");
@@ -455,7 +467,7 @@ frost_status frost_dataset_load(frost_dataset *ds, const char *path)
             if (st < 0) goto fail;
             if (kk < 1 || kk > n) FROST_FAIL(FROST_ERR_FORMAT, "%s: /partition/%s: k = %lld", path, pt->name, (long long)kk);
             pt->k = (int32_t)kk;
-            for (int64_t i = 0; i < n; i++)
+            for (int64_t i = 0; bulk && i < n; i++)
                 if (pt->part[i] < 0 || pt->part[i] >= pt->k)
                     FROST_FAIL(FROST_ERR_FORMAT, "%s: /partition/%s: node %lld is in part %d, expected 0 .. %d", path,
                                pt->name, (long long)i, pt->part[i], pt->k - 1);
@@ -465,7 +477,7 @@ frost_status frost_dataset_load(frost_dataset *ds, const char *path)
         free(sn.names);
         sn.names = NULL;
     }
-    if (frost__h5_exists(f, "node/original_id")) {
+    if (bulk && frost__h5_exists(f, "node/original_id")) {
         FROST_ALLOC(ds->original_id, n);
         FROST_TRY(frost__h5_read_into(f, "node/original_id", H5T_NATIVE_INT64, 1, &ds->num_nodes, ds->original_id, path));
     }
@@ -479,3 +491,7 @@ fail:
     frost_dataset_release(ds);
     return st;
 }
+
+frost_status frost_dataset_load(frost_dataset *ds, const char *path) { return dataset_load(ds, path, true); }
+
+frost_status frost__dataset_load_meta(frost_dataset *ds, const char *path) { return dataset_load(ds, path, false); }

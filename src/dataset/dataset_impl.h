@@ -41,6 +41,32 @@ frost_status frost__read_ogb_splits(const char *dir, frost_dataset *ds);
  * node_year) and DIR/raw/node-label.npz (node_label, NaN for none). */
 frost_status frost__import_ogb_npz(const char *dir, const char *out_path, const frost_import_opts *opts);
 
+/* The attributes, splits and partition names of a dataset file: no graph,
+ * no node arrays, no partition arrays (ds->graph empty, ds->symmetric from
+ * the stored flag; a file that does not record it counts as not symmetric). */
+frost_status frost__dataset_load_meta(frost_dataset *ds, const char *path);
+
+/* ---- parts of a dataset file (rows.c) ---- */
+typedef enum frost__elem { FROST__F32, FROST__I32, FROST__I64 } frost__elem;
+/* Rows ids[0 .. n) (increasing) of the node array `name` ("node/feat":
+ * N x cols) into out (n x cols). */
+frost_status frost__dataset_read_rows(const char *path, const char *name, frost__elem t, int64_t cols, int64_t N,
+                                      const int64_t *ids, int64_t n, void *out);
+/* Rows ids[0 .. n) (increasing) of /graph as out (n x N, global column ids,
+ * each row as stored), checked like a whole graph. */
+frost_status frost__dataset_read_graph_rows(const char *path, int64_t N, const int64_t *ids, int64_t n, frost_csr *out);
+/* Whether the dataset file at path has the array `name` (false if unreadable). */
+bool frost__dataset_has(const char *path, const char *name);
+/* /partition/NAME (N) into part, checked; *k its number of parts. */
+frost_status frost__dataset_read_partition(const char *path, const char *name, int64_t N, int32_t *part, int32_t *k);
+
+/* Node features as frost's models take them: every value finite (else an
+ * error naming node ids[i], or i without ids), then each row divided by its
+ * sum when row_norm (rows summing to 0 kept). Row by row, so a process's
+ * rows get the bits the whole matrix would. */
+frost_status frost__features_prepare(float *X, int64_t n, int64_t F, const int64_t *ids, bool row_norm,
+                                     const char *path);
+
 frost_status frost__read_id_file(const char *path, int64_t n_nodes, int64_t **out, int64_t *count);
 
 #endif

@@ -46,6 +46,12 @@ typedef struct frost__halo_plan {
  * row i = the nodes i aggregates from) with part[i] in 0 .. size-1. */
 frost_status frost__halo_plan_build(frost__halo_plan *p, const frost_csr *G, const int32_t *part, int32_t size,
                                     int32_t rank);
+/* The same plan from this process's rows alone, for a symmetric graph:
+ * R (n_owned x N, global columns) holds the rows of the owned nodes own[]
+ * (increasing; part[own[k]] = rank). What other processes need from this
+ * one follows from these rows by symmetry, so no other row is read. */
+frost_status frost__halo_plan_build_rows(frost__halo_plan *p, const frost_csr *R, const int64_t *own,
+                                         const int32_t *part, int64_t N, int32_t size, int32_t rank);
 void frost__halo_plan_release(frost__halo_plan *p);
 
 /* ---- selection (select.c) ------------------------------------------------------
@@ -109,8 +115,39 @@ typedef struct frost__dist_job {
     frost_model_spec spec;
 } frost__dist_job;
 
-/* Train one run of job j: this process owns the nodes of part `rank` of
- * `part`. On return every process has the run's outcome and
+/* One process's share of a run (local.c): the same bits whichever way it
+ * was made. */
+typedef struct frost__dist_share {
+    frost__halo_plan plan;
+    float *X;                      /* (n_local, F) prepared features */
+    int32_t *labels;               /* (n_local, T) */
+    int64_t *train, *valid, *test; /* owned local rows of the split */
+    int64_t n_train, n_valid, n_test;
+    float *a, *b, *c;              /* the aggregation's coefficients: a, c (n_owned; c 0 on halo rows,
+                                      n_local long), b (n_local); NULL where the operator has none */
+    int64_t *mask_ids;             /* (n_local) original ids of a renumbered dataset (dropout masks), or NULL */
+} frost__dist_share;
+
+/* A dataset file a process reads its share from. */
+typedef struct frost__dist_file {
+    const char *path;
+    const char *partition;         /* stored partition with one part per process */
+    frost_task_data task;          /* N, F, C, task, metric, the split's global node lists (no X, no labels) */
+    bool symmetric, labelled;      /* the stored graph's flag; /node/label present */
+    bool row_norm;                 /* frost_prepare's options */
+    int32_t self_loops;
+} frost__dist_file;
+
+/* From the whole prepared dataset (job j), part[] (N) in 0 .. P-1. */
+frost_status frost__dist_share_global(frost__dist_share *s, const frost__dist_job *j, const int32_t *part, int32_t P,
+                                      int32_t rank);
+/* From the file, reading only this process's rows (symmetric graphs). */
+frost_status frost__dist_share_load(frost__dist_share *s, const frost__dist_file *f, const frost_model_spec *spec,
+                                    int32_t P, int32_t rank);
+void frost__dist_share_release(frost__dist_share *s);
+
+/* Train one run on this process's share s (g: the task's sizes, metric
+ * and kind over all N nodes). On return every process has the run's outcome and
  * the model state; the eval logits of all nodes (global order) and their
  * hash on `root`, the communication counters in *stats. */
 typedef struct frost__dist_outcome {
@@ -123,8 +160,9 @@ typedef struct frost__dist_outcome {
     frost_dist_stats stats;
 } frost__dist_outcome;
 
-frost_status frost__dist_train(frost__comm *c, const frost__dist_job *j, const int32_t *part, uint64_t seed,
-                               const frost_train_opts *o, frost__dist_outcome *out);
+frost_status frost__dist_train(frost__comm *c, const frost__dist_share *s, const frost_task_data *g,
+                               const frost_model_spec *spec, uint64_t seed, const frost_train_opts *o,
+                               frost__dist_outcome *out);
 void frost__dist_outcome_release(frost__dist_outcome *o);
 
 #endif

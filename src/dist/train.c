@@ -5,9 +5,9 @@
  * Shape legend: N nodes, P processes, n_owned / n_local rows here (owned,
  * owned + halo), F features, C outputs, T label columns.
  *
- * Every process holds the prepared dataset, builds its plan (plan.c) and
- * keeps its rows of the features and labels and its training, validation
- * and test nodes. The model is built for n_local rows and runs on the
+ * Every process trains on its share (local.c): its plan, its rows of the
+ * features and labels, its training, validation and test nodes, read
+ * from the file or taken from the whole prepared dataset. The model is built for n_local rows and runs on the
  * owned ones (model_impl.h, frost__dist): halo exchanges around every
  * aggregation, batch statistics summed over processes, dropout masks keyed
  * by global node id. Parameters start equal (the same seed) and stay equal:
@@ -41,7 +41,7 @@ typedef struct dist_ctx {
     frost__halo *halo;
     frost__dist dist;
     const frost__halo_plan *plan;
-    int32_t *labels; /* (n_local, T) */
+    const int32_t *labels; /* (n_local, T), the share's */
     double *gbuf;    /* (total parameter floats) the gradient allreduce */
     int64_t n_grad;
     /* statistics of the training epochs */
@@ -257,103 +257,54 @@ void frost__dist_outcome_release(frost__dist_outcome *o)
     memset(o, 0, sizeof *o);
 }
 
-/* This process's rows of a split. */
-static frost_status local_ids(int64_t **out, int64_t *n_out, const int64_t *ids, int64_t n, const int64_t *loc,
-                              int64_t n_owned)
+frost_status frost__dist_train(frost__comm *c, const frost__dist_share *sh, const frost_task_data *g,
+                               const frost_model_spec *specp, uint64_t seed, const frost_train_opts *o,
+                               frost__dist_outcome *out)
 {
     frost_status st = FROST_OK;
-    int64_t *v = NULL, m = 0;
-    FROST_ALLOC(v, n > 0 ? n : 1);
-    for (int64_t k = 0; k < n; k++) {
-        const int64_t l = loc[ids[k]];
-        if (l >= 0 && l < n_owned) v[m++] = l;
-    }
-    *out = v;
-    *n_out = m;
-fail:
-    return st;
-}
-
-frost_status frost__dist_train(frost__comm *c, const frost__dist_job *j, const int32_t *part, uint64_t seed,
-                               const frost_train_opts *o, frost__dist_outcome *out)
-{
-    frost_status st = FROST_OK;
-    frost__halo_plan plan;
     dist_ctx x;
     frost_model *m = NULL;
-    float *X = NULL, *gv0 = NULL, *gv1 = NULL, *la = NULL, *lb = NULL, *lc = NULL, *logits = NULL;
-    int64_t *loc = NULL, *tr = NULL, *va = NULL, *te = NULL, *counts = NULL;
+    float *logits = NULL;
+    int64_t *counts = NULL;
     void *gathered = NULL;
-    memset(&plan, 0, sizeof plan);
     memset(&x, 0, sizeof x);
     memset(out, 0, sizeof *out);
     const int P = frost__comm_size(c), rank = frost__comm_rank(c);
-    const frost_task_data g = j->task;
-    const int64_t N = g.N, F = g.F;
-    const int64_t T = g.task == FROST_TASK_BINARY ? g.C : 1;
-    if (g.prior) return frost__error(FROST_ERR_INVALID, "distributed training does not support a prior");
-
-    FROST_TRY(frost__halo_plan_build(&plan, j->A, part, P, rank));
-    const int64_t nl = plan.n_local, no = plan.n_owned;
+    const frost__halo_plan *pl = &sh->plan;
+    const int64_t N = g->N, F = g->F;
+    if (g->prior) return frost__error(FROST_ERR_INVALID, "distributed training does not support a prior");
+    const int64_t nl = pl->n_local, no = pl->n_owned;
     x.c = c;
-    x.plan = &plan;
-
-    /* this process's rows of the features and labels, and its split nodes */
-    FROST_ALLOC(X, nl * F);
-    FROST_ALLOC(x.labels, nl * T);
-    for (int64_t i = 0; i < nl; i++) {
-        memcpy(X + i * F, j->X + plan.gid[i] * F, (size_t)F * sizeof(float));
-        memcpy(x.labels + i * T, g.labels + plan.gid[i] * T, (size_t)T * sizeof(int32_t));
-    }
-    FROST_ALLOC(loc, N);
-    for (int64_t i = 0; i < N; i++) loc[i] = -1;
-    for (int64_t i = 0; i < nl; i++) loc[plan.gid[i]] = i;
-    frost_task_data d = g;
+    x.plan = pl;
+    x.labels = sh->labels;
+    frost_task_data d = *g;
     d.N = nl;
-    d.X = X;
-    d.labels = x.labels;
-    FROST_TRY(local_ids(&tr, &d.n_train, g.train, g.n_train, loc, no));
-    FROST_TRY(local_ids(&va, &d.n_valid, g.valid, g.n_valid, loc, no));
-    FROST_TRY(local_ids(&te, &d.n_test, g.test, g.n_test, loc, no));
-    d.train = tr, d.valid = va, d.test = te;
+    d.X = sh->X;
+    d.labels = sh->labels;
+    d.train = sh->train, d.valid = sh->valid, d.test = sh->test;
+    d.n_train = sh->n_train, d.n_valid = sh->n_valid, d.n_test = sh->n_test;
 
     /* the model on n_local rows, with the operator of the whole graph restricted to them */
-    const frost_model_spec spec = j->spec;
+    const frost_model_spec spec = *specp;
     FROST_TRY(frost_model_new(&m, &spec, NULL, NULL, nl));
     FROST_TRY(frost_model_init(m, seed));
-    frost__op gop;
-    FROST_ALLOC(gv0, N);
-    FROST_ALLOC(gv1, N);
-    FROST_TRY(frost__model_operator(&spec, &gop, j->A, j->AT, gv0, gv1));
     frost__dist *dd = &x.dist;
     dd->n_owned = no, dd->n_local = nl, dd->n_global = N;
-    dd->gid = plan.gid;
-    dd->op.aggr.A = &plan.A;
-    dd->op.aggr.AT = &plan.AT;
-    if (gop.aggr.a) {
-        FROST_ALLOC(la, no);
-        for (int64_t i = 0; i < no; i++) la[i] = gop.aggr.a[plan.gid[i]];
-    }
-    if (gop.aggr.b) {
-        FROST_ALLOC(lb, nl);
-        for (int64_t i = 0; i < nl; i++) lb[i] = gop.aggr.b[plan.gid[i]];
-    }
-    if (gop.aggr.c) {
-        FROST_ALLOC(lc, nl);
-        for (int64_t i = 0; i < nl; i++) lc[i] = i < no ? gop.aggr.c[plan.gid[i]] : 0.0f;
-    }
-    dd->op.aggr.a = la, dd->op.aggr.b = lb, dd->op.aggr.c = lc;
+    /* dropout masks follow a node's id: its original id in a renumbered dataset */
+    dd->gid = sh->mask_ids ? sh->mask_ids : pl->gid;
+    dd->op.aggr.A = &pl->A;
+    dd->op.aggr.AT = &pl->AT;
+    dd->op.aggr.a = sh->a, dd->op.aggr.b = sh->b, dd->op.aggr.c = sh->c;
     int64_t width = F > spec.hidden ? F : spec.hidden;
     if (spec.out_dim > width) width = spec.out_dim;
     if (spec.mlp_hidden > width) width = spec.mlp_hidden;
-    FROST_TRY(frost__halo_new(&x.halo, c, &plan, width));
+    FROST_TRY(frost__halo_new(&x.halo, c, pl, width));
     dd->ctx = &x;
     dd->halo_forward = hook_halo_forward;
     dd->halo_backward = hook_halo_backward;
     dd->allreduce = hook_allreduce;
     dd->select = hook_select;
     FROST_TRY(frost__model_set_dist(m, dd));
-    FROST_TRY(frost_model_set_node_ids(m, j->original_id)); /* a renumbered dataset: masks by original id */
     {
         frost_param *ps;
         const int32_t np = frost_model_params(m, &ps);
@@ -383,7 +334,7 @@ frost_status frost__dist_train(frost__comm *c, const frost__dist_job *j, const i
         FROST_ALLOC(buf, no * rb > 0 ? no * rb : 1);
         const float *z = frost_model_logits(m);
         for (int64_t i = 0; i < no; i++) {
-            memcpy(buf + i * rb, &plan.gid[i], sizeof(int64_t));
+            memcpy(buf + i * rb, &pl->gid[i], sizeof(int64_t));
             memcpy(buf + i * rb + sizeof(int64_t), z + i * C, (size_t)C * sizeof(float));
         }
         FROST_ALLOC(counts, P);
@@ -431,19 +382,7 @@ fail:
     if (st < 0) frost__dist_outcome_release(out);
     frost_model_free(&m);
     frost__halo_free(&x.halo);
-    frost__halo_plan_release(&plan);
-    free(X);
-    free(x.labels);
     free(x.gbuf);
-    free(gv0);
-    free(gv1);
-    free(la);
-    free(lb);
-    free(lc);
-    free(loc);
-    free(tr);
-    free(va);
-    free(te);
     free(counts);
     free(gathered);
     free(logits);

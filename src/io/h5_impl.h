@@ -85,6 +85,13 @@ frost_status frost__h5_read(hid_t loc, const char *name, hid_t memtype, int rank
 frost_status frost__h5_read_into(hid_t loc, const char *name, hid_t memtype, int rank,
                                  const int64_t *dims, void *data, const char *ctx);
 
+/* Rows lo .. hi-1 of an array of rank 1 or 2 with `cols` columns (1 for
+ * rank 1; anything else is an error) into buf ((hi - lo) x cols elements of
+ * memtype). A chunked array is read chunk by chunk, only the chunks that
+ * hold the rows, through the same checks as a whole read. */
+frost_status frost__h5_read_rows(hid_t loc, const char *name, hid_t memtype, int64_t cols, int64_t lo, int64_t hi,
+                                void *buf, const char *ctx);
+
 bool frost__h5_exists(hid_t loc, const char *path);
 
 /* Streaming writer of a (rows) or (rows, cols) array in blocks of whole

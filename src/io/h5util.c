@@ -497,8 +497,10 @@ static bool unfilter_chunk(const unsigned char *raw, size_t nbytes, unsigned cha
     return true;
 }
 
+/* Rows lo .. hi-1 of a chunked dataset d into buf ((hi - lo) rows): only
+ * the chunks that hold them are read. */
 static frost_status read_chunked(hid_t d, hid_t pl, hid_t memtype, void *buf, const int64_t dims[2], int rank,
-                                 const char *ctx, const char *name)
+                                 int64_t lo, int64_t hi, const char *ctx, const char *name)
 {
     frost_status st = FROST_OK;
     unsigned char *raw = NULL, *chunk = NULL, *tmp = NULL;
@@ -529,7 +531,7 @@ static frost_status read_chunked(hid_t d, hid_t pl, hid_t memtype, void *buf, co
     FROST_ALLOC(raw, cap);
     FROST_ALLOC(chunk, cb);
     FROST_ALLOC(tmp, cb);
-    for (int64_t r0 = 0; r0 < dims[0]; r0 += (int64_t)cdim[0])
+    for (int64_t r0 = lo / (int64_t)cdim[0] * (int64_t)cdim[0]; r0 < hi; r0 += (int64_t)cdim[0])
         for (int64_t c0 = 0; c0 < cols; c0 += (int64_t)cdim[1]) {
             hsize_t off[2] = {(hsize_t)r0, (hsize_t)c0};
             hsize_t nb = 0;
@@ -551,8 +553,9 @@ static frost_status read_chunked(hid_t d, hid_t pl, hid_t memtype, void *buf, co
             const int64_t nr = dims[0] - r0 < (int64_t)cdim[0] ? dims[0] - r0 : (int64_t)cdim[0];
             const int64_t nc = cols - c0 < (int64_t)cdim[1] ? cols - c0 : (int64_t)cdim[1];
             for (int64_t i = 0; i < nr; i++)
-                memcpy((unsigned char *)buf + ((size_t)(r0 + i) * (size_t)cols + (size_t)c0) * ts,
-                       chunk + (size_t)i * (size_t)cdim[1] * ts, (size_t)nc * ts);
+                if (r0 + i >= lo && r0 + i < hi)
+                    memcpy((unsigned char *)buf + ((size_t)(r0 + i - lo) * (size_t)cols + (size_t)c0) * ts,
+                           chunk + (size_t)i * (size_t)cdim[1] * ts, (size_t)nc * ts);
         }
 fail:
     free(raw);
@@ -586,7 +589,7 @@ static frost_status read_all(hid_t d, hid_t memtype, void *buf, const int64_t di
                               "write it as %s (h5py: dtype='%s') or unchunked (then any number type is converted)",
                               ctx, name, got, want, want, want[0] == 'f' ? "f4" : want[0] == 'i' && want[3] == '3' ? "i4" : "i8");
         } else
-            st = read_chunked(d, pl, memtype, buf, dims, rank, ctx, name);
+            st = read_chunked(d, pl, memtype, buf, dims, rank, 0, dims[0], ctx, name);
         if (ft2 >= 0) H5Tclose(ft2);
     } else if (H5Dread(d, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
         st = frost__h5_fail(ctx, "cannot read dataset '%s'", name);
@@ -642,6 +645,59 @@ frost_status frost__h5_read_into(hid_t loc, const char *name, hid_t memtype, int
     }
     H5Dclose(d);
     return FROST_OK;
+}
+
+frost_status frost__h5_read_rows(hid_t loc, const char *name, hid_t memtype, int64_t cols, int64_t lo, int64_t hi,
+                                void *buf, const char *ctx)
+{
+    hid_t d;
+    int64_t dims[2];
+    frost_status st = open_checked(loc, name, 0, dims, &d, ctx);
+    if (st < 0) return st;
+    if (dims[1] != cols) {
+        H5Dclose(d);
+        return frost__error(FROST_ERR_FORMAT, "%s: dataset '%s' has %lld columns, expected %lld", ctx, name,
+                            (long long)dims[1], (long long)cols);
+    }
+    if (lo < 0 || hi > dims[0] || lo > hi) {
+        H5Dclose(d);
+        return frost__error(FROST_ERR_FORMAT, "%s: dataset '%s' has %lld rows; rows %lld .. %lld were asked for", ctx,
+                            name, (long long)dims[0], (long long)lo, (long long)hi - 1);
+    }
+    if (hi == lo || dims[1] == 0) {
+        H5Dclose(d);
+        return FROST_OK;
+    }
+    hid_t pl = H5Dget_create_plist(d), fs = H5I_INVALID_HID, ms = H5I_INVALID_HID;
+    if (pl < 0) {
+        H5Dclose(d);
+        return frost__h5_fail(ctx, "cannot read dataset '%s'", name);
+    }
+    hid_t sp = H5Dget_space(d);
+    const int rank = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
+    if (H5Pget_layout(pl) == H5D_CHUNKED) {
+        /* the same checked chunk reader as whole reads, over the chunks that hold the rows */
+        hid_t ft = H5Dget_type(d);
+        const bool same = ft >= 0 && H5Tequal(ft, memtype) > 0;
+        if (ft >= 0) H5Tclose(ft);
+        st = same ? read_chunked(d, pl, memtype, buf, dims, rank, lo, hi, ctx, name)
+                  : frost__error(FROST_ERR_FORMAT, "%s: dataset '%s' is chunked and not stored as the type frost reads",
+                                 ctx, name);
+    } else {
+        hsize_t off[2] = {(hsize_t)lo, 0}, cnt[2] = {(hsize_t)(hi - lo), (hsize_t)dims[1]};
+        fs = H5Dget_space(d);
+        ms = H5Screate_simple(rank, cnt, NULL);
+        if (fs < 0 || ms < 0 || H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL) < 0 ||
+            H5Dread(d, memtype, ms, fs, H5P_DEFAULT, buf) < 0)
+            st = frost__h5_fail(ctx, "cannot read rows %lld .. %lld of dataset '%s'", (long long)lo, (long long)hi - 1,
+                                name);
+    }
+    if (ms >= 0) H5Sclose(ms);
+    if (fs >= 0) H5Sclose(fs);
+    if (sp >= 0) H5Sclose(sp);
+    H5Pclose(pl);
+    H5Dclose(d);
+    return st;
 }
 
 /* Chunks compressed per batch: bounds the work memory (about 2 MiB each). */

@@ -17,6 +17,7 @@
 #include "frost/dist.h"
 #include "run/run_impl.h"
 #include "dist/dist_impl.h"
+#include "dataset/dataset_impl.h"
 #include "results/results_impl.h"
 #include "io/io_impl.h"
 #include "io/file_impl.h"
@@ -199,30 +200,52 @@ frost_status frost__run_train(const frost_prepared *p, const frost_config *pt, c
     if (env->comm) {
         /* every process, one part of the graph each */
         const int P = frost__comm_size(env->comm);
-        char how[256];
         if (pt->batch.mode != FROST_BATCH_FULL)
             FROST_FAIL(FROST_ERR_CONFIG,
                        "%s: batch.mode \"%s\" runs in one process; under mpirun use "
                        "mpi.mode = \"runs\" (or batch.mode = \"full\")",
                        pt->path[0] ? pt->path : "configuration",
                        pt->batch.mode == FROST_BATCH_CLUSTER ? "cluster" : "neighbor");
-        if (!env->dist_part) {
-            FROST_TRY(get_partition(p, pt->mpi.partition, true, P, pt->mpi.imbalance, env->comm, &env->dist_part, how,
-                                    sizeof how));
-            if (frost__comm_rank(env->comm) == 0 && ev && ev->note) {
-                char msg[512];
-                snprintf(msg, sizeof msg, "mpi: %d processes train each run together; %s", P, how);
-                ev->note(msg, ev->user);
-            }
+        frost__dist_share share;
+        const frost_task_data task = frost_prepared_task(p);
+        const int rank = frost__comm_rank(env->comm);
+        char how[256] = "";
+        if (p->meta_only) {
+            /* every process reads its rows of the file (runner.c chose this) */
+            char def[64];
+            snprintf(def, sizeof def, "metis-k%d", P);
+            const frost__dist_file df = {.path = p->path,
+                                         .partition = pt->mpi.partition[0] ? pt->mpi.partition : def,
+                                         .task = task,
+                                         .symmetric = p->symmetric,
+                                         .labelled = frost__dataset_has(p->path, "node/label"),
+                                         .row_norm = p->row_norm,
+                                         .self_loops = p->self_loops};
+            snprintf(how, sizeof how, "partition %s stored in the dataset; each process reads only its part of the file",
+                     df.partition);
+            FROST_TRY(frost__dist_share_load(&share, &df, &spec, P, rank));
+        } else {
+            if (!env->dist_part)
+                FROST_TRY(get_partition(p, pt->mpi.partition, true, P, pt->mpi.imbalance, env->comm, &env->dist_part,
+                                        how, sizeof how));
+            const frost__dist_job job = {.A = &p->A,
+                                         .AT = p->symmetric ? &p->A : &p->AT,
+                                         .X = p->X,
+                                         .original_id = p->ds.original_id,
+                                         .task = task,
+                                         .spec = spec};
+            FROST_TRY(frost__dist_share_global(&share, &job, env->dist_part, P, rank));
         }
+        if (!env->dist_noted && rank == 0 && ev && ev->note) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "mpi: %d processes train each run together; %s", P, how);
+            ev->note(msg, ev->user);
+        }
+        env->dist_noted = true;
         frost__dist_outcome dout;
-        const frost__dist_job job = {.A = &p->A,
-                                     .AT = p->symmetric ? &p->A : &p->AT,
-                                     .X = p->X,
-                                     .original_id = p->ds.original_id,
-                                     .task = frost_prepared_task(p),
-                                     .spec = frost_prepared_spec(p, pt)};
-        FROST_TRY(frost__dist_train(env->comm, &job, env->dist_part, (uint64_t)it->seed, &o, &dout));
+        st = frost__dist_train(env->comm, &share, &task, &spec, (uint64_t)it->seed, &o, &dout);
+        frost__dist_share_release(&share);
+        if (st < 0) goto fail;
         out->res = dout.res;
         out->params = dout.params, out->bn = dout.bn, out->mask = dout.mask, out->sz = dout.sizes;
         fill_info(out, p, pt, it, &spec);

@@ -51,7 +51,8 @@ typedef struct frost__comm frost__comm;
  * partition, the Cluster-GCN partition of the last configuration. */
 typedef struct frost__run_env {
     frost__comm *comm;      /* mpi.mode "graph" with several processes, else NULL */
-    int32_t *dist_part;     /* (N) process of every node */
+    int32_t *dist_part;     /* (N) process of every node (whole-file loading) */
+    bool dist_noted;        /* the one note on how the processes share the graph was given */
     frost_dist_stats stats; /* of the last distributed run */
     int32_t *cluster_part;  /* (N) */
     int32_t cluster_k;
@@ -60,6 +61,9 @@ typedef struct frost__run_env {
     const char *checkpoint; /* this run's checkpoint file (checkpoint_every > 0, one process), else NULL */
 } frost__run_env;
 void frost__run_env_release(frost__run_env *env);
+/* frost_prepare's attributes and splits only (frost_prepared.meta_only): a
+ * distributed run whose processes read their own rows. */
+frost_status frost__prepare_meta(frost_prepared *p, const frost_config *c);
 /* Remove a stored run's checkpoint OUTPUT.checkpoints/KEY.ckpt, if any,
  * and the folder when it is left empty. */
 void frost__run_drop_checkpoint(const char *output, const char *id);

@@ -12,6 +12,7 @@
 #include "frost/runner.h"
 #include "run/run_impl.h"
 #include "dist/dist_impl.h"
+#include "dataset/dataset_impl.h"
 #include "frost/prt.h"
 #include "frost/slt.h"
 #include "core/core_impl.h"
@@ -121,14 +122,19 @@ static frost_status features_from_edges(frost_dataset *ds, frost_edge_reduce how
     return FROST_OK;
 }
 
-frost_status frost_prepare(frost_prepared *p, const frost_config *c)
+static frost_status prepare(frost_prepared *p, const frost_config *c, bool meta)
 {
     frost_status st = FROST_OK;
     char *path = NULL;
     memset(p, 0, sizeof *p);
     FROST_ALLOC(path, FROST_PATH_CAP + 64);
     FROST_TRY(frost_resolve_dataset(c->dataset, c->path, path, FROST_PATH_CAP + 64));
-    FROST_TRY(frost_dataset_load(&p->ds, path));
+    FROST_TRY(meta ? frost__dataset_load_meta(&p->ds, path) : frost_dataset_load(&p->ds, path));
+    frost__strlcpy(p->path, path, sizeof p->path);
+    p->meta_only = meta;
+    p->row_norm = c->feature_norm == FROST_FEAT_ROW;
+    p->self_loops = c->self_loops;
+    p->undirected = c->undirected;
     frost_dataset *ds = &p->ds;
     if (c->split_optional && (c->split[0] ? !frost_dataset_split(ds, c->split) : ds->num_splits != 1)) {
         p->split = NULL; /* predicting on data without that split: outputs for every node, no metrics */
@@ -149,6 +155,11 @@ frost_status frost_prepare(frost_prepared *p, const frost_config *c)
                        c->path[0] ? c->path : "split", path, ds->num_splits);
         p->split = &ds->splits[0];
     }
+    if (meta) { /* a distributed run reads its rows itself (frost__dist_share_load) */
+        p->symmetric = ds->symmetric;
+        free(path);
+        return FROST_OK;
+    }
     if (c->features_from_edges != FROST_EDGE_FEAT_NONE) FROST_TRY(features_from_edges(ds, c->features_from_edges, path));
     if (ds->num_features < 1)
         FROST_FAIL(FROST_ERR_CONFIG,
@@ -156,25 +167,12 @@ frost_status frost_prepare(frost_prepared *p, const frost_config *c)
                    ds->num_edge_features > 0 ? " (it has edge features: features.from_edges = \"mean\" makes node "
                                                "features from them, as OGB's ogbn-proteins example does)"
                                              : "");
-    /* features: finite values only, then the normalisation */
-    const int64_t N = ds->num_nodes, F = ds->num_features;
-    for (int64_t i = 0; i < N; i++)
-        for (int64_t f = 0; f < F; f++)
-            if (!isfinite(ds->feat[i * F + f]))
-                FROST_FAIL(FROST_ERR_NUMERIC, "%s: /node/feat of node %lld, column %lld is %s; features must be finite",
-                           path, (long long)i, (long long)f, isnan(ds->feat[i * F + f]) ? "NaN" : "infinite");
-    /* normalised in place: the dataset's features become X (one copy, not two) */
+    /* features: finite values only, then the normalisation; in place: the
+     * dataset's features become X (one copy, not two) */
     p->X = ds->feat;
     ds->feat = NULL;
-    for (int64_t i = 0; i < N; i++) {
-        float *y = p->X + i * F;
-        double s = 0;
-        if (c->feature_norm == FROST_FEAT_ROW)
-            for (int64_t f = 0; f < F; f++) s += (double)y[f];
-        float inv = (c->feature_norm == FROST_FEAT_ROW && s != 0) ? (float)(1.0 / s) : 1.0f;
-        if (inv != 1.0f)
-            for (int64_t f = 0; f < F; f++) y[f] *= inv;
-    }
+    FROST_TRY(frost__features_prepare(p->X, ds->num_nodes, ds->num_features, NULL, c->feature_norm == FROST_FEAT_ROW,
+                                      path));
     /* the aggregation graph */
     frost_csr_build_opts o = frost_csr_build_opts_default();
     o.self_loops = (frost_self_loops)c->self_loops;
@@ -199,6 +197,10 @@ fail:
     frost_prepared_release(p);
     return st;
 }
+
+frost_status frost_prepare(frost_prepared *p, const frost_config *c) { return prepare(p, c, false); }
+
+frost_status frost__prepare_meta(frost_prepared *p, const frost_config *c) { return prepare(p, c, true); }
 
 frost_model_spec frost_prepared_spec(const frost_prepared *p, const frost_config *c)
 {
@@ -233,6 +235,35 @@ frost_task_data frost_prepared_task(const frost_prepared *p)
 }
 
 /* ---- the experiment ------------------------------------------------------------------ */
+
+/* Whether the processes of a graph-mode run can each read only their part
+ * of the file (frost__dist_share_load); if not, *why says what is missing. */
+static bool local_ok(const frost_prepared *p, const frost_config *c, int P, char *why, size_t cap)
+{
+    char def[64];
+    snprintf(def, sizeof def, "metis-k%d", P);
+    const char *name = c->mpi.partition[0] ? c->mpi.partition : def;
+    const frost_partitioning *pt = frost_dataset_partitioning(&p->ds, name);
+    if (!pt) {
+        snprintf(why, cap, "%s stores no partition '%s' (frost partition %s --parts %d%s%s)", p->path, name, p->path, P,
+                 c->mpi.partition[0] ? " --name " : "", c->mpi.partition);
+        return false;
+    }
+    if (pt->k != P) {
+        snprintf(why, cap, "partition '%s' of %s has %d parts, not %d", name, p->path, pt->k, P);
+        return false;
+    }
+    if (!p->ds.symmetric) {
+        snprintf(why, cap, "the graph of %s is not stored symmetric (a process would need the rows of other "
+                 "processes' nodes)", p->path);
+        return false;
+    }
+    if (c->features_from_edges != FROST_EDGE_FEAT_NONE || p->ds.num_features < 1) {
+        snprintf(why, cap, "node features are made from edge features or missing");
+        return false;
+    }
+    return true;
+}
 
 /* the folders above file */
 static frost_status mkdirs_for(const char *file)
@@ -567,7 +598,21 @@ frost_status frost_experiment_run_ex(const frost_config *c, const frost_run_opts
     if (n_todo == 0) goto done;
 
     if (rank0) FROST_TRY(mkdirs_for(output));
-    FROST_TRY(frost_prepare(&prep, c));
+    if (env.comm && c->mpi.load != FROST_MPI_LOAD_WHOLE) {
+        /* each process reads its part of the file when it can */
+        char why[320];
+        FROST_TRY(frost__prepare_meta(&prep, c));
+        if (!local_ok(&prep, c, frost__comm_size(env.comm), why, sizeof why)) {
+            if (c->mpi.load == FROST_MPI_LOAD_LOCAL)
+                FROST_FAIL(FROST_ERR_CONFIG, "%s: mpi.load = \"local\", but %s", c->path[0] ? c->path : "configuration",
+                           why);
+            frost_prepared_release(&prep);
+            FROST_TRY(frost_prepare(&prep, c));
+            if (rank0) note(ev, "mpi: every process reads the whole dataset: %s", why);
+        }
+    } else {
+        FROST_TRY(frost_prepare(&prep, c));
+    }
     if (!env.comm && !prt) FROST_TRY(check_model_sizes(c, &prep, items, n_items));
     if (!prt && prep.split && prep.split->n_valid == 0 && frost__comm_rank(world) == 0)
         note(ev,

@@ -253,3 +253,59 @@ Test(mpi, jobs_of_every_kind_share_a_results_file, .init = tu_cora_setup, .fini 
     frost_results_release(&r);
     cr_assert_eq(trained, 8, "%d trainings stored for 8 runs", trained);
 }
+
+/* Processes that read only their part of the file (mpi.load "local": the
+ * stored partition, their graph rows, their and their halo's feature and
+ * label rows) train exactly as processes that each read the whole file and
+ * keep the same share (mpi.load "whole"): the same losses to the bit, the
+ * same logits; and within the usual tolerance of one process, with 2 and 4
+ * processes. A GCN with dropout and Adam, and a supermask GIN with batch norm. */
+Test(mpi, processes_reading_only_their_part_train_as_with_the_whole_file, .init = tu_cora_setup,
+     .fini = tu_cora_teardown)
+{
+    frost_dataset ds;
+    cr_assert_eq(frost_dataset_load(&ds, tu_path(tu_cora_dir(), "cora.h5")), FROST_OK, "%s", frost_last_error());
+    cr_assert_eq(frost_dataset_partition(&ds, 2, 0.03, 0, "metis-k2"), FROST_OK, "%s", frost_last_error());
+    cr_assert_eq(frost_dataset_partition(&ds, 4, 0.03, 0, "metis-k4"), FROST_OK, "%s", frost_last_error());
+    cr_assert_eq(frost_dataset_save(&ds, tu_path(tu_cora_dir(), "cora-parts.h5"), 1), FROST_OK, "%s",
+                 frost_last_error());
+    frost_dataset_release(&ds);
+    const char *tags[] = {"lgcn", "lgin"};
+    const char *models[] = {"name = \"gcn\"; layers = 2; hidden = 64; dropout = 0.5;",
+                            "name = \"gin\"; layers = 3; hidden = 64; norm = \"batch\"; dropout = 0.3;"};
+    const char *optims[] = {ADAM, "name = \"sgd\"; lr = 0.1; momentum = 0.9;"};
+    for (int k = 0; k < 2; k++) {
+        char cfg[64], o1[64], o2l[64], o2w[64], o4l[64];
+        snprintf(cfg, sizeof cfg, "%s.cfg", tags[k]);
+        snprintf(o1, sizeof o1, "%s-1.h5", tags[k]);
+        snprintf(o2l, sizeof o2l, "%s-2l.h5", tags[k]);
+        snprintf(o2w, sizeof o2w, "%s-2w.h5", tags[k]);
+        snprintf(o4l, sizeof o4l, "%s-4l.h5", tags[k]);
+        write_cfg_on(cfg, "cora-parts.h5", models[k], optims[k], 30, 1);
+        run(cfg, 0, o1, NULL);
+        run(cfg, 2, o2l, "--set 'mpi.load=\"local\"'");
+        run(cfg, 2, o2w, "--set 'mpi.load=\"whole\"'");
+        run(cfg, 4, o4l, "--set 'mpi.load=\"local\"'");
+        same_training(o2w, o2l, 2, true);                                /* logits hash and best epoch equal */
+        tu_same_histories(o2w, o2l, 2, 30, 0.0, 0.0, true, "local vs whole"); /* every loss to the bit */
+        same_training(o1, o2l, 2, false);
+        same_training(o1, o4l, 2, false);
+    }
+}
+
+/* mpi.load "local" on a dataset without the partition it needs is refused in one line. */
+Test(mpi, local_loading_without_a_stored_partition_is_refused, .init = tu_cora_setup, .fini = tu_cora_teardown)
+{
+    write_cfg("nopart.cfg", "name = \"gcn\"; layers = 2; hidden = 16;", ADAM, 2, 1);
+    const char *bin = getenv("FROST_BIN"), *mpirun = getenv("FROST_MPIRUN");
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "%s %s--oversubscribe -np 2 %s run %s --quiet --set 'output=\"%s\"' --set "
+             "'mpi.load=\"local\"' > %s 2>&1",
+             mpirun, getuid() == 0 ? "--allow-run-as-root " : "", bin, tu_path(tu_cora_dir(), "nopart.cfg"),
+             tu_path(tu_cora_dir(), "nopart.h5"), tu_path(tu_cora_dir(), "nopart.log"));
+    cr_assert_neq(system(cmd), 0, "a local load without a stored partition ran");
+    char *log = tu_slurp(tu_path(tu_cora_dir(), "nopart.log"));
+    cr_assert(strstr(log, "mpi.load = \"local\", but") && strstr(log, "stores no partition 'metis-k2'"), "%s", log);
+    free(log);
+    cr_assert_eq(access(tu_path(tu_cora_dir(), "nopart.h5"), F_OK), -1, "a results file was written");
+}

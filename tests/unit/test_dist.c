@@ -898,3 +898,101 @@ Test(dist, cluster_batches_cover_every_node_once)
     cr_assert_eq(frost_cluster_batch(part, 3, 0, 1, 5, 0, 0, nodes, &n), FROST_ERR_INVALID, "0 parts");
     cr_assert_eq(frost_cluster_batch(part, 3, 1, 0, 5, 0, 0, nodes, &n), FROST_ERR_INVALID, "0 per batch");
 }
+
+/* ---- a process's share read from the file --------------------------------------------- */
+
+/* cora with a stored 3-part partition (and a renumbered copy by part, which
+ * keeps original ids): every process's share read from the file alone is
+ * the share taken from the whole prepared dataset, bit for bit: plan, send
+ * and receive lists, local graph, features, labels, split rows, operator
+ * coefficients, dropout ids. Self-loop rules, feature normalisations and
+ * every operator kind of the models that run distributed. */
+static void same_floats(const float *a, const float *b, int64_t n, const char *what, const char *ctx)
+{
+    cr_assert_eq(a == NULL, b == NULL, "%s: %s present on one side only", ctx, what);
+    if (a) cr_assert(memcmp(a, b, (size_t)n * sizeof *a) == 0, "%s: %s differ", ctx, what);
+}
+
+static void same_i64(const int64_t *a, const int64_t *b, int64_t n, const char *what, const char *ctx)
+{
+    cr_assert_eq(a == NULL, b == NULL, "%s: %s present on one side only", ctx, what);
+    if (a && n) cr_assert(memcmp(a, b, (size_t)n * sizeof *a) == 0, "%s: %s differ", ctx, what);
+}
+
+static void share_compare(const char *file, const char *model, const char *loops, const char *norm, int32_t P)
+{
+    char text[1024], ctx[256];
+    snprintf(text, sizeof text,
+             "dataset = \"%s\";\nsplit = \"public\";\nfeatures = { normalize = \"%s\"; };\ngraph = { self_loops = \"%s\"; };\n"
+             "model = { %s };\n",
+             tu_path(tu_cora_dir(), file), norm, loops, model);
+    snprintf(ctx, sizeof ctx, "%s, %s, self loops %s, features %s, P=%d", file, model, loops, norm, P);
+    frost_config c;
+    cr_assert_eq(frost_config_load_text(&c, text, "share.cfg"), FROST_OK, "%s", frost_last_error());
+    frost_prepared p;
+    cr_assert_eq(frost_prepare(&p, &c), FROST_OK, "%s", frost_last_error());
+    const frost_model_spec spec = frost_prepared_spec(&p, &c);
+    const frost_task_data task = frost_prepared_task(&p);
+    const frost_partitioning *pt = frost_dataset_partitioning(&p.ds, "metis-k3");
+    cr_assert_not_null(pt);
+    const frost__dist_job job = {.A = &p.A, .AT = p.symmetric ? &p.A : &p.AT, .X = p.X, .original_id = p.ds.original_id,
+                                 .task = task, .spec = spec};
+    const frost__dist_file df = {.path = p.path, .partition = "metis-k3", .task = task, .symmetric = p.symmetric,
+                                 .labelled = true, .row_norm = p.row_norm, .self_loops = p.self_loops};
+    cr_assert(p.symmetric, "%s: cora is stored symmetric", ctx);
+    const int64_t F = task.F;
+    for (int32_t r = 0; r < P; r++) {
+        frost__dist_share g, l;
+        cr_assert_eq(frost__dist_share_global(&g, &job, pt->part, P, r), FROST_OK, "%s", frost_last_error());
+        cr_assert_eq(frost__dist_share_load(&l, &df, &spec, P, r), FROST_OK, "%s", frost_last_error());
+        const frost__halo_plan *a = &g.plan, *b = &l.plan;
+        cr_assert_eq(a->n_owned, b->n_owned, "%s rank %d", ctx, r);
+        cr_assert_eq(a->n_local, b->n_local, "%s rank %d", ctx, r);
+        cr_assert_gt(b->n_local, b->n_owned, "%s rank %d: a halo", ctx, r);
+        const int64_t nl = a->n_local, no = a->n_owned;
+        same_i64(a->gid, b->gid, nl, "local nodes", ctx);
+        same_i64(a->recv_off, b->recv_off, P + 1, "receive blocks", ctx);
+        same_i64(a->send_off, b->send_off, P + 1, "send blocks", ctx);
+        same_i64(a->send_rows, b->send_rows, a->send_off[P], "send rows", ctx);
+        same_i64(a->A.indptr, b->A.indptr, no + 1, "local graph rows", ctx);
+        cr_assert(memcmp(a->A.indices, b->A.indices, (size_t)a->A.nnz * sizeof(int32_t)) == 0, "%s: local graph", ctx);
+        same_floats(g.X, l.X, nl * F, "features", ctx);
+        cr_assert(memcmp(g.labels, l.labels, (size_t)nl * sizeof(int32_t)) == 0, "%s: labels", ctx);
+        cr_assert_eq(g.n_train, l.n_train);
+        cr_assert_eq(g.n_valid, l.n_valid);
+        cr_assert_eq(g.n_test, l.n_test);
+        same_i64(g.train, l.train, g.n_train, "training rows", ctx);
+        same_i64(g.valid, l.valid, g.n_valid, "validation rows", ctx);
+        same_i64(g.test, l.test, g.n_test, "test rows", ctx);
+        same_floats(g.a, l.a, no, "row coefficients", ctx);
+        same_floats(g.b, l.b, nl, "column coefficients", ctx);
+        same_floats(g.c, l.c, nl, "self coefficients", ctx);
+        same_i64(g.mask_ids, l.mask_ids, nl, "dropout ids", ctx);
+        frost__dist_share_release(&g);
+        frost__dist_share_release(&l);
+    }
+    frost_prepared_release(&p);
+}
+
+Test(dist, share_read_from_file_equals_share_of_whole_dataset, .init = tu_cora_setup, .fini = tu_cora_teardown)
+{
+    frost_dataset ds, re;
+    cr_assert_eq(frost_dataset_load(&ds, tu_path(tu_cora_dir(), "cora.h5")), FROST_OK, "%s", frost_last_error());
+    cr_assert_eq(frost_dataset_partition(&ds, 3, 0.03, 0, "metis-k3"), FROST_OK, "%s", frost_last_error());
+    cr_assert_eq(frost_dataset_save(&ds, tu_path(tu_cora_dir(), "cora-p.h5"), 1), FROST_OK, "%s", frost_last_error());
+    int64_t *perm = tu_alloc((size_t)ds.num_nodes * sizeof *perm);
+    cr_assert_eq(frost_partition_order(perm, ds.partitions[0].part, ds.num_nodes, 3), FROST_OK);
+    cr_assert_eq(frost_dataset_permute(&re, &ds, perm), FROST_OK, "%s", frost_last_error());
+    cr_assert_not_null(re.original_id);
+    cr_assert_eq(frost_dataset_save(&re, tu_path(tu_cora_dir(), "cora-r.h5"), 1), FROST_OK, "%s", frost_last_error());
+    free(perm);
+    frost_dataset_release(&ds);
+    frost_dataset_release(&re);
+    const char *models[] = {"name = \"gcn\";", "name = \"gcn\"; gcn_norm = \"left\";", "name = \"gcn\"; gcn_norm = \"right\";",
+                            "name = \"gin\";", "name = \"sage\";", "name = \"mlp\";"};
+    const char *loops[] = {"keep", "drop"};
+    for (size_t m = 0; m < sizeof models / sizeof *models; m++)
+        share_compare("cora-p.h5", models[m], loops[(m / 2) % 2], m % 2 ? "none" : "row", 3);
+    share_compare("cora-p.h5", "name = \"gin\";", "drop", "row", 3);
+    share_compare("cora-r.h5", "name = \"gcn\";", "drop", "row", 3);
+}
