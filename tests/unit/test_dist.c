@@ -928,6 +928,7 @@ static void share_compare(const char *file, const char *model, const char *loops
              tu_path(tu_cora_dir(), file), norm, loops, model);
     snprintf(ctx, sizeof ctx, "%s, %s, self loops %s, features %s, P=%d", file, model, loops, norm, P);
     frost_config c;
+    frost_config_default(&c);
     cr_assert_eq(frost_config_load_text(&c, text, "share.cfg"), FROST_OK, "%s", frost_last_error());
     frost_prepared p;
     cr_assert_eq(frost_prepare(&p, &c), FROST_OK, "%s", frost_last_error());
@@ -985,7 +986,6 @@ Test(dist, share_read_from_file_equals_share_of_whole_dataset, .init = tu_cora_s
     cr_assert_eq(frost_dataset_permute(&re, &ds, perm), FROST_OK, "%s", frost_last_error());
     cr_assert_not_null(re.original_id);
     cr_assert_eq(frost_dataset_save(&re, tu_path(tu_cora_dir(), "cora-r.h5"), 1), FROST_OK, "%s", frost_last_error());
-    free(perm);
     frost_dataset_release(&ds);
     frost_dataset_release(&re);
     const char *models[] = {"name = \"gcn\";", "name = \"gcn\"; gcn_norm = \"left\";", "name = \"gcn\"; gcn_norm = \"right\";",
