@@ -52,6 +52,8 @@ FROST_API int frost_dist_size(void);
  * an epoch split into halo exchange, allreduce and the rest (compute),
  * averaged over processes (time spent waiting for a slower process counts
  * as communication). Evaluation passes are not counted. */
+#define FROST_DIST_MEM_RANKS 64
+#define FROST_DIST_MEM_COLS 8
 typedef struct frost_dist_stats {
     int32_t ranks;
     int64_t epochs;       /* training epochs measured */
@@ -61,6 +63,14 @@ typedef struct frost_dist_stats {
     double halo_seconds, reduce_seconds, compute_seconds; /* per epoch, mean over processes */
     int64_t owned_min, owned_max;                         /* nodes per process */
     int64_t halo_min, halo_max;                           /* halo nodes per process */
+    /* Memory per process (the first FROST_DIST_MEM_RANKS), bytes: what its
+     * share holds and what it measured. The columns, in order: owned nodes,
+     * halo nodes, the owned rows' features and labels, the halo rows' ones,
+     * the local graph (rows and transpose), the model's buffers
+     * (frost_model_bytes_for on the local rows), communication buffers
+     * (halo messages and the gradient allreduce), peak RSS of the process. */
+    int32_t mem_ranks;
+    int64_t mem[FROST_DIST_MEM_RANKS][FROST_DIST_MEM_COLS];
 } frost_dist_stats;
 
 #ifdef __cplusplus

@@ -205,6 +205,11 @@ struct frost__halo {
     MPI_Request *req; /* (2P) */
 };
 
+int64_t frost__halo_bytes(const frost__halo *h)
+{
+    return h ? 2 * h->p->send_off[h->p->size] * h->max_width * (int64_t)sizeof(float) : 0;
+}
+
 frost_status frost__halo_new(frost__halo **out, frost__comm *c, const frost__halo_plan *p, int64_t max_width)
 {
     frost_status st = FROST_OK;
@@ -332,6 +337,7 @@ void frost__halo_free(frost__halo **h)
 {
     if (h) *h = NULL;
 }
+int64_t frost__halo_bytes(const frost__halo *h) { return (void)h, 0; }
 void frost__halo_forward(frost__halo *h, float *x, int64_t F) { (void)h, (void)x, (void)F; }
 void frost__halo_backward(frost__halo *h, float *g, int64_t F) { (void)h, (void)g, (void)F; }
 

@@ -96,6 +96,8 @@ void frost__comm_counters_reset(frost__comm *c);
 typedef struct frost__halo frost__halo;
 frost_status frost__halo_new(frost__halo **out, frost__comm *c, const frost__halo_plan *p, int64_t max_width);
 void frost__halo_free(frost__halo **h);
+/* Bytes of its message buffers. */
+int64_t frost__halo_bytes(const frost__halo *h);
 /* x (n_local, F): halo rows from their owners. */
 void frost__halo_forward(frost__halo *h, float *x, int64_t F);
 /* g (n_local, F): halo rows added into their owners' rows (in process

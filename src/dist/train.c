@@ -378,6 +378,33 @@ frost_status frost__dist_train(frost__comm *c, const frost__dist_share *sh, cons
         ss->owned_max = mx[1], ss->owned_min = -mx[2];
         ss->halo_max = mx[3], ss->halo_min = -mx[4];
     }
+    /* memory per process, gathered on process 0 */
+    {
+        const int64_t T = g->task == FROST_TASK_BINARY ? g->C : 1, row = F * 4 + T * 4;
+        size_t mb = 0;
+        FROST_TRY(frost_model_bytes_for(specp, nl, 0, false, &mb));
+        const int64_t nnz = pl->A.nnz;
+        int64_t v[FROST_DIST_MEM_COLS] = {no,
+                                          nl - no,
+                                          no * row,
+                                          (nl - no) * row,
+                                          (no + 1) * 8 + (nl + 1) * 8 + 2 * nnz * 4,
+                                          (int64_t)mb,
+                                          frost__halo_bytes(x.halo) + x.n_grad * 8,
+                                          (int64_t)frost__peak_rss()};
+        void *all = NULL;
+        int64_t *cnt = NULL;
+        FROST_ALLOC(cnt, P);
+        st = frost__comm_gather(c, v, sizeof v, 0, &all, cnt);
+        free(cnt);
+        if (st < 0) goto fail;
+        if (rank == 0) {
+            const int32_t keep = P < FROST_DIST_MEM_RANKS ? P : FROST_DIST_MEM_RANKS;
+            out->stats.mem_ranks = keep;
+            memcpy(out->stats.mem, all, (size_t)keep * sizeof v);
+        }
+        free(all);
+    }
 fail:
     if (st < 0) frost__dist_outcome_release(out);
     frost_model_free(&m);

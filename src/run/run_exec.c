@@ -374,10 +374,21 @@ static frost_status write_stats(const char *path, const char *id, const frost_di
                        ", \"ranks\": %d, \"epochs\": %lld, \"halo_bytes_per_epoch\": %.0f, "
                        "\"allreduce_bytes_per_epoch\": %.0f, \"epoch_seconds\": %.6f, \"compute_seconds\": %.6f, "
                        "\"halo_seconds\": %.6f, \"allreduce_seconds\": %.6f, \"owned_nodes\": [%lld, %lld], "
-                       "\"halo_nodes\": [%lld, %lld]}\n",
+                       "\"halo_nodes\": [%lld, %lld]",
                        s->ranks, (long long)s->epochs, s->halo_bytes, s->reduce_bytes, s->epoch_seconds,
                        s->compute_seconds, s->halo_seconds, s->reduce_seconds, (long long)s->owned_min,
                        (long long)s->owned_max, (long long)s->halo_min, (long long)s->halo_max);
+    /* memory per process: one array per column of frost_dist_stats.mem */
+    static const char *const cols[FROST_DIST_MEM_COLS] = {"owned",       "halo",        "own_rows_bytes",
+                                                          "halo_rows_bytes", "graph_bytes", "model_bytes",
+                                                          "comm_bytes",  "peak_rss_bytes"};
+    frost__text_printf(&t, ", \"memory\": {");
+    for (int k = 0; k < FROST_DIST_MEM_COLS; k++) {
+        frost__text_printf(&t, "%s\"%s\": [", k ? ", " : "", cols[k]);
+        for (int32_t r = 0; r < s->mem_ranks; r++) frost__text_printf(&t, "%s%lld", r ? ", " : "", (long long)s->mem[r][k]);
+        frost__text_printf(&t, "]");
+    }
+    frost__text_printf(&t, "}}\n");
     return frost__text_append_to(&t, path);
 }
 
