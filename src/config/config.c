@@ -197,7 +197,8 @@ static const key_def keys[] = {
     {"mpi.imbalance", KT_DOUBLE, OFF(mpi.imbalance), 0, 0, 10, NULL, K_NOID | K_EXEC,
      "mpi.mode graph: METIS balance constraint when computing the partition"},
     {"mpi.stats", KT_STRING, OFF(mpi.stats), FROST_PATH_CAP, 0, 0, NULL, K_NOID | K_EXEC,
-     "mpi.mode graph: file that process 0 appends a line of communication statistics to per run (empty: none)"},
+     "mpi.mode graph: file that process 0 appends a line of communication and memory statistics to per run (a "
+     "one-process full-batch run writes its line too; empty: none)"},
     {"prt.parts", KT_INT32, OFF(prt.parts), 0, 2, 4096, NULL, K_PRT,
      "METIS communities of the scenario (nodes of the highest prt.task_parts ids form the task's domain)"},
     {"prt.task_parts", KT_INT32, OFF(prt.task_parts), 0, 1, 4095, NULL, K_PRT, "communities of the task's domain"},

@@ -297,6 +297,19 @@ frost_status frost__run_train(const frost_prepared *p, const frost_config *pt, c
         FROST_TRY(frost_train_sample(m, &d, &so, &o, &out->res));
     } else {
         FROST_TRY(frost_train(m, &d, &o, &out->res));
+        /* mpi.stats of one process: its time and memory as a distributed run reports them */
+        frost_dist_stats *ss = &env->stats;
+        memset(ss, 0, sizeof *ss);
+        const int64_t N = p->ds.num_nodes, T = d.task == FROST_TASK_BINARY ? d.C : 1, nnz = p->A.nnz;
+        ss->ranks = 1;
+        ss->epochs = out->res.epochs_run;
+        ss->epoch_seconds = ss->compute_seconds = out->res.train_seconds / (double)(ss->epochs > 0 ? ss->epochs : 1);
+        ss->owned_min = ss->owned_max = N;
+        ss->mem_ranks = 1;
+        const int64_t row[FROST_DIST_MEM_COLS] = {
+            N, 0, N * (d.F * 4 + T * 4), 0, (p->symmetric ? 1 : 2) * ((N + 1) * 8 + nnz * 4), (int64_t)frost_model_bytes(m),
+            0, (int64_t)frost__peak_rss()};
+        memcpy(ss->mem[0], row, sizeof row);
     }
     if (ev && ev->note) {
         char msg[512];
@@ -454,7 +467,9 @@ frost_status frost__run_one(const frost_prepared *p, const frost_config *pt, con
     }
     if (frost__comm_rank(env->comm) == 0) {
         st = append_outs(output, &o, 1, ev);
-        if (st == FROST_OK && env->comm && pt->mpi.stats[0]) st = write_stats(pt->mpi.stats, it->id, &env->stats);
+        if (st == FROST_OK && pt->mpi.stats[0] && env->stats.ranks > 0)
+            st = write_stats(pt->mpi.stats, it->id, &env->stats);
+        memset(&env->stats, 0, sizeof env->stats);
     }
     /* stored: its checkpoint has done its work, also one left by an
      * earlier attempt when checkpoints are off now (the folder goes when

@@ -919,14 +919,16 @@ static void same_i64(const int64_t *a, const int64_t *b, int64_t n, const char *
     if (a && n) cr_assert(memcmp(a, b, (size_t)n * sizeof *a) == 0, "%s: %s differ", ctx, what);
 }
 
-static void share_compare(const char *file, const char *model, const char *loops, const char *norm, int32_t P)
+static void share_compare(const char *file, const char *model, const char *loops, const char *norm, int32_t P,
+                          bool undirected)
 {
     char text[1024], ctx[256];
     snprintf(text, sizeof text,
-             "dataset = \"%s\";\nsplit = \"public\";\nfeatures = { normalize = \"%s\"; };\ngraph = { self_loops = \"%s\"; };\n"
-             "model = { %s };\n",
-             tu_path(tu_cora_dir(), file), norm, loops, model);
-    snprintf(ctx, sizeof ctx, "%s, %s, self loops %s, features %s, P=%d", file, model, loops, norm, P);
+             "dataset = \"%s\";\nsplit = \"public\";\nfeatures = { normalize = \"%s\"; };\n"
+             "graph = { self_loops = \"%s\"; undirected = %s; };\nmodel = { %s };\n",
+             tu_path(tu_cora_dir(), file), norm, loops, undirected ? "true" : "false", model);
+    snprintf(ctx, sizeof ctx, "%s, %s, self loops %s, features %s, P=%d%s", file, model, loops, norm, P,
+             undirected ? ", undirected" : "");
     frost_config c;
     frost_config_default(&c);
     cr_assert_eq(frost_config_load_text(&c, text, "share.cfg"), FROST_OK, "%s", frost_last_error());
@@ -992,7 +994,7 @@ Test(dist, share_read_from_file_equals_share_of_whole_dataset, .init = tu_cora_s
                             "name = \"gin\";", "name = \"sage\";", "name = \"mlp\";"};
     const char *loops[] = {"keep", "drop"};
     for (size_t m = 0; m < sizeof models / sizeof *models; m++)
-        share_compare("cora-p.h5", models[m], loops[(m / 2) % 2], m % 2 ? "none" : "row", 3);
-    share_compare("cora-p.h5", "name = \"gin\";", "drop", "row", 3);
-    share_compare("cora-r.h5", "name = \"gcn\";", "drop", "row", 3);
+        share_compare("cora-p.h5", models[m], loops[(m / 2) % 2], m % 2 ? "none" : "row", 3, m == 0);
+    share_compare("cora-p.h5", "name = \"gin\";", "drop", "row", 3, true);
+    share_compare("cora-r.h5", "name = \"gcn\";", "drop", "row", 3, false);
 }

@@ -65,23 +65,28 @@ for p in $nps; do
     --set "threads=$(( $(nproc) / p > 0 ? $(nproc) / p : 1 ))" >&2
   t1=$(date +%s.%N)
   rss=$(cat "$tmp"/rss-"$p".* | awk '{print $2}' | paste -sd, -)
-  if [ "$p" -gt 1 ]; then
-    line=$(tail -1 "$stats")
-  else
-    # one process: epoch time from the run's history, no communication
-    sec=$("$frost" report "$tmp/r-$p.h5" --history trained-gcn-seed0 | awk -F, 'NR>1 {s+=$7; n++} END {printf "%.6f", s/n}')
-    line="{\"run\": \"trained-gcn-seed0\", \"ranks\": 1, \"epochs\": $epochs, \"halo_bytes_per_epoch\": 0, \"allreduce_bytes_per_epoch\": 0, \"epoch_seconds\": $sec, \"compute_seconds\": $sec, \"halo_seconds\": 0, \"allreduce_seconds\": 0}"
-  fi
-  printf '%s\n' "${line%\}}, \"wall_seconds\": $(echo "$t1 - $t0" | bc), \"peak_rss_kib\": [$rss], \"dataset\": $(jsonq "$ds")}" >> "$out.tmp"
+  line=$(tail -1 "$stats")
+  printf '%s\n' "${line%\}}, \"wall_seconds\": $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'), \"peak_rss_kib\": [$rss], \"dataset\": $(jsonq "$ds")}" >> "$out.tmp"
 done
 mv "$out.tmp" "$out"
-python3 - "$out" <<'PY'
+/usr/bin/python3 - "$out" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
+G = 2**30
 print(f"{'P':>2} {'epoch s':>8} {'compute':>8} {'halo':>8} {'allred':>8} {'halo MB/ep':>10} {'allred MB/ep':>12} {'max RSS GiB':>11} {'sum RSS GiB':>11}")
 for r in rows:
     rss = [k / 2**20 for k in r["peak_rss_kib"]]
     print(f"{r['ranks']:>2} {r['epoch_seconds']:8.2f} {r['compute_seconds']:8.2f} {r['halo_seconds']:8.2f} {r['allreduce_seconds']:8.2f}"
           f" {r['halo_bytes_per_epoch']/1e6:10.1f} {r['allreduce_bytes_per_epoch']/1e6:12.1f} {max(rss):11.2f} {sum(rss):11.2f}")
+print()
+print("memory per process (GiB): what its share holds, as frost counts it, and the measured peak")
+print(f"{'P':>2} {'rank':>4} {'owned':>9} {'halo':>9} {'own rows':>8} {'halo rows':>9} {'graph':>6} {'model':>6} {'comm':>6} {'counted':>7} {'peak RSS':>8} {'rest':>6}")
+for r in rows:
+    m = r["memory"]
+    for k in range(len(m["owned"])):
+        parts = [m[c][k] for c in ("own_rows_bytes", "halo_rows_bytes", "graph_bytes", "model_bytes", "comm_bytes")]
+        counted, peak = sum(parts), m["peak_rss_bytes"][k]
+        print(f"{r['ranks']:>2} {k:>4} {m['owned'][k]:>9} {m['halo'][k]:>9} " + " ".join(f"{v / G:{w}.2f}" for v, w in zip(parts, (8, 9, 6, 6, 6)))
+              + f" {counted / G:7.2f} {peak / G:8.2f} {(peak - counted) / G:6.2f}")
 print(f"(written to {sys.argv[1]})")
 PY
