@@ -309,3 +309,60 @@ Test(mpi, local_loading_without_a_stored_partition_is_refused, .init = tu_cora_s
     free(log);
     cr_assert_eq(access(tu_path(tu_cora_dir(), "nopart.h5"), F_OK), -1, "a results file was written");
 }
+
+/* The values of array `key` ("key": [a, b, ...]) in line, into v (up to cap); their count. */
+static int json_ints(const char *line, const char *key, long long *v, int cap)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\": [", key);
+    const char *p = strstr(line, pat);
+    if (!p) return -1;
+    p += strlen(pat);
+    int n = 0;
+    while (*p && *p != ']' && n < cap) {
+        char *end;
+        v[n++] = strtoll(p, &end, 10);
+        p = end;
+        while (*p == ',' || *p == ' ') p++;
+    }
+    return n;
+}
+
+/* mpi.stats: every process's memory (nodes, what its share holds, its
+ * peak RSS) in the line process 0 appends, and a one-process run's line. */
+Test(mpi, stats_report_memory_per_process, .init = tu_cora_setup, .fini = tu_cora_teardown)
+{
+    write_cfg("st.cfg", "name = \"gcn\"; layers = 2; hidden = 64;", ADAM, 3, 1);
+    char set[1200];
+    snprintf(set, sizeof set, "--set 'method=\"trained\"' --set 'mpi.stats=\"%s\"'", tu_path(tu_cora_dir(), "st.jsonl"));
+    run("st.cfg", 0, "st-1.h5", set);
+    run("st.cfg", 2, "st-2.h5", set);
+    char *text = tu_slurp(tu_path(tu_cora_dir(), "st.jsonl"));
+    char *second = strchr(text, '\n');
+    cr_assert_not_null(second, "two lines expected: %s", text);
+    *second++ = 0;
+    const char *lines[2] = {text, second};
+    for (int k = 0; k < 2; k++) {
+        const int P = k + 1;
+        long long owned[4], halo[4], rows[4], model[4], peak[4], hrows[4], graph[4];
+        cr_assert_eq(json_ints(lines[k], "owned", owned, 4), P, "%s", lines[k]);
+        cr_assert_eq(json_ints(lines[k], "halo", halo, 4), P);
+        cr_assert_eq(json_ints(lines[k], "own_rows_bytes", rows, 4), P);
+        cr_assert_eq(json_ints(lines[k], "halo_rows_bytes", hrows, 4), P);
+        cr_assert_eq(json_ints(lines[k], "graph_bytes", graph, 4), P);
+        cr_assert_eq(json_ints(lines[k], "model_bytes", model, 4), P);
+        cr_assert_eq(json_ints(lines[k], "peak_rss_bytes", peak, 4), P);
+        long long total = 0;
+        for (int r = 0; r < P; r++) {
+            total += owned[r];
+            cr_assert_eq(rows[r], owned[r] * (1433 * 4 + 4), "rank %d: owned rows of cora's 1433 features and a label", r);
+            cr_assert_eq(hrows[r], halo[r] * (1433 * 4 + 4));
+            cr_assert_eq(halo[r] > 0, P > 1, "rank %d of %d: %lld halo nodes", r, P, halo[r]);
+            cr_assert_gt(model[r], 0);
+            cr_assert_gt(graph[r], 0);
+            cr_assert_geq(peak[r], rows[r] + hrows[r] + model[r], "rank %d: peak RSS below what its share holds", r);
+        }
+        cr_assert_eq(total, 2708, "P=%d: the processes own %lld of cora's 2708 nodes", P, total);
+    }
+    free(text);
+}
