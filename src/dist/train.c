@@ -314,7 +314,13 @@ frost_status frost__dist_train(frost__comm *c, const frost__dist_share *sh, cons
     /* the supermask of frost_model_init was chosen by one process's
      * quickselect: the same value as the distributed selection */
 
-    frost__train_hooks h = {.ctx = &x, .epoch = dist_epoch, .evaluate = dist_evaluate, .any = dist_any};
+    /* every process holds the same state: process 0 writes checkpoints, all read them */
+    frost__train_hooks h = {.ctx = &x,
+                            .epoch = dist_epoch,
+                            .evaluate = dist_evaluate,
+                            .any = dist_any,
+                            .resumable = true,
+                            .ckpt_read_only = rank != 0};
     frost__comm_counters_reset(c);
     FROST_TRY(frost__train(m, &d, o, &h, &out->res));
 

@@ -757,18 +757,22 @@ size_t frost_model_bytes(const frost_model *m)
 /* ---- state snapshots ------------------------------------------------------------------ */
 
 /* The trainable values and the fixed slab (running statistics, supermask
- * weights and codes) define the predictions; masks follow from the scores. */
-size_t frost_model_state_size(const frost_model *m) { return m->bytes_params + m->bytes_fixed; }
+ * weights and codes; not the operator's vectors, which the graph gives)
+ * define the predictions; masks follow from the scores. The size does not
+ * depend on the rows, so processes of a distributed run share checkpoints. */
+size_t frost_model_state_size(const frost_model *m) { return m->bytes_params + m->bytes_fixed - m->fixed_state_off; }
 
 void frost_model_state_save(const frost_model *m, void *buf)
 {
     memcpy(buf, m->slab_params, m->bytes_params);
-    memcpy((char *)buf + m->bytes_params, m->slab_fixed, m->bytes_fixed);
+    memcpy((char *)buf + m->bytes_params, (const char *)m->slab_fixed + m->fixed_state_off,
+           m->bytes_fixed - m->fixed_state_off);
 }
 
 void frost_model_state_load(frost_model *m, const void *buf)
 {
     memcpy(m->slab_params, buf, m->bytes_params);
-    memcpy(m->slab_fixed, (const char *)buf + m->bytes_params, m->bytes_fixed);
+    memcpy((char *)m->slab_fixed + m->fixed_state_off, (const char *)buf + m->bytes_params,
+           m->bytes_fixed - m->fixed_state_off);
     if (m->sm) frost__supermask_update(m->sm);
 }

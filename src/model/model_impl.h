@@ -123,6 +123,8 @@ struct frost_model {
     /* slabs: one allocation per lifetime */
     void *slab_params, *slab_grads, *slab_acts, *slab_fixed, *slab_bwd;
     size_t bytes_params, bytes_grads, bytes_acts, bytes_fixed, bytes_bwd;
+    size_t fixed_state_off; /* the fixed slab's state starts here: before it, the operator's vectors (N
+                               entries each, rebuilt from the graph), not part of the training state */
     bool inference;         /* no gradients, no backward buffers */
     uint64_t seed;
     frost__supermask *sm;   /* the supermask of a ticket, or NULL (trained weights) */

@@ -73,6 +73,9 @@ void frost__plan_layout(frost_model *m, frost__slab *P, frost__slab *G, frost__s
 
     m->opv0 = FROST__TAKE(X, N, float);
     m->opv1 = FROST__TAKE(X, N, float);
+    /* the state that follows does not depend on N: it starts on a cache line */
+    X->off = (X->off + 63) & ~(size_t)63;
+    m->fixed_state_off = X->off;
     if (m->sm) {
         frost__supermask_layout(m->sm, P, G, X, A, B);
         for (int32_t k = 0; k < m->n_wmats; k++) m->wmats[k].w = m->sm->mats[k].w, m->wmats[k].dw = m->sm->mats[k].dw;

@@ -106,6 +106,22 @@ fail:
 
 /* ---- one run ------------------------------------------------------------------------ */
 
+/* What a run did with its checkpoint, said once. */
+static void checkpoint_notes(const frost_runner_events *ev, const char *id, const frost_run_result *res)
+{
+    if (!ev || !ev->note) return;
+    char msg[512];
+    if (res->resumed_from > 0) {
+        snprintf(msg, sizeof msg, "run %s: continued from its checkpoint after epoch %lld", id,
+                 (long long)res->resumed_from);
+        ev->note(msg, ev->user);
+    }
+    if (res->checkpoint_note[0]) {
+        snprintf(msg, sizeof msg, "run %s: %s", id, res->checkpoint_note);
+        ev->note(msg, ev->user);
+    }
+}
+
 static void fill_info(frost__run_out *o, const frost_prepared *p, const frost_config *pt, const frost_run_item *it,
                       const frost_model_spec *spec)
 {
@@ -180,16 +196,17 @@ frost_status frost__run_train(const frost_prepared *p, const frost_config *pt, c
         if (!canon) FROST_FAIL(FROST_ERR_NOMEM, "out of memory");
         const int64_t lab = d.task == FROST_TASK_BINARY ? d.N * d.C : d.N;
         uint64_t key = frost_hash64(canon, strlen(canon));
+        const bool whole = !env->comm; /* a distributed run adds its processes' shares below */
         const uint64_t parts[] = {frost_hash64(it->id, strlen(it->id)),
                                   frost_hash64(frost_blas_core(), strlen(frost_blas_core())),
                                   frost_hash64(frost_version(), strlen(frost_version())),
-                                  frost_hash64(d.X, (size_t)(d.N * d.F) * sizeof(float)),
-                                  d.labels ? frost_hash64(d.labels, (size_t)lab * sizeof(int32_t)) : 0,
+                                  whole ? frost_hash64(d.X, (size_t)(d.N * d.F) * sizeof(float)) : 0,
+                                  whole && d.labels ? frost_hash64(d.labels, (size_t)lab * sizeof(int32_t)) : 0,
                                   frost_hash64(d.train, (size_t)d.n_train * sizeof(int64_t)),
                                   frost_hash64(d.valid, (size_t)d.n_valid * sizeof(int64_t)),
                                   frost_hash64(d.test, (size_t)d.n_test * sizeof(int64_t)),
-                                  frost_hash64(p->A.indptr, (size_t)(p->A.n_rows + 1) * sizeof(int64_t)),
-                                  frost_hash64(p->A.indices, (size_t)p->A.nnz * sizeof(int32_t))};
+                                  whole ? frost_hash64(p->A.indptr, (size_t)(p->A.n_rows + 1) * sizeof(int64_t)) : 0,
+                                  whole ? frost_hash64(p->A.indices, (size_t)p->A.nnz * sizeof(int32_t)) : 0};
         for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) key = frost_hash64(&key, 8) ^ parts[k];
         free(canon);
         o.checkpoint = env->checkpoint;
@@ -242,11 +259,36 @@ frost_status frost__run_train(const frost_prepared *p, const frost_config *pt, c
             ev->note(msg, ev->user);
         }
         env->dist_noted = true;
+        if (o.checkpoint) {
+            /* the key covers every process's share: each one's hash, gathered in process order */
+            const frost__halo_plan *pl = &share.plan;
+            const int64_t T = task.task == FROST_TASK_BINARY ? task.C : 1;
+            const uint64_t mine[] = {frost_hash64(share.X, (size_t)(pl->n_local * task.F) * sizeof(float)),
+                                     frost_hash64(share.labels, (size_t)(pl->n_local * T) * sizeof(int32_t)),
+                                     frost_hash64(pl->gid, (size_t)pl->n_local * sizeof(int64_t)),
+                                     frost_hash64(pl->A.indptr, (size_t)(pl->n_owned + 1) * sizeof(int64_t)),
+                                     frost_hash64(pl->A.indices, (size_t)pl->A.nnz * sizeof(int32_t)),
+                                     frost_hash64(share.train, (size_t)share.n_train * sizeof(int64_t))};
+            const uint64_t h = frost_hash64(mine, sizeof mine);
+            void *all = NULL;
+            int64_t *cnt = NULL;
+            cnt = malloc((size_t)P * sizeof *cnt);
+            st = cnt ? FROST_OK : frost__error(FROST_ERR_NOMEM, "out of memory");
+            if (st >= 0) st = frost__comm_allgather(env->comm, &h, sizeof h, &all, cnt);
+            if (st >= 0) o.checkpoint_key = frost_hash64(&o.checkpoint_key, 8) ^ frost_hash64(all, (size_t)P * sizeof h);
+            free(all);
+            free(cnt);
+            if (st < 0) {
+                frost__dist_share_release(&share);
+                goto fail;
+            }
+        }
         frost__dist_outcome dout;
         st = frost__dist_train(env->comm, &share, &task, &spec, (uint64_t)it->seed, &o, &dout);
         frost__dist_share_release(&share);
         if (st < 0) goto fail;
         out->res = dout.res;
+        if (rank == 0) checkpoint_notes(ev, it->id, &out->res);
         out->params = dout.params, out->bn = dout.bn, out->mask = dout.mask, out->sz = dout.sizes;
         fill_info(out, p, pt, it, &spec);
         out->info.model_bits = dout.model_bits;
@@ -311,18 +353,7 @@ frost_status frost__run_train(const frost_prepared *p, const frost_config *pt, c
             0, (int64_t)frost__peak_rss()};
         memcpy(ss->mem[0], row, sizeof row);
     }
-    if (ev && ev->note) {
-        char msg[512];
-        if (out->res.resumed_from > 0) {
-            snprintf(msg, sizeof msg, "run %s: continued from its checkpoint after epoch %lld", it->id,
-                     (long long)out->res.resumed_from);
-            ev->note(msg, ev->user);
-        }
-        if (out->res.checkpoint_note[0]) {
-            snprintf(msg, sizeof msg, "run %s: %s", it->id, out->res.checkpoint_note);
-            ev->note(msg, ev->user);
-        }
-    }
+    checkpoint_notes(ev, it->id, &out->res);
     if (out->res.stopped) {
         const int64_t kept = out->res.checkpoint_epoch > 0 ? out->res.checkpoint_epoch : out->res.resumed_from;
         char tail[160] = "";
@@ -447,14 +478,10 @@ frost_status frost__run_one(const frost_prepared *p, const frost_config *pt, con
                             const char *output, const frost_runner_events *ev, frost__run_env *env)
 {
     frost__run_out o;
-    /* checkpoints: one process (full batch, Cluster-GCN, neighbour sampling) */
+    /* checkpoints: full batch, Cluster-GCN, neighbour sampling; under
+     * mpi.mode "graph" process 0 writes them and every process reads them */
     char *ckpt = NULL;
-    if (pt->checkpoint_every > 0 && env->comm && ev && ev->note && frost__comm_rank(env->comm) == 0) {
-        char msg[256];
-        snprintf(msg, sizeof msg, "run %s: checkpoint_every is not supported with MPI yet: no checkpoints", it->id);
-        ev->note(msg, ev->user);
-    }
-    if (pt->checkpoint_every > 0 && !env->comm) {
+    if (pt->checkpoint_every > 0) {
         ckpt = checkpoint_path(output, it->id);
         if (!ckpt) return FROST_ERR_IO;
     }
@@ -474,7 +501,7 @@ frost_status frost__run_one(const frost_prepared *p, const frost_config *pt, con
     /* stored: its checkpoint has done its work, also one left by an
      * earlier attempt when checkpoints are off now (the folder goes when
      * empty); failed: an empty folder made for it goes too */
-    if (ckpt) drop_checkpoint_file(ckpt, st == FROST_OK);
+    if (ckpt && frost__comm_rank(env->comm) == 0) drop_checkpoint_file(ckpt, st == FROST_OK);
     else if (st == FROST_OK && frost__comm_rank(env->comm) == 0) frost__run_drop_checkpoint(output, it->id);
     free(ckpt);
     frost__run_out_release(&o);

@@ -303,6 +303,13 @@ frost_status frost__train(frost_model *m, const frost_task_data *d, const frost_
     const char *why = "";
     unsigned char *saved = ckpt ? ckpt_read(o->checkpoint, o->checkpoint_key, m, opt, o->epochs, &why) : NULL;
     if (*why) snprintf(res->checkpoint_note, sizeof res->checkpoint_note, "its checkpoint was not used (%s)", why);
+    if (ckpt && h && h->any && h->any(h->ctx, !saved)) {
+        /* another process could not read it: all start over together */
+        if (saved) snprintf(res->checkpoint_note, sizeof res->checkpoint_note, "its checkpoint was not used (another "
+                            "process could not read it)");
+        free(saved);
+        saved = NULL;
+    }
     if (saved) {
         /* continue where the checkpoint left off */
         ckpt_head ch;
@@ -388,7 +395,7 @@ frost_status frost__train(frost_model *m, const frost_task_data *d, const frost_
         }
         res->n_history++;
         res->epochs_run = e + 1;
-        if (ckpt && !ckpt_off && (e + 1) % o->checkpoint_every == 0 && e + 1 < o->epochs) {
+        if (ckpt && !ckpt_off && !(h && h->ckpt_read_only) && (e + 1) % o->checkpoint_every == 0 && e + 1 < o->epochs) {
             /* a checkpoint that cannot be written (a full disk) is not worth
              * the run: say so once, and go on without */
             if (ckpt_save(o->checkpoint, o->checkpoint_key, e + 1, m, best_state, opt, res, since_best) < 0) {

@@ -25,9 +25,13 @@ typedef struct frost__train_hooks {
                              double *test);
     /* Whether any process wants to stop (NULL: this process's flag). */
     bool (*any)(void *ctx, bool flag);
-    /* One process, and epoch e depends only on the model, the optimizer and
-     * (seed, e): a checkpoint (o->checkpoint) may continue the run. */
+    /* Epoch e depends only on the model, the optimizer and (seed, e): a
+     * checkpoint (o->checkpoint) may continue the run. */
     bool resumable;
+    /* Several processes with the same training state: this one reads the
+     * checkpoint but leaves writing it to another (process 0). The run
+     * continues from a checkpoint only when every process has it (any). */
+    bool ckpt_read_only;
 } frost__train_hooks;
 
 /* The training loss and its gradient, chosen here and nowhere else: binary

@@ -36,7 +36,11 @@
  * mpi.mode = "runs" has no tolerance: a run dealt out is the run itself.
  */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <math.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -365,4 +369,120 @@ Test(mpi, stats_report_memory_per_process, .init = tu_cora_setup, .fini = tu_cor
         cr_assert_eq(total, 2708, "P=%d: the processes own %lld of cora's 2708 nodes", P, total);
     }
     free(text);
+}
+
+/* SIGKILL to every process whose command line mentions `needle` (mpirun
+ * starts its processes outside the caller's process group); how many. */
+static int kill_matching(const char *needle)
+{
+    int n = 0;
+    DIR *d = opendir("/proc");
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        const pid_t p = (pid_t)atoi(de->d_name);
+        if (p <= 0 || p == getpid()) continue;
+        char path[64], buf[8192];
+        snprintf(path, sizeof path, "/proc/%d/cmdline", (int)p);
+        FILE *f = fopen(path, "r");
+        if (!f) continue;
+        const size_t k = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        for (size_t i = 0; i < k; i++)
+            if (!buf[i]) buf[i] = ' ';
+        buf[k] = 0;
+        if (strstr(buf, needle) && kill(p, SIGKILL) == 0) n++;
+    }
+    if (d) closedir(d);
+    return n;
+}
+
+/* A distributed run killed with SIGKILL (mpirun and every process) once
+ * its second checkpoint is there, then started again: it continues from the
+ * checkpoint (process 0 wrote it, both processes read it) and ends
+ * bit-identical to the same run never stopped: logits, best epoch, metrics,
+ * every epoch's loss. A supermask GCN with batch norm, dropout and AdamW,
+ * each process reading only its part of the file. */
+Test(mpi, sigkill_mid_run_continues_from_its_checkpoint, .init = tu_cora_setup, .fini = tu_cora_teardown)
+{
+    frost_dataset ds;
+    cr_assert_eq(frost_dataset_load(&ds, tu_path(tu_cora_dir(), "cora.h5")), FROST_OK, "%s", frost_last_error());
+    cr_assert_eq(frost_dataset_partition(&ds, 2, 0.03, 0, "metis-k2"), FROST_OK, "%s", frost_last_error());
+    cr_assert_eq(frost_dataset_save(&ds, tu_path(tu_cora_dir(), "cora-k2.h5"), 1), FROST_OK, "%s", frost_last_error());
+    frost_dataset_release(&ds);
+    char text[2048];
+    snprintf(text, sizeof text,
+             "dataset = \"%s\";\nsplit = \"public\";\nmethod = \"slt\";\nepochs = 120;\nruns = 1;\neval_every = 3;\n"
+             "checkpoint_every = 4;\nthreads = 1;\nmodel = { name = \"gcn\"; layers = 2; hidden = 64; norm = \"batch\"; "
+             "dropout = 0.5; };\noptim = { name = \"adamw\"; lr = 0.01; weight_decay = 0.0005; };\n"
+             "slt = { sparsity = 0.5; freeze = 0.4; };\nmpi = { load = \"local\"; };\n",
+             tu_path(tu_cora_dir(), "cora-k2.h5"));
+    tu_writef(tu_cora_dir(), "ck.cfg", text);
+    run("ck.cfg", 2, "ck-ref.h5", NULL);
+    cr_assert_not(tu_exists(tu_path(tu_cora_dir(), "ck-ref.h5.checkpoints")), "a stored run leaves no checkpoint");
+
+    /* mpirun in a process group of its own, killed whole once the second checkpoint is there */
+    const char *bin = getenv("FROST_BIN"), *mpirun = getenv("FROST_MPIRUN");
+    char cmd[4096], ck[1200];
+    snprintf(ck, sizeof ck, "%s", tu_path(tu_cora_dir(), "ck.h5.checkpoints"));
+    snprintf(cmd, sizeof cmd, "exec %s %s--oversubscribe -np 2 %s run %s --quiet --set 'output=\"%s\"' > %s 2>&1",
+             mpirun, getuid() == 0 ? "--allow-run-as-root " : "", bin, tu_path(tu_cora_dir(), "ck.cfg"),
+             tu_path(tu_cora_dir(), "ck.h5"), tu_path(tu_cora_dir(), "ck-killed.log"));
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        setpgid(0, 0);
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    setpgid(pid, pid);
+    struct stat sb;
+    time_t first = 0;
+    long first_ns = -1;
+    bool killed = false;
+    char f[1500];
+    for (int k = 0; k < 120000 && !killed; k++) {
+        DIR *dd = opendir(ck);
+        struct dirent *de;
+        f[0] = 0;
+        while (dd && (de = readdir(dd)))
+            if (strstr(de->d_name, ".ckpt") && !strstr(de->d_name, ".tmp.")) snprintf(f, sizeof f, "%s/%s", ck, de->d_name);
+        if (dd) closedir(dd);
+        if (f[0] && stat(f, &sb) == 0) {
+            if (first_ns < 0) first = sb.st_mtime, first_ns = sb.st_mtim.tv_nsec;
+            else if (sb.st_mtime != first || sb.st_mtim.tv_nsec != first_ns)
+                killed = kill(-pid, SIGKILL) == 0 && kill_matching(tu_path(tu_cora_dir(), "ck.cfg")) >= 2;
+        }
+        if (!killed) usleep(500);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    cr_assert(killed, "the run finished before a second checkpoint (status %d)", status);
+    usleep(200000); /* the killed processes are gone */
+    cr_assert_not(tu_exists(tu_path(tu_cora_dir(), "ck.h5")), "killed mid-run, nothing stored yet");
+
+    /* again: it continues and says so */
+    snprintf(cmd, sizeof cmd, "%s %s--oversubscribe -np 2 %s run %s --set 'output=\"%s\"' > %s 2>&1", mpirun,
+             getuid() == 0 ? "--allow-run-as-root " : "", bin, tu_path(tu_cora_dir(), "ck.cfg"),
+             tu_path(tu_cora_dir(), "ck.h5"), tu_path(tu_cora_dir(), "ck-again.log"));
+    const int rc = system(cmd);
+    char *log = tu_slurp(tu_path(tu_cora_dir(), "ck-again.log"));
+    cr_assert_eq(rc, 0, "%s", log);
+    cr_assert(strstr(log, "continued from its checkpoint after epoch "), "%s", log);
+    free(log);
+    cr_assert_not(tu_exists(ck), "the checkpoint folder outlived its stored run");
+    same_training("ck-ref.h5", "ck.h5", 1, true);
+    /* every epoch's loss and evaluation, bit for bit */
+    frost_epoch_record *hx, *hy;
+    int64_t nx, ny;
+    cr_assert_eq(frost_results_read_history(tu_path(tu_cora_dir(), "ck-ref.h5"), "slt-gcn-seed0", &hx, &nx), FROST_OK);
+    cr_assert_eq(frost_results_read_history(tu_path(tu_cora_dir(), "ck.h5"), "slt-gcn-seed0", &hy, &ny), FROST_OK);
+    cr_assert_eq(nx, 120);
+    cr_assert_eq(ny, nx);
+    for (int64_t k = 0; k < nx; k++) {
+        cr_assert(memcmp(&hx[k].loss, &hy[k].loss, sizeof(double)) == 0, "epoch %lld: loss differs", (long long)k + 1);
+        cr_assert(memcmp(&hx[k].valid_metric, &hy[k].valid_metric, sizeof(double)) == 0, "epoch %lld: valid differs",
+                  (long long)k + 1);
+    }
+    free(hx);
+    free(hy);
 }
