@@ -207,7 +207,7 @@ struct frost__halo {
 
 int64_t frost__halo_bytes(const frost__halo *h)
 {
-    return h ? 2 * h->p->send_off[h->p->size] * h->max_width * (int64_t)sizeof(float) : 0;
+    return h ? h->p->send_off[h->p->size] * h->max_width * (int64_t)sizeof(float) : 0;
 }
 
 frost_status frost__halo_new(frost__halo **out, frost__comm *c, const frost__halo_plan *p, int64_t max_width)
@@ -217,8 +217,11 @@ frost_status frost__halo_new(frost__halo **out, frost__comm *c, const frost__hal
     FROST_CALLOC(h, 1);
     h->c = c, h->p = p, h->max_width = max_width;
     const int64_t rows = p->send_off[p->size];
+    /* one buffer: the forward exchange packs the rows it sends into it and
+     * receives straight into the halo rows; the backward exchange sends
+     * straight from the halo rows and receives into it */
     FROST_ALLOC(h->sbuf, rows * max_width);
-    FROST_ALLOC(h->rbuf, rows * max_width);
+    h->rbuf = h->sbuf;
     FROST_ALLOC(h->req, 2 * p->size);
     *out = h;
     return FROST_OK;
@@ -231,8 +234,7 @@ void frost__halo_free(frost__halo **ph)
 {
     if (!ph || !*ph) return;
     frost__halo *h = *ph;
-    free(h->sbuf);
-    free(h->rbuf);
+    free(h->sbuf); /* rbuf is the same buffer */
     free(h->req);
     free(h);
     *ph = NULL;

@@ -334,6 +334,7 @@ frost_status frost__dist_train(frost__comm *c, const frost__dist_share *sh, cons
     out->dense_bits = frost_model_dense_bits(m);
 
     /* the eval logits of every node, in global order, on process 0 */
+    int64_t halo_b = 0;
     {
         const int64_t C = spec.out_dim, rb = (int64_t)sizeof(int64_t) + C * (int64_t)sizeof(float);
         char *buf = NULL;
@@ -343,6 +344,10 @@ frost_status frost__dist_train(frost__comm *c, const frost__dist_share *sh, cons
             memcpy(buf + i * rb, &pl->gid[i], sizeof(int64_t));
             memcpy(buf + i * rb + sizeof(int64_t), z + i * C, (size_t)C * sizeof(float));
         }
+        /* the model and the halo buffers go before process 0 gathers every node's logits */
+        halo_b = frost__halo_bytes(x.halo);
+        frost_model_free(&m);
+        frost__halo_free(&x.halo);
         FROST_ALLOC(counts, P);
         st = frost__comm_gather(c, buf, no * rb, 0, &gathered, counts);
         free(buf);
@@ -396,7 +401,7 @@ frost_status frost__dist_train(frost__comm *c, const frost__dist_share *sh, cons
                                           (nl - no) * row,
                                           (no + 1) * 8 + (nl + 1) * 8 + 2 * nnz * 4,
                                           (int64_t)mb,
-                                          frost__halo_bytes(x.halo) + x.n_grad * 8,
+                                          halo_b + x.n_grad * 8,
                                           (int64_t)frost__peak_rss()};
         void *all = NULL;
         int64_t *cnt = NULL;
