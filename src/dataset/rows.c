@@ -76,25 +76,36 @@ frost_status frost__dataset_read_graph_rows(const char *path, int64_t N, const i
     memset(out, 0, sizeof *out);
     FROST_TRY(check_ids(ids, n, N, path, "graph"));
     FROST_TRY(frost__h5_open_read(&f, path, FROST_DATASET_FORMAT, FROST_DATASET_VERSION, NULL));
-    /* the wanted rows' bounds: entries ids[k] and ids[k] + 1 of /graph/indptr */
+    /* the wanted rows' bounds: entries ids[k] and ids[k] + 1 of /graph/indptr,
+     * with its first and last entry to check them all against */
     FROST_ALLOC(ptr, 2 * (n > 0 ? n : 1));
-    FROST_ALLOC(want, 2 * (n > 0 ? n : 1));
+    FROST_ALLOC(want, 2 * n + 2);
     FROST_ALLOC(pos, n > 0 ? n : 1);
     int64_t m = 0;
+    want[m++] = 0;
     for (int64_t k = 0; k < n; k++) {
-        if (m > 0 && want[m - 1] == ids[k]) pos[k] = m - 1;
+        if (want[m - 1] == ids[k]) pos[k] = m - 1;
         else pos[k] = m, want[m++] = ids[k];
         want[m++] = ids[k] + 1;
     }
-    FROST_ALLOC(vals, m > 0 ? m : 1);
+    if (want[m - 1] != N) want[m++] = N;
+    FROST_ALLOC(vals, m);
     FROST_TRY(rows_in(f, path, "graph/indptr", FROST__I64, 1, N + 1, want, m, vals));
+    /* indptr must start at 0, never decrease, and end at the length of
+     * /graph/indices: over the entries read, in increasing position */
+    const int64_t E = frost__h5_length(f, "graph/indices");
+    if (E < 0) FROST_FAIL(FROST_ERR_FORMAT, "%s: /graph/indices is missing or not a vector", path);
+    if (vals[0] != 0 || vals[m - 1] != E)
+        FROST_FAIL(FROST_ERR_FORMAT, "%s: /graph/indptr runs from %lld to %lld; expected 0 to %lld (the length of "
+                   "/graph/indices)", path, (long long)vals[0], (long long)vals[m - 1], (long long)E);
+    for (int64_t t = 1; t < m; t++)
+        if (vals[t] < vals[t - 1])
+            FROST_FAIL(FROST_ERR_FORMAT, "%s: /graph/indptr[%lld] = %lld is below /graph/indptr[%lld] = %lld: expected "
+                       "nondecreasing values", path, (long long)want[t], (long long)vals[t], (long long)want[t - 1],
+                       (long long)vals[t - 1]);
     int64_t nnz = 0;
     for (int64_t k = 0; k < n; k++) {
         ptr[2 * k] = vals[pos[k]], ptr[2 * k + 1] = vals[pos[k] + 1];
-        if (ptr[2 * k] < 0 || ptr[2 * k + 1] < ptr[2 * k])
-            FROST_FAIL(FROST_ERR_FORMAT, "%s: /graph/indptr[%lld .. %lld] = %lld, %lld: expected nondecreasing values "
-                       "from 0", path, (long long)ids[k], (long long)ids[k] + 1, (long long)ptr[2 * k],
-                       (long long)ptr[2 * k + 1]);
         nnz += ptr[2 * k + 1] - ptr[2 * k];
     }
     FROST_TRY(frost_csr_alloc(out, n, N, nnz));

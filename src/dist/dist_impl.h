@@ -128,6 +128,7 @@ typedef struct frost__dist_share {
     float *a, *b, *c;              /* the aggregation's coefficients: a, c (n_owned; c 0 on halo rows,
                                       n_local long), b (n_local); NULL where the operator has none */
     int64_t *mask_ids;             /* (n_local) original ids of a renumbered dataset (dropout masks), or NULL */
+    int64_t *deg;                  /* (n_local) degrees in the aggregation graph (a share read from the file) */
 } frost__dist_share;
 
 /* A dataset file a process reads its share from. */
@@ -143,9 +144,11 @@ typedef struct frost__dist_file {
 /* From the whole prepared dataset (job j), part[] (N) in 0 .. P-1. */
 frost_status frost__dist_share_global(frost__dist_share *s, const frost__dist_job *j, const int32_t *part, int32_t P,
                                       int32_t rank);
-/* From the file, reading only this process's rows (symmetric graphs). */
-frost_status frost__dist_share_load(frost__dist_share *s, const frost__dist_file *f, const frost_model_spec *spec,
-                                    int32_t P, int32_t rank);
+/* From the file, reading only this process's rows (symmetric graphs):
+ * everything but the coefficients, which frost__dist_share_coefficients
+ * makes for a model from the degrees (once per job, then once per run). */
+frost_status frost__dist_share_load(frost__dist_share *s, const frost__dist_file *f, int32_t P, int32_t rank);
+frost_status frost__dist_share_coefficients(frost__dist_share *s, const frost_model_spec *spec);
 void frost__dist_share_release(frost__dist_share *s);
 
 /* Train one run on this process's share s (g: the task's sizes, metric

@@ -40,6 +40,7 @@ void frost__dist_share_release(frost__dist_share *s)
     free(s->b);
     free(s->c);
     free(s->mask_ids);
+    free(s->deg);
     memset(s, 0, sizeof *s);
 }
 
@@ -99,6 +100,34 @@ fail:
     return st;
 }
 
+frost_status frost__dist_share_coefficients(frost__dist_share *s, const frost_model_spec *spec)
+{
+    frost_status st = FROST_OK;
+    float *v0 = NULL, *v1 = NULL;
+    int64_t *ptr = NULL;
+    const int64_t nl = s->plan.n_local;
+    free(s->a), free(s->b), free(s->c);
+    s->a = s->b = s->c = NULL;
+    if (!s->deg) return frost__error(FROST_ERR_INVALID, "a share without degrees");
+    /* a graph of the local nodes whose rows have their degrees: the
+     * coefficients of a node depend on its degree alone (its entries are
+     * not read); the graph is symmetric, so it is its own transpose */
+    FROST_ALLOC(ptr, nl + 1);
+    ptr[0] = 0;
+    for (int64_t i = 0; i < nl; i++) ptr[i + 1] = ptr[i] + s->deg[i];
+    const frost_csr D = {.n_rows = nl, .n_cols = nl, .nnz = ptr[nl], .indptr = ptr, .indices = NULL};
+    frost__op op;
+    FROST_ALLOC(v0, nl > 0 ? nl : 1);
+    FROST_ALLOC(v1, nl > 0 ? nl : 1);
+    FROST_TRY(frost__model_operator(spec, &op, &D, &D, v0, v1));
+    FROST_TRY(take_coefficients(s, &op, NULL));
+fail:
+    free(ptr);
+    free(v0);
+    free(v1);
+    return st;
+}
+
 frost_status frost__dist_share_global(frost__dist_share *s, const frost__dist_job *j, const int32_t *part, int32_t P,
                                       int32_t rank)
 {
@@ -133,54 +162,63 @@ fail:
     return st;
 }
 
-/* Rows ids (increasing) of the aggregation graph: the stored rows cleaned
- * as frost_prepare cleans the whole graph (sorted, duplicates dropped, the
- * self-loop rule). On a symmetric graph symmetrising adds nothing, so a
- * row's cleaning needs only that row: the rows go into an N x N graph
- * whose other rows are empty, which is rebuilt, and the rows taken back. */
-static frost_status clean_rows(frost_csr *out, const frost_csr *R, const int64_t *ids, int64_t N, int32_t self_loops)
+static int cmp_i32(const void *a, const void *b)
+{
+    const int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Row `self` of the aggregation graph from its stored entries in[0 .. n):
+ * cleaned as frost_prepare cleans the whole graph (frost_csr_rebuild:
+ * sorted, duplicates dropped, self-loops kept, dropped or exactly one
+ * added). On a symmetric graph symmetrising adds nothing, so a row needs
+ * only itself. out has room for n + 1; returns its length. */
+static int64_t clean_row(int32_t *in, int64_t n, int32_t self, int32_t rule, int32_t *out)
+{
+    qsort(in, (size_t)n, sizeof *in, cmp_i32);
+    int64_t w = 0;
+    bool pending = rule == FROST_SELF_LOOPS_ADD, have = false;
+    for (int64_t k = 0; k < n; k++) {
+        const int32_t c = in[k];
+        if (c == self) {
+            if (rule == FROST_SELF_LOOPS_DROP) continue;
+            if (rule == FROST_SELF_LOOPS_ADD && have) continue;
+            have = true, pending = false;
+        }
+        if (pending && c > self) out[w++] = self, pending = false, have = true;
+        if (w > 0 && out[w - 1] == c) continue;
+        out[w++] = c;
+    }
+    if (pending) out[w++] = self;
+    return w;
+}
+
+/* The rows ids[] of R cleaned (clean_row) into out (same shape). */
+static frost_status clean_rows(frost_csr *out, frost_csr *R, const int64_t *ids, int32_t rule)
 {
     frost_status st = FROST_OK;
-    frost_csr big, clean;
-    memset(&big, 0, sizeof big);
-    memset(&clean, 0, sizeof clean);
-    memset(out, 0, sizeof *out);
-    FROST_TRY(frost_csr_alloc(&big, N, N, R->nnz));
-    for (int64_t k = 0; k < R->n_rows; k++) big.indptr[ids[k] + 1] = R->indptr[k + 1] - R->indptr[k];
-    for (int64_t i = 0; i < N; i++) big.indptr[i + 1] += big.indptr[i];
-    if (R->nnz) memcpy(big.indices, R->indices, (size_t)R->nnz * sizeof(int32_t));
-    frost_csr_build_opts o = frost_csr_build_opts_default();
-    o.self_loops = (frost_self_loops)self_loops;
-    FROST_TRY(frost_csr_rebuild(&clean, &big, &o));
-    frost_csr_release(&big);
-    int64_t nnz = 0;
-    for (int64_t k = 0; k < R->n_rows; k++) nnz += clean.indptr[ids[k] + 1] - clean.indptr[ids[k]];
-    FROST_TRY(frost_csr_alloc(out, R->n_rows, N, nnz));
-    for (int64_t k = 0, o2 = 0; k < R->n_rows; k++) {
-        const int64_t a = clean.indptr[ids[k]], b = clean.indptr[ids[k] + 1];
-        memcpy(out->indices + o2, clean.indices + a, (size_t)(b - a) * sizeof(int32_t));
-        out->indptr[k + 1] = o2 += b - a;
+    FROST_TRY(frost_csr_alloc(out, R->n_rows, R->n_cols, R->nnz + R->n_rows));
+    int64_t w = 0;
+    for (int64_t k = 0; k < R->n_rows; k++) {
+        const int64_t a = R->indptr[k], b = R->indptr[k + 1];
+        w += clean_row(R->indices + a, b - a, (int32_t)ids[k], rule, out->indices + w);
+        out->indptr[k + 1] = w;
     }
+    out->nnz = w;
 fail:
-    frost_csr_release(&big);
-    frost_csr_release(&clean);
-    if (st < 0) frost_csr_release(out);
     return st;
 }
 
-frost_status frost__dist_share_load(frost__dist_share *s, const frost__dist_file *f, const frost_model_spec *spec,
-                                    int32_t P, int32_t rank)
+frost_status frost__dist_share_load(frost__dist_share *s, const frost__dist_file *f, int32_t P, int32_t rank)
 {
     frost_status st = FROST_OK;
     int32_t *part = NULL;
-    int64_t *own = NULL, *deg = NULL;
-    float *v0 = NULL, *v1 = NULL;
-    frost_csr R, C, H, HC, D;
+    int64_t *own = NULL;
+    int32_t *row = NULL;
+    frost_csr R, C, H;
     memset(&R, 0, sizeof R);
     memset(&C, 0, sizeof C);
     memset(&H, 0, sizeof H);
-    memset(&HC, 0, sizeof HC);
-    memset(&D, 0, sizeof D);
     memset(s, 0, sizeof *s);
     const frost_task_data *g = &f->task;
     const int64_t N = g->N, F = g->F, T = g->task == FROST_TASK_BINARY ? g->C : 1;
@@ -199,7 +237,7 @@ frost_status frost__dist_share_load(frost__dist_share *s, const frost__dist_file
     for (int64_t i = 0, m = 0; i < N; i++)
         if (part[i] == rank) own[m++] = i;
     FROST_TRY(frost__dataset_read_graph_rows(f->path, N, own, n_owned, &R));
-    FROST_TRY(clean_rows(&C, &R, own, N, f->self_loops));
+    FROST_TRY(clean_rows(&C, &R, own, f->self_loops));
     frost_csr_release(&R);
     FROST_TRY(frost__halo_plan_build_rows(&s->plan, &C, own, part, N, P, rank));
     frost_csr_release(&C);
@@ -210,30 +248,23 @@ frost_status frost__dist_share_load(frost__dist_share *s, const frost__dist_file
      * The plan orders the halo by owner, then id: each owner's block is
      * increasing, as the readers want */
     const int64_t *halo = s->plan.gid + no;
-    FROST_ALLOC(deg, nl + 1);
-    deg[0] = 0;
-    for (int64_t i = 0; i < no; i++) deg[i + 1] = s->plan.A.indptr[i + 1] - s->plan.A.indptr[i];
+    FROST_ALLOC(s->deg, nl > 0 ? nl : 1);
+    for (int64_t i = 0; i < no; i++) s->deg[i] = s->plan.A.indptr[i + 1] - s->plan.A.indptr[i];
     for (int32_t q = 0; q < P; q++) {
         const int64_t lo = s->plan.recv_off[q], hi = s->plan.recv_off[q + 1];
+        if (hi == lo) continue;
         FROST_TRY(frost__dataset_read_graph_rows(f->path, N, halo + lo, hi - lo, &H));
-        FROST_TRY(clean_rows(&HC, &H, halo + lo, N, f->self_loops));
+        int64_t longest = 0;
+        for (int64_t t = 0; t < hi - lo; t++)
+            if (H.indptr[t + 1] - H.indptr[t] > longest) longest = H.indptr[t + 1] - H.indptr[t];
+        FROST_ALLOC(row, longest + 1);
+        for (int64_t t = 0; t < hi - lo; t++)
+            s->deg[no + lo + t] = clean_row(H.indices + H.indptr[t], H.indptr[t + 1] - H.indptr[t],
+                                            (int32_t)halo[lo + t], f->self_loops, row);
+        free(row);
+        row = NULL;
         frost_csr_release(&H);
-        for (int64_t t = 0; t < hi - lo; t++) deg[no + lo + t + 1] = HC.indptr[t + 1] - HC.indptr[t];
-        frost_csr_release(&HC);
     }
-
-    /* the operator's coefficients from the degrees alone: a graph of the
-     * local nodes whose rows have their degrees (its entries are not read) */
-    for (int64_t i = 0; i < nl; i++) deg[i + 1] += deg[i];
-    D.n_rows = D.n_cols = nl;
-    D.indptr = deg;
-    D.nnz = deg[nl];
-    D.indices = NULL;
-    frost__op op;
-    FROST_ALLOC(v0, nl > 0 ? nl : 1);
-    FROST_ALLOC(v1, nl > 0 ? nl : 1);
-    FROST_TRY(frost__model_operator(spec, &op, &D, &D, v0, v1));
-    FROST_TRY(take_coefficients(s, &op, NULL));
 
     /* features, labels (and original ids) of the local rows: the owned
      * block, then each owner's halo block */
@@ -244,6 +275,7 @@ frost_status frost__dist_share_load(frost__dist_share *s, const frost__dist_file
     for (int32_t q = -1; q < P; q++) {
         const int64_t lo = q < 0 ? 0 : no + s->plan.recv_off[q], hi = q < 0 ? no : no + s->plan.recv_off[q + 1];
         const int64_t *ids = s->plan.gid + lo;
+        if (hi == lo) continue;
         FROST_TRY(frost__dataset_read_rows(f->path, "node/feat", FROST__F32, F, N, ids, hi - lo, s->X + lo * F));
         if (f->labelled)
             FROST_TRY(frost__dataset_read_rows(f->path, "node/label", FROST__I32, T, N, ids, hi - lo,
@@ -264,13 +296,10 @@ frost_status frost__dist_share_load(frost__dist_share *s, const frost__dist_file
 fail:
     free(part);
     free(own);
-    free(deg);
-    free(v0);
-    free(v1);
+    free(row);
     frost_csr_release(&R);
     frost_csr_release(&C);
     frost_csr_release(&H);
-    frost_csr_release(&HC);
     if (st < 0) frost__dist_share_release(s);
     return st;
 }

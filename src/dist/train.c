@@ -237,6 +237,15 @@ static frost_status dist_evaluate(void *vctx, frost_model *m, const frost_task_d
     return metric_all(x, te, d, s, d->test, d->n_test);
 }
 
+static bool dist_same(void *vctx, uint64_t v)
+{
+    dist_ctx *x = vctx;
+    const int64_t hi = (int64_t)(v >> 32), lo = (int64_t)(v & 0xffffffffu);
+    int64_t m[4] = {hi, lo, -hi, -lo}; /* maxima of the halves and of their negatives: equal iff max = min */
+    frost__comm_max_i64(x->c, m, 4);
+    return m[0] == -m[2] && m[1] == -m[3];
+}
+
 static bool dist_any(void *vctx, bool flag)
 {
     dist_ctx *x = vctx;
@@ -257,6 +266,42 @@ void frost__dist_outcome_release(frost__dist_outcome *o)
     memset(o, 0, sizeof *o);
 }
 
+/* Every process sends q exactly the rows q expects from it (by count and
+ * node): true by construction from the whole graph, and from each
+ * process's own rows only when the graph is symmetric, as the file says.
+ * One hash per pair of processes, gathered; all fail together. */
+static frost_status check_exchange(frost__comm *c, const frost__halo_plan *pl)
+{
+    frost_status st = FROST_OK;
+    const int P = pl->size, r = pl->rank;
+    uint64_t *mine = NULL, *all = NULL;
+    int64_t *ids = NULL, *cnt = NULL;
+    FROST_ALLOC(mine, P);
+    FROST_ALLOC(ids, pl->send_off[P] > 0 ? pl->send_off[P] : 1);
+    FROST_ALLOC(cnt, P);
+    for (int64_t k = 0; k < pl->send_off[P]; k++) ids[k] = pl->gid[pl->send_rows[k]];
+    for (int q = 0; q < P; q++)
+        mine[q] = frost_hash64(ids + pl->send_off[q], (size_t)(pl->send_off[q + 1] - pl->send_off[q]) * sizeof(int64_t));
+    FROST_TRY(frost__comm_allgather(c, mine, P * (int64_t)sizeof(uint64_t), (void **)&all, cnt));
+    int64_t bad = -1;
+    for (int q = 0; q < P && bad < 0; q++) {
+        const int64_t lo = pl->n_owned + pl->recv_off[q], n = pl->recv_off[q + 1] - pl->recv_off[q];
+        if (all[(size_t)q * (size_t)P + (size_t)r] != frost_hash64(pl->gid + lo, (size_t)n * sizeof(int64_t))) bad = q;
+    }
+    int64_t v[2] = {bad >= 0, bad >= 0 ? (int64_t)r * P + bad : -1};
+    frost__comm_max_i64(c, v, 2);
+    if (v[0])
+        FROST_FAIL(FROST_ERR_FORMAT, "the processes disagree on the halo rows process %lld sends to process %lld: the "
+                   "dataset's /graph is marked symmetric but is not",
+                   (long long)(v[1] % P), (long long)(v[1] / P));
+fail:
+    free(mine);
+    free(all);
+    free(ids);
+    free(cnt);
+    return st;
+}
+
 frost_status frost__dist_train(frost__comm *c, const frost__dist_share *sh, const frost_task_data *g,
                                const frost_model_spec *specp, uint64_t seed, const frost_train_opts *o,
                                frost__dist_outcome *out)
@@ -274,6 +319,7 @@ frost_status frost__dist_train(frost__comm *c, const frost__dist_share *sh, cons
     const int64_t N = g->N, F = g->F;
     if (g->prior) return frost__error(FROST_ERR_INVALID, "distributed training does not support a prior");
     const int64_t nl = pl->n_local, no = pl->n_owned;
+    FROST_TRY(check_exchange(c, pl));
     x.c = c;
     x.plan = pl;
     x.labels = sh->labels;
@@ -319,6 +365,7 @@ frost_status frost__dist_train(frost__comm *c, const frost__dist_share *sh, cons
                             .epoch = dist_epoch,
                             .evaluate = dist_evaluate,
                             .any = dist_any,
+                            .same = dist_same,
                             .resumable = true,
                             .ckpt_read_only = rank != 0};
     frost__comm_counters_reset(c);

@@ -92,6 +92,9 @@ frost_status frost__h5_read_into(hid_t loc, const char *name, hid_t memtype, int
 frost_status frost__h5_read_rows(hid_t loc, const char *name, hid_t memtype, int64_t cols, int64_t lo, int64_t hi,
                                 void *buf, const char *ctx);
 
+/* The length of a rank-1 array, or -1 (missing, or another rank). */
+int64_t frost__h5_length(hid_t loc, const char *name);
+
 bool frost__h5_exists(hid_t loc, const char *path);
 
 /* Streaming writer of a (rows) or (rows, cols) array in blocks of whole

@@ -647,6 +647,20 @@ frost_status frost__h5_read_into(hid_t loc, const char *name, hid_t memtype, int
     return FROST_OK;
 }
 
+int64_t frost__h5_length(hid_t loc, const char *name)
+{
+    if (!frost__h5_exists(loc, name)) return -1;
+    hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
+    if (d < 0) return -1;
+    hid_t sp = H5Dget_space(d);
+    hsize_t dim = 0;
+    const int r = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
+    if (r == 1) H5Sget_simple_extent_dims(sp, &dim, NULL);
+    if (sp >= 0) H5Sclose(sp);
+    H5Dclose(d);
+    return r == 1 ? (int64_t)dim : -1;
+}
+
 frost_status frost__h5_read_rows(hid_t loc, const char *name, hid_t memtype, int64_t cols, int64_t lo, int64_t hi,
                                 void *buf, const char *ctx)
 {

@@ -42,6 +42,8 @@ void frost__run_env_release(frost__run_env *env)
 {
     if (!env) return;
     free(env->dist_part);
+    frost__dist_share_release(env->dist_share);
+    free(env->dist_share);
     free(env->cluster_part);
     memset(env, 0, sizeof *env);
 }
@@ -223,12 +225,12 @@ frost_status frost__run_train(const frost_prepared *p, const frost_config *pt, c
                        "mpi.mode = \"runs\" (or batch.mode = \"full\")",
                        pt->path[0] ? pt->path : "configuration",
                        pt->batch.mode == FROST_BATCH_CLUSTER ? "cluster" : "neighbor");
-        frost__dist_share share;
+        frost__dist_share own_share, *sh = &own_share;
         const frost_task_data task = frost_prepared_task(p);
         const int rank = frost__comm_rank(env->comm);
         char how[256] = "";
         if (p->meta_only) {
-            /* every process reads its rows of the file (runner.c chose this) */
+            /* every process reads its rows of the file, once per job (runner.c chose this) */
             char def[64];
             snprintf(def, sizeof def, "metis-k%d", P);
             const frost__dist_file df = {.path = p->path,
@@ -240,7 +242,17 @@ frost_status frost__run_train(const frost_prepared *p, const frost_config *pt, c
                                          .self_loops = p->self_loops};
             snprintf(how, sizeof how, "partition %s stored in the dataset; each process reads only its part of the file",
                      df.partition);
-            FROST_TRY(frost__dist_share_load(&share, &df, &spec, P, rank));
+            if (!env->dist_share) {
+                env->dist_share = calloc(1, sizeof *env->dist_share);
+                if (!env->dist_share) FROST_FAIL(FROST_ERR_NOMEM, "out of memory");
+                if ((st = frost__dist_share_load(env->dist_share, &df, P, rank)) < 0) {
+                    free(env->dist_share);
+                    env->dist_share = NULL;
+                    goto fail;
+                }
+            }
+            sh = env->dist_share;
+            FROST_TRY(frost__dist_share_coefficients(sh, &spec));
         } else {
             if (!env->dist_part)
                 FROST_TRY(get_partition(p, pt->mpi.partition, true, P, pt->mpi.imbalance, env->comm, &env->dist_part,
@@ -251,7 +263,7 @@ frost_status frost__run_train(const frost_prepared *p, const frost_config *pt, c
                                          .original_id = p->ds.original_id,
                                          .task = task,
                                          .spec = spec};
-            FROST_TRY(frost__dist_share_global(&share, &job, env->dist_part, P, rank));
+            FROST_TRY(frost__dist_share_global(&own_share, &job, env->dist_part, P, rank));
         }
         if (!env->dist_noted && rank == 0 && ev && ev->note) {
             char msg[512];
@@ -261,14 +273,14 @@ frost_status frost__run_train(const frost_prepared *p, const frost_config *pt, c
         env->dist_noted = true;
         if (o.checkpoint) {
             /* the key covers every process's share: each one's hash, gathered in process order */
-            const frost__halo_plan *pl = &share.plan;
+            const frost__halo_plan *pl = &sh->plan;
             const int64_t T = task.task == FROST_TASK_BINARY ? task.C : 1;
-            const uint64_t mine[] = {frost_hash64(share.X, (size_t)(pl->n_local * task.F) * sizeof(float)),
-                                     frost_hash64(share.labels, (size_t)(pl->n_local * T) * sizeof(int32_t)),
+            const uint64_t mine[] = {frost_hash64(sh->X, (size_t)(pl->n_local * task.F) * sizeof(float)),
+                                     frost_hash64(sh->labels, (size_t)(pl->n_local * T) * sizeof(int32_t)),
                                      frost_hash64(pl->gid, (size_t)pl->n_local * sizeof(int64_t)),
                                      frost_hash64(pl->A.indptr, (size_t)(pl->n_owned + 1) * sizeof(int64_t)),
                                      frost_hash64(pl->A.indices, (size_t)pl->A.nnz * sizeof(int32_t)),
-                                     frost_hash64(share.train, (size_t)share.n_train * sizeof(int64_t))};
+                                     frost_hash64(sh->train, (size_t)sh->n_train * sizeof(int64_t))};
             const uint64_t h = frost_hash64(mine, sizeof mine);
             void *all = NULL;
             int64_t *cnt = NULL;
@@ -279,13 +291,13 @@ frost_status frost__run_train(const frost_prepared *p, const frost_config *pt, c
             free(all);
             free(cnt);
             if (st < 0) {
-                frost__dist_share_release(&share);
+                if (sh == &own_share) frost__dist_share_release(&own_share);
                 goto fail;
             }
         }
         frost__dist_outcome dout;
-        st = frost__dist_train(env->comm, &share, &task, &spec, (uint64_t)it->seed, &o, &dout);
-        frost__dist_share_release(&share);
+        st = frost__dist_train(env->comm, sh, &task, &spec, (uint64_t)it->seed, &o, &dout);
+        if (sh == &own_share) frost__dist_share_release(&own_share);
         if (st < 0) goto fail;
         out->res = dout.res;
         if (rank == 0) checkpoint_notes(ev, it->id, &out->res);

@@ -53,6 +53,7 @@ typedef struct frost__run_env {
     frost__comm *comm;      /* mpi.mode "graph" with several processes, else NULL */
     int32_t *dist_part;     /* (N) process of every node (whole-file loading) */
     bool dist_noted;        /* the one note on how the processes share the graph was given */
+    struct frost__dist_share *dist_share; /* this process's rows, read from the file once per job */
     frost_dist_stats stats; /* of the last distributed run */
     int32_t *cluster_part;  /* (N) */
     int32_t cluster_k;

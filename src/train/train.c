@@ -270,6 +270,14 @@ bad:
     return NULL;
 }
 
+/* The size of a checkpoint that ckpt_read accepted. */
+static size_t ckpt_bytes(const unsigned char *saved)
+{
+    ckpt_head h;
+    memcpy(&h, saved, sizeof h);
+    return sizeof h + 2 * h.model_bytes + 4 * h.optim_floats + h.record_bytes * (size_t)h.n_history + 8;
+}
+
 frost_status frost_train(frost_model *m, const frost_task_data *d, const frost_train_opts *o, frost_run_result *res)
 {
     return frost__train(m, d, o, NULL, res);
@@ -303,12 +311,16 @@ frost_status frost__train(frost_model *m, const frost_task_data *d, const frost_
     const char *why = "";
     unsigned char *saved = ckpt ? ckpt_read(o->checkpoint, o->checkpoint_key, m, opt, o->epochs, &why) : NULL;
     if (*why) snprintf(res->checkpoint_note, sizeof res->checkpoint_note, "its checkpoint was not used (%s)", why);
-    if (ckpt && h && h->any && h->any(h->ctx, !saved)) {
-        /* another process could not read it: all start over together */
-        if (saved) snprintf(res->checkpoint_note, sizeof res->checkpoint_note, "its checkpoint was not used (another "
-                            "process could not read it)");
-        free(saved);
-        saved = NULL;
+    if (ckpt && h && h->same) {
+        /* every process must continue from the same checkpoint (its checksum), or all start over together */
+        uint64_t sum = 0;
+        if (saved) memcpy(&sum, saved + ckpt_bytes(saved) - 8, 8);
+        if (!h->same(h->ctx, sum)) {
+            if (saved) snprintf(res->checkpoint_note, sizeof res->checkpoint_note, "its checkpoint was not used (the "
+                                "processes did not all read the same one)");
+            free(saved);
+            saved = NULL;
+        }
     }
     if (saved) {
         /* continue where the checkpoint left off */

@@ -29,9 +29,11 @@ typedef struct frost__train_hooks {
      * checkpoint (o->checkpoint) may continue the run. */
     bool resumable;
     /* Several processes with the same training state: this one reads the
-     * checkpoint but leaves writing it to another (process 0). The run
-     * continues from a checkpoint only when every process has it (any). */
+     * checkpoint but leaves writing it to another (process 0). */
     bool ckpt_read_only;
+    /* Whether every process holds the same v (NULL: one process). A run
+     * continues from a checkpoint only when all read the same one. */
+    bool (*same)(void *ctx, uint64_t v);
 } frost__train_hooks;
 
 /* The training loss and its gradient, chosen here and nowhere else: binary

@@ -947,7 +947,8 @@ static void share_compare(const char *file, const char *model, const char *loops
     for (int32_t r = 0; r < P; r++) {
         frost__dist_share g, l;
         cr_assert_eq(frost__dist_share_global(&g, &job, pt->part, P, r), FROST_OK, "%s", frost_last_error());
-        cr_assert_eq(frost__dist_share_load(&l, &df, &spec, P, r), FROST_OK, "%s", frost_last_error());
+        cr_assert_eq(frost__dist_share_load(&l, &df, P, r), FROST_OK, "%s", frost_last_error());
+        cr_assert_eq(frost__dist_share_coefficients(&l, &spec), FROST_OK, "%s", frost_last_error());
         const frost__halo_plan *a = &g.plan, *b = &l.plan;
         cr_assert_eq(a->n_owned, b->n_owned, "%s rank %d", ctx, r);
         cr_assert_eq(a->n_local, b->n_local, "%s rank %d", ctx, r);
