@@ -35,6 +35,7 @@
 #include "frost/layers.h"
 #include "frost/train.h"
 #include "dist/dist_impl.h"
+#include "dataset/dataset_impl.h"
 #include "model/model_impl.h"
 #include "testutil.h"
 
@@ -998,4 +999,50 @@ Test(dist, share_read_from_file_equals_share_of_whole_dataset, .init = tu_cora_s
         share_compare("cora-p.h5", models[m], loops[(m / 2) % 2], m % 2 ? "none" : "row", 3, m == 0);
     share_compare("cora-p.h5", "name = \"gin\";", "drop", "row", 3, true);
     share_compare("cora-r.h5", "name = \"gcn\";", "drop", "row", 3, false);
+}
+
+/* A damaged graph in a file read row by row: one line naming the file and
+ * /graph/indptr, no crash, nothing returned. Each damage sits between or
+ * inside the rows read (a decreasing indptr between two wanted rows once
+ * made the block reader read before its buffer). */
+static void poke_indptr(const char *path, int64_t at, int64_t value)
+{
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    cr_assert_geq(f, 0);
+    hid_t d = H5Dopen2(f, "graph/indptr", H5P_DEFAULT);
+    cr_assert_geq(d, 0);
+    hid_t fs = H5Dget_space(d);
+    hsize_t off = (hsize_t)at, one = 1;
+    H5Sselect_hyperslab(fs, H5S_SELECT_SET, &off, NULL, &one, NULL);
+    hid_t ms = H5Screate_simple(1, &one, NULL);
+    cr_assert_geq(H5Dwrite(d, H5T_NATIVE_INT64, ms, fs, H5P_DEFAULT, &value), 0);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    H5Dclose(d);
+    H5Fclose(f);
+}
+
+Test(dist, damaged_indptr_read_by_rows_is_refused_in_one_line, .init = tu_cora_setup, .fini = tu_cora_teardown)
+{
+    frost_dataset ds;
+    cr_assert_eq(frost_dataset_load(&ds, tu_path(tu_cora_dir(), "cora.h5")), FROST_OK, "%s", frost_last_error());
+    const int64_t N = ds.num_nodes, E = ds.graph.nnz;
+    const int64_t at[] = {6, 7, 0, N, 100};
+    const int64_t val[] = {0, 1 << 30, 2, E + 5, -3};
+    const int64_t rows[] = {3, 5, 6, 7, 9, 99, 100, 101, 2000};
+    for (size_t k = 0; k < sizeof at / sizeof *at; k++) {
+        char name[64];
+        snprintf(name, sizeof name, "bad%zu.h5", k);
+        const char *path = tu_path(tu_cora_dir(), name);
+        cr_assert_eq(frost_dataset_save(&ds, path, 0), FROST_OK, "%s", frost_last_error());
+        poke_indptr(path, at[k], val[k]);
+        frost_csr out;
+        const frost_status st = frost__dataset_read_graph_rows(path, N, rows, sizeof rows / sizeof *rows, &out);
+        cr_assert_eq(st, FROST_ERR_FORMAT, "indptr[%lld] = %lld: status %d", (long long)at[k], (long long)val[k], st);
+        cr_assert(strstr(frost_last_error(), "/graph/indptr") && strstr(frost_last_error(), name) &&
+                      !strchr(frost_last_error(), '\n'),
+                  "%s", frost_last_error());
+        cr_assert_null(out.indptr);
+    }
+    frost_dataset_release(&ds);
 }
