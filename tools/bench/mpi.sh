@@ -7,6 +7,7 @@
 # resident memory.
 #
 #   tools/bench/mpi.sh DATASET.h5 [--epochs N] [--np "1 2 4"] [--split NAME] [--hidden H] [--out FILE.jsonl]
+#   tools/bench/mpi.sh --table FILE.jsonl      # the tables again, from a file it wrote
 #
 # P = 1 runs without mpirun (the ordinary single-process path). Store the
 # partitions first (frost partition DATASET --parts P) or frost computes one
@@ -17,6 +18,40 @@ set -euo pipefail
 # and tabs as escapes, so a path reaches frost (or the JSON reader) as itself.
 cfgq() { local s=$1; s=${s//\\/\\\\}; s=${s//\"/\\\"}; s=${s//$'\n'/\\x0a}; s=${s//$'\t'/\\x09}; printf '"%s"' "$s"; }
 jsonq() { local s=$1; s=${s//\\/\\\\}; s=${s//\"/\\\"}; s=${s//$'\n'/\\n}; s=${s//$'\t'/\\t}; printf '"%s"' "$s"; }
+table() {
+/usr/bin/python3 - "$1" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+G = 2**30
+print(f"{'P':>2} {'epoch s':>8} {'compute':>8} {'halo':>8} {'allred':>8} {'halo MB/ep':>10} {'allred MB/ep':>12} {'max RSS GiB':>11} {'sum RSS GiB':>11}")
+for r in rows:
+    rss = [k / 2**20 for k in r["peak_rss_kib"]]
+    print(f"{r['ranks']:>2} {r['epoch_seconds']:8.2f} {r['compute_seconds']:8.2f} {r['halo_seconds']:8.2f} {r['allreduce_seconds']:8.2f}"
+          f" {r['halo_bytes_per_epoch']/1e6:10.1f} {r['allreduce_bytes_per_epoch']/1e6:12.1f} {max(rss):11.2f} {sum(rss):11.2f}")
+# The memory model (README.md, "Memory per process"): a process without data
+# (B), its rows' features and labels, its graph, its communication buffers,
+# and the model's buffers: every owned row touches all m bytes of its row,
+# a halo row only the fraction FH of them (the aggregations' inputs and
+# gradients). B and FH were measured once (B: a one-process products-sized
+# run, what its counted parts leave; FH: 2 processes on the planted graph of
+# mixing 0.05) and are not refitted here.
+B, FH = 0.064e9, 0.69
+print()
+print("memory per process (GiB): what its share holds, as frost counts it, the model's prediction and the measured peak")
+print(f"{'P':>2} {'rank':>4} {'owned':>9} {'halo':>9} {'own rows':>8} {'halo rows':>9} {'graph':>6} {'model':>6} {'comm':>6} {'predicted':>9} {'peak RSS':>8} {'error':>6}")
+for r in rows:
+    m = r["memory"]
+    for k in range(len(m["owned"])):
+        parts = [m[c][k] for c in ("own_rows_bytes", "halo_rows_bytes", "graph_bytes", "model_bytes", "comm_bytes")]
+        no, nh, peak = m["owned"][k], m["halo"][k], m["peak_rss_bytes"][k]
+        per_row = parts[3] / (no + nh)
+        pred = B + parts[0] + parts[1] + parts[2] + parts[4] + per_row * (no + FH * nh)
+        print(f"{r['ranks']:>2} {k:>4} {no:>9} {nh:>9} " + " ".join(f"{v / G:{w}.2f}" for v, w in zip(parts, (8, 9, 6, 6, 6)))
+              + f" {pred / G:9.2f} {peak / G:8.2f} {100 * (pred - peak) / peak:+5.1f}%")
+print(f"(written to {sys.argv[1]})")
+PY
+}
+if [ "${1:-}" = "--table" ]; then table "${2:?usage: tools/bench/mpi.sh --table FILE.jsonl}"; exit 0; fi
 here="$(cd "$(dirname "$0")/../.." && pwd)"
 frost="${FROST:-$here/build/frost}"
 ds="${1:?usage: tools/bench/mpi.sh DATASET.h5 [--epochs N] [--np \"1 2 4\"] [--out FILE]}"
@@ -69,24 +104,4 @@ for p in $nps; do
   printf '%s\n' "${line%\}}, \"wall_seconds\": $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'), \"peak_rss_kib\": [$rss], \"dataset\": $(jsonq "$ds")}" >> "$out.tmp"
 done
 mv "$out.tmp" "$out"
-/usr/bin/python3 - "$out" <<'PY'
-import json, sys
-rows = [json.loads(l) for l in open(sys.argv[1])]
-G = 2**30
-print(f"{'P':>2} {'epoch s':>8} {'compute':>8} {'halo':>8} {'allred':>8} {'halo MB/ep':>10} {'allred MB/ep':>12} {'max RSS GiB':>11} {'sum RSS GiB':>11}")
-for r in rows:
-    rss = [k / 2**20 for k in r["peak_rss_kib"]]
-    print(f"{r['ranks']:>2} {r['epoch_seconds']:8.2f} {r['compute_seconds']:8.2f} {r['halo_seconds']:8.2f} {r['allreduce_seconds']:8.2f}"
-          f" {r['halo_bytes_per_epoch']/1e6:10.1f} {r['allreduce_bytes_per_epoch']/1e6:12.1f} {max(rss):11.2f} {sum(rss):11.2f}")
-print()
-print("memory per process (GiB): what its share holds, as frost counts it, and the measured peak")
-print(f"{'P':>2} {'rank':>4} {'owned':>9} {'halo':>9} {'own rows':>8} {'halo rows':>9} {'graph':>6} {'model':>6} {'comm':>6} {'counted':>7} {'peak RSS':>8} {'rest':>6}")
-for r in rows:
-    m = r["memory"]
-    for k in range(len(m["owned"])):
-        parts = [m[c][k] for c in ("own_rows_bytes", "halo_rows_bytes", "graph_bytes", "model_bytes", "comm_bytes")]
-        counted, peak = sum(parts), m["peak_rss_bytes"][k]
-        print(f"{r['ranks']:>2} {k:>4} {m['owned'][k]:>9} {m['halo'][k]:>9} " + " ".join(f"{v / G:{w}.2f}" for v, w in zip(parts, (8, 9, 6, 6, 6)))
-              + f" {counted / G:7.2f} {peak / G:8.2f} {(peak - counted) / G:6.2f}")
-print(f"(written to {sys.argv[1]})")
-PY
+table "$out"
