@@ -54,21 +54,26 @@ TestSuite(mpi, .timeout = 900);
 
 #define ADAM "name = \"adam\"; lr = 0.01;"
 
+/* "mpirun ... -np P " in buf. Under the sanitizers (tools/test --sanitize)
+ * the processes mpirun starts run without LeakSanitizer: OpenMPI's components
+ * (dlopen'ed, unloaded at MPI_Finalize) leave blocks no suppression can name;
+ * AddressSanitizer and UBSan stay on. */
+static const char *launcher(char *buf, size_t n, int P)
+{
+    const char *mpirun = getenv("FROST_MPIRUN");
+    cr_assert_not_null(mpirun, "FROST_MPIRUN unset (meson sets it when it finds mpirun)");
+    snprintf(buf, n, "ASAN_OPTIONS=\"${ASAN_OPTIONS:-}:detect_leaks=0\" %s %s--oversubscribe -np %d ", mpirun,
+             getuid() == 0 ? "--allow-run-as-root " : "", P);
+    return buf;
+}
+
 /* frost run CFG with P processes (P = 0: no mpirun at all) and extra --set. */
 static void run(const char *cfgname, int P, const char *out, const char *extra)
 {
-    const char *bin = getenv("FROST_BIN"), *mpirun = getenv("FROST_MPIRUN");
+    const char *bin = getenv("FROST_BIN");
     cr_assert_not_null(bin);
-    cr_assert_not_null(mpirun, "FROST_MPIRUN unset (meson sets it when it finds mpirun)");
     char cmd[4096], launch[1024] = "";
-    if (P > 0)
-        /* under the sanitizers (tools/test --sanitize) the processes mpirun
-         * starts run without LeakSanitizer: OpenMPI's components (dlopen'ed,
-         * unloaded at MPI_Finalize) leave blocks no suppression can name;
-         * AddressSanitizer and UBSan stay on */
-        snprintf(launch, sizeof launch,
-                 "ASAN_OPTIONS=\"${ASAN_OPTIONS:-}:detect_leaks=0\" %s %s--oversubscribe -np %d ", mpirun,
-                 getuid() == 0 ? "--allow-run-as-root " : "", P);
+    if (P > 0) launcher(launch, sizeof launch, P);
     snprintf(cmd, sizeof cmd, "%s%s run %s --quiet --set 'output=\"%s\"' %s > %s.log 2>&1", launch, bin,
              tu_path(tu_cora_dir(), cfgname), tu_path(tu_cora_dir(), out), extra ? extra : "",
              tu_path(tu_cora_dir(), out));
@@ -227,14 +232,12 @@ Test(mpi, runs_mode_deals_out_a_sweep_unchanged, .init = tu_cora_setup, .fini = 
 Test(mpi, jobs_of_every_kind_share_a_results_file, .init = tu_cora_setup, .fini = tu_cora_teardown)
 {
     write_cfg("share.cfg", "name = \"gcn\"; layers = 2; hidden = 16;", ADAM, 3, 4);
-    const char *bin = getenv("FROST_BIN"), *mpirun = getenv("FROST_MPIRUN");
-    cr_assert_not_null(mpirun);
+    const char *bin = getenv("FROST_BIN");
     const char *cfg = tu_path(tu_cora_dir(), "share.cfg");
     char cfgs[1100], out[1100], mp[1200], cmd[8192];
     snprintf(cfgs, sizeof cfgs, "%s", cfg);
     snprintf(out, sizeof out, "%s", tu_path(tu_cora_dir(), "share.h5"));
-    snprintf(mp, sizeof mp, "ASAN_OPTIONS=\"${ASAN_OPTIONS:-}:detect_leaks=0\" %s %s--oversubscribe -np 2", mpirun,
-             getuid() == 0 ? "--allow-run-as-root " : "");
+    launcher(mp, sizeof mp, 2);
     snprintf(cmd, sizeof cmd,
              "cd %s && ( %s %s run %s --set 'output=\"%s\"' --set 'mpi.mode=\"runs\"' 2>job1.log >/dev/null & "
              "p1=$!; %s %s run %s --set 'output=\"%s\"' 2>job2.log >/dev/null & "
@@ -301,11 +304,12 @@ Test(mpi, processes_reading_only_their_part_train_as_with_the_whole_file, .init 
 Test(mpi, local_loading_without_a_stored_partition_is_refused, .init = tu_cora_setup, .fini = tu_cora_teardown)
 {
     write_cfg("nopart.cfg", "name = \"gcn\"; layers = 2; hidden = 16;", ADAM, 2, 1);
-    const char *bin = getenv("FROST_BIN"), *mpirun = getenv("FROST_MPIRUN");
+    const char *bin = getenv("FROST_BIN");
     char cmd[4096];
-    snprintf(cmd, sizeof cmd, "%s %s--oversubscribe -np 2 %s run %s --quiet --set 'output=\"%s\"' --set "
+    char mp[1200];
+    snprintf(cmd, sizeof cmd, "%s%s run %s --quiet --set 'output=\"%s\"' --set "
              "'mpi.load=\"local\"' > %s 2>&1",
-             mpirun, getuid() == 0 ? "--allow-run-as-root " : "", bin, tu_path(tu_cora_dir(), "nopart.cfg"),
+             launcher(mp, sizeof mp, 2), bin, tu_path(tu_cora_dir(), "nopart.cfg"),
              tu_path(tu_cora_dir(), "nopart.h5"), tu_path(tu_cora_dir(), "nopart.log"));
     cr_assert_neq(system(cmd), 0, "a local load without a stored partition ran");
     char *log = tu_slurp(tu_path(tu_cora_dir(), "nopart.log"));
@@ -421,11 +425,12 @@ Test(mpi, sigkill_mid_run_continues_from_its_checkpoint, .init = tu_cora_setup, 
     cr_assert_not(tu_exists(tu_path(tu_cora_dir(), "ck-ref.h5.checkpoints")), "a stored run leaves no checkpoint");
 
     /* mpirun in a process group of its own, killed whole once the second checkpoint is there */
-    const char *bin = getenv("FROST_BIN"), *mpirun = getenv("FROST_MPIRUN");
+    const char *bin = getenv("FROST_BIN");
     char cmd[4096], ck[1200];
     snprintf(ck, sizeof ck, "%s", tu_path(tu_cora_dir(), "ck.h5.checkpoints"));
-    snprintf(cmd, sizeof cmd, "exec %s %s--oversubscribe -np 2 %s run %s --quiet --set 'output=\"%s\"' > %s 2>&1",
-             mpirun, getuid() == 0 ? "--allow-run-as-root " : "", bin, tu_path(tu_cora_dir(), "ck.cfg"),
+    char mp[1200];
+    snprintf(cmd, sizeof cmd, "exec env %s%s run %s --quiet --set 'output=\"%s\"' > %s 2>&1",
+             launcher(mp, sizeof mp, 2), bin, tu_path(tu_cora_dir(), "ck.cfg"),
              tu_path(tu_cora_dir(), "ck.h5"), tu_path(tu_cora_dir(), "ck-killed.log"));
     pid_t pid = fork();
     cr_assert_geq(pid, 0);
@@ -461,8 +466,7 @@ Test(mpi, sigkill_mid_run_continues_from_its_checkpoint, .init = tu_cora_setup, 
     cr_assert_not(tu_exists(tu_path(tu_cora_dir(), "ck.h5")), "killed mid-run, nothing stored yet");
 
     /* again: it continues and says so */
-    snprintf(cmd, sizeof cmd, "%s %s--oversubscribe -np 2 %s run %s --set 'output=\"%s\"' > %s 2>&1", mpirun,
-             getuid() == 0 ? "--allow-run-as-root " : "", bin, tu_path(tu_cora_dir(), "ck.cfg"),
+    snprintf(cmd, sizeof cmd, "%s%s run %s --set 'output=\"%s\"' > %s 2>&1", mp, bin, tu_path(tu_cora_dir(), "ck.cfg"),
              tu_path(tu_cora_dir(), "ck.h5"), tu_path(tu_cora_dir(), "ck-again.log"));
     const int rc = system(cmd);
     char *log = tu_slurp(tu_path(tu_cora_dir(), "ck-again.log"));
