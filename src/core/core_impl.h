@@ -55,6 +55,14 @@ void frost__error_prefix(const char *fmt, ...) __attribute__((format(printf, 1, 
 void *frost__malloc(size_t bytes);
 void *frost__calloc(size_t n, size_t size);
 
+/* Zero bytes [p, p + bytes) of a block from frost__malloc or
+ * frost__calloc, handing the whole pages inside back to the kernel: they
+ * read as zero and take no memory until written again (Linux's
+ * MADV_DONTNEED on private anonymous memory; elsewhere a plain memset). For buffers whose rows are dead between
+ * uses (the halo rows of a scratch buffer), so that they count in the
+ * resident memory only while they are used. */
+void frost__zero_release(void *p, size_t bytes);
+
 /* Allocation that reports FROST_ERR_NOMEM with the size asked for. */
 #define FROST_ALLOC(ptr, count)                                                   \
     do {                                                                          \

@@ -13,6 +13,7 @@
 #include <string.h>
 #ifdef __linux__
 #include <sys/mman.h>
+#include <unistd.h>
 #endif
 #ifdef _OPENMP
 #include <omp.h>
@@ -95,6 +96,22 @@ void *frost__malloc(size_t bytes)
     if (bytes >= ((size_t)4 << 20)) (void)madvise(p, bytes, MADV_HUGEPAGE); /* a hint: failure is harmless */
 #endif
     return p;
+}
+
+void frost__zero_release(void *p, size_t bytes)
+{
+    char *a = p, *e = a + bytes;
+#if defined(__linux__) && defined(MADV_DONTNEED)
+    const long ps = sysconf(_SC_PAGESIZE);
+    const uintptr_t page = ps > 0 ? (uintptr_t)ps : 4096;
+    char *lo = (char *)(((uintptr_t)a + page - 1) & ~(page - 1)), *hi = (char *)((uintptr_t)e & ~(page - 1));
+    if (hi > lo && madvise(lo, (size_t)(hi - lo), MADV_DONTNEED) == 0) {
+        memset(a, 0, (size_t)(lo - a));
+        memset(hi, 0, (size_t)(e - hi));
+        return;
+    }
+#endif
+    memset(a, 0, bytes);
 }
 
 void *frost__calloc(size_t n, size_t size)

@@ -274,6 +274,7 @@ void frost__halo_forward(frost__halo *h, float *x, int64_t F)
 #pragma omp parallel for schedule(static) if (ns * F > 65536)
     for (int64_t k = 0; k < ns; k++) memcpy(h->sbuf + k * F, x + p->send_rows[k] * F, (size_t)F * sizeof(float));
     exchange(h, x + p->n_owned * F, p->recv_off, h->sbuf, p->send_off, F, TAG_FORWARD);
+    frost__zero_release(h->sbuf, (size_t)(ns * F) * sizeof(float)); /* resident only while it is used */
     h->c->cnt.halo_bytes += ns * F * (int64_t)sizeof(float);
     h->c->cnt.halo_seconds += frost__now() - t0;
 }
@@ -298,6 +299,7 @@ void frost__halo_backward(frost__halo *h, float *g, int64_t F)
             for (int64_t f = f0; f < f1; f++) dst[f] += src[f];
         }
     }
+    frost__zero_release(h->rbuf, (size_t)(ns * F) * sizeof(float));
     h->c->cnt.halo_bytes += sent * F * (int64_t)sizeof(float);
     h->c->cnt.halo_seconds += frost__now() - t0;
 }

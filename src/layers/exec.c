@@ -25,17 +25,25 @@ void frost__exec_halo_forward(const frost__exec *ex, float *x, int64_t F)
     if (ex->halo_forward) ex->halo_forward(ex->ctx, x, F);
 }
 
-/* The self term of a transposed aggregation reads the halo rows of its
- * input (times 0), which must therefore be finite. */
+/* Halo rows are alive only from the exchange that fills them to the
+ * aggregation that reads them (forward), and from the transposed
+ * aggregation that writes them to the exchange that sends them back
+ * (backward). Outside those spans they are zeroed and their memory handed
+ * back (frost__zero_release), so a process holds the halo rows of the
+ * buffer it is aggregating, not of every buffer it has ever aggregated
+ * (README, "Memory per process"). The self term of a transposed
+ * aggregation reads its input's halo rows (times 0), which must therefore
+ * be finite: zero is. */
 static void zero_halo(const frost__exec *ex, float *x, int64_t F)
 {
-    if (ex->halo_forward) memset(x + ex->n * F, 0, (size_t)(ex->n_halo * F) * sizeof(float));
+    if (ex->halo_forward) frost__zero_release(x + ex->n * F, (size_t)(ex->n_halo * F) * sizeof(float));
 }
 
 void frost__exec_spmm(const frost__exec *ex, const float *X, bool x_in, int64_t F, float *Y)
 {
     if (!x_in) frost__exec_halo_forward(ex, (float *)X, F);
     frost_spmm(&ex->op->aggr, X, F, F, Y, F);
+    if (!x_in) zero_halo(ex, (float *)X, F); /* a held input keeps its halo (copied once) */
 }
 
 void frost__exec_spmm_t(const frost__exec *ex, float *X, int64_t F, float *Y)
@@ -43,6 +51,7 @@ void frost__exec_spmm_t(const frost__exec *ex, float *X, int64_t F, float *Y)
     zero_halo(ex, X, F);
     frost_spmm_t(&ex->op->aggr, X, F, F, Y, F);
     if (ex->halo_backward) ex->halo_backward(ex->ctx, Y, F);
+    zero_halo(ex, Y, F);
 }
 
 void frost__exec_spmm_t_acc(const frost__exec *ex, float *X, int64_t F, float *Y)
@@ -51,6 +60,7 @@ void frost__exec_spmm_t_acc(const frost__exec *ex, float *X, int64_t F, float *Y
     zero_halo(ex, Y, F);
     frost_spmm_t_acc(&ex->op->aggr, X, F, F, Y, F);
     if (ex->halo_backward) ex->halo_backward(ex->ctx, Y, F);
+    zero_halo(ex, Y, F);
 }
 
 void frost__exec_aggregate_input(frost__exec *ex, const float *x, bool x_in, int64_t F, float *out)

@@ -6,6 +6,7 @@
  */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,9 @@
 #include "core/core_impl.h"
 #include "tensor/tensor_impl.h"
 #include "testutil.h"
+#ifdef __linux__
+#include <unistd.h>
+#endif
 
 TestSuite(tensor, .timeout = 120);
 
@@ -199,6 +203,54 @@ Test(tensor, big_arrays_are_aligned_and_zeroed)
     char *small = frost__malloc(10);
     cr_assert_not_null(small);
     free(small);
+}
+
+#ifdef __linux__
+static long resident_pages(void)
+{
+    long size = 0, res = -1;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%ld %ld", &size, &res) != 2) res = -1;
+        fclose(f);
+    }
+    return res;
+}
+#endif
+
+Test(tensor, zero_release_zeroes_its_range_only_and_hands_the_pages_back)
+{
+    /* the halo rows' release (layers/exec.c): an unaligned range inside a
+     * big block reads as zero, every byte around it is kept, the block is
+     * written again afterwards, and the memory of the range's whole pages
+     * leaves the resident set */
+    const size_t big = (size_t)64 << 20, lo = 1001, len = ((size_t)48 << 20) + 333;
+    unsigned char *a = frost__malloc(big);
+    cr_assert_not_null(a);
+    memset(a, 0xab, big);
+#ifdef __linux__
+    const long before = resident_pages();
+#endif
+    frost__zero_release(a + lo, len);
+#ifdef __linux__
+    const long after = resident_pages(), page = sysconf(_SC_PAGESIZE);
+    cr_assert(before > 0 && after > 0);
+    cr_assert_geq((before - after) * page, (long)((size_t)40 << 20), "%ld pages resident before, %ld after", before,
+                  after);
+#endif
+    size_t bad = 0;
+    for (size_t i = 0; i < big; i++) bad += a[i] != (i >= lo && i < lo + len ? 0 : 0xab);
+    cr_assert_eq(bad, 0, "%zu bytes wrong after the release", bad);
+    memset(a + lo, 7, len);
+    for (size_t i = lo; i < lo + len; i += 4093) cr_assert_eq(a[i], 7);
+    free(a);
+    /* a range inside one page of a small block: zeroed all the same */
+    unsigned char *s = malloc(64);
+    cr_assert_not_null(s);
+    memset(s, 1, 64);
+    frost__zero_release(s + 3, 50);
+    for (int i = 0; i < 64; i++) cr_assert_eq(s[i], i >= 3 && i < 53 ? 0 : 1);
+    free(s);
 }
 
 Test(tensor, gemm_row_kernel_matches_reference_and_thread_counts)
