@@ -29,23 +29,24 @@ for r in rows:
     print(f"{r['ranks']:>2} {r['epoch_seconds']:8.2f} {r['compute_seconds']:8.2f} {r['halo_seconds']:8.2f} {r['allreduce_seconds']:8.2f}"
           f" {r['halo_bytes_per_epoch']/1e6:10.1f} {r['allreduce_bytes_per_epoch']/1e6:12.1f} {max(rss):11.2f} {sum(rss):11.2f}")
 # The memory model (README.md, "Memory per process"): a process without data
-# (B), its rows' features and labels, its graph, its communication buffers,
-# and the model's buffers: every owned row touches all m bytes of its row,
-# a halo row only the fraction FH of them (the aggregations' inputs and
-# gradients). B and FH were measured once (B: a one-process products-sized
-# run, what its counted parts leave; FH: 2 processes on the planted graph of
-# mixing 0.05) and are not refitted here.
-B, FH = 0.064e9, 0.69
+# (B), its rows' features and labels, its graph, the model's buffers for its
+# owned rows (m bytes a row), and what lives only around an exchange: the
+# halo rows of the one buffer being exchanged (4 w bytes a halo row, w the
+# widest exchanged width) and the message buffer (comm). B was measured once
+# (a one-process products-sized run, what its counted parts leave) and is
+# not refitted here.
+B = 0.064e9
 print()
 print("memory per process (GiB): what its share holds, as frost counts it, the model's prediction and the measured peak")
 print(f"{'P':>2} {'rank':>4} {'owned':>9} {'halo':>9} {'own rows':>8} {'halo rows':>9} {'graph':>6} {'model':>6} {'comm':>6} {'predicted':>9} {'peak RSS':>8} {'error':>6}")
 for r in rows:
     m = r["memory"]
+    wid = r.get("width", 256)
     for k in range(len(m["owned"])):
         parts = [m[c][k] for c in ("own_rows_bytes", "halo_rows_bytes", "graph_bytes", "model_bytes", "comm_bytes")]
         no, nh, peak = m["owned"][k], m["halo"][k], m["peak_rss_bytes"][k]
         per_row = parts[3] / (no + nh)
-        pred = B + parts[0] + parts[1] + parts[2] + parts[4] + per_row * (no + FH * nh)
+        pred = B + parts[0] + parts[1] + parts[2] + parts[4] + per_row * no + 4 * wid * nh
         print(f"{r['ranks']:>2} {k:>4} {no:>9} {nh:>9} " + " ".join(f"{v / G:{w}.2f}" for v, w in zip(parts, (8, 9, 6, 6, 6)))
               + f" {pred / G:9.2f} {peak / G:8.2f} {100 * (pred - peak) / peak:+5.1f}%")
 print(f"(written to {sys.argv[1]})")
@@ -101,7 +102,7 @@ for p in $nps; do
   t1=$(date +%s.%N)
   rss=$(cat "$tmp"/rss-"$p".* | awk '{print $2}' | paste -sd, -)
   line=$(tail -1 "$stats")
-  printf '%s\n' "${line%\}}, \"wall_seconds\": $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'), \"peak_rss_kib\": [$rss], \"dataset\": $(jsonq "$ds")}" >> "$out.tmp"
+  printf '%s\n' "${line%\}}, \"wall_seconds\": $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'), \"peak_rss_kib\": [$rss], \"width\": $hidden, \"dataset\": $(jsonq "$ds")}" >> "$out.tmp"
 done
 mv "$out.tmp" "$out"
 table "$out"
