@@ -656,8 +656,9 @@ void frost_model_backward(frost_model *m, const float *X, uint64_t seed, int64_t
     const int64_t n = m->n;
     const frost__pass pass = {.train = true, .seed = seed, .epoch = epoch};
     m->z_held = NULL;
-    /* gradient of the last layer's output h_L */
-    float *g = m->S[0];
+    /* gradient of the last layer's output h_L; with z over x, S[L & 1] (the
+     * logits' spent buffer): the other one holds that z */
+    float *g = m->S[m->z_over_x >= 0 ? m->L & 1 : 0];
     const int64_t no = n * s->out_dim;
     const float half = m->head ? 0.5f : 1.0f;
     for (int64_t k = 0; k < no; k++) g[k] = half * m->dlogits[k];
@@ -668,8 +669,14 @@ void frost_model_backward(frost_model *m, const float *X, uint64_t seed, int64_t
         frost__conv *c = &ly->conv;
         const int64_t fout = c->fout;
         float *o[3] = {NULL, NULL, NULL};
-        for (int k = 0, j = 0; k < m->nS; k++)
-            if (m->S[k] != g) o[j++] = m->S[k];
+        /* above a z kept over x, its buffer is not free: the last layer's
+         * dT goes to the buffer of its T, (N, C), and its dz stays in g
+         * (plan.c) */
+        const float *busy = m->z_over_x >= 0 && l > m->z_over_x ? m->layer[m->z_over_x].conv.z : NULL;
+        int j = 0;
+        if (busy) o[j++] = c->cache[0];
+        for (int k = 0; k < m->nS; k++)
+            if (m->S[k] != g && m->S[k] != busy) o[j++] = m->S[k];
         float *res = NULL; /* the residual share of the input gradient */
         if (ly->residual) {
             res = o[m->nS - 2];
@@ -683,7 +690,7 @@ void frost_model_backward(frost_model *m, const float *X, uint64_t seed, int64_t
         if (ly->post) {
             const float *z = layer_z(m, ly, o[0]); /* o[0] is free again after this block */
             frost_post pb = post_block(m, ly, seed, epoch, true);
-            const bool want = c->kind->dz_panels && c->kind->dz_panels(c) && !ly->Wr && z != o[0];
+            const bool want = c->kind->dz_panels && c->kind->dz_panels(c) && !ly->Wr && z != o[0] && !busy;
             if (frost__exec_post_backward(&m->ex, &pb, want ? o[0] : NULL, ly->dgamma, ly->dbeta, g, z, fout))
                 panels = true, P = o[0], Q = g;
         }

@@ -21,7 +21,17 @@
  *    aggregation) lives in the scratch buffer the layer's output takes
  *    next;
  *  - the first layer's aggregation of a held input (frost_model_hold_input)
- *    is made by one forward and reused.
+ *    is made by one forward and reused;
+ *  - the kept z of the last hidden layer, when it and the last layer
+ *    aggregate after their products, is made in the scratch buffer of its
+ *    own input (spent once T = x W is made) and stays there until its post
+ *    block's backward (z_over_x). The last layer's T and dT then take a
+ *    buffer of their own (N, C), its dz is not put in column panels, and
+ *    where the layer below rebuilds its z, backward does so a second time
+ *    rather than keeping it in this z's spent buffer. The arxiv GCN (3 x
+ *    256): one (N, 256) buffer less for one more (N, 128) x (128, 256)
+ *    product; the arxiv supermask GIN (4 x 386, skip head): one (N, 386)
+ *    buffer less, nothing recomputed.
  * Backward runs with two or three scratch gradients of (N, sw), as the
  * kinds ask (frost__kind.bwd_buffers), reused across layers; a fourth holds
  * the residual share.
@@ -42,17 +52,33 @@ void frost__plan_decide(frost_model *m)
         const frost__conv *c = &ly->conv;
         const bool last = l == m->L - 1;
         ly->h_kept = keep && ly->post && !last;
+        ly->z_over_x = false;
         /* z that is one product of the kept aggregation: rebuilt in backward */
         ly->z_rebuilt = !keep && c->kind->rebuild_z && !c->agg_after && ly->post && !last && !ly->residual && !ly->Wr;
         /* the logits of a plain last layer that aggregates after its product
          * are made in the buffer of its input, consumed by the product */
         if (last) m->logits_in_scratch = !keep && c->agg_after && !ly->post && !ly->Wr && !s->skip_head;
     }
+    /* z over x: the layer below the last one, kept z, aggregating after its
+     * product (an opconv kind: x is read by T = x W alone), its input a
+     * hidden h in scratch; the last layer an opconv kind aggregating after
+     * its product (T and dT of (N, C) in a buffer of their own), with
+     * nothing that reads its dz but the aggregation */
+    m->z_over_x = -1;
+    const int32_t l = m->L - 2;
+    if (l >= 1 && !keep) {
+        frost__layer *ly = &m->layer[l];
+        const frost__layer *below = &m->layer[l - 1], *top = &m->layer[m->L - 1];
+        if (ly->conv.kind->rebuild_z && ly->conv.agg_after && ly->post && !ly->residual && !ly->Wr && !ly->z_rebuilt &&
+            below->post && !below->residual && !below->h_kept && top->conv.kind->rebuild_z && top->conv.agg_after &&
+            !top->residual && !top->Wr)
+            ly->z_over_x = true, m->z_over_x = l;
+    }
 }
 
 bool frost__plan_z_in_scratch(const frost_model *m, int32_t l)
 {
-    return m->layer[l].z_rebuilt || (l == m->L - 1 && m->logits_in_scratch);
+    return m->layer[l].z_rebuilt || m->layer[l].z_over_x || (l == m->L - 1 && m->logits_in_scratch);
 }
 
 /* Scratch gradients layer l's backward needs: the kind's count, one more
@@ -134,10 +160,12 @@ void frost__plan_layout(frost_model *m, frost__slab *P, frost__slab *G, frost__s
         for (int i = 0; i < FROST__KIND_CACHES; i++) {
             if (!c->cache_floats[i]) continue;
             FROST_ASSERT(!c->cache_temp[i] || c->cache_floats[i] <= N * sw);
-            c->cache[i] = c->cache_temp[i] ? m->S[l & 1] : FROST__TAKE(A, c->cache_floats[i], float);
+            /* (with z over x that buffer holds the z below: the last layer's T takes its own) */
+            const bool own = !c->cache_temp[i] || (last && m->z_over_x >= 0);
+            c->cache[i] = own ? FROST__TAKE(A, c->cache_floats[i], float) : m->S[l & 1];
         }
-        /* a rebuilt z is made in the buffer of the layer's input, which the
-         * aggregation has consumed by then */
+        /* a rebuilt z (or one over x) is made in the buffer of the layer's
+         * input, which the aggregation (the product) has consumed by then */
         c->z = frost__plan_z_in_scratch(m, l) ? m->S[(l + 1) & 1] : FROST__TAKE(A, N * fout, float);
         if (!last) ly->h = ly->h_kept ? FROST__TAKE(A, N * fout, float) : m->S[l & 1];
         else ly->h = ly->post ? FROST__TAKE(A, N * fout, float) : c->z;

@@ -13,6 +13,7 @@
 
 #include "frost/frost.h"
 #include "testutil.h"
+#include "model/model_impl.h"
 #include "tensor/tensor_impl.h"
 #include "train/train_impl.h"
 
@@ -216,13 +217,22 @@ Test(model, same_seed_same_numbers_for_1_and_2_threads, .init = fixture, .fini =
  * its z is rebuilt from the kept aggregation; the hidden h from z and bits. */
 Test(model, rebuilt_activations_give_the_same_training, .init = fixture, .fini = fixture_fini)
 {
-    /* 3 layers: layer 0's z is rebuilt once, into layer 1's spent z; 2
-     * layers: the last layer's z (the logits) lives in scratch, so it is
-     * rebuilt in a scratch buffer, twice */
-    for (int c = 0; c < 4; c++) {
+    /* 3 layers: layer 0's z is rebuilt twice (layer 1's z is kept over
+     * layer 1's input, so there is no spent z buffer to hold it); 2 layers:
+     * the last layer's z (the logits) lives in scratch, so it is rebuilt in
+     * a scratch buffer, twice; 4 layers with a skip head and a norm after
+     * the last layer: layer 2's z over its input, layer 3's dz not in panels */
+    for (int c = 0; c < 6; c++) {
         frost_model_spec s = spec3(c & 1);
-        s.layers = c < 2 ? 3 : 2;
+        s.layers = c < 2 ? 3 : c < 4 ? 2 : 4;
         s.dropout = 0.3f;
+        if (c >= 4) s.skip_head = true, s.norm_last = true; /* the arxiv supermask GIN's form */
+        /* 3 or 4 layers: the last hidden z is kept over its input (plan.c's
+         * z over x: 16 -> 16 and 16 -> CC aggregate after their products) */
+        frost_model *pm;
+        cr_assert_eq(frost_model_new(&pm, &s, &A, &AT, NN), FROST_OK, "%s", frost_last_error());
+        cr_assert_eq(pm->z_over_x, s.layers >= 3 ? s.layers - 2 : -1, "case %d: z over x at layer %d", c, pm->z_over_x);
+        frost_model_free(&pm);
         float l1[NN * CC], l2[NN * CC];
         frost_run_result r1, r2;
         train_once(s, 2, 5, l1, &r1);
