@@ -153,6 +153,10 @@ void frost__strlcpy(char *dst, const char *src, size_t cap);
 int frost__threads(void);
 /* openblas_set_num_threads(1), leaving OpenMP's thread count as it was (threads.c) */
 void frost__blas_single_thread(void);
+/* Whether OpenBLAS runs its AVX-512 kernels (its core SkylakeX, Cooperlake
+ * or SapphireRapids): it then takes the wide weight gradients
+ * (tensor/gemm_simd.c). */
+FROST_API bool frost__blas_avx512(void);
 
 /* Inside a parallel region: this thread's share [lo, hi) of n items, split
  * into equal contiguous ranges. */

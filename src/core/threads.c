@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #ifdef __linux__
 #include <sys/mman.h>
 #include <unistd.h>
@@ -59,6 +60,15 @@ static void core_names(void)
     snprintf(core_plain, sizeof core_plain, "%s", openblas_get_corename());
     snprintf(core_avx2, sizeof core_avx2, "%s+avx2", core_plain);
     snprintf(core_avx512, sizeof core_avx512, "%s+avx512", core_plain);
+}
+
+bool frost__blas_avx512(void)
+{
+    pthread_once(&core_once, core_names);
+    static const char *const wide[] = {"skylakex", "cooperlake", "sapphirerapids"};
+    for (size_t k = 0; k < sizeof wide / sizeof wide[0]; k++)
+        if (strncasecmp(core_plain, wide[k], strlen(wide[k])) == 0) return true;
+    return false;
 }
 
 const char *frost_blas_core(void)

@@ -14,7 +14,8 @@
  * Both widths compute every element of C with the same operations in the
  * same order, so a product gives the same bits on an AVX2 and on an AVX-512
  * machine (and under FROST_ISA=avx2 on the latter); which products come
- * here does not depend on the width either.
+ * here does not depend on the width either, but for the wide weight
+ * gradients below (tn) where OpenBLAS lacks its AVX-512 kernels.
  *
  * Shape legend as frost_gemm: C (M, N) = alpha op(A) op(B) + beta C.
  *   rows (nn, nt):  A (M, K); op(B) (K, N) packed to Bp (K, N rounded up
@@ -22,12 +23,20 @@
  *        256-row blocks whose A rows stay in L2 while the 48-column bands
  *        of C pass over them. Each element is one sum over k = 0 .. K-1 in
  *        order. C row-major, or in the column panels of tensor_impl.h.
- *   tn:  one K chunk of a weight gradient with N <= 48, A (K, M), B (K, N),
- *        made transposed (N, M): 8 columns of B by 48 of A (AVX2: 4 by
- *        24) at a time over 64 k, those partial sums added in k order (frost_gemm_ws adds the
- *        chunks). Wider weight gradients stay with OpenBLAS, which ran the
- *        386 x 386 one at 420 against 347-394 GFLOP/s for this kernel and
- *        for packed variants of the row tile.
+ *   tn:  one K chunk of a weight gradient, A (K, M), B (K, N), made
+ *        transposed (N, M): 8 columns of B by 48 of A (AVX2: 4 by 24) at a
+ *        time over 64 k, those partial sums added in k order (frost_gemm_ws
+ *        adds the chunks). It takes every N <= 48; wider ones (up to 512)
+ *        only on the AVX-512 path where OpenBLAS runs without its AVX-512
+ *        kernels (frost__blas_avx512: on an AMD EPYC with AVX-512, Debian's
+ *        OpenBLAS 0.3.21 picks its Haswell kernels). With them OpenBLAS ran
+ *        the 386 x 386 one at 420 against 347-394 GFLOP/s for this kernel;
+ *        with its Haswell kernels, on that EPYC, 184 against 246-283
+ *        (256 x 256 and 386 x 386 x 169k), while this kernel's AVX2 copy ran
+ *        140-146 there: so the AVX2 path leaves them to OpenBLAS. Where
+ *        this kernel takes them, the two paths' weight gradients wider than
+ *        48 differ in their last bits (blas_core names the path: Haswell+avx512
+ *        against Haswell+avx2); everything else still agrees.
  * Every element's arithmetic depends on the shape alone, not on the row
  * blocks the threads take: the same bits on any thread count. The tensor
  * tests compare all of them with frost_gemm_ref on ragged shapes and across
@@ -85,7 +94,9 @@ bool frost__gemm_rows_fits(bool trans_a, int64_t M, int64_t N, int64_t K)
 bool frost__gemm_tn_fits(int64_t N)
 {
 #ifdef GEMM_HAVE_SIMD
-    return frost__isa(-1) >= FROST__ISA_AVX2 && N > 0 && N <= FROST__NARROW_MAX;
+    const int isa = frost__isa(-1);
+    return isa >= FROST__ISA_AVX2 && N > 0 &&
+           (N <= FROST__NARROW_MAX || (isa == FROST__ISA_AVX512 && N <= TALL_MAX && !frost__blas_avx512()));
 #else
     (void)N;
     return false;

@@ -20,9 +20,11 @@ bool frost__gemm_rows_fits(bool trans_a, int64_t M, int64_t N, int64_t K);
  * buffer could not be had. */
 bool frost__gemm_rows(bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
                       const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
-/* Whether frost__gemm_narrow_tn takes an N-wide weight gradient. */
+/* Whether frost__gemm_narrow_tn takes an N-wide weight gradient: N <= 48,
+ * or N <= 512 on the AVX-512 path where OpenBLAS runs without its AVX-512
+ * kernels. */
 bool frost__gemm_tn_fits(int64_t N);
-/* PT (N, M), ld M, = (A^T B)^T for A (K, M) and B (K, N), N <= 48: one
+/* PT (N, M), ld M, = (A^T B)^T for A (K, M) and B (K, N), N <= 512: one
  * chunk of a split weight gradient, transposed, single-threaded. */
 void frost__gemm_narrow_tn(int64_t M, int64_t N, int64_t K, const float *A, int64_t lda, const float *B, int64_t ldb,
                            float *PT);

@@ -375,6 +375,52 @@ Test(tensor, gemm_identical_for_1_and_2_threads)
     }
 }
 
+/* The weight-gradient kernel on wide outputs (frost_gemm_ws takes it for
+ * N > 48 on the AVX-512 path where OpenBLAS lacks its AVX-512 kernels):
+ * each width's copy against the reference, ragged M and N (masked last
+ * vector, single-row tiles) and a K that is not a multiple of its 64-k
+ * ranges; both copies give the same bits. The rule that picks it: never
+ * for N > 512, never on the AVX2 path, and on the AVX-512 path exactly when
+ * OpenBLAS's core has no AVX-512 kernels. */
+Test(tensor, wide_weight_gradient_kernel_matches_reference_on_both_widths)
+{
+    const int fastest = frost__isa(-1);
+    if (fastest < FROST__ISA_AVX2) {
+        cr_log_info("this CPU has no AVX2: the kernel does not run here");
+        return;
+    }
+    const int64_t shapes[][3] = {{203, 129, 1000}, {386, 386, 4133}, {17, 49, 70}};
+    for (size_t q = 0; q < sizeof shapes / sizeof shapes[0]; q++) {
+        const int64_t M = shapes[q][0], N = shapes[q][1], K = shapes[q][2], lda = M + 1, ldb = N + 3;
+        float *A = rnd(K * lda, 81), *B = rnd(K * ldb, 82), *R = malloc((size_t)(M * N) * 4);
+        float *PT[2], *C = malloc((size_t)(M * N) * 4);
+        frost_gemm_ref(true, false, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, R, N);
+        for (int w = 0; w < 2; w++) {
+            const int isa = w ? FROST__ISA_AVX2 : FROST__ISA_AVX512;
+            PT[w] = rnd(N * M, 83); /* overwritten: the first k range writes */
+            if (frost__isa(isa) != isa) {
+                memcpy(PT[w], PT[0], (size_t)(N * M) * 4);
+                continue;
+            }
+            frost__gemm_narrow_tn(M, N, K, A, lda, B, ldb, PT[w]);
+            for (int64_t i = 0; i < M; i++)
+                for (int64_t j = 0; j < N; j++) C[i * N + j] = PT[w][j * M + i];
+            assert_gemm_close(C, R, M, N, K, N, 1, 0, 1e-5);
+        }
+        if (frost__isa(FROST__ISA_AVX512) == FROST__ISA_AVX512)
+            cr_assert(memcmp(PT[0], PT[1], (size_t)(N * M) * 4) == 0, "M=%lld N=%lld: AVX2 and AVX-512 differ",
+                      (long long)M, (long long)N);
+        free(A), free(B), free(R), free(C), free(PT[0]), free(PT[1]);
+    }
+    frost__isa(FROST__ISA_AVX2);
+    cr_assert(frost__gemm_tn_fits(48) && !frost__gemm_tn_fits(49) && !frost__gemm_tn_fits(386), "AVX2 path");
+    if (frost__isa(FROST__ISA_AVX512) == FROST__ISA_AVX512) {
+        cr_assert(frost__gemm_tn_fits(48) && !frost__gemm_tn_fits(513));
+        cr_assert_eq(frost__gemm_tn_fits(386), !frost__blas_avx512(), "OpenBLAS core %s", frost_blas_core());
+    }
+    frost__isa(fastest);
+}
+
 /* The AVX2 and AVX-512 paths perform each element's operations in the same
  * order: the tall products (row-major and in panels), the split weight
  * gradient's narrow kernel and the SpMM give identical bits. Runs where the
