@@ -10,7 +10,8 @@
  *
  * op is linear, so the aggregation runs on the narrower side
  * (c->agg_after, chosen by the model when H <= F):
- *   after:  T = x W (n,H) (a forward intermediate, in scratch), z = op T + b
+ *   after:  T = x W (n,H) (a forward intermediate, in scratch or, for the
+ *           last layer under plan.c's z over x, a buffer of its own), z = op T + b
  *   before: G = op x (n,F) (kept), z = G W + b
  * Backward (op^T: frost_spmm_t):
  *   after:  dT = op^T dz; dW += x^T dT; dx = dT W^T

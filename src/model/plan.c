@@ -26,14 +26,16 @@
  *    aggregate after their products, is made in the scratch buffer of its
  *    own input (spent once T = x W is made) and stays there until its post
  *    block's backward (z_over_x). The last layer's T and dT then take a
- *    buffer of their own (N, C), its dz is not put in column panels, and
+ *    buffer of their own (N, C), neither its dz nor the z layer's is put
+ *    in column panels (no free buffer to hold them), and
  *    where the layer below rebuilds its z, backward does so a second time
  *    rather than keeping it in this z's spent buffer. The arxiv GCN (3 x
  *    256): one (N, 256) buffer less for one more (N, 128) x (128, 256)
  *    product; the arxiv supermask GIN (4 x 386, skip head): one (N, 386)
  *    buffer less, nothing recomputed.
  * Backward runs with two or three scratch gradients of (N, sw), as the
- * kinds ask (frost__kind.bwd_buffers), reused across layers; a fourth holds
+ * kinds ask (frost__kind.bwd_buffers), reused across layers (under z over
+ * x the last layer's second one is its own (N, C) T buffer); a fourth holds
  * the residual share.
  *
  * Slabs, allocated once by a two-pass layout (sizes, then pointers):
@@ -179,8 +181,9 @@ void frost__plan_layout(frost_model *m, frost__slab *P, frost__slab *G, frost__s
         m->head_out = FROST__TAKE(A, N * s->out_dim, float);
         m->logit_buf = FROST__TAKE(A, N * s->out_dim, float);
     }
-    /* between the loss and backward the scratch holds nothing but maybe the
-     * logits (first N out values of S[L & 1]); the skip head reads dlogits
+    /* between the loss and backward S[L & 1] holds nothing but maybe the
+     * logits (its first N out values); the other buffers may not be free
+     * (z over x keeps a z in S[(L - 1) & 1]); the skip head reads dlogits
      * during backward, so it keeps its own */
     if (m->head || m->inference || 2 * s->out_dim > sw) m->dlogits = FROST__TAKE(B, N * s->out_dim, float);
     else if (m->S[m->L & 1]) m->dlogits = m->S[m->L & 1] + N * s->out_dim; /* (measuring pass: no buffers yet) */

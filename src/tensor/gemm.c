@@ -107,7 +107,8 @@ void frost_gemm_ws(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, 
     frost__cost(2.0 * (double)M * (double)N * (double)K, 4.0 * (double)M * (double)N * (KSPLIT + (beta != 0.0f ? 2 : 1)));
     pthread_once(&blas_once, blas_single);
     const int64_t kb = (K + KSPLIT - 1) / KSPLIT, MN = M * N;
-    /* a weight gradient with a narrow output side (a last layer's) */
+    /* a weight gradient frost's tn kernel takes: a narrow output side (a
+     * last layer's), or a wide one where OpenBLAS lacks AVX-512 kernels */
     const bool narrow = trans_a && !trans_b && frost__gemm_tn_fits(N);
     /* chunk s: P_s = op(A)[:, k0:k1] op(B)[k0:k1, :], single-threaded */
 #pragma omp parallel for schedule(dynamic, 1)

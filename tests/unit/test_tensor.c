@@ -399,7 +399,7 @@ Test(tensor, wide_weight_gradient_kernel_matches_reference_on_both_widths)
             const int isa = w ? FROST__ISA_AVX2 : FROST__ISA_AVX512;
             PT[w] = rnd(N * M, 83); /* overwritten: the first k range writes */
             if (frost__isa(isa) != isa) {
-                memcpy(PT[w], PT[0], (size_t)(N * M) * 4);
+                if (w) memcpy(PT[w], PT[0], (size_t)(N * M) * 4);
                 continue;
             }
             frost__gemm_narrow_tn(M, N, K, A, lda, B, ldb, PT[w]);
