@@ -593,6 +593,22 @@ frost_status frost_experiment_run_ex(const frost_config *c, const frost_run_opts
         if (!prt) frost__run_drop_checkpoint(output, items[q].id); /* stored: a checkpoint left by a kill after the store */
         n_done++;
     }
+    if (env.comm) {
+        /* the processes read the file at different moments (another job may
+         * store a run in between): every one takes the runs any of them
+         * found missing, so all enter the same collectives; process 0's
+         * claim then skips a run stored meanwhile, for all of them */
+        int64_t *want = NULL;
+        FROST_CALLOC(want, n_items > 0 ? n_items : 1);
+        for (int64_t q = 0, t = 0; q < n_items && t < n_todo; q++)
+            if (strcmp(items[q].id, todo[t].id) == 0) want[q] = 1, t++;
+        frost__comm_max_i64(env.comm, want, n_items);
+        n_todo = 0;
+        for (int64_t q = 0; q < n_items; q++)
+            if (want[q]) todo[n_todo++] = items[q];
+        n_done = n_items - n_todo;
+        free(want);
+    }
     if (n_done < n_items) FROST_TRY(check_outputs(c, output, true)); /* before the first run starts */
     if (ev && ev->start) ev->start(n_items, n_done, output, ev->user);
     if (n_todo == 0) goto done;
