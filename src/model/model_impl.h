@@ -79,7 +79,6 @@ typedef struct frost__layer {
     float *bmean, *binvstd; /* (fout) batch statistics of the last train forward */
     bool z_rebuilt;         /* z is not kept: backward rebuilds it (kind->rebuild_z, one product) */
     bool h_kept;            /* h has a buffer of its own and backward reads it (keep_activations) */
-    bool z_over_x;          /* z is kept in the scratch buffer of the layer's input (plan.c) */
     float *h;               /* (N, fout) post-block output (before the residual): a scratch
                                buffer for hidden layers, rebuilt from z and bits in backward */
     uint64_t *bits;         /* (ceil(N fout / 64)) [h > 0] of the last training forward */
@@ -132,7 +131,7 @@ struct frost_model {
     const frost__layer *z_held; /* during backward: the layer whose rebuilt z sits at z_held_at */
     float *z_held_at;
     bool logits_in_scratch; /* the last layer's z (the logits) in S[L & 1] (plan.c) */
-    int32_t z_over_x;       /* the layer whose kept z lives over its input (layer.z_over_x), or -1 */
+    int32_t z_over_x;       /* the layer whose kept z lives in its input's scratch buffer (plan.c), or -1 */
 };
 
 /* ---- the memory plan (plan.c) ------------------------------------------------------ */

@@ -54,7 +54,6 @@ void frost__plan_decide(frost_model *m)
         const frost__conv *c = &ly->conv;
         const bool last = l == m->L - 1;
         ly->h_kept = keep && ly->post && !last;
-        ly->z_over_x = false;
         /* z that is one product of the kept aggregation: rebuilt in backward */
         ly->z_rebuilt = !keep && c->kind->rebuild_z && !c->agg_after && ly->post && !last && !ly->residual && !ly->Wr;
         /* the logits of a plain last layer that aggregates after its product
@@ -69,18 +68,18 @@ void frost__plan_decide(frost_model *m)
     m->z_over_x = -1;
     const int32_t l = m->L - 2;
     if (l >= 1 && !keep) {
-        frost__layer *ly = &m->layer[l];
+        const frost__layer *ly = &m->layer[l];
         const frost__layer *below = &m->layer[l - 1], *top = &m->layer[m->L - 1];
-        if (ly->conv.kind->rebuild_z && ly->conv.agg_after && ly->post && !ly->residual && !ly->Wr && !ly->z_rebuilt &&
-            below->post && !below->residual && !below->h_kept && top->conv.kind->rebuild_z && top->conv.agg_after &&
-            !top->residual && !top->Wr)
-            ly->z_over_x = true, m->z_over_x = l;
+        /* (rebuild_z marks the opconv kinds; !keep: below's h is in scratch) */
+        if (ly->conv.kind->rebuild_z && ly->conv.agg_after && ly->post && !ly->residual && !ly->Wr && below->post &&
+            !below->residual && top->conv.kind->rebuild_z && top->conv.agg_after && !top->residual && !top->Wr)
+            m->z_over_x = l;
     }
 }
 
 bool frost__plan_z_in_scratch(const frost_model *m, int32_t l)
 {
-    return m->layer[l].z_rebuilt || m->layer[l].z_over_x || (l == m->L - 1 && m->logits_in_scratch);
+    return m->layer[l].z_rebuilt || l == m->z_over_x || (l == m->L - 1 && m->logits_in_scratch);
 }
 
 /* Scratch gradients layer l's backward needs: the kind's count, one more

@@ -576,39 +576,44 @@ frost_status frost_experiment_run_ex(const frost_config *c, const frost_run_opts
      * matches by content (a prt run is done when its ".prt" row is there) */
     const bool prt = c->method == FROST_METHOD_PRT;
     FROST_TRY(frost__results_load(&done, output, false));
-    int64_t n_done = 0;
+    /* want[q]: run q is not in the file; want[n_items]: 1 + the first run
+     * stored with another configuration, or 0. Under MPI the processes read
+     * the file at different moments (another job may store a run in
+     * between), so they take the union: every one takes the runs any of them
+     * found missing and all refuse if any saw a differing run, so all enter
+     * the same collectives; process 0's claim then skips a run stored
+     * meanwhile, for all of them. */
+    int64_t *want = NULL;
     FROST_ALLOC(todo, n_items);
-    int64_t n_todo = 0;
+    FROST_CALLOC(want, n_items + 1);
     for (int64_t q = 0; q < n_items; q++) {
         char key[200];
         snprintf(key, sizeof key, prt ? "%s.prt" : "%s", items[q].id);
         const frost_run_info *old = frost_results_find(&done, key);
         if (!old) {
-            todo[n_todo++] = items[q];
+            want[q] = 1;
             continue;
         }
         bool same = false;
-        FROST_TRY(frost__run_config_matches(c, &items[q], old->config, &same));
-        if (!same) FROST_FAILED(different_config(output, items[q].id));
-        if (!prt) frost__run_drop_checkpoint(output, items[q].id); /* stored: a checkpoint left by a kill after the store */
-        n_done++;
+        st = frost__run_config_matches(c, &items[q], old->config, &same);
+        if (st < 0) {
+            free(want);
+            goto fail;
+        }
+        if (!same) {
+            if (!want[n_items]) want[n_items] = q + 1;
+        } else if (!prt) {
+            frost__run_drop_checkpoint(output, items[q].id); /* stored: a checkpoint left by a kill after the store */
+        }
     }
-    if (env.comm) {
-        /* the processes read the file at different moments (another job may
-         * store a run in between): every one takes the runs any of them
-         * found missing, so all enter the same collectives; process 0's
-         * claim then skips a run stored meanwhile, for all of them */
-        int64_t *want = NULL;
-        FROST_CALLOC(want, n_items > 0 ? n_items : 1);
-        for (int64_t q = 0, t = 0; q < n_items && t < n_todo; q++)
-            if (strcmp(items[q].id, todo[t].id) == 0) want[q] = 1, t++;
-        frost__comm_max_i64(env.comm, want, n_items);
-        n_todo = 0;
-        for (int64_t q = 0; q < n_items; q++)
-            if (want[q]) todo[n_todo++] = items[q];
-        n_done = n_items - n_todo;
-        free(want);
-    }
+    if (env.comm) frost__comm_max_i64(env.comm, want, n_items + 1);
+    const int64_t differs = want[n_items] - 1;
+    int64_t n_todo = 0;
+    for (int64_t q = 0; q < n_items; q++)
+        if (want[q]) todo[n_todo++] = items[q];
+    const int64_t n_done = n_items - n_todo;
+    free(want);
+    if (differs >= 0) FROST_FAILED(different_config(output, items[differs].id));
     if (n_done < n_items) FROST_TRY(check_outputs(c, output, true)); /* before the first run starts */
     if (ev && ev->start) ev->start(n_items, n_done, output, ev->user);
     if (n_todo == 0) goto done;
