@@ -132,6 +132,17 @@ FROST_API int64_t frost_model_rows(const frost_model *m);
  * Input dropout makes the layer's input differ from X, so nothing is reused
  * then. The full-batch trainer and the evaluations hold the features. */
 FROST_API void frost_model_hold_input(frost_model *m, const float *X);
+/* frost_model_hold_input, and where the first layer's aggregation is all the
+ * model reads of X (an aggregate-first GCN or GIN layer without root weight,
+ * input dropout or a skip head reading it, in one process), spent(ctx) is
+ * called once, inside the forward that made that aggregation and before the
+ * rest of it writes its buffers. From then on the model never reads X: the
+ * caller may free it, and passes NULL for it to frost_model_forward and
+ * frost_model_backward while it stays held. Binding a graph after that
+ * (frost_model_set_graph) is the caller's error: the model stops with an
+ * assertion rather than read the freed X. */
+typedef void (*frost_input_spent_fn)(void *ctx);
+FROST_API void frost_model_hold_input_ex(frost_model *m, const float *X, frost_input_spent_fn spent, void *ctx);
 
 /* Key the dropout masks by node: row i of the model's own graph draws the
  * masks of node ids[i] (ids borrowed, N entries; NULL: row i draws its own).

@@ -95,6 +95,11 @@ typedef struct frost_prepared {
     bool meta_only;             /* attributes and splits only: no X, no A (frost__prepare_meta) */
     bool row_norm, undirected;
     int32_t self_loops;
+    /* X is freed during a run once the model has made all it reads of it,
+     * and read again from the file for the next run (run_exec.c): the hash
+     * of the features as first prepared, which the copy read again must match */
+    bool X_reloadable, X_hashed;
+    uint64_t X_hash;
 } frost_prepared;
 
 FROST_API frost_status frost_prepare(frost_prepared *p, const frost_config *c);

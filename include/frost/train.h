@@ -68,6 +68,12 @@ typedef struct frost_train_opts {
     const char *checkpoint;
     int64_t checkpoint_every;
     uint64_t checkpoint_key;
+    /* frost_train (full batch) only: called once, with input_spent_ctx, when
+     * the model has made all it reads of d->X this run
+     * (frost_model_hold_input_ex). The caller may free the features then:
+     * this run reads them no more. */
+    frost_input_spent_fn input_spent;
+    void *input_spent_ctx;
 } frost_train_opts;
 
 FROST_API frost_train_opts frost_train_opts_default(void);

@@ -67,6 +67,18 @@ frost_status frost__dataset_read_rows(const char *path, const char *name, frost_
     return st;
 }
 
+frost_status frost__dataset_read_features(const char *path, int64_t N, int64_t F, float *out)
+{
+    hid_t f = H5I_INVALID_HID;
+    frost_status st = frost__h5_open_read(&f, path, FROST_DATASET_FORMAT, FROST_DATASET_VERSION, NULL);
+    if (st < 0) return st;
+    const int64_t df[2] = {N, F};
+    st = frost__h5_read_into(f, "node/feat", H5T_NATIVE_FLOAT, 2, df, out, path);
+    H5Fclose(f);
+    if (st < 0) H5Eclear2(H5E_DEFAULT);
+    return st;
+}
+
 frost_status frost__dataset_read_graph_rows(const char *path, int64_t N, const int64_t *ids, int64_t n, frost_csr *out)
 {
     frost_status st = FROST_OK;

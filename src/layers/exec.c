@@ -74,10 +74,12 @@ void frost__exec_spmm_t_acc(const frost__exec *ex, float *X, int64_t F, float *Y
 
 void frost__exec_aggregate_input(frost__exec *ex, const float *x, bool x_in, int64_t F, float *out)
 {
-    const bool held = x_in && x == ex->held_x;
+    const bool held = x_in && (ex->held_spent ? x == NULL : x == ex->held_x);
     if (held && ex->held_agg) return;
+    FROST_ASSERT(x); /* a spent input's aggregation is not made again (a graph bound since) */
     frost__exec_spmm(ex, x, x_in, F, out);
-    ex->held_agg = held;
+    /* (another layer's aggregation leaves the first layer's as it is) */
+    if (x_in) ex->held_agg = held;
 }
 
 void frost__exec_grad_w(const frost__exec *ex, frost__wmat *W, const float *x, const float *dy, float alpha)

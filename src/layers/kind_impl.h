@@ -72,6 +72,9 @@ typedef struct frost__exec {
      * (frost_model_hold_input): made once, reused while held */
     const float *held_x;
     bool held_agg;
+    /* the held input is gone (frost_model_hold_input_ex's spent): its
+     * aggregation stands for it, and the passes name it NULL */
+    bool held_spent;
 } frost__exec;
 
 /* A training pass's randomness (dropout inside a layer). */

@@ -103,12 +103,14 @@ static void exec_local(frost_model *m)
 {
     frost__exec *ex = &m->ex;
     const float *held_x = ex->held_x;
+    const bool spent = ex->held_spent;
     memset(ex, 0, sizeof *ex);
     ex->n = m->n;
     ex->op = &m->op;
     ex->gemm_work = m->gemm_work;
     ex->n_global = m->n;
     ex->held_x = held_x;
+    ex->held_spent = spent;
 }
 
 /* The aggregation operator of the architecture on graph A (n x n). */
@@ -131,10 +133,27 @@ static frost_status bind_graph(frost_model *m, const frost_csr *A, const frost_c
     return m->kind->make_op(&m->op, &a, m->A, m->AT, m->opv0, m->opv1, m->opws);
 }
 
-void frost_model_hold_input(frost_model *m, const float *X)
+void frost_model_hold_input_ex(frost_model *m, const float *X, frost_input_spent_fn spent, void *ctx)
 {
     m->ex.held_x = X;
     m->ex.held_agg = false;
+    m->ex.held_spent = false;
+    m->spent = X ? spent : NULL;
+    m->spent_ctx = ctx;
+}
+
+void frost_model_hold_input(frost_model *m, const float *X) { frost_model_hold_input_ex(m, X, NULL, NULL); }
+
+/* Whether the held input is read by the first layer's aggregation alone (an
+ * aggregate-first opconv layer: GCN, the paper's GIN), so that once that is
+ * made nothing reads it again: no input dropout (a new input every pass), no
+ * root weight or skip head reading it, one process (a distributed model
+ * copies its halo rows from it). */
+static bool input_read_once(const frost_model *m)
+{
+    const frost__layer *ly = &m->layer[0];
+    return !m->dist && !m->xin && ly->conv.kind->rebuild_z && !ly->conv.agg_after && !ly->Wr &&
+           !(m->head && m->L == 1);
 }
 
 frost_status frost_model_set_graph(frost_model *m, const frost_csr *A, const frost_csr *AT, int64_t n)
@@ -547,6 +566,14 @@ void frost_model_forward(frost_model *m, const float *X, bool train, uint64_t se
         if (m->head && l == m->L - 1)
             frost_linear_forward(m->head_out, x, m->head->w, m->head_b, n, s->hidden, s->out_dim);
         c->kind->forward(ex, c, x, l == 0, &pass);
+        if (l == 0 && m->spent && ex->held_agg && input_read_once(m)) {
+            /* made before this pass writes the rest of its buffers: the
+             * holder may free the input before the peak */
+            const frost_input_spent_fn fn = m->spent;
+            m->spent = NULL;
+            ex->held_spent = true;
+            fn(m->spent_ctx);
+        }
         /* model.root_weight: z += x Wr */
         if (ly->Wr) frost_gemm(false, false, n, c->fout, c->fin, 1.0f, x, c->fin, ly->Wr->w, c->fout, 1.0f, c->z, c->fout);
         if (ly->post) {

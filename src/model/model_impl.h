@@ -130,6 +130,8 @@ struct frost_model {
     frost__supermask *sm;   /* the supermask of a ticket, or NULL (trained weights) */
     const frost__layer *z_held; /* during backward: the layer whose rebuilt z sits at z_held_at */
     float *z_held_at;
+    frost_input_spent_fn spent; /* frost_model_hold_input_ex's, until called */
+    void *spent_ctx;
     bool logits_in_scratch; /* the last layer's z (the logits) in S[L & 1] (plan.c) */
     int32_t z_over_x;       /* the layer whose kept z lives in its input's scratch buffer (plan.c), or -1 */
 };

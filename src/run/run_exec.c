@@ -165,7 +165,7 @@ static void fill_info(frost__run_out *o, const frost_prepared *p, const frost_co
     }
 }
 
-frost_status frost__run_train(const frost_prepared *p, const frost_config *pt, const frost_run_item *it,
+frost_status frost__run_train(frost_prepared *p, const frost_config *pt, const frost_run_item *it,
                               const frost_runner_events *ev, frost__run_env *env, frost__run_out *out)
 {
     frost_status st = FROST_OK;
@@ -178,6 +178,8 @@ frost_status frost__run_train(const frost_prepared *p, const frost_config *pt, c
     out->info.config = frost_config_to_text(&rc);
     if (!out->info.config) FROST_FAIL(FROST_ERR_NOMEM, "out of memory");
 
+    /* (a run before this one may have freed the features) */
+    FROST_TRY(frost__prepared_features(p));
     frost_model_spec spec = frost_prepared_spec(p, pt);
     frost_task_data d = frost_prepared_task(p);
     frost_train_opts o = frost_train_opts_default();
@@ -350,6 +352,14 @@ frost_status frost__run_train(const frost_prepared *p, const frost_config *pt, c
         frost_sample_opts so = {&p->A, p->symmetric ? NULL : &p->AT, pt->batch.size, pt->model.layers, fan};
         FROST_TRY(frost_train_sample(m, &d, &so, &o, &out->res));
     } else {
+        /* the features go once the model has made all it reads of them (an
+         * aggregate-first first layer holds their aggregation): the peak
+         * memory of a run is then the model's, not the model's and the
+         * features' (frost__prepared_features reads them again) */
+        if (p->X_reloadable) {
+            o.input_spent = frost__prepared_features_spent;
+            o.input_spent_ctx = p;
+        }
         FROST_TRY(frost_train(m, &d, &o, &out->res));
         /* mpi.stats of one process: its time and memory as a distributed run reports them */
         frost_dist_stats *ss = &env->stats;
@@ -486,7 +496,7 @@ void frost__run_drop_checkpoint(const char *output, const char *id)
     free(key);
 }
 
-frost_status frost__run_one(const frost_prepared *p, const frost_config *pt, const frost_run_item *it,
+frost_status frost__run_one(frost_prepared *p, const frost_config *pt, const frost_run_item *it,
                             const char *output, const frost_runner_events *ev, frost__run_env *env)
 {
     frost__run_out o;
@@ -595,7 +605,7 @@ fail:
  * claimed first (waiting for it when wait); process 0 appends each round.
  * Without wait, a run another process is training goes to later (indices
  * into list, this process's own; *n_later counts them). */
-static frost_status spread_pass(const frost_prepared *p, const frost_config *c, const frost_run_item *list, int64_t n,
+static frost_status spread_pass(frost_prepared *p, const frost_config *c, const frost_run_item *list, int64_t n,
                                 const char *output, const frost_runner_events *ev, frost__comm *comm,
                                 frost__run_env *env, bool wait, int64_t *later, int64_t *n_later)
 {
@@ -681,7 +691,7 @@ fail:
     return st;
 }
 
-frost_status frost__run_spread(const frost_prepared *p, const frost_config *c, const frost_run_item *todo, int64_t n,
+frost_status frost__run_spread(frost_prepared *p, const frost_config *c, const frost_run_item *todo, int64_t n,
                                const char *output, const frost_runner_events *ev, frost__comm *comm,
                                frost__run_env *env)
 {

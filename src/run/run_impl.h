@@ -65,6 +65,11 @@ void frost__run_env_release(frost__run_env *env);
 /* frost_prepare's attributes and splits only (frost_prepared.meta_only): a
  * distributed run whose processes read their own rows. */
 frost_status frost__prepare_meta(frost_prepared *p, const frost_config *c);
+/* frost_train_opts.input_spent of a run on p: frees p->X (hashed first, once) */
+void frost__prepared_features_spent(void *p);
+/* p->X again after a run freed it: read from the file, prepared as before,
+ * refused unless the same bits; nothing to do while X is there */
+frost_status frost__prepared_features(frost_prepared *p);
 /* Remove a stored run's checkpoint OUTPUT.checkpoints/KEY.ckpt, if any,
  * and the folder when it is left empty. */
 void frost__run_drop_checkpoint(const char *output, const char *id);
@@ -81,14 +86,14 @@ void frost__run_out_release(frost__run_out *o);
 
 /* Train run `it` of configuration point pt (on every process of env->comm
  * together when set). */
-frost_status frost__run_train(const frost_prepared *p, const frost_config *pt, const frost_run_item *it,
+frost_status frost__run_train(frost_prepared *p, const frost_config *pt, const frost_run_item *it,
                               const frost_runner_events *ev, frost__run_env *env, frost__run_out *out);
 /* Train it and append it to output (process 0 writes). */
-frost_status frost__run_one(const frost_prepared *p, const frost_config *pt, const frost_run_item *it,
+frost_status frost__run_one(frost_prepared *p, const frost_config *pt, const frost_run_item *it,
                             const char *output, const frost_runner_events *ev, frost__run_env *env);
 /* mpi.mode "runs": the n runs of todo dealt out over the processes of comm
  * in rounds; process 0 appends each round. */
-frost_status frost__run_spread(const frost_prepared *p, const frost_config *c, const frost_run_item *todo, int64_t n,
+frost_status frost__run_spread(frost_prepared *p, const frost_config *c, const frost_run_item *todo, int64_t n,
                                const char *output, const frost_runner_events *ev, frost__comm *comm,
                                frost__run_env *env);
 

@@ -190,6 +190,7 @@ static frost_status prepare(frost_prepared *p, const frost_config *c, bool meta)
     }
     /* the stored graph was rebuilt into A (and AT): not needed any more */
     frost_csr_release(&ds->graph);
+    p->X_reloadable = c->features_from_edges == FROST_EDGE_FEAT_NONE;
     free(path);
     return FROST_OK;
 fail:
@@ -199,6 +200,35 @@ fail:
 }
 
 frost_status frost_prepare(frost_prepared *p, const frost_config *c) { return prepare(p, c, false); }
+
+void frost__prepared_features_spent(void *u)
+{
+    frost_prepared *p = u;
+    if (!p->X_hashed) p->X_hash = frost_hash64(p->X, (size_t)(p->ds.num_nodes * p->ds.num_features) * sizeof(float));
+    p->X_hashed = true;
+    free(p->X);
+    p->X = NULL;
+}
+
+frost_status frost__prepared_features(frost_prepared *p)
+{
+    frost_status st = FROST_OK;
+    float *X = NULL;
+    if (p->X || p->meta_only) return FROST_OK;
+    FROST_ASSERT(p->X_hashed);
+    const int64_t N = p->ds.num_nodes, F = p->ds.num_features;
+    FROST_ALLOC(X, N * F);
+    FROST_TRY(frost__dataset_read_features(p->path, N, F, X));
+    FROST_TRY(frost__features_prepare(X, N, F, NULL, p->row_norm, p->path));
+    if (frost_hash64(X, (size_t)(N * F) * sizeof(float)) != p->X_hash)
+        FROST_FAIL(FROST_ERR_FORMAT, "%s: /node/feat changed while the experiment ran (frost reads the features again "
+                   "for each run); run the experiment again", p->path);
+    p->X = X;
+    return FROST_OK;
+fail:
+    free(X);
+    return st;
+}
 
 frost_status frost__prepare_meta(frost_prepared *p, const frost_config *c) { return prepare(p, c, true); }
 

@@ -283,10 +283,26 @@ frost_status frost_train(frost_model *m, const frost_task_data *d, const frost_t
     return frost__train(m, d, o, NULL, res);
 }
 
-frost_status frost__train(frost_model *m, const frost_task_data *d, const frost_train_opts *o,
+/* The task as this run's passes see it, and whom to tell when the model has
+ * done with its features (frost_train_opts.input_spent). */
+typedef struct spent_ctx {
+    frost_task_data d;
+    const frost_train_opts *o;
+} spent_ctx;
+
+static void input_spent(void *u)
+{
+    spent_ctx *s = u;
+    s->d.X = NULL; /* the held input from now on */
+    s->o->input_spent(s->o->input_spent_ctx);
+}
+
+frost_status frost__train(frost_model *m, const frost_task_data *d_in, const frost_train_opts *o,
                           const frost__train_hooks *h, frost_run_result *res)
 {
     frost_status st = FROST_OK;
+    spent_ctx sc = {*d_in, o};
+    const frost_task_data *d = &sc.d;
     frost_optim *opt = NULL;
     unsigned char *best_state = NULL;
     float *comb = NULL;
@@ -302,8 +318,10 @@ frost_status frost__train(frost_model *m, const frost_task_data *d, const frost_
     FROST_CALLOC(res->history, o->epochs > 0 ? o->epochs : 1);
     if (d->prior) FROST_ALLOC(comb, d->N * d->C);
     frost_model_state_save(m, best_state);
-    /* the features stay as they are for the whole run */
-    frost_model_hold_input(m, d->X);
+    /* the features stay as they are for the whole run; in full batch, the
+     * caller may free them once the model has made all it reads of them */
+    if (!h && o->input_spent) frost_model_hold_input_ex(m, d->X, input_spent, &sc);
+    else frost_model_hold_input(m, d->X);
 
     int64_t since_best = 0, e0 = 0;
     bool ckpt_off = false;

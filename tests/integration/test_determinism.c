@@ -68,3 +68,102 @@ Test(determinism, same_seed_same_results_for_1_and_2_threads)
     tu_rmtree(d);
     free(d);
 }
+
+/* A run frees the features once its model has made all it reads of them,
+ * and the next run reads them again from the file (runner.c,
+ * frost__prepared_features): the runs of one experiment are the same bits
+ * as each seed run alone (where nothing is read again), for an
+ * aggregate-first GCN and supermask GIN, row-normalised features too. */
+static void run_seeds(const char *dir, const char *out, const char *seeds, const char *arch)
+{
+    char cfg[2048], name[64];
+    snprintf(cfg, sizeof cfg,
+             "dataset = \"%s/d.h5\";\noutput = \"%s/%s\";\nmethod = \"%s\";\nepochs = 6;\nseeds = [%s];\n"
+             "threads = 2;\nfeatures = { normalize = \"row\"; };\n"
+             "model = { name = \"%s\"; hidden = 64; norm = \"batch\"; dropout = 0.3; };\n"
+             "slt = { sparsity = 0.5; };\n",
+             dir, dir, out, strcmp(arch, "gin") == 0 ? "slt" : "trained", seeds, arch);
+    snprintf(name, sizeof name, "%s.cfg", out);
+    tu_writef(dir, name, cfg);
+    frost_config c;
+    frost_config_default(&c);
+    cr_assert_eq(frost_config_load(&c, tu_path(dir, name)), FROST_OK, "%s", frost_last_error());
+    char o[1024];
+    cr_assert_eq(frost_experiment_run(&c, NULL, o, sizeof o), FROST_OK, "%s", frost_last_error());
+}
+
+Test(determinism, features_read_again_for_each_run_give_the_same_runs)
+{
+    char *d = tu_tmpdir();
+    const frost_synth_opts o = tu_synth_opts(3000, 20000, 32, 0); /* 32 -> 64: aggregate first */
+    tu_synth(tu_path(d, "d.h5"), &o);
+    const char *arch[] = {"gcn", "gin"};
+    for (int a = 0; a < 2; a++) {
+        char all[32], one[32];
+        snprintf(all, sizeof all, "all-%s.h5", arch[a]);
+        run_seeds(d, all, "3, 4, 5", arch[a]);
+        frost_results r;
+        cr_assert_eq(frost_results_load(&r, tu_path(d, all)), FROST_OK);
+        cr_assert_eq(r.n, 3);
+        for (int s = 3; s <= 5; s++) {
+            char seed[8];
+            snprintf(one, sizeof one, "one-%s-%d.h5", arch[a], s);
+            snprintf(seed, sizeof seed, "%d", s);
+            run_seeds(d, one, seed, arch[a]);
+            frost_results q;
+            cr_assert_eq(frost_results_load(&q, tu_path(d, one)), FROST_OK);
+            cr_assert_eq(q.n, 1);
+            const frost_run_info *x = frost_results_find(&r, q.runs[0].id);
+            cr_assert_not_null(x, "%s: %s not in the three-seed file", arch[a], q.runs[0].id);
+            cr_assert_str_eq(x->logits_hash, q.runs[0].logits_hash, "%s seed %d: logits differ when run after others",
+                             arch[a], s);
+            cr_assert_eq(x->test_metric, q.runs[0].test_metric);
+            frost_results_release(&q);
+        }
+        frost_results_release(&r);
+    }
+    tu_rmtree(d);
+    free(d);
+}
+
+/* The dataset file replaced between two runs: the next run refuses the
+ * features it reads again (they are not the ones the experiment started
+ * with), naming the file; the run before it stays stored. */
+static const char *changed_path;
+static void change_dataset(const frost_run_info *info, void *user)
+{
+    (void)info, (void)user;
+    frost_dataset ds;
+    cr_assert_eq(frost_dataset_load(&ds, changed_path), FROST_OK, "%s", frost_last_error());
+    ds.feat[7] += 1.0f;
+    cr_assert_eq(frost_dataset_save(&ds, changed_path, 0), FROST_OK, "%s", frost_last_error());
+    frost_dataset_release(&ds);
+}
+
+Test(determinism, features_changed_between_runs_stop_the_experiment)
+{
+    char *d = tu_tmpdir();
+    const frost_synth_opts o = tu_synth_opts(500, 3000, 16, 0);
+    tu_synth(tu_path(d, "d.h5"), &o);
+    char cfg[1024];
+    snprintf(cfg, sizeof cfg, "dataset = \"%s/d.h5\";\noutput = \"%s/r.h5\";\nepochs = 3;\nruns = 2;\n"
+             "model = { name = \"gcn\"; hidden = 32; };\n", d, d);
+    tu_writef(d, "c.cfg", cfg);
+    frost_config c;
+    frost_config_default(&c);
+    cr_assert_eq(frost_config_load(&c, tu_path(d, "c.cfg")), FROST_OK, "%s", frost_last_error());
+    char path[1024];
+    snprintf(path, sizeof path, "%s", tu_path(d, "d.h5"));
+    changed_path = path;
+    frost_runner_events ev = {0};
+    ev.run_end = change_dataset;
+    char out[1024];
+    cr_assert_lt(frost_experiment_run_ex(&c, NULL, &ev, out, sizeof out), 0);
+    cr_assert(strstr(frost_last_error(), "d.h5: /node/feat changed while the experiment ran"), "%s", frost_last_error());
+    frost_results r;
+    cr_assert_eq(frost_results_load(&r, tu_path(d, "r.h5")), FROST_OK);
+    cr_assert_eq(r.n, 1, "the first run is kept");
+    frost_results_release(&r);
+    tu_rmtree(d);
+    free(d);
+}

@@ -142,8 +142,20 @@ Test(model, composed_gradients_match_finite_differences, .init = fixture, .fini 
     }
 }
 
-/* Train a few epochs and return the final eval logits and history. */
-static void train_once(frost_model_spec s, int threads, uint64_t seed, float *logits, frost_run_result *res)
+/* Train a few epochs and return the final eval logits and history; with
+ * spent, on a copy of the features that spent poisons when the trainer says
+ * the model has done with them (frost_train_opts.input_spent). */
+static int spent_calls;
+static float spent_x[NN * FF];
+static void poison_features(void *u)
+{
+    spent_calls++;
+    float *x = u;
+    for (int i = 0; i < NN * FF; i++) x[i] = NAN;
+}
+
+static void train_once_ex(frost_model_spec s, int threads, uint64_t seed, float *logits, frost_run_result *res,
+                          bool spent)
 {
     frost_set_threads(threads);
     frost_model *m;
@@ -156,9 +168,20 @@ static void train_once(frost_model_spec s, int threads, uint64_t seed, float *lo
     frost_train_opts o = frost_train_opts_default();
     o.epochs = 15;
     o.seed = seed;
+    if (spent) {
+        memcpy(spent_x, X, sizeof spent_x);
+        d.X = spent_x;
+        o.input_spent = poison_features;
+        o.input_spent_ctx = spent_x;
+    }
     cr_assert_eq(frost_train(m, &d, &o, res), FROST_OK, "%s", frost_last_error());
     memcpy(logits, frost_model_logits(m), NN * CC * sizeof(float));
     frost_model_free(&m);
+}
+
+static void train_once(frost_model_spec s, int threads, uint64_t seed, float *logits, frost_run_result *res)
+{
+    train_once_ex(s, threads, seed, logits, res, false);
 }
 
 /* The 3-layer models the reproducibility tests train: GCN, or a supermask
@@ -272,6 +295,63 @@ Test(model, held_input_aggregation_is_reused_only_while_held, .init = fixture, .
     memcpy(b, frost_model_logits(ref), sizeof b);
     cr_assert(memcmp(frost_model_logits(m), b, sizeof b) == 0, "released hold: the new features were not aggregated");
     cr_assert(memcmp(a, b, sizeof a) != 0, "the features changed, so must the logits");
+    frost_model_free(&m);
+    frost_model_free(&ref);
+}
+
+/* The trainer says the features are spent once, in its first pass, where
+ * the first layer's aggregation is all the model reads of them, and nothing
+ * reads them after that: the same training bits with them poisoned from
+ * that call on. Where something else reads them (input dropout, a root
+ * weight, a first layer that multiplies first, GraphSAGE's root term), it
+ * never says so. */
+Test(model, spent_features_are_never_read_again, .init = fixture, .fini = fixture_fini)
+{
+    for (int c = 0; c < 8; c++) {
+        frost_model_spec s = spec3(c & 1);
+        s.dropout = 0.3f;
+        const bool once = c < 4;
+        if (c >= 2 && c < 4) s.layers = 4, s.skip_head = true, s.norm_last = true; /* the arxiv GIN's form */
+        if (c == 4) s.input_dropout = 0.2f;
+        if (c == 5) s.root_weight = true;
+        if (c == 6) s.hidden = 4; /* 6 -> 4: T = x W first */
+        if (c == 7) s.arch = FROST_ARCH_SAGE, s.weights = FROST_WEIGHTS_TRAINED;
+        float l1[NN * CC], l2[NN * CC];
+        frost_run_result r1, r2;
+        train_once(s, 2, 5, l1, &r1);
+        spent_calls = 0;
+        train_once_ex(s, 2, 5, l2, &r2, true);
+        cr_assert_eq(spent_calls, once ? 1 : 0, "case %d: spent %d times", c, spent_calls);
+        char what[32];
+        snprintf(what, sizeof what, "case %d", c);
+        assert_same_training(l1, &r1, l2, &r2, what);
+        frost_run_result_release(&r1);
+        frost_run_result_release(&r2);
+    }
+    /* a later layer that aggregates first too (6 -> 8 -> 12) leaves the
+     * first layer's aggregation as it is: the forwards after the call give
+     * the logits of a model without the hold */
+    frost_model_spec s = frost_model_spec_default();
+    s.arch = FROST_ARCH_GCN;
+    s.layers = 2;
+    s.in_dim = FF;
+    s.hidden = 8;
+    s.out_dim = 12;
+    frost_model *m, *ref;
+    cr_assert_eq(frost_model_new(&m, &s, &A, &AT, NN), FROST_OK);
+    cr_assert_eq(frost_model_new(&ref, &s, &A, &AT, NN), FROST_OK);
+    cr_assert_eq(frost_model_init(m, 3), FROST_OK);
+    cr_assert_eq(frost_model_init(ref, 3), FROST_OK);
+    memcpy(spent_x, X, sizeof spent_x);
+    spent_calls = 0;
+    frost_model_hold_input_ex(m, spent_x, poison_features, spent_x);
+    for (int k = 0; k < 3; k++) {
+        frost_model_forward(m, k ? NULL : spent_x, false, 0, 0);
+        frost_model_forward(ref, X, false, 0, 0);
+        cr_assert(memcmp(frost_model_logits(m), frost_model_logits(ref), NN * 12 * sizeof(float)) == 0,
+                  "forward %d after the features were spent differs", k);
+    }
+    cr_assert_eq(spent_calls, 1);
     frost_model_free(&m);
     frost_model_free(&ref);
 }
