@@ -96,9 +96,12 @@ typedef struct frost_prepared {
     bool row_norm, undirected;
     int32_t self_loops;
     /* X is freed during a run once the model has made all it reads of it,
-     * and read again from the file for the next run (run_exec.c): the hash
-     * of the features as first prepared, which the copy read again must match */
-    bool X_reloadable, X_hashed;
+     * and read again for the next run (run_exec.c) through X_fd, the
+     * dataset file held open (so the same file even if it is renamed over
+     * or deleted meanwhile); the hash of the features as first prepared,
+     * which the copy read again must match */
+    bool X_reloadable, X_hashed, X_fd_open;
+    int X_fd;
     uint64_t X_hash;
 } frost_prepared;
 

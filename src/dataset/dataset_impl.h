@@ -52,8 +52,10 @@ typedef enum frost__elem { FROST__F32, FROST__I32, FROST__I64 } frost__elem;
  * N x cols) into out (n x cols). */
 frost_status frost__dataset_read_rows(const char *path, const char *name, frost__elem t, int64_t cols, int64_t N,
                                       const int64_t *ids, int64_t n, void *out);
-/* The whole of /node/feat (N x F, as the file's attributes say) into out. */
-frost_status frost__dataset_read_features(const char *path, int64_t N, int64_t F, float *out);
+/* The whole of /node/feat (N x F) of the dataset file open as fd (checked
+ * before: no format check; its path may name another file by now) into
+ * out; messages name ctx. */
+frost_status frost__dataset_read_features(int fd, const char *ctx, int64_t N, int64_t F, float *out);
 /* Rows ids[0 .. n) (increasing) of /graph as out (n x N, global column ids,
  * each row as stored), checked like a whole graph. */
 frost_status frost__dataset_read_graph_rows(const char *path, int64_t N, const int64_t *ids, int64_t n, frost_csr *out);

@@ -67,13 +67,17 @@ frost_status frost__dataset_read_rows(const char *path, const char *name, frost_
     return st;
 }
 
-frost_status frost__dataset_read_features(const char *path, int64_t N, int64_t F, float *out)
+frost_status frost__dataset_read_features(int fd, const char *ctx, int64_t N, int64_t F, float *out)
 {
-    hid_t f = H5I_INVALID_HID;
-    frost_status st = frost__h5_open_read(&f, path, FROST_DATASET_FORMAT, FROST_DATASET_VERSION, NULL);
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl < 0) return frost__h5_fail(ctx, "cannot open");
+    frost_status st = frost__h5_fapl_fd(fapl, fd, ctx);
+    hid_t f = st < 0 ? H5I_INVALID_HID : H5Fopen(ctx, H5F_ACC_RDONLY, fapl);
+    H5Pclose(fapl);
     if (st < 0) return st;
+    if (f < 0) return frost__h5_fail(ctx, "cannot open");
     const int64_t df[2] = {N, F};
-    st = frost__h5_read_into(f, "node/feat", H5T_NATIVE_FLOAT, 2, df, out, path);
+    st = frost__h5_read_into(f, "node/feat", H5T_NATIVE_FLOAT, 2, df, out, ctx);
     H5Fclose(f);
     if (st < 0) H5Eclear2(H5E_DEFAULT);
     return st;

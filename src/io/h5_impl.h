@@ -41,6 +41,9 @@ void frost__h5_out_abort(frost__h5_out *o);
 /* Set a file-access property list to frost's writing driver, failures
  * going to *ws (which must outlive the file). */
 frost_status frost__h5_fapl_writer(hid_t fapl, frost__wstatus *ws, const char *ctx);
+/* fapl reads the file open as fd (read only; the name given to H5Fopen is
+ * only a name), whatever has happened to its path since */
+frost_status frost__h5_fapl_fd(hid_t fapl, int fd, const char *ctx);
 
 /* Open an existing frost file for reading and check its `format` attribute
  * equals `format` and its `version` is within [1, max_version]. */

@@ -31,6 +31,7 @@
 
 typedef struct fv_info {
     frost__wstatus *ws;     /* where the first failure goes (owned by the writer) */
+    int fd;                 /* >= 0: read this open file (a copy of the descriptor), not the name */
 } fv_info;
 
 typedef struct fv_extent {
@@ -65,7 +66,7 @@ static void *fv_fapl_get(H5FD_t *file)
 {
     fv_file *f = (fv_file *)file;
     fv_info *i = malloc(sizeof *i);
-    if (i) i->ws = f->ws;
+    if (i) i->ws = f->ws, i->fd = -1;
     return i;
 }
 
@@ -91,7 +92,11 @@ static H5FD_t *fv_open(const char *name, unsigned flags, hid_t fapl, haddr_t max
     if (flags & H5F_ACC_TRUNC) o |= O_TRUNC;
     if (flags & H5F_ACC_EXCL) o |= O_EXCL;
     int fd = -1;
-    if (flags & H5F_ACC_CREAT) {
+    if (info && info->fd >= 0) {
+        if (flags & (H5F_ACC_RDWR | H5F_ACC_CREAT)) return NULL;
+        fd = fcntl(info->fd, F_DUPFD_CLOEXEC, 0);
+        if (fd < 0) return NULL;
+    } else if (flags & H5F_ACC_CREAT) {
         int e = frost__sys_create(&fd, name, o, 0644);
         if (e) {
             frost__wstatus_set(ws, e, "create");
@@ -278,7 +283,16 @@ static void fv_register(void) { fv_id = H5FDregister(&fv_class); }
 frost_status frost__h5_fapl_writer(hid_t fapl, frost__wstatus *ws, const char *ctx)
 {
     pthread_once(&fv_once, fv_register);
-    fv_info info = {ws};
+    fv_info info = {ws, -1};
+    if (fv_id < 0 || H5Pset_driver(fapl, fv_id, &info) < 0)
+        return frost__h5_fail(ctx, "cannot set up frost's HDF5 file driver");
+    return FROST_OK;
+}
+
+frost_status frost__h5_fapl_fd(hid_t fapl, int fd, const char *ctx)
+{
+    pthread_once(&fv_once, fv_register);
+    fv_info info = {NULL, fd};
     if (fv_id < 0 || H5Pset_driver(fapl, fv_id, &info) < 0)
         return frost__h5_fail(ctx, "cannot set up frost's HDF5 file driver");
     return FROST_OK;

@@ -357,6 +357,7 @@ frost_status frost__run_train(frost_prepared *p, const frost_config *pt, const f
          * memory of a run is then the model's, not the model's and the
          * features' (frost__prepared_features reads them again) */
         if (p->X_reloadable) {
+            frost__prepared_features_hash(p); /* (outside the timed epochs) */
             o.input_spent = frost__prepared_features_spent;
             o.input_spent_ctx = p;
         }

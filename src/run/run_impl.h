@@ -65,7 +65,9 @@ void frost__run_env_release(frost__run_env *env);
 /* frost_prepare's attributes and splits only (frost_prepared.meta_only): a
  * distributed run whose processes read their own rows. */
 frost_status frost__prepare_meta(frost_prepared *p, const frost_config *c);
-/* frost_train_opts.input_spent of a run on p: frees p->X (hashed first, once) */
+/* p->X's fingerprint, once, before a run may free it */
+void frost__prepared_features_hash(frost_prepared *p);
+/* frost_train_opts.input_spent of a run on p: frees p->X (hashed before) */
 void frost__prepared_features_spent(void *p);
 /* p->X again after a run freed it: read from the file, prepared as before,
  * refused unless the same bits; nothing to do while X is there */

@@ -20,6 +20,7 @@
 #include "results/results_impl.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
@@ -85,6 +86,7 @@ void frost_prepared_release(frost_prepared *p)
     frost_csr_release(&p->A);
     frost_csr_release(&p->AT);
     free(p->X);
+    if (p->X_fd_open) close(p->X_fd);
     memset(p, 0, sizeof *p);
 }
 
@@ -190,7 +192,11 @@ static frost_status prepare(frost_prepared *p, const frost_config *c, bool meta)
     }
     /* the stored graph was rebuilt into A (and AT): not needed any more */
     frost_csr_release(&ds->graph);
-    p->X_reloadable = c->features_from_edges == FROST_EDGE_FEAT_NONE;
+    if (c->features_from_edges == FROST_EDGE_FEAT_NONE) {
+        /* (opened after the load: a file replaced in between fails the hash check) */
+        p->X_fd = open(p->path, O_RDONLY | O_CLOEXEC);
+        p->X_fd_open = p->X_reloadable = p->X_fd >= 0;
+    }
     free(path);
     return FROST_OK;
 fail:
@@ -201,11 +207,34 @@ fail:
 
 frost_status frost_prepare(frost_prepared *p, const frost_config *c) { return prepare(p, c, false); }
 
+/* The features' fingerprint: 8 bytes a step (frost_hash64 takes one). */
+static uint64_t features_hash(const float *X, int64_t n)
+{
+    uint64_t h = UINT64_C(0x9e3779b97f4a7c15) ^ (uint64_t)n;
+    const unsigned char *b = (const unsigned char *)X;
+    const size_t bytes = (size_t)n * sizeof(float);
+    size_t i = 0;
+    for (; i + 8 <= bytes; i += 8) {
+        uint64_t w;
+        memcpy(&w, b + i, 8);
+        h = (h ^ w) * UINT64_C(0xff51afd7ed558ccd);
+        h ^= h >> 29;
+    }
+    for (; i < bytes; i++) h = (h ^ b[i]) * UINT64_C(0xc4ceb9fe1a85ec53);
+    return h;
+}
+
+void frost__prepared_features_hash(frost_prepared *p)
+{
+    if (p->X_hashed || !p->X) return;
+    p->X_hash = features_hash(p->X, p->ds.num_nodes * p->ds.num_features);
+    p->X_hashed = true;
+}
+
 void frost__prepared_features_spent(void *u)
 {
     frost_prepared *p = u;
-    if (!p->X_hashed) p->X_hash = frost_hash64(p->X, (size_t)(p->ds.num_nodes * p->ds.num_features) * sizeof(float));
-    p->X_hashed = true;
+    FROST_ASSERT(p->X_hashed);
     free(p->X);
     p->X = NULL;
 }
@@ -215,18 +244,24 @@ frost_status frost__prepared_features(frost_prepared *p)
     frost_status st = FROST_OK;
     float *X = NULL;
     if (p->X || p->meta_only) return FROST_OK;
-    FROST_ASSERT(p->X_hashed);
+    FROST_ASSERT(p->X_hashed && p->X_fd_open);
     const int64_t N = p->ds.num_nodes, F = p->ds.num_features;
     FROST_ALLOC(X, N * F);
-    FROST_TRY(frost__dataset_read_features(p->path, N, F, X));
+    FROST_TRY(frost__dataset_read_features(p->X_fd, p->path, N, F, X)); /* the file opened at the start */
     FROST_TRY(frost__features_prepare(X, N, F, NULL, p->row_norm, p->path));
-    if (frost_hash64(X, (size_t)(N * F) * sizeof(float)) != p->X_hash)
-        FROST_FAIL(FROST_ERR_FORMAT, "%s: /node/feat changed while the experiment ran (frost reads the features again "
-                   "for each run); run the experiment again", p->path);
+    if (features_hash(X, N * F) != p->X_hash) {
+        free(X);
+        return frost__error(FROST_ERR_FORMAT,
+                            "%s: /node/feat was changed in place while the experiment ran (frost frees the "
+                            "features during each run and reads them again for the next); the runs it stored before "
+                            "were trained on the earlier features: remove them, or choose another output, before "
+                            "running it again", p->path);
+    }
     p->X = X;
     return FROST_OK;
 fail:
     free(X);
+    frost__error_prefix("reading the features again for this run (frost frees them during each run)");
     return st;
 }
 

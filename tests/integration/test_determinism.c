@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <hdf5.h>
 
 #include "frost/frost.h"
 #include "testutil.h"
@@ -126,44 +129,89 @@ Test(determinism, features_read_again_for_each_run_give_the_same_runs)
     free(d);
 }
 
-/* The dataset file replaced between two runs: the next run refuses the
- * features it reads again (they are not the ones the experiment started
- * with), naming the file; the run before it stays stored. */
+/* The dataset file touched between two runs. Renamed over or deleted: the
+ * next run reads the features of the file the experiment opened (it holds
+ * it open), so the same runs as on an untouched copy. Changed in place: the
+ * next run refuses the features, naming the file and what to do; the run
+ * before it stays stored. */
 static const char *changed_path;
+static int change_how, changes;
 static void change_dataset(const frost_run_info *info, void *user)
 {
     (void)info, (void)user;
+    if (changes++) return; /* after the first run only */
+    if (change_how == 2) {
+        cr_assert_eq(unlink(changed_path), 0);
+        return;
+    }
     frost_dataset ds;
     cr_assert_eq(frost_dataset_load(&ds, changed_path), FROST_OK, "%s", frost_last_error());
     ds.feat[7] += 1.0f;
-    cr_assert_eq(frost_dataset_save(&ds, changed_path, 0), FROST_OK, "%s", frost_last_error());
+    if (change_how == 0) {
+        cr_assert_eq(frost_dataset_save(&ds, changed_path, 0), FROST_OK, "%s", frost_last_error());
+    } else {
+        hid_t f = H5Fopen(changed_path, H5F_ACC_RDWR, H5P_DEFAULT);
+        cr_assert_geq(f, 0);
+        hid_t d = H5Dopen2(f, "node/feat", H5P_DEFAULT);
+        cr_assert_geq(d, 0);
+        cr_assert_geq(H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, ds.feat), 0);
+        H5Dclose(d);
+        H5Fclose(f);
+    }
     frost_dataset_release(&ds);
 }
 
-Test(determinism, features_changed_between_runs_stop_the_experiment)
+static frost_status run_changing(const char *d, const char *data, const char *out, int runs, bool change)
 {
-    char *d = tu_tmpdir();
-    const frost_synth_opts o = tu_synth_opts(500, 3000, 16, 0);
-    tu_synth(tu_path(d, "d.h5"), &o);
     char cfg[1024];
-    snprintf(cfg, sizeof cfg, "dataset = \"%s/d.h5\";\noutput = \"%s/r.h5\";\nepochs = 3;\nruns = 2;\n"
-             "model = { name = \"gcn\"; hidden = 32; };\n", d, d);
+    snprintf(cfg, sizeof cfg, "dataset = \"%s/%s\";\noutput = \"%s/%s\";\nepochs = 3;\nruns = %d;\n"
+             "model = { name = \"gcn\"; hidden = 32; };\n", d, data, d, out, runs);
     tu_writef(d, "c.cfg", cfg);
     frost_config c;
     frost_config_default(&c);
     cr_assert_eq(frost_config_load(&c, tu_path(d, "c.cfg")), FROST_OK, "%s", frost_last_error());
+    frost_runner_events ev = {0};
+    ev.run_end = change ? change_dataset : NULL;
+    char o[1024];
+    return frost_experiment_run_ex(&c, NULL, &ev, o, sizeof o);
+}
+
+Test(determinism, dataset_file_touched_between_runs)
+{
+    char *d = tu_tmpdir();
+    const frost_synth_opts o = tu_synth_opts(500, 3000, 16, 0);
+    tu_synth(tu_path(d, "orig.h5"), &o);
+    cr_assert_eq(run_changing(d, "orig.h5", "ref.h5", 2, false), FROST_OK, "%s", frost_last_error());
+    frost_results ref;
+    cr_assert_eq(frost_results_load(&ref, tu_path(d, "ref.h5")), FROST_OK);
     char path[1024];
     snprintf(path, sizeof path, "%s", tu_path(d, "d.h5"));
     changed_path = path;
-    frost_runner_events ev = {0};
-    ev.run_end = change_dataset;
-    char out[1024];
-    cr_assert_lt(frost_experiment_run_ex(&c, NULL, &ev, out, sizeof out), 0);
-    cr_assert(strstr(frost_last_error(), "d.h5: /node/feat changed while the experiment ran"), "%s", frost_last_error());
-    frost_results r;
-    cr_assert_eq(frost_results_load(&r, tu_path(d, "r.h5")), FROST_OK);
-    cr_assert_eq(r.n, 1, "the first run is kept");
-    frost_results_release(&r);
+    const char *outs[] = {"renamed.h5", "inplace.h5", "deleted.h5"};
+    for (change_how = 0; change_how < 3; change_how++) {
+        tu_synth(path, &o);
+        changes = 0;
+        const frost_status st = run_changing(d, "d.h5", outs[change_how], 2, true);
+        frost_results r;
+        cr_assert_eq(frost_results_load(&r, tu_path(d, outs[change_how])), FROST_OK);
+        if (change_how == 1) {
+            cr_assert_lt(st, 0);
+            cr_assert(strstr(frost_last_error(), "d.h5: /node/feat was changed in place while the experiment ran"),
+                      "%s", frost_last_error());
+            cr_assert_eq(r.n, 1, "the first run is kept");
+        } else {
+            cr_assert_eq(st, FROST_OK, "case %d: %s", change_how, frost_last_error());
+            cr_assert_eq(r.n, 2);
+            for (int64_t k = 0; k < 2; k++) {
+                const frost_run_info *x = frost_results_find(&ref, r.runs[k].id);
+                cr_assert_not_null(x);
+                cr_assert_str_eq(x->logits_hash, r.runs[k].logits_hash, "case %d, %s: not the untouched file's run",
+                                 change_how, x->id);
+            }
+        }
+        frost_results_release(&r);
+    }
+    frost_results_release(&ref);
     tu_rmtree(d);
     free(d);
 }
